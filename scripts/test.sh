@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm test`). Sets up what the tests need, then runs every layer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian's chromium: the browser for end-to-end tests and, through its SwiftShader Vulkan driver,
+# WebGPU for the GPU tests on machines without a GPU. Never downloaded by a test tool.
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium
+fi
+[ -d node_modules ] || npm ci
+
+# Dawn (the `webgpu` package) looks for a Vulkan driver; without a GPU, use chromium's SwiftShader.
+if [ -z "${VK_ICD_FILENAMES:-}" ] && [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] && ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+  export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+  export LD_LIBRARY_PATH="/usr/lib/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+npm run build
+npx vitest run "$@"
