@@ -1,0 +1,445 @@
+// safetensors: read and write the format Hugging Face uses for weights and PEFT adapters.
+//
+// Layout (https://github.com/huggingface/safetensors):
+//   8 bytes   N, the header length, unsigned 64-bit little-endian
+//   N bytes   JSON object: { "<name>": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]},
+//                            ..., "__metadata__": {"<key>": "<string>"} }   (padded with spaces)
+//   rest      the data section; data_offsets are relative to its first byte
+//
+// Every file comes from outside (a download, a user's drop, IndexedDB), so the parser trusts nothing:
+// the header length is bounded, every offset is checked to lie inside the data section, offsets are
+// ordered and do not overlap, and each tensor's byte size is exactly shape × dtype size. Errors name
+// the tensor and the problem.
+
+/** Element types safetensors defines. F8 types are recognised (sizes known) but not converted. */
+export type Dtype =
+  | 'BOOL'
+  | 'U8'
+  | 'I8'
+  | 'F8_E5M2'
+  | 'F8_E4M3'
+  | 'I16'
+  | 'U16'
+  | 'F16'
+  | 'BF16'
+  | 'I32'
+  | 'U32'
+  | 'F32'
+  | 'F64'
+  | 'I64'
+  | 'U64';
+
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+};
+
+/**
+ * Largest header we accept, in bytes. The reference implementation refuses headers over 100 MB;
+ * a header is a few hundred bytes per tensor, so even a 100k-tensor model stays far below this.
+ */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorInfo {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  /** [begin, end) in bytes, relative to the start of the data section. */
+  dataOffsets: [number, number];
+}
+
+export interface SafetensorsFile {
+  /** Tensors in the order they appear in the data section. */
+  tensors: TensorInfo[];
+  /** Lookup by name. */
+  byName: Map<string, TensorInfo>;
+  /** The `__metadata__` string map, or an empty object if the file has none. */
+  metadata: Record<string, string>;
+  /** The whole file. */
+  bytes: Uint8Array;
+  /** Absolute offset of the data section in `bytes` (8 + N). */
+  dataStart: number;
+}
+
+export class SafetensorsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SafetensorsError';
+  }
+}
+
+function isDtype(s: unknown): s is Dtype {
+  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, s);
+}
+
+function isNonNegativeInteger(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+function toUint8(input: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  return new Uint8Array(input);
+}
+
+/**
+ * Parses and validates a safetensors file. Tensor data is not copied; use `tensorBytes`,
+ * `tensorToFloat32` or `tensorToInt32` to read it.
+ *
+ * @param source where the bytes came from, used in error messages (e.g. a file name)
+ */
+export function parseSafetensors(
+  input: ArrayBuffer | ArrayBufferView,
+  opts: { source?: string; maxHeaderBytes?: number } = {},
+): SafetensorsFile {
+  const bytes = toUint8(input);
+  const where = opts.source ? `${opts.source}: ` : '';
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${where}${msg}`);
+  };
+  const maxHeader = opts.maxHeaderBytes ?? MAX_HEADER_BYTES;
+
+  if (bytes.byteLength < 8) {
+    fail(`not a safetensors file: ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = view.getUint32(0, true);
+  const hi = view.getUint32(4, true);
+  // N is a u64; anything with high bits set is far beyond MAX_HEADER_BYTES.
+  const headerLen = hi * 2 ** 32 + lo;
+  if (hi !== 0 || headerLen > maxHeader) {
+    fail(`header length ${headerLen} bytes exceeds the limit of ${maxHeader} bytes (corrupt or not a safetensors file)`);
+  }
+  if (8 + headerLen > bytes.byteLength) {
+    fail(`header length ${headerLen} bytes runs past the end of the file (${bytes.byteLength} bytes): file truncated?`);
+  }
+  if (headerLen < 2) fail(`header length ${headerLen} bytes is too short for a JSON object`);
+
+  let headerText: string;
+  try {
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    return fail('header is not valid UTF-8');
+  }
+  if (!headerText.startsWith('{')) fail('header does not start with "{": not a safetensors file');
+
+  let header: unknown;
+  try {
+    header = JSON.parse(headerText);
+  } catch (e) {
+    return fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    fail('header JSON is not an object');
+  }
+
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  const metadata: Record<string, string> = {};
+  const tensors: TensorInfo[] = [];
+
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+        fail('__metadata__ must be an object of strings');
+      }
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__["${k}"] must be a string, got ${typeof v}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      fail(`tensor "${name}": header entry is not an object`);
+    }
+    const e = entry as Record<string, unknown>;
+    if (!isDtype(e.dtype)) fail(`tensor "${name}": unknown dtype ${JSON.stringify(e.dtype)}`);
+    const dtype = e.dtype as Dtype;
+    if (!Array.isArray(e.shape) || !e.shape.every(isNonNegativeInteger)) {
+      fail(`tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`);
+    }
+    const shape = (e.shape as number[]).slice();
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isNonNegativeInteger)) {
+      fail(`tensor "${name}": data_offsets must be two non-negative integers, got ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    if (end < begin) fail(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
+    if (end > dataLen) {
+      fail(`tensor "${name}": data_offsets [${begin}, ${end}] run past the data section (${dataLen} bytes): file truncated?`);
+    }
+    let elements = 1;
+    for (const d of shape) elements *= d;
+    const expected = elements * DTYPE_BYTES[dtype];
+    if (!Number.isSafeInteger(expected) || end - begin !== expected) {
+      fail(
+        `tensor "${name}": shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      );
+    }
+    tensors.push({ name, dtype, shape, dataOffsets: [begin, end] });
+  }
+
+  // Ordered and non-overlapping: sort by begin and require each to start at or after the previous end.
+  tensors.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  for (let i = 1; i < tensors.length; i++) {
+    const prev = tensors[i - 1];
+    const cur = tensors[i];
+    if (cur.dataOffsets[0] < prev.dataOffsets[1]) {
+      fail(
+        `tensor "${cur.name}": data_offsets [${cur.dataOffsets.join(', ')}] overlap tensor "${prev.name}" [${prev.dataOffsets.join(', ')}]`,
+      );
+    }
+  }
+
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  return { tensors, byName, metadata, bytes, dataStart };
+}
+
+function getInfo(file: SafetensorsFile, name: string): TensorInfo {
+  const info = file.byName.get(name);
+  if (!info) throw new SafetensorsError(`no tensor named "${name}" in this safetensors file`);
+  return info;
+}
+
+/** The raw little-endian bytes of one tensor (a view into the file, not a copy). */
+export function tensorBytes(file: SafetensorsFile, name: string): Uint8Array {
+  const info = getInfo(file, name);
+  return file.bytes.subarray(file.dataStart + info.dataOffsets[0], file.dataStart + info.dataOffsets[1]);
+}
+
+/** Copies bytes into a fresh, aligned buffer so typed-array views of any element size work. */
+function alignedCopy(bytes: Uint8Array): ArrayBuffer {
+  const out = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(out).set(bytes);
+  return out;
+}
+
+/** IEEE half (binary16) bit patterns → float32. Handles subnormals, infinities and NaN. */
+export function f16ToF32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = f16BitsToNumber(bits[i]);
+  return out;
+}
+
+export function f16BitsToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // subnormal: frac · 2^-14 · 2^-10
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** bfloat16 bit patterns → float32: bf16 is the top half of a float32. */
+export function bf16ToF32(bits: Uint16Array): Float32Array {
+  const u32 = new Uint32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) u32[i] = bits[i] << 16;
+  return new Float32Array(u32.buffer);
+}
+
+/** float32 → IEEE half bit patterns, rounding to nearest even (values past 65504 become ±Infinity). */
+export function f32ToF16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < values.length; i++) {
+    f[0] = values[i];
+    const x = u[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    let e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      // Subnormal half: shift the implicit 1 in and round to nearest even.
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let h = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1);
+      const halfway = 1 << (shift - 1);
+      if (rem > halfway || (rem === halfway && h & 1)) h++;
+      out[i] = sign | h;
+      continue;
+    }
+    let h = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // may carry into the exponent: still correct
+    out[i] = sign | h;
+  }
+  return out;
+}
+
+/** float32 → bfloat16 bit patterns, rounding to nearest even (NaN stays NaN). */
+export function f32ToBf16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < values.length; i++) {
+    f[0] = values[i];
+    const x = u[0];
+    if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) {
+      out[i] = (x >>> 16) | 0x40;
+      continue;
+    }
+    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}
+
+/** One tensor as float32, converted from F32, F16, BF16 or F64. */
+export function tensorToFloat32(file: SafetensorsFile, name: string): Float32Array {
+  const info = getInfo(file, name);
+  const buf = alignedCopy(tensorBytes(file, name));
+  switch (info.dtype) {
+    case 'F32':
+      return new Float32Array(buf);
+    case 'F16':
+      return f16ToF32(new Uint16Array(buf));
+    case 'BF16':
+      return bf16ToF32(new Uint16Array(buf));
+    case 'F64':
+      return Float32Array.from(new Float64Array(buf));
+    default:
+      throw new SafetensorsError(`tensor "${name}": dtype ${info.dtype} is not a floating-point type`);
+  }
+}
+
+/** One integer tensor as int32 (I64/U64/U32 values outside the int32 range are an error). */
+export function tensorToInt32(file: SafetensorsFile, name: string): Int32Array {
+  const info = getInfo(file, name);
+  const buf = alignedCopy(tensorBytes(file, name));
+  const narrow = (vals: ArrayLike<number | bigint>): Int32Array => {
+    const out = new Int32Array(vals.length);
+    for (let i = 0; i < vals.length; i++) {
+      const v = Number(vals[i]);
+      if (v < -2147483648 || v > 2147483647) {
+        throw new SafetensorsError(`tensor "${name}": element ${i} = ${vals[i]} does not fit in int32`);
+      }
+      out[i] = v;
+    }
+    return out;
+  };
+  switch (info.dtype) {
+    case 'I32':
+      return new Int32Array(buf);
+    case 'I64':
+      return narrow(new BigInt64Array(buf));
+    case 'U64':
+      return narrow(new BigUint64Array(buf));
+    case 'U32':
+      return narrow(new Uint32Array(buf));
+    case 'I16':
+      return Int32Array.from(new Int16Array(buf));
+    case 'U16':
+      return Int32Array.from(new Uint16Array(buf));
+    case 'I8':
+      return Int32Array.from(new Int8Array(buf));
+    case 'U8':
+    case 'BOOL':
+      return Int32Array.from(new Uint8Array(buf));
+    default:
+      throw new SafetensorsError(`tensor "${name}": dtype ${info.dtype} is not an integer type`);
+  }
+}
+
+export function numElements(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** A tensor to write: its dtype, shape and little-endian data (any typed array of matching byte size). */
+export interface TensorToWrite {
+  dtype: Dtype;
+  shape: readonly number[];
+  data: ArrayBufferView;
+}
+
+/** Shorthand for an F32 tensor. */
+export function f32(data: Float32Array, shape: readonly number[]): TensorToWrite {
+  return { dtype: 'F32', shape, data };
+}
+
+/** Shorthand for an I32 tensor. */
+export function i32(data: Int32Array, shape: readonly number[]): TensorToWrite {
+  return { dtype: 'I32', shape, data };
+}
+
+/**
+ * Serialises tensors to a safetensors file, as the reference implementation does: tensors ordered by
+ * element size (largest first, so every tensor stays aligned to its element size) then by name,
+ * `__metadata__` first in the header, and the header padded with spaces to a multiple of 8 bytes so
+ * the data section starts 8-byte aligned.
+ */
+export function writeSafetensors(
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  for (const [name, t] of entries) {
+    if (name === '__metadata__') throw new SafetensorsError('"__metadata__" is reserved and cannot name a tensor');
+    if (!isDtype(t.dtype)) throw new SafetensorsError(`tensor "${name}": unknown dtype ${String(t.dtype)}`);
+    if (!t.shape.every((d) => isNonNegativeInteger(d))) {
+      throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(t.shape)} must hold non-negative integers`);
+    }
+    const expected = numElements(t.shape) * DTYPE_BYTES[t.dtype];
+    if (t.data.byteLength !== expected) {
+      throw new SafetensorsError(
+        `tensor "${name}": shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected} bytes, data has ${t.data.byteLength}`,
+      );
+    }
+  }
+  entries.sort(([an, a], [bn, b]) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (an < bn ? -1 : an > bn ? 1 : 0));
+
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new SafetensorsError(`metadata "${k}" must be a string`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  for (const [name, t] of entries) {
+    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.byteLength / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, padded, true);
+  view.setUint32(4, 0, true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.byteLength, 8 + padded);
+  let pos = 8 + padded;
+  for (const [, t] of entries) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    pos += t.data.byteLength;
+  }
+  return out;
+}
