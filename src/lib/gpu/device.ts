@@ -1,0 +1,134 @@
+// Acquiring the GPUDevice: the adapter's real limits (with a fallback ladder), optional features,
+// and device loss / uncaptured errors turned into readable messages.
+import { PipelineCache } from './pipelines.ts';
+import { UniformPool } from './uniforms.ts';
+
+/** Features the engine can use when the adapter has them; none is required. */
+export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+
+/**
+ * Limits the engine asks for. Big models need big storage bindings; the matmul tiles need
+ * workgroup memory and 256 invocations; the model binds up to ~10 storage buffers per kernel.
+ */
+export const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+] as const;
+export type WantedLimit = (typeof WANTED_LIMITS)[number];
+
+/** Limits that may be halved on the way down the ladder (the others are requested as-is or not at all). */
+const SIZE_LIMITS: WantedLimit[] = ['maxStorageBufferBindingSize', 'maxBufferSize'];
+
+export interface GpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Defaults to navigator.gpu. */
+  gpu?: GPU;
+  /** Features to leave off even if present (e.g. to test the fallback paths). */
+  disableFeatures?: string[];
+  label?: string;
+}
+
+export interface Gpu {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  /** The limits the device was actually created with. */
+  limits: GPUSupportedLimits;
+  /** The optional features that were enabled. */
+  features: Set<string>;
+  pipelines: PipelineCache;
+  uniforms: UniformPool;
+  /** Resolves with a readable message when the device is lost (including by destroy()). */
+  lost: Promise<string>;
+  /** Errors the device reported outside any error scope, oldest first (also logged). */
+  uncapturedErrors: string[];
+  /**
+   * Awaits every deferred check (shader compilation info, per-dispatch validation scopes) and
+   * throws the first problem as an Error naming the op and its .wgsl file. readTensor() calls it,
+   * so a broken kernel surfaces at the next readback at the latest.
+   */
+  checkErrors(): Promise<void>;
+  destroy(): void;
+}
+
+/** Requests the adapter, then a device with the adapter's limits, falling back step by step. */
+export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  const gpuApi = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+  if (!gpuApi) throw new Error('WebGPU is not available here (navigator.gpu is undefined).');
+  const adapter = await gpuApi.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new Error('WebGPU is available but no GPU adapter was found.');
+
+  const disabled = new Set(opts.disableFeatures ?? []);
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f)) as GPUFeatureName[];
+
+  // The ladder: the adapter's limits; then the size limits halved twice; then the defaults.
+  const full: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) full[k] = adapter.limits[k];
+  const halve = (l: Record<string, number>) => {
+    const h = { ...l };
+    for (const k of SIZE_LIMITS) h[k] = Math.max(128 * 1024 * 1024, Math.floor(h[k] / 2 / 4) * 4);
+    return h;
+  };
+  const ladder: (Record<string, number> | undefined)[] = [full, halve(full), halve(halve(full)), undefined];
+
+  let device: GPUDevice | undefined;
+  const failures: string[] = [];
+  for (const requiredLimits of ladder) {
+    try {
+      device = await adapter.requestDevice({
+        label: opts.label ?? 'lora-playground',
+        requiredFeatures,
+        requiredLimits,
+      });
+      break;
+    } catch (e) {
+      failures.push(String((e as Error)?.message ?? e));
+    }
+  }
+  if (!device) throw new Error(`Could not create a WebGPU device: ${failures.join(' | ')}`);
+
+  const uncapturedErrors: string[] = [];
+  device.addEventListener('uncapturederror', (ev) => {
+    const msg = `WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`;
+    uncapturedErrors.push(msg);
+    console.error(msg);
+  });
+  const lost = device.lost.then((info) => {
+    const why = info.reason === 'destroyed' ? 'destroyed' : 'lost';
+    return `The GPU device was ${why}${info.message ? `: ${info.message}` : ''}.`;
+  });
+
+  const pipelines = new PipelineCache(device);
+  const uniforms = new UniformPool(device);
+  const d = device;
+  let reported = 0;
+  return {
+    adapter,
+    device,
+    limits: device.limits,
+    features: new Set(requiredFeatures),
+    pipelines,
+    uniforms,
+    lost,
+    uncapturedErrors,
+    async checkErrors() {
+      await pipelines.checkErrors();
+      if (uncapturedErrors.length > reported) {
+        const fresh = uncapturedErrors.slice(reported);
+        reported = uncapturedErrors.length;
+        throw new Error(fresh.join('\n'));
+      }
+    },
+    destroy() {
+      uniforms.destroy();
+      d.destroy();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+// The GPU layer: device, tensors and arenas, pipelines, recording dispatches, readback.
+export * from './device.ts';
+export * from './tensor.ts';
+export * from './arena.ts';
+export * from './pipelines.ts';
+export * from './errors.ts';
+export * from './uniforms.ts';
+export * from './recorder.ts';
+export * from './readback.ts';
