@@ -54,24 +54,32 @@ export class PipelineCache {
     return `${kernel.name}|${kernel.entryPoint ?? 'main'}|${overridesKey(overrides)}`;
   }
 
-  private module(kernel: Kernel, check: (m: GPUShaderModule) => void): GPUShaderModule {
-    const key = `${kernel.file}|${kernel.name}`;
-    let m = this.modules.get(key);
-    if (!m) {
-      const pop = this.errors.scope(this.device, `${kernel.name} (${kernel.file})`);
-      m = this.device.createShaderModule({ label: `${kernel.name} (${kernel.file})`, code: kernel.code });
-      pop();
-      this.modules.set(key, m);
-      check(m);
-    }
-    return m;
-  }
-
   private async compilationError(kernel: Kernel, m: GPUShaderModule): Promise<string | null> {
     const info = await m.getCompilationInfo();
     const errs = info.messages.filter((msg) => msg.type === 'error');
     if (!errs.length) return null;
     return `WGSL compile error in ${kernel.name}:\n${formatCompilationMessages(kernel, errs)}`;
+  }
+
+  /**
+   * The shader module, created once per kernel. Its problems come back as one message: the
+   * compilation info (file:line:col) when the WGSL does not compile, else any validation error.
+   */
+  private module(kernel: Kernel): { module: GPUShaderModule; problem: Promise<string | null> | null } {
+    const key = `${kernel.file}|${kernel.name}`;
+    const cached = this.modules.get(key);
+    if (cached) return { module: cached, problem: null };
+    this.device.pushErrorScope('validation');
+    const m = this.device.createShaderModule({ label: `${kernel.name} (${kernel.file})`, code: kernel.code });
+    const scope = this.device.popErrorScope();
+    this.modules.set(key, m);
+    const problem = (async () => {
+      const compileError = await this.compilationError(kernel, m);
+      const validation = await scope;
+      if (compileError) return compileError;
+      return validation ? `${kernel.name} (${kernel.file}): ${validation.message}` : null;
+    })();
+    return { module: m, problem };
   }
 
   /**
@@ -82,7 +90,8 @@ export class PipelineCache {
     const key = this.key(kernel, overrides);
     let p = this.pipelines.get(key);
     if (p) return p;
-    const m = this.module(kernel, (mod) => this.errors.track(this.compilationError(kernel, mod)));
+    const { module: m, problem } = this.module(kernel);
+    if (problem) this.errors.track(problem);
     const pop = this.errors.scope(this.device, `creating pipeline ${kernel.name} (${kernel.file})`);
     p = this.device.createComputePipeline({
       label: `${kernel.name} (${kernel.file})`,
@@ -102,9 +111,8 @@ export class PipelineCache {
     const key = this.key(kernel, overrides);
     const cached = this.pipelines.get(key);
     if (cached) return cached;
-    let compileError: Promise<string | null> = Promise.resolve(null);
-    const m = this.module(kernel, (mod) => (compileError = this.compilationError(kernel, mod)));
-    const err = await compileError;
+    const { module: m, problem } = this.module(kernel);
+    const err = await problem;
     if (err) throw new Error(err);
     try {
       const p = await this.device.createComputePipelineAsync({
