@@ -1,9 +1,15 @@
-import { describe, expect, test } from 'vitest';
+// RoPE (Llama/Qwen2, rotate-half convention): pairs (i, i+HS/2) of every head turn by p·theta^(-2i/HS);
+// the backward pass turns the gradient back.
+import { describe, expect, it } from 'vitest';
 import { gradcheck, randn } from '../helpers/gradcheck.ts';
+import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/rope/reference.ts';
+import { ropeBackward, ropeForward, ropePositions, ropeTable } from '../../src/lib/ops/rope/rope.ts';
+
+const gpu = useGpu();
 
 describe('rope reference (float64)', () => {
-  test.each([
+  it.each([
     [2, 3, 2, 8, 10000, 0],
     [1, 4, 3, 6, 100000, 5],
   ])('gradients match central differences: B=%i T=%i NH=%i HS=%i theta=%d offset=%i', (B, T, NH, HS, theta, offset) => {
@@ -16,13 +22,12 @@ describe('rope reference (float64)', () => {
       { maxPerInput: 1000 },
     );
     expect(r.checked).toBe(B * T * NH * HS);
-    expect(r.maxError).toBeLessThan(1e-7);
+    expectGradcheck(r, 1e-7);
   });
 
-  test('follows rotate_half: pairs (i, i+HS/2) rotate by p·theta^(-2i/HS), position 0 is the identity', () => {
-    const HS = 4;
+  it('follows rotate_half: pairs (i, i+HS/2) rotate by p·theta^(-2i/HS), position 0 is the identity', () => {
     const inp = Float64Array.of(1, 2, 3, 4, 1, 2, 3, 4); // (1,2,1,4): the same vector at two positions
-    const { out } = ref.forward(inp, Int32Array.of(0, 3), 1, 2, 1, HS, 100, 0);
+    const { out } = ref.forward(inp, Int32Array.of(0, 3), 1, 2, 1, 4, 100, 0);
     expect(Array.from(out.subarray(0, 4))).toEqual([1, 2, 3, 4]);
     // pair (x0, x2) = (1, 3) turns by 3 rad; pair (x1, x3) = (2, 4) by 3·100^(-1/2) = 0.3 rad.
     const rot = (a: number, b: number, t: number) => [a * Math.cos(t) - b * Math.sin(t), b * Math.cos(t) + a * Math.sin(t)];
@@ -31,10 +36,145 @@ describe('rope reference (float64)', () => {
     [o0, o1, o2, o3].forEach((e, i) => expect(out[4 + i]).toBeCloseTo(e, 12));
   });
 
-  test('an offset of P is the same as positions shifted by P (prefix tuning)', () => {
+  it('an offset of P is the same as positions shifted by P (prefix tuning)', () => {
     const inp = randn(2 * 3 * 4, 9);
     const a = ref.forward(inp, Int32Array.of(0, 1, 2), 1, 3, 2, 4, 10000, 7).out;
     const b = ref.forward(inp, Int32Array.of(7, 8, 9), 1, 3, 2, 4, 10000, 0).out;
     expect(Array.from(a)).toEqual(Array.from(b));
+  });
+});
+
+describe('ropeTable', () => {
+  it('holds cos and sin of p·theta^(-2i/HS) to float32 angle precision', () => {
+    const [n, HS, theta] = [2048, 64, 10000];
+    const table = ropeTable(n, HS, theta);
+    expect(table.length).toBe(n * (HS / 2) * 2);
+    let worst = 0;
+    for (let p = 0; p < n; p++) {
+      for (let i = 0; i < HS / 2; i++) {
+        const a = p * Math.pow(theta, (-2 * i) / HS);
+        // three float32 roundings (theta^e, its reciprocal, inv_freq·p) move the angle by at most
+        // 3 half-ulps of it; storing cos/sin as float32 adds one more half-ulp
+        const allowed = 3 * a * 2 ** -24 + 2 ** -24;
+        const err = Math.max(Math.abs(table[(p * 32 + i) * 2] - Math.cos(a)), Math.abs(table[(p * 32 + i) * 2 + 1] - Math.sin(a)));
+        worst = Math.max(worst, err / allowed);
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('rounds angles to float32 the way PyTorch does (inv_freq, then inv_freq·p), then takes cos and sin', () => {
+    const fr = Math.fround;
+    const [HS, theta, p, i] = [64, 10000, 1999, 5];
+    const invFreq = fr(1 / fr(theta ** fr((2 * i) / HS)));
+    const angle = fr(invFreq * p);
+    const table = ropeTable(p + 1, HS, theta);
+    expect(table[(p * 32 + i) * 2]).toBe(fr(Math.cos(angle)));
+    expect(table[(p * 32 + i) * 2 + 1]).toBe(fr(Math.sin(angle)));
+    expect(angle).not.toBe(p * theta ** ((-2 * i) / HS)); // the rounding is real at this position
+  });
+});
+
+describe('rope on the GPU', () => {
+  // q with NH heads and k with NKV=1 head; HS = 2 (one pair), 6, 64; B·T·NH·HS/2 not a multiple of 256
+  const SHAPES: [number, number, number, number][] = [
+    [1, 1, 1, 2],
+    [2, 5, 3, 6],
+    [2, 7, 1, 64],
+    [3, 9, 4, 64],
+  ];
+  const THETA = 10000;
+
+  it.each(SHAPES)('forward matches the reference at B=%i T=%i NH=%i HS=%i, offset 5', async (B, T, NH, HS) => {
+    const shape = [B, T, NH, HS];
+    const x = randF32(B * T * NH * HS, 10);
+    const positions = ropePositions(B, T, 2);
+    positions[positions.length - 1] = 0; // a packed sequence restarting its positions
+    const got = await runOp(
+      gpu(),
+      {
+        out: zeros(shape),
+        inp: input(x, shape),
+        positions: input(positions, [B, T], 'i32'),
+        table: input(ropeTable(64, HS, THETA), [64, HS / 2, 2]),
+      },
+      (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table, { offset: 5 }),
+    );
+    expectClose(got.out, ref.forward(x, positions, B, T, NH, HS, THETA, 5).out, TOL.elementwise, 'rope out');
+  });
+
+  it.each(SHAPES)('backward accumulates the inverse rotation at B=%i T=%i NH=%i HS=%i', async (B, T, NH, HS) => {
+    const shape = [B, T, NH, HS];
+    const dout = randF32(B * T * NH * HS, 20);
+    const dinp0 = randF32(B * T * NH * HS, 21);
+    const positions = ropePositions(B, T, 3);
+    const got = await runOp(
+      gpu(),
+      {
+        dinp: input(dinp0, shape),
+        dout: input(dout, shape),
+        positions: input(positions, [B, T], 'i32'),
+        table: input(ropeTable(64, HS, THETA), [64, HS / 2, 2]),
+      },
+      (rec, t) => ropeBackward(rec, t.dinp, t.dout, t.positions, t.table, { offset: 4 }),
+    );
+    const g = ref.backward(dout, ref.forward(dout, positions, B, T, NH, HS, THETA, 4).cache).dinp;
+    expectClose(got.dinp, g.map((d, i) => d + dinp0[i]), TOL.elementwise, 'rope dinp');
+  });
+
+  it('backward with accumulate: false undoes the forward rotation', async () => {
+    const [B, T, NH, HS] = [2, 6, 2, 16];
+    const shape = [B, T, NH, HS];
+    const x = randF32(B * T * NH * HS, 30);
+    const got = await runOp(
+      gpu(),
+      {
+        rotated: zeros(shape),
+        back: input(randF32(B * T * NH * HS, 31), shape),
+        inp: input(x, shape),
+        positions: input(ropePositions(B, T), [B, T], 'i32'),
+        table: input(ropeTable(T, HS, 500000), [T, HS / 2, 2]),
+      },
+      (rec, t) => {
+        ropeForward(rec, t.rotated, t.inp, t.positions, t.table);
+        ropeBackward(rec, t.back, t.rotated, t.positions, t.table, { accumulate: false });
+      },
+    );
+    expectClose(got.back, x, TOL.elementwise, 'rope round trip');
+  });
+
+  it('agrees with exact rotation to float32 angle precision at positions up to 2047', async () => {
+    const [B, T, NH, HS, theta] = [1, 33, 2, 64, 10000];
+    const shape = [B, T, NH, HS];
+    const x = randF32(B * T * NH * HS, 40);
+    const positions = Int32Array.from({ length: T }, (_, t) => 2047 - t * 61);
+    const got = await runOp(
+      gpu(),
+      {
+        out: zeros(shape),
+        inp: input(x, shape),
+        positions: input(positions, [B, T], 'i32'),
+        table: input(ropeTable(2048, HS, theta), [2048, HS / 2, 2]),
+      },
+      (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table),
+    );
+    // angles up to 2047 rad carry ~2047·2^-23 ≈ 2.4e-4 rad of float32 error, as in PyTorch
+    expectClose(got.out, ref.forward(x, positions, B, T, NH, HS, theta).out, { rtol: 0, atol: 1e-3 }, 'rope far');
+  });
+
+  it('writes NaN for a position outside the table instead of wrapping around', async () => {
+    const [B, T, NH, HS] = [1, 3, 1, 4];
+    const got = await runOp(
+      gpu(),
+      {
+        out: zeros([B, T, NH, HS]),
+        inp: input(randF32(12, 50), [B, T, NH, HS]),
+        positions: input(Int32Array.of(0, 7, 8), [B, T], 'i32'),
+        table: input(ropeTable(8, HS, 10000), [8, HS / 2, 2]),
+      },
+      (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table),
+    );
+    expect(got.out.subarray(0, 8).every(Number.isFinite)).toBe(true);
+    expect(got.out.subarray(8).every(Number.isNaN)).toBe(true);
   });
 });
