@@ -2,6 +2,8 @@
 // and device loss / uncaptured errors turned into readable messages.
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
+import { createTensor } from './arena.ts';
+import type { Tensor } from './tensor.ts';
 
 /** Features the engine can use when the adapter has them; none is required. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
@@ -49,6 +51,12 @@ export interface Gpu {
   lost: Promise<string>;
   /** Errors the device reported outside any error scope, oldest first (also logged). */
   uncapturedErrors: string[];
+  /**
+   * A scratch tensor of `elements` f32 values in a buffer of its own, shared by every caller using
+   * the same key (e.g. split-K partial sums). It grows as needed and is reused across dispatches:
+   * dispatches in one queue run in order, so the next op overwrites it only after the last one read it.
+   */
+  scratch(key: string, elements: number): Tensor;
   /**
    * Awaits every deferred check (shader compilation info, per-dispatch validation scopes) and
    * throws the first problem as an Error naming the op and its .wgsl file. readTensor() calls it,
@@ -109,7 +117,11 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const uniforms = new UniformPool(device);
   const d = device;
   let reported = 0;
-  return {
+  const scratch = new Map<string, Tensor>();
+  // Outgrown scratch buffers may still be bound in a command buffer not yet submitted; they are
+  // destroyed with the device rather than right away.
+  const retired: GPUBuffer[] = [];
+  const gpu: Gpu = {
     adapter,
     device,
     limits: device.limits,
@@ -126,9 +138,21 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
         throw new Error(fresh.join('\n'));
       }
     },
+    scratch(key: string, elements: number): Tensor {
+      let t = scratch.get(key);
+      if (!t || t.shape[0] < elements) {
+        if (t) retired.push(t.buffer);
+        t = createTensor(gpu, [Math.max(elements, 2 * (t?.shape[0] ?? 0))], 'f32', `scratch:${key}`);
+        scratch.set(key, t);
+      }
+      return { ...t, shape: [elements] };
+    },
     destroy() {
       uniforms.destroy();
+      for (const t of scratch.values()) t.buffer.destroy();
+      for (const b of retired) b.destroy();
       d.destroy();
     },
   };
+  return gpu;
 }
