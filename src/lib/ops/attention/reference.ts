@@ -22,6 +22,8 @@ export interface AttentionCache {
   pv: Float64Array; // (P,NKV,HS)
   /** softmax probabilities over the P+T key positions [prefix 0..P-1 | tokens 0..T-1]; 0 where masked */
   att: Float64Array; // (B,NH,T,P+T)
+  /** log-sum-exp of each query row's scaled scores (what the GPU forward saves for its backward) */
+  lse: Float64Array; // (B,NH,T)
 }
 
 export interface AttentionGrads {
@@ -60,6 +62,7 @@ export function forward(
   const L = P + T;
   const out = new Float64Array(B * T * NH * HS);
   const att = new Float64Array(B * NH * T * L);
+  const lse = new Float64Array(B * NH * T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
       const g = Math.floor(h / group);
@@ -80,6 +83,7 @@ export function forward(
           att[row + j] = Math.exp(att[row + j] - max);
           sum += att[row + j];
         }
+        lse[(b * NH + h) * T + t] = max + Math.log(sum);
         for (let j = 0; j < visible; j++) {
           att[row + j] /= sum;
           const [vx, vo] = keyRow(j, b, g, v, pv, shape);
@@ -88,7 +92,7 @@ export function forward(
       }
     }
   }
-  return { out, cache: { shape, q, k, v, pk, pv, att } };
+  return { out, cache: { shape, q, k, v, pk, pv, att, lse } };
 }
 
 /**
