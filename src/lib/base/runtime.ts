@@ -1,0 +1,365 @@
+// The base runtime: the pretrained model as Hugging Face ships it, run by transformers.js (tokenizer,
+// chat template, KV-cached decoding) on onnxruntime — WebGPU or WASM in the browser, onnxruntime-node
+// on CPU in Node (the unit tests). It is the trusted reference the engine is checked against.
+//
+// Sampling is ours (./sampling.ts): transformers.js 4.3 has no seed and no top-p, so generation runs in
+// its greedy mode behind a logits processor that draws the token with a seeded RNG and leaves only that
+// token finite. Temperature 0 skips the processor: plain greedy decoding, as PyTorch's.
+
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  BaseStreamer,
+  LogitsProcessor,
+  LogitsProcessorList,
+  StoppingCriteria,
+  Tensor,
+  env,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+  type ProgressInfo,
+  type TextStreamer,
+} from '@huggingface/transformers';
+import type { ModelDtype, ModelSpec } from './catalog.ts';
+import { createRng, isGreedy, normalizeSampling, sampleToken, type Rng, type SamplingOptions } from './sampling.ts';
+
+/** Where the model runs. 'cpu' is onnxruntime-node (Node only). */
+export type Backend = 'webgpu' | 'wasm' | 'cpu';
+
+export interface LoadOptions {
+  model: ModelSpec;
+  backend: Backend;
+  /** The WebGPU adapter has shader-f16 (picks the model's f16 weights when it has them). */
+  f16?: boolean;
+  /** URL (browser) or folder (Node) holding the shipped models: <localModels>/<id>/config.json. */
+  localModels: string;
+  /** Host serving the Hub's layout <host>/<id>/resolve/main/<file>; Hugging Face by default. */
+  hubHost?: string;
+  /** Keep hub downloads in the browser's Cache API (never used for shipped models). */
+  cacheHub?: boolean;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** Bytes loaded so far over all files seen so far. */
+export interface LoadProgress {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface LoadedModel {
+  id: string;
+  backend: Backend;
+  dtype: ModelDtype;
+  /** The tokenizer has a chat template. */
+  hasChatTemplate: boolean;
+  /** End-of-sequence token ids from generation_config.json / config.json. */
+  eosTokenIds: number[];
+  vocabSize: number;
+  loadMs: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Render the prompt as a user turn with the tokenizer's chat template. */
+  chat: boolean;
+}
+
+/** One generated token and the text it completed (may be '' while a multi-byte character is pending). */
+export interface StreamedToken {
+  index: number;
+  id: number;
+  text: string;
+}
+
+export type StopReason = 'eos' | 'length' | 'stopped';
+
+export interface GenerationResult {
+  /** The exact text the model saw (the chat template applied, when asked). */
+  renderedPrompt: string;
+  promptIds: number[];
+  /** Generated token ids, an end-of-sequence token included when one stopped generation. */
+  tokenIds: number[];
+  /** Generated text, special tokens removed. */
+  text: string;
+  stopReason: StopReason;
+  /** From the start of generate() to the first new token (the prompt's forward pass). */
+  prefillMs: number;
+  /** From the first new token to the last. */
+  decodeMs: number;
+  /** Decoding speed: tokens after the first per second of decodeMs (all tokens over the total when only one). */
+  tokensPerSecond: number;
+}
+
+/** The dtype a model loads with on a backend. */
+export function chooseDtype(model: ModelSpec, backend: Backend, f16 = false): ModelDtype {
+  if (backend === 'webgpu') return (f16 && model.dtype.webgpuF16) || model.dtype.webgpu;
+  return model.dtype.wasm;
+}
+
+/** Draws each token with the seeded sampler and masks every other logit to -inf (so greedy picks it). */
+class SeededSampler extends LogitsProcessor {
+  readonly options: SamplingOptions;
+  readonly rng: Rng;
+
+  constructor(options: SamplingOptions) {
+    super();
+    this.options = options;
+    this.rng = createRng(options.seed);
+  }
+
+  override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
+    const V = logits.dims[logits.dims.length - 1];
+    const data = logits.data as Float32Array; // (B,V)
+    for (let offset = 0; offset < data.length; offset += V) {
+      const row = data.subarray(offset, offset + V);
+      const id = sampleToken(row, this.options, this.rng);
+      row.fill(-Infinity);
+      row[id] = 0;
+    }
+    return logits;
+  }
+}
+
+/** Stops every sequence once the signal is aborted (checked after each token). */
+class AbortCriteria extends StoppingCriteria {
+  readonly signal: AbortSignal;
+
+  constructor(signal: AbortSignal) {
+    super();
+    this.signal = signal;
+  }
+
+  override _call(inputIds: number[][]): boolean[] {
+    return inputIds.map(() => this.signal.aborted);
+  }
+}
+
+/**
+ * Streams generated tokens with their text. Decodes the whole continuation each time and emits what is
+ * new, so tokens that split a UTF-8 character or merge across a boundary still come out right; text
+ * ending in U+FFFD (an incomplete character) is held back until the next token completes it.
+ */
+class TokenStreamer extends BaseStreamer {
+  readonly ids: number[] = [];
+  firstTokenAt = 0;
+  lastTokenAt = 0;
+  private printed = 0;
+  private seenPrompt = false;
+  private readonly tokenizer: PreTrainedTokenizer;
+  private readonly onToken: (token: StreamedToken) => void;
+
+  constructor(tokenizer: PreTrainedTokenizer, onToken: (token: StreamedToken) => void) {
+    super();
+    this.tokenizer = tokenizer;
+    this.onToken = onToken;
+  }
+
+  text(): string {
+    return this.tokenizer.decode(this.ids, { skip_special_tokens: true });
+  }
+
+  override put(value: bigint[][]): void {
+    if (!this.seenPrompt) {
+      this.seenPrompt = true; // generate() first echoes the prompt
+      return;
+    }
+    const now = performance.now();
+    if (this.ids.length === 0) this.firstTokenAt = now;
+    this.lastTokenAt = now;
+    const id = Number(value[0][0]);
+    this.ids.push(id);
+    const text = this.text();
+    let piece = '';
+    if (!text.endsWith('\uFFFD')) {
+      piece = text.slice(this.printed);
+      this.printed = text.length;
+    }
+    this.onToken({ index: this.ids.length - 1, id, text: piece });
+  }
+
+  override end(): void {}
+
+  /** Text not yet emitted (a trailing incomplete character at the very end). */
+  rest(): string {
+    return this.text().slice(this.printed);
+  }
+}
+
+function toIdList(x: unknown): number[] {
+  if (typeof x === 'number') return [x];
+  if (Array.isArray(x)) return x.map(Number);
+  return [];
+}
+
+/** One loaded model. Load with BaseRuntime.load(); one generate() at a time. */
+export class BaseRuntime {
+  readonly info: LoadedModel;
+  private readonly tokenizer: PreTrainedTokenizer;
+  private readonly model: PreTrainedModel;
+  private busy = false;
+
+  private constructor(info: LoadedModel, tokenizer: PreTrainedTokenizer, model: PreTrainedModel) {
+    this.info = info;
+    this.tokenizer = tokenizer;
+    this.model = model;
+  }
+
+  static async load(options: LoadOptions): Promise<BaseRuntime> {
+    const { model, backend } = options;
+    const started = performance.now();
+    configureSource(options);
+
+    const files = new Map<string, { loaded: number; total: number }>();
+    const progress_callback = (p: ProgressInfo) => {
+      if (p.status !== 'progress' && p.status !== 'done') return;
+      const entry = files.get(p.file) ?? { loaded: 0, total: 0 };
+      if (p.status === 'progress') {
+        entry.loaded = p.loaded;
+        entry.total = p.total;
+      } else {
+        entry.loaded = entry.total;
+      }
+      files.set(p.file, entry);
+      let loaded = 0;
+      let total = 0;
+      for (const f of files.values()) {
+        loaded += f.loaded;
+        total += f.total;
+      }
+      options.onProgress?.({ file: p.file, loaded, total });
+    };
+
+    const dtype = chooseDtype(model, backend, options.f16);
+    const tokenizer = await AutoTokenizer.from_pretrained(model.id, { progress_callback });
+    const lm = await AutoModelForCausalLM.from_pretrained(model.id, {
+      device: backend,
+      dtype,
+      progress_callback,
+    });
+    const genConfig = (lm as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
+    const config = lm.config as unknown as { eos_token_id?: unknown; vocab_size?: number };
+    const eos = toIdList(genConfig?.eos_token_id ?? config.eos_token_id);
+    const info: LoadedModel = {
+      id: model.id,
+      backend,
+      dtype,
+      hasChatTemplate: Boolean((tokenizer as unknown as { chat_template?: unknown }).chat_template),
+      eosTokenIds: eos,
+      vocabSize: config.vocab_size ?? 0,
+      loadMs: performance.now() - started,
+    };
+    return new BaseRuntime(info, tokenizer, lm);
+  }
+
+  /** The prompt as the model will see it. */
+  renderPrompt(prompt: string, chat: boolean): string {
+    if (!chat || !this.info.hasChatTemplate) return prompt;
+    return this.tokenizer.apply_chat_template([{ role: 'user', content: prompt }], {
+      tokenize: false,
+      add_generation_prompt: true,
+    }) as string;
+  }
+
+  /** Token ids of a text, as generation would feed them (special tokens per the tokenizer's own rules). */
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+  }
+
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: true });
+  }
+
+  /**
+   * Generates a continuation of `prompt`, calling onToken for every new token. The same options (seed
+   * included) on the same backend give the same tokens. Abort the signal to stop early.
+   */
+  async generate(
+    prompt: string,
+    options: GenerateOptions,
+    onToken: (token: StreamedToken) => void = () => {},
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<GenerationResult> {
+    if (this.busy) throw new Error('the model is already generating; stop it first');
+    this.busy = true;
+    try {
+      const sampling = normalizeSampling(options);
+      const chat = options.chat && this.info.hasChatTemplate;
+      const renderedPrompt = this.renderPrompt(prompt, chat);
+      // A chat template writes its own special tokens; a raw prompt gets whatever the tokenizer adds.
+      const promptIds = this.encode(renderedPrompt, !chat);
+      if (promptIds.length === 0) throw new Error('the prompt is empty: type something for the model to continue');
+
+      const streamer = new TokenStreamer(this.tokenizer, onToken);
+      const processors = new LogitsProcessorList();
+      if (!isGreedy(sampling)) processors.push(new SeededSampler(sampling));
+      const started = performance.now();
+      await this.model.generate({
+        input_ids: tensorFromIds(promptIds), // (1,T)
+        attention_mask: tensorFromIds(promptIds.map(() => 1)), // (1,T)
+        max_new_tokens: sampling.maxNewTokens,
+        do_sample: false,
+        logits_processor: processors,
+        stopping_criteria: [new AbortCriteria(signal)],
+        // The typings intersect with GenerationConfig.streamer (a TextStreamer); any BaseStreamer works.
+        streamer: streamer as unknown as TextStreamer,
+      });
+
+      const ids = streamer.ids;
+      const rest = streamer.rest();
+      if (rest) onToken({ index: ids.length - 1, id: ids[ids.length - 1], text: rest });
+      const last = ids[ids.length - 1];
+      const stopReason: StopReason = this.info.eosTokenIds.includes(last)
+        ? 'eos'
+        : ids.length >= sampling.maxNewTokens
+          ? 'length'
+          : 'stopped';
+      const prefillMs = ids.length > 0 ? streamer.firstTokenAt - started : performance.now() - started;
+      const decodeMs = ids.length > 0 ? streamer.lastTokenAt - streamer.firstTokenAt : 0;
+      const tokensPerSecond =
+        ids.length > 1 && decodeMs > 0
+          ? ((ids.length - 1) * 1000) / decodeMs
+          : ids.length > 0
+            ? (ids.length * 1000) / (prefillMs + decodeMs)
+            : 0;
+      return {
+        renderedPrompt,
+        promptIds,
+        tokenIds: [...ids],
+        text: streamer.text(),
+        stopReason,
+        prefillMs,
+        decodeMs,
+        tokensPerSecond,
+      };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+/** (1,T) int64 tensor of token ids. */
+function tensorFromIds(ids: number[]): Tensor {
+  return new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
+}
+
+/** Points transformers.js at the shipped models folder or at a hub, never at both. */
+function configureSource(options: LoadOptions): void {
+  if (options.model.source === 'shipped') {
+    env.allowLocalModels = true;
+    env.allowRemoteModels = false;
+    env.localModelPath = options.localModels.endsWith('/') ? options.localModels : options.localModels + '/';
+    env.useBrowserCache = false; // served by the app itself: the HTTP cache is enough
+    env.useFSCache = false;
+  } else {
+    env.allowLocalModels = false;
+    env.allowRemoteModels = true;
+    const host = options.hubHost ?? 'https://huggingface.co/';
+    env.remoteHost = host.endsWith('/') ? host : host + '/';
+    env.useBrowserCache = options.cacheHub ?? true;
+    env.useFSCache = false; // Node: never write into node_modules
+  }
+}

@@ -1,0 +1,60 @@
+/// <reference lib="webworker" />
+// The one worker that owns the models (and, later, the GPUDevice and the engine). It runs requests one
+// at a time, in arrival order, so a generation never interleaves with a load; `cancel` is answered at
+// once, so the page can stop a long generation between two tokens.
+
+import * as base from './base-handlers.ts';
+import type { HandledKind, HandlerContext, Handlers } from './handler.ts';
+import type { EmittedEvent, Request, RequestOf, WorkerEvent } from './protocol.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const handlers: Handlers = {
+  load: base.load,
+  generate: base.generate,
+};
+
+function post(event: WorkerEvent, transfer: Transferable[] = []): void {
+  self.postMessage(event, transfer);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** Abort controllers of queued and running requests, by id. */
+const running = new Map<number, AbortController>();
+let queue: Promise<void> = Promise.resolve();
+
+async function run<K extends HandledKind>(request: RequestOf<K>, controller: AbortController): Promise<void> {
+  const context: HandlerContext = {
+    emit: (event: EmittedEvent, transfer?: Transferable[]) => post({ ...event, id: request.id } as WorkerEvent, transfer),
+    signal: controller.signal,
+  };
+  try {
+    if (controller.signal.aborted) throw new Error('cancelled before it started');
+    const handler = handlers[request.kind] as (r: RequestOf<K>, c: HandlerContext) => Promise<unknown>;
+    if (!handler) throw new Error(`unknown request kind: ${String(request.kind)}`);
+    const result = await handler(request, context);
+    post({ type: 'done', id: request.id, result });
+  } catch (err) {
+    console.error(err);
+    post({ type: 'error', id: request.id, message: describe(err) });
+  } finally {
+    running.delete(request.id);
+  }
+}
+
+self.onmessage = (message: MessageEvent<Request>) => {
+  const request = message.data;
+  if (request.kind === 'cancel') {
+    const controller = running.get(request.target);
+    controller?.abort();
+    post({ type: 'done', id: request.id, result: { cancelled: controller !== undefined } });
+    return;
+  }
+  const controller = new AbortController();
+  running.set(request.id, controller);
+  queue = queue.then(() => run(request, controller));
+};

@@ -1,0 +1,32 @@
+// Numbers as people read them.
+
+/** 1536 → "1.5 KB", 16_777_216 → "16.8 MB" (decimal units, as download sizes are shown). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '–';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** 850 → "850 ms", 2345 → "2.3 s", 125_000 → "2 min 5 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms - minutes * 60_000) / 1000)} s`;
+}
+
+/** Tokens per second with sensible precision: 0.42, 3.5, 157. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return '–';
+  if (perSecond < 1) return perSecond.toFixed(2);
+  if (perSecond < 100) return perSecond.toFixed(1);
+  return Math.round(perSecond).toString();
+}
