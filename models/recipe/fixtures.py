@@ -1,0 +1,222 @@
+"""Step 4: reference fixtures for the engine (tests/fixtures/, format in tests/fixtures/README.md).
+
+Everything the engine is compared with is computed here in float64 from float32 (or f16/bf16)
+weights, so the fixture is the exact answer for those weights and the engine's error is its own.
+Greedy continuations are computed in float32 (what onnxruntime computes) and checked to agree with
+float64, with the smallest top-1/top-2 logit margin reported.
+"""
+import json
+import os
+
+import numpy as np
+import torch
+
+import bpe
+import safetensors_io
+from common import CONFIG, FIXTURES, MODEL_DIR, WORK, ensure_dirs
+from export import load_pretrained
+from model import Bottleneck, build, masked_loss
+
+B, T = 2, 32
+LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
+PROMPTS = ['The jury said that the', 'In the morning, the old man']
+PREFIX = 'base_model.model.'
+
+
+def batch():
+    """Two rows of held-out text with some positions excluded from the loss."""
+    valid = np.load(os.path.join(WORK, 'tokens.npz'))['valid'].astype(np.int64)
+    rows = [valid[1000:1000 + T + 1], valid[20000:20000 + T + 1]]
+    ids = torch.tensor(np.stack([r[:T] for r in rows]))
+    targets = torch.tensor(np.stack([r[1:] for r in rows]))
+    targets[0, :10] = -100  # a "prompt" whose tokens do not count
+    targets[1, -3:] = -100  # padding at the end
+    return ids.to(torch.int32), targets.to(torch.int32)
+
+
+def f32(t):
+    """Round to float32 (what the fixture file stores), then compute in float64."""
+    return t.to(torch.float32).to(torch.float64)
+
+
+def seeded(shape, seed, std):
+    g = torch.Generator().manual_seed(seed)
+    return f32(torch.randn(*shape, generator=g, dtype=torch.float64) * std)
+
+
+def trainable_fixture(model, ids, targets, params, name, config):
+    """Loss and autograd gradients of `params` (dict PEFT key -> leaf tensor) into <name>.safetensors."""
+    logits, _ = model(ids.long())
+    loss = masked_loss(logits, targets.long())
+    grads = torch.autograd.grad(loss, list(params.values()))
+    out = {'input_ids': ids, 'targets': targets, 'loss': loss.detach().reshape(1).float()}
+    for (key, p), g in zip(params.items(), grads):
+        out[key] = p.detach().float()
+        out[key + '.grad'] = g.float()
+    safetensors_io.save(out, os.path.join(FIXTURES, name + '.safetensors'))
+    with open(os.path.join(FIXTURES, name + '.json'), 'w') as f:
+        json.dump(config, f, indent=2)
+    print(name, 'loss', loss.item(), 'params', len(params))
+
+
+def default_model_fixtures():
+    ids, targets = batch()
+    model = load_pretrained(torch.float64)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with torch.no_grad():
+        logits, _ = model(ids.long())
+        loss = masked_loss(logits, targets.long())
+    safetensors_io.save({'input_ids': ids, 'targets': targets, 'logits': logits.float(), 'loss': loss.reshape(1).float()},
+                        os.path.join(FIXTURES, 'forward.safetensors'))
+    print('forward loss', loss.item())
+
+    # LoRA r=4, alpha=8 on every projection, fixed non-zero A and B.
+    r, alpha = 4, 8
+    params = {}
+    for i, layer in enumerate(model.model.layers):
+        for mod_name in LORA_TARGETS:
+            parent = layer.self_attn if mod_name.endswith(('q_proj', 'k_proj', 'v_proj', 'o_proj')) else layer.mlp
+            lin = getattr(parent, mod_name)
+            lin.add_lora(r, alpha)
+            path = f"model.layers.{i}.{'self_attn' if parent is layer.self_attn else 'mlp'}.{mod_name}"
+            out_f, in_f = lin.weight.shape
+            seed = 1000 + 10 * i + LORA_TARGETS.index(mod_name)
+            lin.lora_A.weight = torch.nn.Parameter(seeded((r, in_f), seed, 1 / np.sqrt(in_f)))
+            lin.lora_B.weight = torch.nn.Parameter(seeded((out_f, r), seed + 5000, 0.05))
+            params[f'{PREFIX}{path}.lora_A.weight'] = lin.lora_A.weight
+            params[f'{PREFIX}{path}.lora_B.weight'] = lin.lora_B.weight
+    lora_config = {
+        'peft_type': 'LORA', 'task_type': 'CAUSAL_LM', 'base_model_name_or_path': 'brown-llama-4m', 'r': r,
+        'lora_alpha': alpha, 'lora_dropout': 0.0, 'target_modules': LORA_TARGETS, 'use_rslora': False,
+        'bias': 'none', 'fan_in_fan_out': False, 'init_lora_weights': True, 'inference_mode': False,
+        'modules_to_save': None, 'layers_to_transform': None, 'use_dora': False,
+    }
+    trainable_fixture(model, ids, targets, params, 'lora', lora_config)
+
+    model = load_pretrained(torch.float64)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    size, C = 16, CONFIG['hidden_size']
+    params = {}
+    for i, layer in enumerate(model.model.layers):
+        for place, attr in (('self_attn', 'attn_adapter'), ('mlp', 'mlp_adapter')):
+            ad = Bottleneck(C, size, 'relu').double()
+            seed = 2000 + 10 * i + (0 if place == 'self_attn' else 5)
+            ad.down.weight = torch.nn.Parameter(seeded((size, C), seed, 0.2))
+            ad.down.bias = torch.nn.Parameter(seeded((size,), seed + 1, 0.1))
+            ad.up.weight = torch.nn.Parameter(seeded((C, size), seed + 2, 0.1))
+            ad.up.bias = torch.nn.Parameter(seeded((C,), seed + 3, 0.02))
+            setattr(layer, attr, ad)
+            for part in ('down', 'up'):
+                for kind in ('weight', 'bias'):
+                    params[f'{PREFIX}model.layers.{i}.{place}.adapter.{part}.{kind}'] = getattr(getattr(ad, part), kind)
+    trainable_fixture(model, ids, targets, params, 'bottleneck', {
+        'peft_type': 'BOTTLENECK', 'task_type': 'CAUSAL_LM', 'base_model_name_or_path': 'brown-llama-4m',
+        'bottleneck_size': size, 'non_linearity': 'relu', 'placement': ['self_attn', 'mlp'],
+    })
+
+    model = load_pretrained(torch.float64)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    P, L, NKV, HS = 8, CONFIG['num_hidden_layers'], CONFIG['num_key_value_heads'], CONFIG['head_dim']
+    model.prompt_embeddings = torch.nn.Parameter(seeded((P, L * 2 * NKV * HS), 3000, 0.5))
+    trainable_fixture(model, ids, targets, {'prompt_embeddings': model.prompt_embeddings}, 'prefix', {
+        'peft_type': 'PREFIX_TUNING', 'task_type': 'CAUSAL_LM', 'base_model_name_or_path': 'brown-llama-4m',
+        'num_virtual_tokens': P, 'num_layers': L, 'token_dim': NKV * HS, 'num_attention_heads': NKV,
+        'num_transformer_submodules': 1, 'prefix_projection': False, 'encoder_hidden_size': CONFIG['hidden_size'],
+        'inference_mode': False,
+    })
+
+
+def greedy(model, ids, n, eos):
+    out = list(ids)
+    margins = []
+    with torch.no_grad():
+        for _ in range(n):
+            logits, _ = model(torch.tensor([out]))
+            top = torch.topk(logits[0, -1], 2)
+            margins.append((top.values[0] - top.values[1]).item())
+            nxt = int(top.indices[0])
+            out.append(nxt)
+            if nxt in eos:
+                break
+    return out[len(ids):], min(margins)
+
+
+def greedy_fixture():
+    tok = bpe.Tokenizer.from_hf_json(os.path.join(MODEL_DIR, 'tokenizer.json'))
+    eos = json.load(open(os.path.join(MODEL_DIR, 'generation_config.json')))['eos_token_id']
+    m32, m64 = load_pretrained(torch.float32), load_pretrained(torch.float64)
+    cases = []
+    for prompt in PROMPTS:
+        ids = tok.encode(prompt)
+        out32, margin = greedy(m32, ids, 32, eos)
+        out64, _ = greedy(m64, ids, 32, eos)
+        assert out32 == out64, f'float32 and float64 greedy disagree for {prompt!r}'
+        cases.append({'prompt': prompt, 'input_ids': ids, 'output_ids': out32, 'text': tok.decode(out32),
+                      'min_top2_margin': margin})
+        print('greedy', repr(prompt), '->', repr(tok.decode(out32)), 'min margin', round(margin, 4))
+    with open(os.path.join(FIXTURES, 'greedy.json'), 'w') as f:
+        json.dump(cases, f, indent=2)
+    texts = ['The Fulton County Grand Jury said Friday an investigation',
+             "Hello  world!\n\n  It's 1961 -- \"yes\" $3.50 café ☕",
+             '<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n',
+             '   leading spaces, tabs\tand trailing newline\n']
+    with open(os.path.join(FIXTURES, 'tokenizer.json'), 'w') as f:
+        json.dump([{'text': t, 'ids': tok.encode(t)} for t in texts], f, indent=2, ensure_ascii=False)
+
+
+TINY = {
+    'tiny-gpt2': {'architectures': ['GPT2LMHeadModel'], 'model_type': 'gpt2', 'vocab_size': 384, 'n_embd': 64,
+                  'n_layer': 2, 'n_head': 4, 'n_positions': 64, 'n_ctx': 64, 'n_inner': None,
+                  'activation_function': 'gelu_new', 'layer_norm_epsilon': 1e-5, 'tie_word_embeddings': True,
+                  'bos_token_id': 0, 'eos_token_id': 0, 'torch_dtype': 'float32'},
+    'tiny-qwen2': {'architectures': ['Qwen2ForCausalLM'], 'model_type': 'qwen2', 'vocab_size': 384,
+                   'hidden_size': 64, 'intermediate_size': 160, 'num_hidden_layers': 2, 'num_attention_heads': 4,
+                   'num_key_value_heads': 2, 'hidden_act': 'silu', 'max_position_embeddings': 128,
+                   'rms_norm_eps': 1e-6, 'rope_theta': 1000000.0, 'tie_word_embeddings': False,
+                   'bos_token_id': 0, 'eos_token_id': 0, 'torch_dtype': 'float16'},
+    'tiny-smollm2': {'architectures': ['LlamaForCausalLM'], 'model_type': 'llama', 'vocab_size': 384,
+                     'hidden_size': 96, 'intermediate_size': 256, 'num_hidden_layers': 2, 'num_attention_heads': 6,
+                     'num_key_value_heads': 2, 'head_dim': 16, 'hidden_act': 'silu', 'max_position_embeddings': 128,
+                     'rms_norm_eps': 1e-5, 'rope_theta': 100000.0, 'tie_word_embeddings': True,
+                     'attention_bias': False, 'bos_token_id': 0, 'eos_token_id': 0, 'torch_dtype': 'bfloat16'},
+}
+STORE_DTYPE = {'float32': torch.float32, 'float16': torch.float16, 'bfloat16': torch.bfloat16}
+
+
+def tiny_fixtures():
+    for i, (name, config) in enumerate(TINY.items()):
+        torch.manual_seed(100 + i)
+        model = build(config).double()
+        with torch.no_grad():
+            for pname, p in model.named_parameters():
+                if pname.endswith('norm.weight') or pname.endswith(('ln_1.weight', 'ln_2.weight', 'ln_f.weight')):
+                    p.copy_(1 + 0.1 * torch.randn_like(p))
+                else:
+                    p.copy_(0.15 * torch.randn_like(p))
+        store = STORE_DTYPE[config['torch_dtype']]
+        state = {k: v.to(store) for k, v in model.state_dict().items()}
+        with torch.no_grad():  # compute from exactly the stored (rounded) weights
+            for k, v in model.state_dict().items():
+                v.copy_(state[k].to(torch.float64))
+        d = os.path.join(FIXTURES, name)
+        os.makedirs(d, exist_ok=True)
+        safetensors_io.save(state, os.path.join(d, 'model.safetensors'), metadata={'format': 'pt'})
+        with open(os.path.join(d, 'config.json'), 'w') as f:
+            json.dump(config, f, indent=2)
+        g = torch.Generator().manual_seed(7)
+        ids = torch.randint(0, config['vocab_size'], (2, 12), generator=g)
+        with torch.no_grad():
+            out = model(ids)
+            logits = out[0] if isinstance(out, tuple) else out
+        safetensors_io.save({'input_ids': ids.to(torch.int32), 'logits': logits.float()}, os.path.join(d, 'logits.safetensors'))
+        print(name, 'logits', tuple(logits.shape), 'absmax', logits.abs().max().item())
+
+
+if __name__ == '__main__':
+    ensure_dirs()
+    default_model_fixtures()
+    greedy_fixture()
+    tiny_fixtures()
