@@ -1,0 +1,193 @@
+// Dataset formats: which one a record is in, whether it is well formed, and the typed example it gives.
+// Formats are the ones people already have (TRL's dataset formats, Alpaca, DPO):
+//
+//   text               {"text": "..."}                                  loss on every token
+//   prompt-completion  {"prompt": "...", "completion": "..."}           loss on the completion
+//   messages           {"messages": [{"role": "user", "content": "..."}, ...]}
+//                      rendered with the model's chat template, loss on the assistant turns
+//   alpaca             {"instruction": "...", "input": "...", "output": "..."}   (input optional)
+//                      rendered with the Alpaca prompt (templates.ts), loss on the output
+//   preference         {"prompt": "...", "chosen": "...", "rejected": "..."}     (DPO data)
+//                      recognised and kept, but no preference-training method exists yet
+//
+// Fields other than these are ignored. Field values must be strings (messages: an array of
+// {role, content} objects with string content).
+
+import type { DataProblem, Where } from './problems';
+import type { RawRecord } from './readers';
+
+export type DatasetFormat = 'text' | 'prompt-completion' | 'messages' | 'alpaca' | 'preference';
+
+export const FORMAT_LABELS: Readonly<Record<DatasetFormat, string>> = {
+  text: '{text}',
+  'prompt-completion': '{prompt, completion}',
+  messages: '{messages}',
+  alpaca: '{instruction, input, output}',
+  preference: '{prompt, chosen, rejected}',
+};
+
+/** What each format trains on, in words for the UI. */
+export const FORMAT_DESCRIPTIONS: Readonly<Record<DatasetFormat, string>> = {
+  text: 'plain text; the loss counts every token',
+  'prompt-completion': 'prompt → completion; the loss counts the completion only',
+  messages: "chat messages rendered with the model's chat template; the loss counts the assistant turns",
+  alpaca: 'Alpaca instruction/input/output rendered with the Alpaca prompt; the loss counts the output',
+  preference: 'preference pairs (DPO); recognised and kept, but no preference-training method exists yet',
+};
+
+/** Said plainly wherever preference data shows up. */
+export const PREFERENCE_NOTE =
+  'This is preference data ({prompt, chosen, rejected}, as DPO uses). It is recognised and kept, but no preference-training method (such as DPO) exists in this app yet, so it cannot be trained on. Use {prompt, completion} or {messages} data to fine-tune.';
+
+/** Roles a chat message may have. */
+export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+export type ChatRole = (typeof CHAT_ROLES)[number];
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export type Example = { where: Where } & (
+  | { format: 'text'; text: string }
+  | { format: 'prompt-completion'; prompt: string; completion: string }
+  | { format: 'messages'; messages: ChatMessage[] }
+  | { format: 'alpaca'; instruction: string; input: string; output: string }
+  | {
+      format: 'preference';
+      /** null when the prompt is implicit (contained in chosen/rejected). */
+      prompt: string | ChatMessage[] | null;
+      chosen: string | ChatMessage[];
+      rejected: string | ChatMessage[];
+    }
+);
+
+const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * The format a record's fields say it is in, or null. Checked most specific first, so a record with
+ * prompt, chosen and rejected is preference data, not prompt-completion.
+ */
+export function detectFormat(value: unknown): DatasetFormat | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const o = value as object;
+  if (has(o, 'messages')) return 'messages';
+  if (has(o, 'chosen') && has(o, 'rejected')) return 'preference';
+  if (has(o, 'instruction') && has(o, 'output')) return 'alpaca';
+  if (has(o, 'prompt') && has(o, 'completion')) return 'prompt-completion';
+  if (has(o, 'text')) return 'text';
+  return null;
+}
+
+export function unknownFormatMessage(value: unknown): string {
+  const keys = value && typeof value === 'object' ? Object.keys(value) : [];
+  const found = keys.length ? `found field${keys.length === 1 ? '' : 's'} ${keys.map((k) => `"${k}"`).join(', ')}` : 'found no fields';
+  return `no known format: ${found}; expected ${Object.values(FORMAT_LABELS).join(', ')}`;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * Checks a record against the format `format` and builds its example. Returns every problem found
+ * (a record may have several); `example` is set only when there are no errors.
+ */
+export function validateRecord(rec: RawRecord, format: DatasetFormat): { example?: Example; problems: DataProblem[] } {
+  const problems: DataProblem[] = [];
+  const o = rec.value as Record<string, unknown>;
+  const err = (field: string | undefined, message: string) => problems.push({ where: rec.where, field, message, severity: 'error' });
+
+  /** A required string field; `allowEmpty` for fields that may be "". */
+  const str = (field: string, opts: { allowEmpty?: boolean; optional?: boolean } = {}): string => {
+    const v = o[field];
+    if (v === undefined || (opts.optional && v === null)) {
+      if (!opts.optional) err(field, `missing field "${field}"`);
+      return '';
+    }
+    if (typeof v !== 'string') {
+      err(field, `must be a string, found ${typeName(v)}`);
+      return '';
+    }
+    if (!opts.allowEmpty && v.trim() === '') err(field, 'is empty');
+    return v;
+  };
+
+  const messages = (field: string, opts: { needAssistant: boolean }): ChatMessage[] => {
+    const v = o[field];
+    if (!Array.isArray(v)) {
+      err(field, `must be an array of {role, content} messages, found ${typeName(v)}`);
+      return [];
+    }
+    if (v.length === 0) {
+      err(field, 'is an empty list of messages');
+      return [];
+    }
+    const out: ChatMessage[] = [];
+    v.forEach((m, k) => {
+      const path = `${field}[${k}]`;
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+        err(path, `must be a {role, content} object, found ${typeName(m)}`);
+        return;
+      }
+      const mo = m as Record<string, unknown>;
+      let ok = true;
+      if (mo.role === undefined) {
+        err(`${path}.role`, 'missing field "role"');
+        ok = false;
+      } else if (typeof mo.role !== 'string') {
+        err(`${path}.role`, `must be a string, found ${typeName(mo.role)}`);
+        ok = false;
+      } else if (!(CHAT_ROLES as readonly string[]).includes(mo.role)) {
+        err(`${path}.role`, `unknown role "${mo.role}" (expected ${CHAT_ROLES.join(', ')})`);
+        ok = false;
+      }
+      if (mo.content === undefined) {
+        err(`${path}.content`, 'missing field "content"');
+        ok = false;
+      } else if (typeof mo.content !== 'string') {
+        err(`${path}.content`, `must be a string, found ${typeName(mo.content)}`);
+        ok = false;
+      }
+      if (ok) out.push({ role: mo.role as ChatRole, content: mo.content as string });
+    });
+    if (opts.needAssistant && out.length === v.length && !out.some((m) => m.role === 'assistant' && m.content.trim() !== '')) {
+      err(field, 'has no assistant message with content: nothing to train on');
+    }
+    return out;
+  };
+
+  const strOrMessages = (field: string): string | ChatMessage[] =>
+    Array.isArray(o[field]) ? messages(field, { needAssistant: false }) : str(field);
+
+  let example: Example | undefined;
+  const where = rec.where;
+  switch (format) {
+    case 'text':
+      example = { where, format, text: str('text') };
+      break;
+    case 'prompt-completion':
+      example = { where, format, prompt: str('prompt', { allowEmpty: true }), completion: str('completion') };
+      break;
+    case 'messages':
+      example = { where, format, messages: messages('messages', { needAssistant: true }) };
+      break;
+    case 'alpaca':
+      example = {
+        where,
+        format,
+        instruction: str('instruction'),
+        input: str('input', { allowEmpty: true, optional: true }),
+        output: str('output'),
+      };
+      break;
+    case 'preference': {
+      const prompt = o.prompt === undefined ? null : strOrMessages('prompt');
+      example = { where, format, prompt, chosen: strOrMessages('chosen'), rejected: strOrMessages('rejected') };
+      break;
+    }
+  }
+  return problems.length === 0 ? { example, problems } : { problems };
+}

@@ -1,0 +1,13 @@
+// The data layer: dataset files → validated examples → segments → tokens with loss flags → (B,T)
+// batches. See each file's header for its part. Pure TypeScript, no GPU, usable in a worker or the page.
+export * from './problems';
+export * from './decode';
+export * from './readers';
+export * from './formats';
+export * from './parse';
+export * from './split';
+export * from './templates';
+export * from './tokenize';
+export * from './pack';
+export * from './preview';
+export * from './samples';

@@ -1,0 +1,215 @@
+// Tokenized examples → rows of T positions → (B,T) batches, with the loss convention of
+// tests/fixtures/README.md: targets[b,t] is the token position t must predict (input_ids[b,t+1] of
+// the packed stream), or -100 where the loss does not count. A target counts only if the token it
+// names is trainable.
+//
+// Two ways to pack:
+//   'pad'     one example per row (the default for supervised data). An example of L tokens fills
+//             input positions 0..L-1 and its targets 0..L-2; the rest of the row is padding with
+//             target -100. An example longer than T+1 tokens is truncated (a warning says so).
+//   'concat'  examples joined end to end (each already ends with EOS) and cut into rows; row k covers
+//             stream tokens kT..kT+T, so every token after the first is predicted exactly once and
+//             nothing is truncated. Attention crosses example boundaries, as in nanoGPT's pretraining
+//             and TRL's packing. The default for {text} data.
+
+import type { DatasetFormat } from './formats';
+import { type DataProblem, formatCount } from './problems';
+import type { TokenizedExample } from './tokenize';
+
+export const IGNORE_INDEX = -100;
+
+export type PackMode = 'pad' | 'concat';
+
+/** 'concat' for plain text, 'pad' for everything with a prompt. */
+export function defaultPackMode(format: DatasetFormat | null): PackMode {
+  return format === 'text' ? 'concat' : 'pad';
+}
+
+export interface PackOptions {
+  /** T: positions per row. */
+  seqLen: number;
+  mode: PackMode;
+  /** Token id for unused input positions. */
+  padId: number;
+}
+
+export interface PackedRows {
+  T: number;
+  rows: number;
+  inputIds: Int32Array; // (rows,T)
+  targets: Int32Array; // (rows,T)
+  /** Positions whose loss counts, per row. */
+  countedPerRow: Int32Array; // (rows)
+  countedTokens: number;
+  /** Truncation warnings and examples left out because nothing in them counts. */
+  warnings: DataProblem[];
+}
+
+export function packExamples(examples: TokenizedExample[], opts: PackOptions): PackedRows {
+  const T = opts.seqLen;
+  if (!Number.isInteger(T) || T < 1) throw new Error(`seqLen must be a positive integer, got ${T}`);
+  const warnings: DataProblem[] = [];
+  const rowsIds: Int32Array[] = [];
+  const rowsTargets: Int32Array[] = [];
+
+  const newRow = () => {
+    const ids = new Int32Array(T).fill(opts.padId);
+    const tg = new Int32Array(T).fill(IGNORE_INDEX);
+    rowsIds.push(ids);
+    rowsTargets.push(tg);
+    return { ids, tg };
+  };
+
+  if (opts.mode === 'pad') {
+    for (const ex of examples) {
+      const L = ex.ids.length;
+      const kept = Math.min(L, T + 1);
+      let counted = 0;
+      for (let j = 1; j < kept; j++) counted += ex.trainable[j];
+      if (L > T + 1) {
+        let cutTrainable = 0;
+        for (let j = T + 1; j < L; j++) cutTrainable += ex.trainable[j];
+        const nothingLeft = counted === 0 && cutTrainable > 0;
+        warnings.push({
+          where: ex.where,
+          message:
+            `truncated: ${formatCount(L)} tokens, longer than the ${formatCount(T + 1)} a training row holds (T+1); ` +
+            `the last ${formatCount(L - T - 1)} tokens are cut, ${formatCount(cutTrainable)} of them counted by the loss` +
+            (nothingLeft ? '; nothing the loss counts is left, so this example is not used' : ''),
+          severity: 'warning',
+        });
+      }
+      if (counted === 0) {
+        if (L <= T + 1) {
+          warnings.push({ where: ex.where, message: 'no token of this example is counted by the loss; it is not used', severity: 'warning' });
+        }
+        continue;
+      }
+      const { ids, tg } = newRow();
+      for (let t = 0; t < Math.min(L, T); t++) ids[t] = ex.ids[t];
+      for (let t = 0; t + 1 < kept; t++) if (ex.trainable[t + 1]) tg[t] = ex.ids[t + 1];
+    }
+  } else {
+    let total = 0;
+    for (const ex of examples) total += ex.ids.length;
+    const stream = new Int32Array(total);
+    const flags = new Uint8Array(total);
+    let p = 0;
+    for (const ex of examples) {
+      stream.set(ex.ids, p);
+      flags.set(ex.trainable, p);
+      p += ex.ids.length;
+    }
+    // Row k: inputs stream[kT .. kT+T), targets stream[kT+1 .. kT+T+1).
+    for (let start = 0; start + 1 < total; start += T) {
+      const { ids, tg } = newRow();
+      const n = Math.min(T, total - start);
+      ids.set(stream.subarray(start, start + n));
+      for (let t = 0; t < n && start + t + 1 < total; t++) {
+        if (flags[start + t + 1]) tg[t] = stream[start + t + 1];
+      }
+    }
+    // Rows whose targets are all -100 (possible with masked data) add nothing.
+    for (let r = rowsIds.length - 1; r >= 0; r--) {
+      if (rowsTargets[r].every((x) => x === IGNORE_INDEX)) {
+        rowsIds.splice(r, 1);
+        rowsTargets.splice(r, 1);
+      }
+    }
+  }
+
+  const rows = rowsIds.length;
+  const inputIds = new Int32Array(rows * T);
+  const targets = new Int32Array(rows * T);
+  const countedPerRow = new Int32Array(rows);
+  let countedTokens = 0;
+  for (let r = 0; r < rows; r++) {
+    inputIds.set(rowsIds[r], r * T);
+    targets.set(rowsTargets[r], r * T);
+    let c = 0;
+    for (let t = 0; t < T; t++) if (rowsTargets[r][t] !== IGNORE_INDEX) c++;
+    countedPerRow[r] = c;
+    countedTokens += c;
+  }
+  return { T, rows, inputIds, targets, countedPerRow, countedTokens, warnings };
+}
+
+export interface Batch {
+  B: number;
+  T: number;
+  inputIds: Int32Array; // (B,T)
+  targets: Int32Array; // (B,T)
+  /** Positions whose loss counts. To average a loss over several batches, weight each by this. */
+  counted: number;
+  /** Which packed rows these are (-1 for an all-padding row). */
+  rowIndices: Int32Array; // (B)
+}
+
+function gatherBatch(packed: PackedRows, rowIdx: number[], padId: number): Batch {
+  const B = rowIdx.length;
+  const T = packed.T;
+  const inputIds = new Int32Array(B * T).fill(padId);
+  const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
+  let counted = 0;
+  rowIdx.forEach((r, b) => {
+    if (r < 0) return;
+    inputIds.set(packed.inputIds.subarray(r * T, (r + 1) * T), b * T);
+    targets.set(packed.targets.subarray(r * T, (r + 1) * T), b * T);
+    counted += packed.countedPerRow[r];
+  });
+  return { B, T, inputIds, targets, counted, rowIndices: Int32Array.from(rowIdx) };
+}
+
+/** mulberry32, so a seed gives the same epoch order everywhere. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded Fisher–Yates permutation of 0..n-1. */
+export function seededPermutation(n: number, seed: number): number[] {
+  const rand = seededRandom(seed);
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+/**
+ * One epoch of training batches: the rows in a seeded order, B at a time. Every batch is full (the
+ * engine keeps one shape): the last one is topped up from the start of the same order, so a few rows
+ * are seen twice in that epoch. With fewer rows than B, rows repeat within the batch.
+ */
+export function trainBatches(packed: PackedRows, B: number, seed: number, padId = 0): Batch[] {
+  if (packed.rows === 0) return [];
+  const order = seededPermutation(packed.rows, seed);
+  const batches: Batch[] = [];
+  for (let start = 0; start < order.length; start += B) {
+    const idx: number[] = [];
+    for (let b = 0; b < B; b++) idx.push(order[(start + b) % order.length]);
+    batches.push(gatherBatch(packed, idx, padId));
+  }
+  return batches;
+}
+
+/**
+ * Batches for evaluation: every row exactly once, in order; the last batch is filled with all-padding
+ * rows whose targets are -100. Average the loss over batches weighted by `counted`.
+ */
+export function evalBatches(packed: PackedRows, B: number, padId = 0): Batch[] {
+  const batches: Batch[] = [];
+  for (let start = 0; start < packed.rows; start += B) {
+    const idx: number[] = [];
+    for (let b = 0; b < B; b++) idx.push(start + b < packed.rows ? start + b : -1);
+    batches.push(gatherBatch(packed, idx, padId));
+  }
+  return batches;
+}

@@ -1,0 +1,193 @@
+// Examples → text segments, each marked trainable or not. The loss counts a token only if it came from
+// a trainable segment (tokenize.ts keeps that flag per token).
+//
+//   text               [text ✓] + EOS ✓
+//   prompt-completion  [prompt ✗][completion ✓] + EOS ✓          (TRL's completion-only loss)
+//   alpaca             [Alpaca prompt ✗][output ✓] + EOS ✓
+//   messages           the chat template's rendering, split so each assistant turn (its content and
+//                      the template's end-of-turn text) is ✓ and everything else ✗. No EOS is added:
+//                      the template ends turns itself.
+//   preference         not trainable yet (PREFERENCE_NOTE); `preferenceSegments` gives the pair.
+
+import { type ChatMessage, type Example, PREFERENCE_NOTE } from './formats';
+
+export interface Segment {
+  text: string;
+  trainable: boolean;
+}
+
+export interface RenderedExample {
+  segments: Segment[];
+  /** Append the tokenizer's EOS token (trainable when the last segment is) after the segments. */
+  appendEos: boolean;
+  /** Prepend the tokenizer's BOS token (if it has one); chat templates write their own. */
+  prependBos: boolean;
+}
+
+/** Renders a conversation with a model's chat template. */
+export type ChatTemplateFn = (messages: ChatMessage[], addGenerationPrompt: boolean) => string;
+
+/** The part of a transformers.js tokenizer that renders chat templates. */
+export interface ChatTemplateTokenizer {
+  apply_chat_template(
+    conversation: { role: string; content: string }[],
+    options: { tokenize: false; add_generation_prompt: boolean },
+  ): string;
+  chat_template?: string | null;
+}
+
+/**
+ * A ChatTemplateFn backed by a transformers.js tokenizer's `apply_chat_template` (which renders the
+ * tokenizer_config.json's chat_template with @huggingface/jinja, with bos_token/eos_token set).
+ */
+export function chatTemplateFromTokenizer(tok: ChatTemplateTokenizer): ChatTemplateFn {
+  return (messages, addGenerationPrompt) =>
+    tok.apply_chat_template(
+      messages.map((m) => ({ role: m.role, content: m.content })),
+      { tokenize: false, add_generation_prompt: addGenerationPrompt },
+    );
+}
+
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+/**
+ * The Alpaca prompt (Stanford Alpaca's, as most Alpaca-format fine-tunes use it). The output follows
+ * the "### Response:\n" line; at generation time the same prompt is given and the model continues.
+ */
+export const ALPACA_PROMPT_WITH_INPUT =
+  'Below is an instruction that describes a task, paired with an input that provides further context. ' +
+  'Write a response that appropriately completes the request.\n\n' +
+  '### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n';
+export const ALPACA_PROMPT_NO_INPUT =
+  'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n' +
+  '### Instruction:\n{instruction}\n\n### Response:\n';
+
+export function alpacaPrompt(instruction: string, input: string): string {
+  // Replace with functions so "$&" and friends in user text are taken literally.
+  const t = input.trim() === '' ? ALPACA_PROMPT_NO_INPUT : ALPACA_PROMPT_WITH_INPUT;
+  return t.replace('{instruction}', () => instruction).replace('{input}', () => input);
+}
+
+/**
+ * Splits a rendered conversation into segments, assistant turns trainable.
+ *
+ * Chat templates give no positions, so the conversation is rendered a prefix at a time: before
+ * assistant turn i we render messages[0..i) with the generation prompt (which ends with the text that
+ * opens an assistant turn, e.g. "<|im_start|>assistant\n"); the text that rendering messages[0..i]
+ * adds after that is the assistant's turn (content and end-of-turn, e.g. "...<|im_end|>\n"). Each
+ * rendering must extend the previous one, which holds for ChatML, Llama, Zephyr and most templates;
+ * a template that rewrites earlier turns (e.g. drops past reasoning) is refused with a clear error.
+ */
+export function renderMessages(messages: ChatMessage[], chat: ChatTemplateFn): Segment[] {
+  const segments: Segment[] = [];
+  let prev = '';
+  const extend = (next: string, trainable: boolean, what: string) => {
+    if (!next.startsWith(prev)) {
+      throw new TemplateError(
+        `the chat template renders earlier turns differently once ${what} is added, so the assistant turns cannot be located for the loss mask`,
+      );
+    }
+    const text = next.slice(prev.length);
+    if (text !== '') {
+      const last = segments[segments.length - 1];
+      if (last && last.trainable === trainable) last.text += text;
+      else segments.push({ text, trainable });
+    }
+    prev = next;
+  };
+  for (let i = 0; i < messages.length; i++) {
+    const what = `message ${i + 1} (${messages[i].role})`;
+    if (messages[i].role === 'assistant') {
+      extend(chat(messages.slice(0, i), true), false, what);
+      extend(chat(messages.slice(0, i + 1), false), true, what);
+    } else {
+      extend(chat(messages.slice(0, i + 1), false), false, what);
+    }
+  }
+  return segments;
+}
+
+export interface RenderContext {
+  /** Required for {messages} data; absent when the model has no chat_template. */
+  chatTemplate?: ChatTemplateFn | null;
+}
+
+/** An example's segments for supervised fine-tuning. Throws for preference data (not trainable yet). */
+export function renderExample(ex: Example, ctx: RenderContext = {}): RenderedExample {
+  switch (ex.format) {
+    case 'text':
+      return { segments: [{ text: ex.text, trainable: true }], appendEos: true, prependBos: true };
+    case 'prompt-completion':
+      return {
+        segments: [
+          ...(ex.prompt === '' ? [] : [{ text: ex.prompt, trainable: false }]),
+          { text: ex.completion, trainable: true },
+        ],
+        appendEos: true,
+        prependBos: true,
+      };
+    case 'alpaca':
+      return {
+        segments: [
+          { text: alpacaPrompt(ex.instruction, ex.input), trainable: false },
+          { text: ex.output, trainable: true },
+        ],
+        appendEos: true,
+        prependBos: true,
+      };
+    case 'messages':
+      if (!ctx.chatTemplate) {
+        throw new TemplateError("this model has no chat_template in its tokenizer_config.json, so {messages} data cannot be rendered; use {prompt, completion} data");
+      }
+      return { segments: renderMessages(ex.messages, ctx.chatTemplate), appendEos: false, prependBos: false };
+    case 'preference':
+      throw new TemplateError(PREFERENCE_NOTE);
+  }
+}
+
+/**
+ * The text to give the model at generation time so it continues as it was trained: the prompt for
+ * prompt-completion, the Alpaca prompt for Alpaca, the chat template with the generation prompt for
+ * messages. `user` is what the person typed.
+ */
+export function generationPrompt(
+  format: Example['format'] | null,
+  user: string,
+  ctx: RenderContext & { system?: string } = {},
+): string {
+  switch (format) {
+    case 'alpaca':
+      return alpacaPrompt(user, '');
+    case 'messages': {
+      if (!ctx.chatTemplate) return user;
+      const msgs: ChatMessage[] = ctx.system ? [{ role: 'system', content: ctx.system }] : [];
+      msgs.push({ role: 'user', content: user });
+      return ctx.chatTemplate(msgs, true);
+    }
+    default:
+      return user;
+  }
+}
+
+/** Preference data as prompt / chosen / rejected segments, for a future preference method and for preview. */
+export function preferenceSegments(
+  ex: Extract<Example, { format: 'preference' }>,
+  ctx: RenderContext = {},
+): { chosen: Segment[]; rejected: Segment[] } {
+  const side = (answer: string | ChatMessage[]): Segment[] => {
+    const prompt = ex.prompt;
+    if (typeof answer === 'string' && (prompt === null || typeof prompt === 'string')) {
+      return [...(prompt ? [{ text: prompt, trainable: false }] : []), { text: answer, trainable: true }];
+    }
+    if (!ctx.chatTemplate) throw new TemplateError('conversational preference data needs the model\'s chat_template');
+    const promptMsgs: ChatMessage[] = prompt === null ? [] : typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
+    const answerMsgs: ChatMessage[] = typeof answer === 'string' ? [{ role: 'assistant', content: answer }] : answer;
+    return renderMessages([...promptMsgs, ...answerMsgs], ctx.chatTemplate);
+  };
+  return { chosen: side(ex.chosen), rejected: side(ex.rejected) };
+}
