@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gradcheck, randn } from '../helpers/gradcheck.ts';
 import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/attention/reference.ts';
-import { attentionBackward, attentionDecode, attentionForward, attentionScratchShapes } from '../../src/lib/ops/attention/attention.ts';
+import { attentionBackward, attentionDecode, attentionForward } from '../../src/lib/ops/attention/attention.ts';
 
 const gpu = useGpu();
 
@@ -12,13 +12,14 @@ type Shape = ref.AttentionShape;
 const sh = (B: number, T: number, NH: number, NKV: number, HS: number, P: number): Shape => ({ B, T, NH, NKV, HS, P });
 
 // The tiles are 16 (forward), 8/16 (backward) rows and keys: T = 13, 19, 37 end mid-tile, 70 spans
-// several; NH = 4·NKV is grouped-query attention; P = 3 prefix positions; HS 16, 32 and 64 (typical).
+// several; NH = 4·NKV is grouped-query attention; P = 3 prefix positions; HS 16, 32, 64 (typical), 128.
 const SHAPES: [string, Shape][] = [
   ['B=2 T=13 NH=NKV=2 HS=16', sh(2, 13, 2, 2, 16, 0)],
   ['B=2 T=19 NH=4 NKV=1 HS=32 (GQA)', sh(2, 19, 4, 1, 32, 0)],
   ['B=2 T=37 NH=NKV=2 HS=16 P=3', sh(2, 37, 2, 2, 16, 3)],
   ['B=2 T=21 NH=4 NKV=2 HS=32 P=3 (GQA)', sh(2, 21, 4, 2, 32, 3)],
   ['B=1 T=70 NH=2 NKV=1 HS=64 P=3 (GQA)', sh(1, 70, 2, 1, 64, 3)],
+  ['B=2 T=9 NH=2 NKV=1 HS=128 P=2 (large heads)', sh(2, 9, 2, 1, 128, 2)],
 ];
 
 /** Seeded float32 inputs for a shape: q, k, v and the prefix pk, pv (P,NKV,HS). */
@@ -147,7 +148,6 @@ describe('attention on the GPU', () => {
     const dv0 = randF32(g.dv.length, 28);
     const pre = peftPrefix(s, x.pk, x.pv);
     const dpre0 = peftPrefix(s, randF32(g.dpk.length, 29), randF32(g.dpv.length, 30));
-    const scratch = attentionScratchShapes(s.B, s.T, s.NH, s.NKV, s.HS, s.P);
     const got = await runOp(
       gpu(),
       {
@@ -155,9 +155,6 @@ describe('attention on the GPU', () => {
         dk: input(dk0, ks),
         dv: input(dv0, ks),
         dprefix: input(s.P ? dpre0.data : [0], s.P ? pre.shape : [1]),
-        delta: zeros(scratch.delta),
-        dpk: zeros(scratch.dpk ?? [1]),
-        dpv: zeros(scratch.dpv ?? [1]),
         dout: input(dout, qs),
         out: input(roundToF32(want.out), qs),
         q: input(x.q, qs),
@@ -168,7 +165,7 @@ describe('attention on the GPU', () => {
       },
       (rec, t) =>
         attentionBackward(
-          rec, t.dq, t.dk, t.dv, s.P ? t.dprefix : null, { delta: t.delta, dpk: t.dpk, dpv: t.dpv },
+          rec, t.dq, t.dk, t.dv, s.P ? t.dprefix : null,
           t.dout, t.out, t.q, t.k, t.v, t.lse, { prefix: s.P ? { kv: t.prefix, P: s.P } : undefined },
         ),
     );
@@ -191,7 +188,6 @@ describe('attention on the GPU', () => {
     const qs = [s.B, s.T, s.NH, s.HS];
     const ks = [s.B, s.T, s.NKV, s.HS];
     const pre = peftPrefix(s, x.pk, x.pv);
-    const scratch = attentionScratchShapes(s.B, s.T, s.NH, s.NKV, s.HS, s.P);
     const run = () =>
       runOp(
         gpu(),
@@ -200,9 +196,6 @@ describe('attention on the GPU', () => {
           dk: input(randF32(g.dk.length, 43), ks),
           dv: input(randF32(g.dv.length, 44), ks),
           dprefix: input(randF32(pre.data.length, 45), pre.shape),
-          delta: zeros(scratch.delta),
-          dpk: zeros(scratch.dpk!),
-          dpv: zeros(scratch.dpv!),
           dout: input(dout, qs),
           out: input(roundToF32(want.out), qs),
           q: input(x.q, qs),
@@ -213,7 +206,7 @@ describe('attention on the GPU', () => {
         },
         (rec, t) =>
           attentionBackward(
-            rec, t.dq, t.dk, t.dv, t.dprefix, { delta: t.delta, dpk: t.dpk, dpv: t.dpv },
+            rec, t.dq, t.dk, t.dv, t.dprefix,
             t.dout, t.out, t.q, t.k, t.v, t.lse, { prefix: { kv: t.prefix, P: s.P }, accumulate: false },
           ),
       );
@@ -240,7 +233,6 @@ describe('attention on the GPU', () => {
     const g = ref.backward(dout, want.cache);
     const qs = [s.B, s.T, s.NH, s.HS];
     const ks = [s.B, s.T, s.NKV, s.HS];
-    const scratch = attentionScratchShapes(s.B, s.T, s.NH, s.NKV, s.HS, s.P);
     const got = await runOp(
       gpu(),
       {
@@ -250,9 +242,6 @@ describe('attention on the GPU', () => {
         dk: zeros(ks),
         dv: zeros(ks),
         dprefix: input(grad0, pre.shape),
-        delta: zeros(scratch.delta),
-        dpk: zeros(scratch.dpk!),
-        dpv: zeros(scratch.dpv!),
         dout: input(dout, qs),
         q: input(x.q, qs),
         k: input(x.k, ks),
@@ -263,7 +252,7 @@ describe('attention on the GPU', () => {
         const prefix = { kv: t.prefix, P: s.P, offset: pre.offset, stride: pre.stride };
         attentionForward(rec, t.out, t.lse, t.q, t.k, t.v, { prefix });
         attentionBackward(
-          rec, t.dq, t.dk, t.dv, t.dprefix, { delta: t.delta, dpk: t.dpk, dpv: t.dpv },
+          rec, t.dq, t.dk, t.dv, t.dprefix,
           t.dout, t.out, t.q, t.k, t.v, t.lse, { prefix },
         );
       },
@@ -283,11 +272,11 @@ describe('attention on the GPU', () => {
   });
 
   it.each([
-    ['one new token, no prefix', sh(2, 20, 4, 1, 32, 0), 1],
-    ['three new tokens, no prefix', sh(2, 20, 2, 2, 16, 0), 3],
-    ['one new token with a prefix', sh(2, 20, 4, 2, 16, 3), 1],
-    ['five new tokens with a prefix, HS=64', sh(1, 35, 2, 1, 64, 3), 5],
-  ])('KV-cache decode matches the last rows of the full forward: %s', async (_name, s, Tn) => {
+    ['one new token, no prefix', sh(2, 20, 4, 1, 32, 0), 1, true],
+    ['three new tokens, no prefix', sh(2, 20, 2, 2, 16, 0), 3, true],
+    ['one new token with a prefix, lse not kept', sh(2, 20, 4, 2, 16, 3), 1, false],
+    ['five new tokens with a prefix, HS=64', sh(1, 35, 2, 1, 64, 3), 5, true],
+  ])('KV-cache decode matches the last rows of the full forward: %s', async (_name, s, Tn, keepLse) => {
     const maxT = s.T + 9; // cache slots past the valid positions hold junk the kernel must ignore
     const past = s.T - Tn;
     const x = inputs(s, 60);
@@ -316,9 +305,10 @@ describe('attention on the GPU', () => {
         prefix: input(s.P ? pre.data : [0], s.P ? pre.shape : [1]),
       },
       (rec, t) =>
-        attentionDecode(rec, t.out, t.lse, t.q, t.kCache, t.vCache, past, { prefix: s.P ? { kv: t.prefix, P: s.P } : undefined }),
+        attentionDecode(rec, t.out, keepLse ? t.lse : null, t.q, t.kCache, t.vCache, past, { prefix: s.P ? { kv: t.prefix, P: s.P } : undefined }),
     );
     expectClose(got.out, lastRows(full.out, s.T, s.NH * s.HS, Tn), TOL.elementwise, 'decode out');
+    if (!keepLse) return;
     const wantLse = new Float64Array(s.B * s.NH * Tn);
     for (let bh = 0; bh < s.B * s.NH; bh++) wantLse.set(full.cache.lse.subarray(bh * s.T + s.T - Tn, (bh + 1) * s.T), bh * Tn);
     expectClose(got.lse, wantLse, TOL.elementwise, 'decode lse');

@@ -9,7 +9,7 @@
 //
 // Every backward output element is owned by one invocation (or summed in a fixed order from
 // per-batch partials), so results are deterministic; no atomics.
-import { grid1d, numel, params, f32, type Gpu, type Kernel, type Overrides, type Recorder, type Tensor } from '../../gpu/index.ts';
+import { grid1d, numel, params, f32, reshape, type Gpu, type Kernel, type Overrides, type Recorder, type Tensor } from '../../gpu/index.ts';
 import forwardWgsl from './forward.wgsl?raw';
 import backwardDeltaWgsl from './backward_delta.wgsl?raw';
 import backwardDqWgsl from './backward_dq.wgsl?raw';
@@ -44,14 +44,6 @@ export interface AttentionPrefix {
   stride?: number;
 }
 
-/** Scratch the backward needs (allocate once, reuse every step); see attentionScratchShapes(). */
-export interface AttentionScratch {
-  delta: Tensor; // (B,NH,T)
-  /** per-batch-row prefix gradient partials; only with a prefix */
-  dpk?: Tensor; // (B,P,NKV,HS)
-  dpv?: Tensor; // (B,P,NKV,HS)
-}
-
 interface Shape {
   B: number;
   T: number; // queries
@@ -59,11 +51,6 @@ interface Shape {
   NKV: number;
   HS: number;
   kvT: number; // time extent of k/v
-}
-
-/** Shapes of the scratch tensors attentionBackward needs for B,T,NH,NKV,HS and P prefix positions. */
-export function attentionScratchShapes(B: number, T: number, NH: number, NKV: number, HS: number, P = 0) {
-  return { delta: [B, NH, T], dpk: P > 0 ? [B, P, NKV, HS] : null, dpv: P > 0 ? [B, P, NKV, HS] : null };
 }
 
 function dims(op: string, q: Tensor, k: Tensor, v: Tensor): Shape {
@@ -165,20 +152,22 @@ export function attentionForward(
 /**
  * KV-cache forward (generation): q (B,Tn,NH,HS) holds the queries of positions past..past+Tn-1;
  * kCache, vCache (B,maxT,NKV,HS) hold keys/values of positions 0..past+Tn-1 (the new ones already
- * written); later positions are ignored. out (B,Tn,NH,HS); lse (B,NH,Tn) is written too (any
- * small scratch will do if it is not needed). With a prefix, every query also sees its P positions.
+ * written); later positions are ignored. out (B,Tn,NH,HS); lse (B,NH,Tn) is written too, or goes
+ * to gpu.scratch when null. With a prefix, every query also sees its P positions.
  */
 export function attentionDecode(
   rec: Recorder,
   out: Tensor,
-  lse: Tensor,
+  lse: Tensor | null,
   q: Tensor,
   kCache: Tensor,
   vCache: Tensor,
   past: number,
   opts: { prefix?: AttentionPrefix } = {},
 ): void {
-  encodeForward('attentionDecode', rec, out, lse, q, kCache, vCache, past, opts.prefix);
+  const [B, Tn, NH] = q.shape;
+  const lseOut = lse ?? reshape(rec.gpu.scratch('attention:decode-lse', B * NH * Tn), [B, NH, Tn]);
+  encodeForward('attentionDecode', rec, out, lseOut, q, kCache, vCache, past, opts.prefix);
 }
 
 /**
@@ -186,7 +175,8 @@ export function attentionDecode(
  * like prefix.kv: same shape, offset and stride) receive the gradients of attentionForward, given
  * dout (B,T,NH,HS) and the forward's out and lse. Gradients are added to what the tensors hold
  * (llm.c: zeroed once per step) unless `accumulate: false`, which overwrites them. dprefix is the
- * sum over the batch rows. `scratch` comes from attentionScratchShapes(); its contents are overwritten.
+ * sum over the batch rows. Scratch (delta (B,NH,T) and, with a prefix, per-batch partials
+ * (B,P,NKV,HS) for keys and values) comes from gpu.scratch('attention:*').
  */
 export function attentionBackward(
   rec: Recorder,
@@ -194,7 +184,6 @@ export function attentionBackward(
   dk: Tensor,
   dv: Tensor,
   dprefix: Tensor | null,
-  scratch: AttentionScratch,
   dout: Tensor,
   out: Tensor,
   q: Tensor,
@@ -210,7 +199,7 @@ export function attentionBackward(
   for (const [name, t] of [['dq', dq], ['dout', dout], ['out', out]] as const) expectShape(op, name, t, [B, T, NH, HS]);
   for (const [name, t] of [['dk', dk], ['dv', dv]] as const) expectShape(op, name, t, [B, T, NKV, HS]);
   expectShape(op, 'lse', lse, [B, NH, T]);
-  expectShape(op, 'scratch.delta', scratch.delta, [B, NH, T]);
+  const delta = reshape(rec.gpu.scratch('attention:delta', B * NH * T), [B, NH, T]);
   const pre = prefixLayout(op, s, opts.prefix, k);
   const ACCUMULATE = opts.accumulate === false ? 0 : 1;
   const scale = f32(1 / Math.sqrt(HS));
@@ -218,7 +207,7 @@ export function attentionBackward(
   rec.dispatch({
     kernel: BACKWARD_DELTA,
     overrides: { WG },
-    outputs: [scratch.delta],
+    outputs: [delta],
     inputs: [dout, out],
     params: params(B, T, NH, HS),
     workgroups: grid1d(B * T * NH, WG),
@@ -229,7 +218,7 @@ export function attentionBackward(
     kernel: BACKWARD_DQ,
     overrides: { ...dqTiles, ACCUMULATE },
     outputs: [dq],
-    inputs: [dout, q, k, v, pre.kv, lse, scratch.delta],
+    inputs: [dout, q, k, v, pre.kv, lse, delta],
     params: params(B, T, NH, NKV, HS, pre.P, 0, T, pre.offset, pre.stride, scale),
     workgroups: [Math.ceil(T / dqTiles.BQ), NH, B],
   });
@@ -241,7 +230,7 @@ export function attentionBackward(
     kernel: BACKWARD_DKV,
     overrides: { ...dkvTiles, ACCUMULATE },
     outputs: [dk, dv],
-    inputs: [dout, q, k, v, lse, scratch.delta],
+    inputs: [dout, q, k, v, lse, delta],
     params: params(B, T, NH, NKV, HS, T, 0, 0, T * row, row, 1, scale),
     workgroups: [Math.ceil(T / dkvTiles.BK), NKV, B],
   });
@@ -249,16 +238,14 @@ export function attentionBackward(
   if (pre.P === 0) return;
   if (!dprefix) throw new Error(`${op}: a prefix needs dprefix (or pass no prefix)`);
   if (dprefix.shape.join() !== pre.kv.shape.join()) throw new Error(`${op}: dprefix [${dprefix.shape}] should match prefix [${pre.kv.shape}]`);
-  const { dpk, dpv } = scratch;
-  if (!dpk || !dpv) throw new Error(`${op}: a prefix needs scratch.dpk and scratch.dpv (B,P,NKV,HS)`);
-  expectShape(op, 'scratch.dpk', dpk, [B, pre.P, NKV, HS]);
-  expectShape(op, 'scratch.dpv', dpv, [B, pre.P, NKV, HS]);
+  const dpk = reshape(rec.gpu.scratch('attention:dpk', B * pre.P * row), [B, pre.P, NKV, HS]);
+  const dpv = reshape(rec.gpu.scratch('attention:dpv', B * pre.P * row), [B, pre.P, NKV, HS]);
   // Prefix keys: seen by every query; one partial per batch row, then an ordered sum over b.
   rec.dispatch({
     kernel: BACKWARD_DKV,
     overrides: { ...dkvTiles, ACCUMULATE: 0 },
     outputs: [dpk, dpv],
-    inputs: [dout, q, pre.kv, pre.kv, lse, scratch.delta],
+    inputs: [dout, q, pre.kv, pre.kv, lse, delta],
     params: params(B, T, NH, NKV, HS, pre.P, pre.offset, pre.offset + row, 0, pre.stride, 0, scale),
     workgroups: [Math.ceil(pre.P / dkvTiles.BK), NKV, B],
   });
