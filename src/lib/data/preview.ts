@@ -33,9 +33,15 @@ export function tokenHistogram(lengths: ArrayLike<number>, maxBins = 12): Histog
   const max = sorted[n - 1];
   const total = sorted.reduce((s, x) => s + x, 0);
   const median = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  const step = niceStep((max - min + 1) / maxBins);
-  const lo = Math.floor(min / step) * step;
-  const bins = Math.max(1, Math.ceil((max + 1 - lo) / step));
+  // Bins start at a multiple of the step, which can add a bin: widen the step until they fit.
+  let step = niceStep((max - min + 1) / maxBins);
+  let lo = Math.floor(min / step) * step;
+  let bins = Math.max(1, Math.ceil((max + 1 - lo) / step));
+  while (bins > maxBins) {
+    step = niceStep(step + 1);
+    lo = Math.floor(min / step) * step;
+    bins = Math.max(1, Math.ceil((max + 1 - lo) / step));
+  }
   const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * step);
   const counts = new Array<number>(bins).fill(0);
   for (const x of sorted) counts[Math.min(bins - 1, Math.floor((x - lo) / step))]++;
