@@ -1,4 +1,4 @@
-// Attention backward, pass 3 of 3: for a set of key rows, dvalue_j = sum_{h,t} p dout and
+// Attention backward, pass 3 of 3: for a set of key rows, dvalue_j (+)= sum_{h,t} p dout and
 // dkey_j = scale * sum_{h,t} ds q over every query head h of the kv group and every query t that sees
 // key j. Matches dk/dv (and, per batch row, dpk/dpv) of backward() in reference.ts.
 //

@@ -1,4 +1,4 @@
-// Attention backward, pass 2 of 3: dq = scale * sum_j ds_j key_j with ds_j = p_j (dout·value_j - delta),
+// Attention backward, pass 2 of 3: dq (+)= scale * sum_j ds_j key_j with ds_j = p_j (dout·value_j - delta),
 // p_j = exp(scale q·key_j - lse) recomputed from the saved lse. Matches dq of backward() in reference.ts.
 //
 // Same tiling as forward.wgsl: BQ query rows of one (b, h) per workgroup, LANES invocations per row,
