@@ -88,7 +88,7 @@ describe("'concat' packing: examples end to end, cut into rows", () => {
       const ids = Array.from({ length: L }, () => 3 + Math.floor(rand() * 250));
       const flags = Array.from({ length: L }, () => (rand() < 0.6 ? 1 : 0));
       if (first < 0) first = flags[0];
-      trainable += flags.reduce((s, f) => s + f, 0);
+      trainable += flags.reduce((s: number, f) => s + f, 0);
       examples.push(ex(ids, flags, i + 1));
     }
     const T = 16;
