@@ -11,15 +11,22 @@ const BACKWARD: Kernel = { name: 'rope_backward', file: 'src/lib/ops/rope/backwa
 
 /**
  * The (cos, sin) table, shape (nPositions, HS/2, 2), for the default rope type (rope_scaling null):
- * angle(p, i) = p · theta^(-2i/HS). Rounded to float32 at the same steps as PyTorch's
- * LlamaRotaryEmbedding (inv_freq = 1/theta^(arange(0,HS,2)/HS) in float32, then inv_freq·p in float32,
- * then cos/sin), so long positions agree with transformers, not only with exact arithmetic.
+ * angle(p, i) = p · theta^(-2i/HS), then cos and sin rounded to float32.
+ * - angles 'float64' (default): exact angles, as models/recipe/model.py (our fixtures, our ONNX export).
+ * - angles 'float32': rounded at the same steps as transformers' LlamaRotaryEmbedding (inv_freq in
+ *   float32, then inv_freq·p in float32). The two differ by about p·2^-24 rad (1e-4 at p = 2048).
  * nPositions: config.max_position_embeddings (plus any prefix length).
  */
-export function ropeTable(nPositions: number, HS: number, theta: number): Float32Array {
+export function ropeTable(
+  nPositions: number,
+  HS: number,
+  theta: number,
+  opts: { angles?: 'float64' | 'float32' } = {},
+): Float32Array {
   if (HS % 2 !== 0) throw new Error(`ropeTable: head size ${HS} must be even`);
   const h = HS / 2;
-  const fr = Math.fround;
+  const f32 = opts.angles === 'float32';
+  const fr = f32 ? Math.fround : (x: number) => x;
   const invFreq = new Float64Array(h);
   for (let i = 0; i < h; i++) invFreq[i] = fr(1 / fr(Math.pow(fr(theta), fr((2 * i) / HS))));
   const table = new Float32Array(nPositions * h * 2);
