@@ -5,6 +5,11 @@
 import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
-if (!('gpu' in globalThis.navigator)) {
-  Object.defineProperty(globalThis.navigator, 'gpu', { value: create([]), configurable: true });
+// Node 20 has no global navigator (Node 21+ has one without `gpu`).
+const g = globalThis as { navigator?: object };
+if (!g.navigator) {
+  Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+}
+if (!('gpu' in g.navigator!)) {
+  Object.defineProperty(g.navigator!, 'gpu', { value: create([]), configurable: true });
 }
