@@ -1,5 +1,6 @@
 // Softmax cross-entropy fused over the vocabulary with a -100 loss mask; the mean over counted tokens
 // as one f32 on the GPU; the backward writes dlogits over the logits.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gradcheck, randn } from '../helpers/gradcheck.ts';
 import {
@@ -20,6 +21,7 @@ import {
   meanLossBackward,
   meanLossForward,
 } from '../../src/lib/ops/crossentropy/crossentropy.ts';
+import { parseSafetensors, tensorToFloat32, tensorToInt32 } from '../../src/lib/model/safetensors.ts';
 
 const gpu = useGpu();
 
@@ -238,5 +240,30 @@ describe('crossentropy on the GPU', () => {
     expect(got.losses[1]).toBeNaN();
     expect(got.losses[2]).toBeNaN();
     expect(got.loss[0]).toBeNaN();
+  });
+
+  it("reproduces PyTorch's loss on the default model's fixture (tests/fixtures/forward.safetensors)", async () => {
+    const file = parseSafetensors(readFileSync('tests/fixtures/forward.safetensors'), { source: 'forward.safetensors' });
+    const [B, T, V] = file.byName.get('logits')!.shape;
+    const logits = Float64Array.from(tensorToFloat32(file, 'logits'));
+    const targets = tensorToInt32(file, 'targets');
+    const want = tensorToFloat32(file, 'loss')[0];
+    expect(targets.some((t) => t === -100)).toBe(true); // the fixture exercises the mask
+    const got = await runOp(
+      gpu(),
+      {
+        loss: zeros([2]),
+        losses: zeros([B, T]),
+        lse: zeros([B, T]),
+        logits: input(logits, [B, T, V]),
+        targets: input(targets, [B, T], 'i32'),
+      },
+      (rec, t) => {
+        crossentropyForward(rec, t.losses, t.lse, t.logits, t.targets);
+        meanLossForward(rec, t.loss, t.losses, t.targets);
+      },
+    );
+    expect(got.loss[1]).toBe(targets.filter((t) => t !== -100).length);
+    expectClose([got.loss[0]], [want], TOL.reduction, 'fixture mean loss');
   });
 });
