@@ -1,0 +1,189 @@
+// A minimal ZIP writer (store only) and a validating reader (stored or deflated entries), enough to
+// hand an adapter's two files over as one download and to read them back from whatever zip tool the
+// user re-packed them with. Format: PKWARE APPNOTE 6.3 (local headers, central directory, end record);
+// no ZIP64, no encryption, no multi-disk archives — each refused with a message saying so.
+
+const SIG_LOCAL = 0x04034b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_END = 0x06054b50;
+/** Bit 11 of the flags: file names are UTF-8. */
+const FLAG_UTF8 = 0x0800;
+
+export class ZipError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZipError';
+  }
+}
+
+let crcTable: Uint32Array | null = null;
+
+/** CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as ZIP, PNG and gzip use it. */
+export function crc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+export interface ZipEntry {
+  name: string;
+  data: Uint8Array;
+}
+
+/** DOS date and time fields for a Date (local time, 2-second resolution, years 1980–2107). */
+function dosDateTime(d: Date): { time: number; date: number } {
+  const year = Math.min(Math.max(d.getFullYear(), 1980), 2107);
+  return {
+    time: (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1),
+    date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+  };
+}
+
+/** Writes entries into a ZIP archive without compression (safetensors data barely compresses). */
+export function writeZip(entries: ZipEntry[], modified: Date = new Date()): Uint8Array {
+  const enc = new TextEncoder();
+  const { time, date } = dosDateTime(modified);
+  const names = entries.map((e) => enc.encode(e.name));
+  const crcs = entries.map((e) => crc32(e.data));
+  let size = 22;
+  entries.forEach((e, i) => (size += 30 + names[i].length + e.data.length + 46 + names[i].length));
+  if (size > 0xffffffff || entries.length > 0xffff) throw new ZipError('archive too large for a ZIP without ZIP64');
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  let p = 0;
+  const offsets: number[] = [];
+  entries.forEach((e, i) => {
+    offsets.push(p);
+    v.setUint32(p, SIG_LOCAL, true);
+    v.setUint16(p + 4, 20, true); // version needed: 2.0
+    v.setUint16(p + 6, FLAG_UTF8, true);
+    v.setUint16(p + 8, 0, true); // stored
+    v.setUint16(p + 10, time, true);
+    v.setUint16(p + 12, date, true);
+    v.setUint32(p + 14, crcs[i], true);
+    v.setUint32(p + 18, e.data.length, true);
+    v.setUint32(p + 22, e.data.length, true);
+    v.setUint16(p + 26, names[i].length, true);
+    v.setUint16(p + 28, 0, true);
+    out.set(names[i], p + 30);
+    out.set(e.data, p + 30 + names[i].length);
+    p += 30 + names[i].length + e.data.length;
+  });
+  const cdStart = p;
+  entries.forEach((e, i) => {
+    v.setUint32(p, SIG_CENTRAL, true);
+    v.setUint16(p + 4, 20, true); // version made by
+    v.setUint16(p + 6, 20, true); // version needed
+    v.setUint16(p + 8, FLAG_UTF8, true);
+    v.setUint16(p + 10, 0, true);
+    v.setUint16(p + 12, time, true);
+    v.setUint16(p + 14, date, true);
+    v.setUint32(p + 16, crcs[i], true);
+    v.setUint32(p + 20, e.data.length, true);
+    v.setUint32(p + 24, e.data.length, true);
+    v.setUint16(p + 28, names[i].length, true);
+    // extra length, comment length, disk number, internal attributes: 0
+    v.setUint32(p + 38, 0, true); // external attributes
+    v.setUint32(p + 42, offsets[i], true);
+    out.set(names[i], p + 46);
+    p += 46 + names[i].length;
+  });
+  v.setUint32(p, SIG_END, true);
+  v.setUint16(p + 8, entries.length, true);
+  v.setUint16(p + 10, entries.length, true);
+  v.setUint32(p + 12, p - cdStart, true);
+  v.setUint32(p + 16, cdStart, true);
+  return out;
+}
+
+/** True when the bytes start like a ZIP archive (a local header or an empty archive's end record). */
+export function looksLikeZip(bytes: Uint8Array): boolean {
+  if (bytes.length < 4) return false;
+  const sig = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  return sig === SIG_LOCAL || sig === SIG_END;
+}
+
+async function inflateRaw(data: Uint8Array, expected: number, name: string): Promise<Uint8Array> {
+  if (typeof DecompressionStream === 'undefined') {
+    throw new ZipError(`${name} is compressed (deflate) and this browser cannot decompress it; re-zip without compression`);
+  }
+  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new ZipError(`${name}: compressed data is corrupt (${(e as Error).message})`);
+  }
+  if (out.length !== expected) throw new ZipError(`${name}: decompressed to ${out.length} bytes, the archive says ${expected}`);
+  return out;
+}
+
+/**
+ * Reads every file in a ZIP archive. Every offset and size is checked against the archive's length
+ * before it is used; each entry's CRC-32 is verified. Directories are skipped.
+ */
+export async function readZip(bytes: Uint8Array, opts: { maxEntries?: number } = {}): Promise<ZipEntry[]> {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.length;
+  // The end record is 22 bytes plus a comment of at most 65535 bytes, at the very end.
+  let end = -1;
+  for (let p = n - 22; p >= Math.max(0, n - 22 - 0xffff); p--) {
+    if (v.getUint32(p, true) === SIG_END) {
+      end = p;
+      break;
+    }
+  }
+  if (end < 0) throw new ZipError('not a ZIP archive (no end-of-central-directory record): truncated or not a zip');
+  const disk = v.getUint16(end + 4, true);
+  const count = v.getUint16(end + 10, true);
+  const cdSize = v.getUint32(end + 12, true);
+  const cdStart = v.getUint32(end + 16, true);
+  if (disk !== 0 || v.getUint16(end + 6, true) !== 0) throw new ZipError('multi-part ZIP archives are not supported');
+  if (count === 0xffff || cdStart === 0xffffffff || cdSize === 0xffffffff) throw new ZipError('ZIP64 archives are not supported');
+  if (cdStart + cdSize > end) throw new ZipError(`the central directory (offset ${cdStart}, ${cdSize} bytes) lies outside the archive`);
+  if (count > (opts.maxEntries ?? 1000)) throw new ZipError(`the archive holds ${count} entries, more than the ${opts.maxEntries ?? 1000} accepted`);
+
+  const dec = new TextDecoder();
+  const out: ZipEntry[] = [];
+  let p = cdStart;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > cdStart + cdSize || v.getUint32(p, true) !== SIG_CENTRAL) throw new ZipError(`central directory entry ${i + 1} is corrupt`);
+    const flags = v.getUint16(p + 8, true);
+    const method = v.getUint16(p + 10, true);
+    const crc = v.getUint32(p + 16, true);
+    const compSize = v.getUint32(p + 20, true);
+    const size = v.getUint32(p + 24, true);
+    const nameLen = v.getUint16(p + 28, true);
+    const extraLen = v.getUint16(p + 30, true);
+    const commentLen = v.getUint16(p + 32, true);
+    const local = v.getUint32(p + 42, true);
+    if (p + 46 + nameLen > n) throw new ZipError(`central directory entry ${i + 1}: its name runs past the archive`);
+    const name = dec.decode(bytes.subarray(p + 46, p + 46 + nameLen));
+    p += 46 + nameLen + extraLen + commentLen;
+    if (name.endsWith('/')) continue;
+    if (flags & 1) throw new ZipError(`${name} is encrypted; encrypted archives are not supported`);
+    if (compSize === 0xffffffff || size === 0xffffffff || local === 0xffffffff) throw new ZipError(`${name}: ZIP64 entries are not supported`);
+    if (local + 30 > n || v.getUint32(local, true) !== SIG_LOCAL) throw new ZipError(`${name}: its local header (offset ${local}) is missing or corrupt`);
+    const dataStart = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+    if (dataStart + compSize > n) throw new ZipError(`${name}: its data (${compSize} bytes at offset ${dataStart}) runs past the end of the archive`);
+    const raw = bytes.subarray(dataStart, dataStart + compSize);
+    let data: Uint8Array;
+    if (method === 0) {
+      if (compSize !== size) throw new ZipError(`${name}: stored entry with different sizes (${compSize} vs ${size})`);
+      data = raw;
+    } else if (method === 8) {
+      data = await inflateRaw(raw, size, name);
+    } else throw new ZipError(`${name}: compression method ${method} is not supported (only stored and deflate)`);
+    if (crc32(data) !== crc) throw new ZipError(`${name}: CRC-32 mismatch, the archive is corrupt`);
+    out.push({ name, data });
+  }
+  return out;
+}

@@ -1,0 +1,316 @@
+// PEFT adapter files: config read/write, export, import with validation, against the recipe's fixtures
+// (tests/fixtures/*.json and *.safetensors, written by PyTorch with PEFT's names) and the shipped model.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../../src/lib/model/config';
+import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors';
+import {
+  type AdapterTensors,
+  baseShapeFromConfig,
+  bottleneckConfig,
+  exportAdapter,
+  expectedAdapterTensors,
+  importAdapter,
+  importAdapterFiles,
+  loraConfig,
+  loraKey,
+  parsePeftConfig,
+  PeftError,
+  prefixConfig,
+  readAdapterFiles,
+  readZip,
+  serializePeftConfig,
+  writeZip,
+} from '../../src/lib/peft';
+
+const ROOT = join(__dirname, '../..');
+const FIX = join(ROOT, 'tests/fixtures');
+const read = (p: string) => readFileSync(p);
+const enc = (s: string) => new TextEncoder().encode(s);
+
+const llamaCfg = parseModelConfig(read(join(ROOT, 'models/brown-llama-4m/config.json')).toString());
+const base = baseShapeFromConfig(llamaCfg, 'brown-llama-4m');
+const gpt2 = baseShapeFromConfig(parseModelConfig(read(join(FIX, 'tiny-gpt2/config.json')).toString()), 'tiny-gpt2');
+
+/** The adapter tensors of a fixture file: every tensor except gradients and the test inputs. */
+function fixtureAdapter(name: string): AdapterTensors {
+  const st = parseSafetensors(read(join(FIX, `${name}.safetensors`)));
+  const out: AdapterTensors = new Map();
+  for (const t of st.tensors) {
+    if (t.name.endsWith('.grad') || ['input_ids', 'targets', 'loss'].includes(t.name)) continue;
+    out.set(t.name, { shape: t.shape, data: tensorToFloat32(st, t.name) });
+  }
+  return out;
+}
+
+function asFiles(config: string, tensors: AdapterTensors, extra: Record<string, TensorToWrite> = {}) {
+  const w: Record<string, TensorToWrite> = { ...extra };
+  for (const [k, t] of tensors) w[k] = { dtype: 'F32', shape: t.shape, data: t.data };
+  return { config, weights: writeSafetensors(w, { format: 'pt' }) };
+}
+
+function peftError(fn: () => unknown): PeftError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PeftError) return e;
+    throw e;
+  }
+  throw new Error('expected a PeftError');
+}
+
+describe('the recipe fixtures import as PEFT adapters for the default model', () => {
+  for (const name of ['lora', 'bottleneck', 'prefix']) {
+    it(`${name}: exactly the keys and shapes the config calls for`, () => {
+      const tensors = fixtureAdapter(name);
+      const config = read(join(FIX, `${name}.json`)).toString();
+      const expected = expectedAdapterTensors(parsePeftConfig(config), base);
+      expect([...expected.keys()].sort()).toEqual([...tensors.keys()].sort());
+      for (const [k, shape] of expected) expect(tensors.get(k)!.shape, k).toEqual(shape);
+      const imported = importAdapter(asFiles(config, tensors), base);
+      expect(imported.warnings).toEqual([]);
+      expect(imported.tensors.size).toBe(tensors.size);
+    });
+  }
+
+  it('LoRA keys and shapes follow PEFT: A (r, in), B (out, r)', () => {
+    const e = expectedAdapterTensors(parsePeftConfig(read(join(FIX, 'lora.json')).toString()), base);
+    expect(e.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')).toEqual([4, 256]);
+    expect(e.get('base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight')).toEqual([128, 4]); // NKV·HS = 2·64
+    expect(e.get('base_model.model.model.layers.3.mlp.down_proj.lora_A.weight')).toEqual([4, 688]);
+  });
+
+  it('prefix: prompt_embeddings (P, L·2·NKV·HS)', () => {
+    const e = expectedAdapterTensors(parsePeftConfig(read(join(FIX, 'prefix.json')).toString()), base);
+    expect(e.get('prompt_embeddings')).toEqual([8, 4 * 2 * 2 * 64]);
+  });
+});
+
+describe('adapter_config.json', () => {
+  it('is written as PEFT writes it: sorted keys, two-space indent, every field of the recipe config with its value', () => {
+    const recipe = JSON.parse(read(join(FIX, 'lora.json')).toString());
+    const cfg = loraConfig({
+      r: 4,
+      alpha: 8,
+      targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+      baseModel: 'brown-llama-4m',
+    });
+    const text = serializePeftConfig(cfg);
+    const obj = JSON.parse(text);
+    expect(Object.keys(obj)).toEqual([...Object.keys(obj)].sort());
+    expect(text).toContain('\n  "lora_alpha": 8,');
+    for (const [k, v] of Object.entries(recipe)) {
+      if (k === 'inference_mode') continue; // PEFT writes true when saving
+      expect(obj[k], k).toEqual(v);
+    }
+    expect(obj.inference_mode).toBe(true);
+  });
+
+  it('prefix config for GQA stores the key/value width, as the recipe does', () => {
+    const recipe = JSON.parse(read(join(FIX, 'prefix.json')).toString());
+    const cfg = prefixConfig({ numVirtualTokens: 8, layers: 4, kvHeads: 2, headDim: 64, hidden: 256, baseModel: 'brown-llama-4m' });
+    const obj = JSON.parse(serializePeftConfig(cfg));
+    for (const [k, v] of Object.entries(recipe)) if (k !== 'inference_mode') expect(obj[k], k).toEqual(v);
+  });
+
+  it('bottleneck config matches the recipe json', () => {
+    const recipe = JSON.parse(read(join(FIX, 'bottleneck.json')).toString());
+    const obj = JSON.parse(serializePeftConfig(bottleneckConfig({ size: 16, nonLinearity: 'relu', placement: ['self_attn', 'mlp'], baseModel: 'brown-llama-4m' })));
+    for (const [k, v] of Object.entries(recipe)) expect(obj[k], k).toEqual(v);
+  });
+
+  it('names every problem in a bad config', () => {
+    const e = peftError(() =>
+      parsePeftConfig({ peft_type: 'LORA', task_type: 'SEQ_CLS', r: 0, lora_alpha: -1, target_modules: [], bias: 'all', use_dora: true }),
+    );
+    expect(e.problems).toEqual([
+      'task_type "SEQ_CLS" is not supported: only "CAUSAL_LM" adapters apply to a language model',
+      'r must be a positive integer, got 0',
+      'lora_alpha must be a positive number, got -1',
+      'target_modules must be a non-empty list of module names or a regular expression, got []',
+      'bias "all" is not supported: only "none" (LoRA without trained biases)',
+      'use_dora is true: DoRA adapters are not supported',
+    ]);
+    expect(peftError(() => parsePeftConfig({ peft_type: 'IA3' })).message).toMatch(/peft_type "IA3" is not supported/);
+    expect(peftError(() => parsePeftConfig('{not json')).message).toMatch(/adapter_config\.json: not valid JSON/);
+    expect(peftError(() => parsePeftConfig({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 4, num_layers: 4, token_dim: 128, num_attention_heads: 2, prefix_projection: true })).message).toMatch(
+      /prefix_projection is true/,
+    );
+  });
+
+  it('regex target_modules, all-linear and layers_to_transform select modules as PEFT does', () => {
+    const rx = expectedAdapterTensors(loraConfig({ r: 2, alpha: 4, targetModules: '.*\\.(q|v)_proj', baseModel: null }), base);
+    expect(rx.size).toBe(4 * 2 * 2);
+    expect(rx.has(loraKey('model.layers.2.self_attn.v_proj', 'A'))).toBe(true);
+    const all = expectedAdapterTensors(loraConfig({ r: 2, alpha: 4, targetModules: 'all-linear', baseModel: null }), base);
+    expect(all.size).toBe(4 * 7 * 2);
+    const some = expectedAdapterTensors(loraConfig({ r: 2, alpha: 4, targetModules: ['q_proj'], baseModel: null, layersToTransform: [1, 3] }), base);
+    expect([...some.keys()].filter((k) => k.endsWith('lora_A.weight'))).toEqual([
+      loraKey('model.layers.1.self_attn.q_proj', 'A'),
+      loraKey('model.layers.3.self_attn.q_proj', 'A'),
+    ]);
+  });
+
+  it('GPT-2: Conv1D modules, c_attn is 3C wide', () => {
+    const e = expectedAdapterTensors(loraConfig({ r: 2, alpha: 2, targetModules: ['c_attn', 'c_proj'], baseModel: 'tiny-gpt2', fanInFanOut: true }), gpt2);
+    expect(e.get('base_model.model.transformer.h.0.attn.c_attn.lora_B.weight')).toEqual([3 * 64, 2]);
+    // c_proj matches both the attention output and the MLP output projection, as in PEFT
+    expect(e.get('base_model.model.transformer.h.1.mlp.c_proj.lora_A.weight')).toEqual([2, 4 * 64]);
+    expect(e.size).toBe(2 * 3 * 2);
+  });
+});
+
+describe('export and import', () => {
+  it('round-trips LoRA bit for bit, as two files and as a .zip', async () => {
+    const tensors = fixtureAdapter('lora');
+    const cfg = parsePeftConfig(read(join(FIX, 'lora.json')).toString());
+    const exported = exportAdapter(cfg, tensors, base);
+    expect(exported.files.map((f) => f.name)).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    const st = parseSafetensors(exported.weights);
+    expect(st.metadata).toEqual({ format: 'pt' });
+
+    const fromFiles = await importAdapterFiles(exported.files.map((f) => ({ name: f.name, bytes: f.data })), base);
+    const fromZip = await importAdapterFiles([{ name: 'my-lora.zip', bytes: exported.zip() }], base);
+    for (const imported of [fromFiles, fromZip]) {
+      expect(imported.config).toEqual({ ...cfg, inference_mode: true });
+      for (const [k, t] of tensors) {
+        expect(imported.tensors.get(k)!.shape).toEqual(t.shape);
+        expect(Buffer.from(imported.tensors.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)))).toBe(true);
+      }
+    }
+  });
+
+  it('round-trips prefix and bottleneck adapters', () => {
+    for (const name of ['prefix', 'bottleneck']) {
+      const tensors = fixtureAdapter(name);
+      const exported = exportAdapter(parsePeftConfig(read(join(FIX, `${name}.json`)).toString()), tensors, base);
+      const back = importAdapter({ config: exported.configJson, weights: exported.weights }, base);
+      for (const [k, t] of tensors) expect(Array.from(back.tensors.get(k)!.data)).toEqual(Array.from(t.data));
+    }
+  });
+
+  it('reads a zip with the files in a folder, ignoring macOS metadata', async () => {
+    const exported = exportAdapter(parsePeftConfig(read(join(FIX, 'prefix.json')).toString()), fixtureAdapter('prefix'), base);
+    const zip = writeZip([
+      { name: 'adapter/adapter_config.json', data: exported.files[0].data },
+      { name: '__MACOSX/adapter/._adapter_config.json', data: enc('junk') },
+      { name: 'adapter/adapter_model.safetensors', data: exported.weights },
+    ]);
+    const files = await readAdapterFiles([{ name: 'download', bytes: zip }]);
+    expect(files.config).toBe(exported.configJson);
+    expect((await readZip(zip)).length).toBe(3);
+  });
+
+  it('refuses to export tensors that do not fit the base', () => {
+    const tensors = fixtureAdapter('lora');
+    tensors.delete(loraKey('model.layers.0.self_attn.q_proj', 'A'));
+    const e = peftError(() => exportAdapter(parsePeftConfig(read(join(FIX, 'lora.json')).toString()), tensors, base));
+    expect(e.problems).toEqual(['tensor "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" is missing (shape [4, 256] expected)']);
+  });
+});
+
+describe('import names everything wrong', () => {
+  const loraJson = read(join(FIX, 'lora.json')).toString();
+
+  it('missing files, and a PyTorch .bin instead of safetensors', async () => {
+    await expect(readAdapterFiles([{ name: 'adapter_config.json', bytes: enc(loraJson) }])).rejects.toThrow(/adapter_model\.safetensors is missing/);
+    await expect(
+      readAdapterFiles([
+        { name: 'adapter_config.json', bytes: enc(loraJson) },
+        { name: 'adapter_model.bin', bytes: new Uint8Array(8) },
+      ]),
+    ).rejects.toThrow(/adapter_model\.bin \(PyTorch pickle\) is not supported/);
+    await expect(readAdapterFiles([{ name: 'a.zip', bytes: enc('PK\u0003\u0004 broken') }])).rejects.toThrow(/a\.zip: not a ZIP archive/);
+  });
+
+  it('a corrupt safetensors file', () => {
+    const good = asFiles(loraJson, fixtureAdapter('lora'));
+    const huge = good.weights.slice();
+    new DataView(huge.buffer).setUint32(0, 0xfffffff0, true);
+    expect(peftError(() => importAdapter({ config: loraJson, weights: huge }, base)).message).toMatch(
+      /adapter_model\.safetensors: header length \d+ bytes (exceeds the limit|runs past the end)/,
+    );
+    const truncated = good.weights.subarray(0, good.weights.length - 100);
+    expect(peftError(() => importAdapter({ config: loraJson, weights: truncated }, base)).message).toMatch(/run past the data section/);
+  });
+
+  it('shapes that disagree with r or the base model', () => {
+    const cfg = JSON.parse(loraJson);
+    cfg.r = 8;
+    const e = peftError(() => importAdapter(asFiles(JSON.stringify(cfg), fixtureAdapter('lora')), base));
+    expect(e.problems[0]).toBe(
+      'tensor "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" has shape [4, 256], but brown-llama-4m needs [8, 256] (r = 8 × the module\'s input width)',
+    );
+    expect(e.problems.length).toBe(13); // 12 listed, then how many more
+    expect(e.problems[12]).toMatch(/^… and 44 more$/);
+  });
+
+  it('tensors for layers or modules the base does not have', () => {
+    const tensors = fixtureAdapter('lora');
+    const extra = {
+      [loraKey('model.layers.9.self_attn.q_proj', 'A')]: { dtype: 'F32' as const, shape: [4, 256], data: new Float32Array(1024) },
+      [loraKey('model.layers.0.self_attn.rotary', 'A')]: { dtype: 'F32' as const, shape: [4, 256], data: new Float32Array(1024) },
+    };
+    const e = peftError(() => importAdapter(asFiles(loraJson, tensors, extra), base));
+    expect(e.problems).toContain(
+      'tensor "base_model.model.model.layers.9.self_attn.q_proj.lora_A.weight" is for layer 9, but brown-llama-4m has 4 layers (0–3)',
+    );
+    expect(e.problems).toContain('tensor "base_model.model.model.layers.0.self_attn.rotary.lora_A.weight": brown-llama-4m has no module "model.layers.0.self_attn.rotary"');
+  });
+
+  it('a module outside target_modules', () => {
+    const cfg = JSON.parse(loraJson);
+    cfg.target_modules = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj'];
+    const e = peftError(() => importAdapter(asFiles(JSON.stringify(cfg), fixtureAdapter('lora')), base));
+    expect(e.problems[0]).toMatch(/module "model\.layers\.\d\.mlp\.down_proj" is not in target_modules/);
+  });
+
+  it('integer dtypes and non-finite values', () => {
+    const tensors = fixtureAdapter('prefix');
+    const cfg = read(join(FIX, 'prefix.json')).toString();
+    const bad = tensors.get('prompt_embeddings')!;
+    const withNaN = { shape: bad.shape, data: bad.data.slice() };
+    withNaN.data[17] = NaN;
+    const e1 = peftError(() => importAdapter(asFiles(cfg, new Map([['prompt_embeddings', withNaN]])), base));
+    expect(e1.problems).toEqual(['tensor "prompt_embeddings" holds a non-finite value (NaN) at element 17']);
+    const ints = { prompt_embeddings: { dtype: 'I32' as const, shape: bad.shape, data: new Int32Array(bad.data.length) } };
+    const e2 = peftError(() => importAdapter(asFiles(cfg, new Map(), ints), base));
+    expect(e2.problems[0]).toBe('tensor "prompt_embeddings" has dtype I32; adapter weights must be floating point (F32, F16, BF16)');
+  });
+
+  it('a config that does not fit the base model', () => {
+    const cfg = { ...JSON.parse(read(join(FIX, 'prefix.json')).toString()), num_layers: 6, token_dim: 256, num_attention_heads: 4 };
+    const e = peftError(() => importAdapter(asFiles(JSON.stringify(cfg), fixtureAdapter('prefix')), base));
+    expect(e.problems).toEqual([
+      'num_layers is 6 but brown-llama-4m has 4 layers',
+      'num_attention_heads is 4 but brown-llama-4m has 2 key/value heads',
+      "token_dim is 256 but brown-llama-4m's keys are 128 wide (2 heads × 64)",
+    ]);
+    const none = loraConfig({ r: 2, alpha: 2, targetModules: ['c_attn'], baseModel: null });
+    expect(peftError(() => expectedAdapterTensors(none, base)).problems[0]).toMatch(
+      /target_modules \["c_attn"\] match no module of brown-llama-4m \(its projections: q_proj, k_proj/,
+    );
+  });
+
+  it('a different base model name is a warning, not an error', () => {
+    const cfg = { ...JSON.parse(loraJson), base_model_name_or_path: 'HuggingFaceTB/SmolLM2-135M' };
+    const r = importAdapter(asFiles(JSON.stringify(cfg), fixtureAdapter('lora')), base);
+    expect(r.warnings[0]).toMatch(/trained on "HuggingFaceTB\/SmolLM2-135M" and is loaded onto "brown-llama-4m"/);
+  });
+
+  it('F16 and BF16 adapter weights are read as float32; ".default" adapter names are accepted', () => {
+    const tensors = fixtureAdapter('bottleneck');
+    const w: Record<string, TensorToWrite> = {};
+    for (const [k, t] of tensors) {
+      const half = new Uint16Array(t.data.length).fill(0x3c00); // 1.0 in F16
+      w[k] = { dtype: 'F16', shape: t.shape, data: half };
+    }
+    const r = importAdapter({ config: read(join(FIX, 'bottleneck.json')).toString(), weights: writeSafetensors(w) }, base);
+    for (const t of r.tensors.values()) expect(t.data.every((x) => x === 1)).toBe(true);
+
+    const lora = fixtureAdapter('lora');
+    const renamed: AdapterTensors = new Map([...lora].map(([k, t]) => [k.replace(/\.lora_([AB])\.weight$/, '.lora_$1.default.weight'), t]));
+    expect(importAdapter(asFiles(loraJson, renamed), base).tensors.size).toBe(lora.size);
+  });
+});
