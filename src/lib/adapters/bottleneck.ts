@@ -1,0 +1,46 @@
+// Bottleneck adapters (Houlsby et al. 2019) on a sublayer's output y (B,T,C):
+//   y ← y + up(act(down(y))),   down: (size,C) + bias (size),   up: (C,size) + bias (C)
+// after the attention output projection and/or after the MLP's output projection of every layer.
+// down starts as nn.Linear does (weight and bias U(-1/√C, 1/√C)); up starts at zero, so an
+// untrained adapter is the identity.
+// Keys: base_model.model.<attention or mlp module>.adapter.{down,up}.{weight,bias}.
+import type { Architecture } from '../model/architecture.ts';
+import type { ParamSpec } from '../model/params.ts';
+import type { BottleneckConfig } from './config.ts';
+import { PEFT_PREFIX } from './lora.ts';
+
+export function bottleneckKeys(module: string) {
+  const p = `${PEFT_PREFIX}${module}.adapter`;
+  return { downW: `${p}.down.weight`, downB: `${p}.down.bias`, upW: `${p}.up.weight`, upB: `${p}.up.bias` };
+}
+
+/** The modules whose output gets an adapter, in layer order. */
+export function bottleneckModules(arch: Architecture, cfg: BottleneckConfig): string[] {
+  return arch.layers.flatMap((l) => [...(cfg.afterAttention ? [l.attnModule] : []), ...(cfg.afterMlp ? [l.mlpModule] : [])]);
+}
+
+export function bottleneckSpecs(arch: Architecture, cfg: BottleneckConfig): ParamSpec[] {
+  if (!(cfg.size >= 1 && Number.isInteger(cfg.size))) throw new Error(`bottleneck: size must be a positive integer, got ${cfg.size}`);
+  if (!cfg.afterAttention && !cfg.afterMlp) throw new Error('bottleneck: place it after attention, the MLP or both');
+  const C = arch.cfg.hidden;
+  return bottleneckModules(arch, cfg).flatMap((m) => {
+    const k = bottleneckKeys(m);
+    return [
+      { name: k.downW, shape: [cfg.size, C] },
+      { name: k.downB, shape: [cfg.size] },
+      { name: k.upW, shape: [C, cfg.size] },
+      { name: k.upB, shape: [C] },
+    ];
+  });
+}
+
+/** Initial values: down like nn.Linear(C, size) — weight and bias U(-1/√C, 1/√C) — and up zero. */
+export function bottleneckInit(spec: ParamSpec, C: number, rng: () => number): Float32Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  if (spec.name.includes('.adapter.down.')) {
+    const bound = 1 / Math.sqrt(C);
+    for (let i = 0; i < n; i++) out[i] = (2 * rng() - 1) * bound;
+  }
+  return out;
+}

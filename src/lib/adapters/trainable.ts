@@ -1,0 +1,92 @@
+// The trainable parameters of a method: their names (PEFT keys, or Hugging Face names for full
+// fine-tuning), shapes, initial values, and how they map onto the tensors of an exported file.
+// All of them live in one ParamStore (one buffer unless it outgrows a binding), so AdamW is one
+// dispatch over one flat array; gradients and both AdamW moments use the same layout.
+import type { Architecture } from '../model/architecture.ts';
+import { numel, type ParamSpec } from '../model/params.ts';
+import { transpose2d } from '../model/weights.ts';
+import { bottleneckInit, bottleneckSpecs } from './bottleneck.ts';
+import type { AdapterConfig } from './config.ts';
+import { loraInit, loraSpecs } from './lora.ts';
+import { prefixInit, prefixSpecs } from './prefix.ts';
+import { createRng } from '../generate/sampling.ts';
+
+export interface TrainableDef {
+  config: AdapterConfig;
+  specs: ParamSpec[];
+  /**
+   * Initial values by spec name, drawn from a generator seeded with `seed`. Full fine-tuning
+   * returns nothing: its parameters start as a copy of the base weights, made on the GPU.
+   */
+  init(seed: number): Map<string, Float32Array>;
+  /** The tensor as it is exported (PEFT adapter_model.safetensors / HF model.safetensors). */
+  toExport(name: string, data: Float32Array): { key: string; shape: number[]; data: Float32Array };
+  /** The inverse: a tensor from a file, to the engine's layout (null if the key is not ours). */
+  fromExport(key: string, shape: number[], data: Float32Array): { name: string; data: Float32Array } | null;
+}
+
+export function trainableDef(arch: Architecture, config: AdapterConfig): TrainableDef {
+  const identity = (specs: ParamSpec[]) => {
+    const byName = new Map(specs.map((s) => [s.name, s]));
+    return {
+      toExport: (name: string, data: Float32Array) => ({ key: name, shape: [...byName.get(name)!.shape], data }),
+      fromExport: (key: string, shape: number[], data: Float32Array) => {
+        const s = byName.get(key);
+        if (!s) return null;
+        if (numel(shape) !== numel(s.shape) || shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i])) {
+          throw new Error(`${key}: shape [${shape}] does not match this model's [${s.shape}]`);
+        }
+        return { name: key, data };
+      },
+    };
+  };
+  const seeded = (specs: ParamSpec[], f: (s: ParamSpec, rng: () => number) => Float32Array) => (seed: number) => {
+    const rng = createRng(seed);
+    return new Map(specs.map((s) => [s.name, f(s, rng)]));
+  };
+
+  switch (config.method) {
+    case 'lora': {
+      const specs = loraSpecs(arch, config);
+      return { config, specs, init: seeded(specs, loraInit), ...identity(specs) };
+    }
+    case 'bottleneck': {
+      const specs = bottleneckSpecs(arch, config);
+      return { config, specs, init: seeded(specs, (s, rng) => bottleneckInit(s, arch.cfg.hidden, rng)), ...identity(specs) };
+    }
+    case 'prefix': {
+      const specs = prefixSpecs(arch, config);
+      return { config, specs, init: seeded(specs, prefixInit), ...identity(specs) };
+    }
+    case 'full': {
+      // Same specs as the base weights, so the trainable store has the base store's exact layout
+      // and starts as a buffer-to-buffer copy of it.
+      const specs = arch.params;
+      const byName = new Map(specs.map((s) => [s.name, s]));
+      const hfName = new Map(specs.map((s) => [arch.source(s.name).names[0], s.name]));
+      return {
+        config,
+        specs,
+        init: () => new Map(),
+        toExport(name, data) {
+          const s = byName.get(name)!;
+          const { names, transposed } = arch.source(name);
+          return transposed
+            ? { key: names[0], shape: [s.shape[1], s.shape[0]], data: transpose2d(data, s.shape[0], s.shape[1]) }
+            : { key: names[0], shape: [...s.shape], data };
+        },
+        fromExport(key, shape, data) {
+          const name = hfName.get(key) ?? hfName.get(`transformer.${key}`);
+          if (!name) return null;
+          const s = byName.get(name)!;
+          const { transposed } = arch.source(name);
+          const want = transposed ? [s.shape[1], s.shape[0]] : s.shape;
+          if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+            throw new Error(`${key}: shape [${shape}] does not match this model's [${want}]`);
+          }
+          return { name, data: transposed ? transpose2d(data, want[0], want[1]) : data };
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,187 @@
+// Binding a model to its tensors: for every projection, norm and adapter of the architecture, the
+// GPU tensors it reads (base weights or, for full fine-tuning, the trainable copy) and the gradient
+// tensors it writes (only trainable ones). Resolved once when a method is attached, so the forward
+// and backward passes are plain lists of dispatches over ready tensors.
+import type { Tensor } from '../gpu/index.ts';
+import type { AdapterConfig } from '../adapters/config.ts';
+import { loraScaling } from '../adapters/config.ts';
+import { bottleneckKeys } from '../adapters/bottleneck.ts';
+import { loraKeys } from '../adapters/lora.ts';
+import { PREFIX_KEY, prefixLayerOffset } from '../adapters/prefix.ts';
+import type { ActivationKind } from '../ops/activation/activation.ts';
+import type { Architecture, LinearDef, NormDef } from './architecture.ts';
+import type { ParamStore } from './store.ts';
+
+export interface LoraBinding {
+  r: number;
+  scale: number;
+  /** dropout probability on the branch's input (training only) */
+  dropout: number;
+  A: Tensor; // (r,in)
+  B: Tensor; // (out,r): this projection's row block of lora_B
+  dA: Tensor | null;
+  dB: Tensor | null;
+}
+
+export interface LinearBinding {
+  def: LinearDef;
+  weight: Tensor; // (out,in)
+  bias: Tensor | null; // (out)
+  dweight: Tensor | null;
+  dbias: Tensor | null;
+  lora: LoraBinding | null;
+}
+
+export interface NormBinding {
+  weight: Tensor; // (C)
+  bias: Tensor | null; // (C), LayerNorm only
+  dweight: Tensor | null;
+  dbias: Tensor | null;
+}
+
+export interface BottleneckBinding {
+  size: number;
+  act: ActivationKind;
+  downW: Tensor; // (size,C)
+  downB: Tensor; // (size)
+  upW: Tensor; // (C,size)
+  upB: Tensor; // (C)
+  grads: { downW: Tensor; downB: Tensor; upW: Tensor; upB: Tensor } | null;
+}
+
+export interface PrefixBinding {
+  P: number;
+  kv: Tensor; // prompt_embeddings (P, L·2·NKV·HS)
+  dkv: Tensor | null;
+  offset: number;
+  stride: number;
+}
+
+export interface LayerBinding {
+  norm1: NormBinding;
+  q: LinearBinding;
+  k: LinearBinding;
+  v: LinearBinding;
+  o: LinearBinding;
+  norm2: NormBinding;
+  mlpIn: LinearBinding[];
+  mlpOut: LinearBinding;
+  attnAdapter: BottleneckBinding | null;
+  mlpAdapter: BottleneckBinding | null;
+  prefix: PrefixBinding | null;
+}
+
+/** Rows of an embedding-like matrix, possibly in several chunks (tensors bigger than one binding). */
+export interface RowChunks {
+  chunks: { tensor: Tensor; rowStart: number; rows: number }[];
+  grads: Tensor[] | null;
+}
+
+export interface ModelBinding {
+  wte: RowChunks; // (V,C)
+  wpe: RowChunks | null; // (maxPositions,C)
+  layers: LayerBinding[];
+  finalNorm: NormBinding;
+  lmHead: RowChunks; // (V,C)
+  /** the number of prefix positions every layer prepends (0 without prefix tuning) */
+  prefixLength: number;
+}
+
+/**
+ * What the model reads: base weights, plus (when a method is attached) the trainable store and its
+ * gradients. Full fine-tuning reads every weight from the trainable store.
+ */
+export function bindModel(
+  arch: Architecture,
+  base: ParamStore,
+  method: AdapterConfig | null,
+  trainable: ParamStore | null,
+  grads: ParamStore | null,
+): ModelBinding {
+  const full = method?.method === 'full';
+  const weights = full ? trainable! : base;
+  const gradOf = (name: string, block = 0, blocks = 1): Tensor | null => (full && grads ? grads.block(name, block, blocks) : null);
+
+  const rows = (name: string): RowChunks => ({
+    chunks: weights.chunks(name),
+    grads: full && grads ? grads.chunks(name).map((c) => c.tensor) : null,
+  });
+  const norm = (n: NormDef): NormBinding => ({
+    weight: weights.tensor(n.weight),
+    bias: n.bias ? weights.tensor(n.bias) : null,
+    dweight: gradOf(n.weight),
+    dbias: n.bias ? gradOf(n.bias) : null,
+  });
+  const linear = (def: LinearDef): LinearBinding => {
+    let lora: LoraBinding | null = null;
+    if (method?.method === 'lora') {
+      const keys = loraKeys(def.module);
+      if (trainable!.has(keys.A)) {
+        lora = {
+          r: method.r,
+          scale: loraScaling(method),
+          dropout: method.dropout,
+          A: trainable!.tensor(keys.A),
+          B: trainable!.block(keys.B, def.block, def.blocks),
+          dA: grads ? grads.tensor(keys.A) : null,
+          dB: grads ? grads.block(keys.B, def.block, def.blocks) : null,
+        };
+      }
+    }
+    return {
+      def,
+      weight: weights.block(def.weight, def.block, def.blocks),
+      bias: def.bias ? weights.block(def.bias, def.block, def.blocks) : null,
+      dweight: gradOf(def.weight, def.block, def.blocks),
+      dbias: def.bias ? gradOf(def.bias, def.block, def.blocks) : null,
+      lora,
+    };
+  };
+  const bottleneck = (module: string): BottleneckBinding | null => {
+    if (method?.method !== 'bottleneck') return null;
+    const k = bottleneckKeys(module);
+    if (!trainable!.has(k.downW)) return null;
+    const t = (n: string) => trainable!.tensor(n);
+    const g = (n: string) => grads!.tensor(n);
+    return {
+      size: method.size,
+      act: method.nonlinearity === 'gelu' ? 'gelu_erf' : method.nonlinearity,
+      downW: t(k.downW),
+      downB: t(k.downB),
+      upW: t(k.upW),
+      upB: t(k.upB),
+      grads: grads ? { downW: g(k.downW), downB: g(k.downB), upW: g(k.upW), upB: g(k.upB) } : null,
+    };
+  };
+  const prefixLength = method?.method === 'prefix' ? method.numVirtualTokens : 0;
+  const prefix = (layer: number): PrefixBinding | null => {
+    if (method?.method !== 'prefix') return null;
+    return {
+      P: method.numVirtualTokens,
+      kv: trainable!.tensor(PREFIX_KEY),
+      dkv: grads ? grads.tensor(PREFIX_KEY) : null,
+      ...prefixLayerOffset(arch, layer),
+    };
+  };
+
+  return {
+    wte: rows(arch.wte),
+    wpe: arch.wpe ? rows(arch.wpe) : null,
+    layers: arch.layers.map((l, i) => ({
+      norm1: norm(l.norm1),
+      q: linear(l.q),
+      k: linear(l.k),
+      v: linear(l.v),
+      o: linear(l.o),
+      norm2: norm(l.norm2),
+      mlpIn: l.mlpIn.map(linear),
+      mlpOut: linear(l.mlpOut),
+      attnAdapter: bottleneck(l.attnModule),
+      mlpAdapter: bottleneck(l.mlpModule),
+      prefix: prefix(i),
+    })),
+    finalNorm: norm(arch.finalNorm),
+    lmHead: rows(arch.lmHead),
+    prefixLength,
+  };
+}

@@ -1,0 +1,32 @@
+// Embedding lookup: out[n,:] = table[idx[n] + idx_offset - row_start, :] for the rows this table chunk
+// holds (row_start .. row_start+rows-1); other rows of out are left alone (MODE 0) or untouched by
+// the add (MODE 1: out += the row, for learned positions). Matches embedForwardReference in embed.ts.
+
+struct Params {
+  N: u32,          // B*T
+  C: u32,
+  row_start: u32,  // first table row held by this chunk
+  rows: u32,       // rows held by this chunk
+  idx_offset: i32, // added to every index (positions: prefix length + cached tokens)
+  mode: u32,       // 0: write, 1: add
+}
+
+override WG: u32 = 256;
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (N,C)
+@group(0) @binding(1) var<storage, read> idx: array<i32>;       // (N)
+@group(0) @binding(2) var<storage, read> table: array<f32>;     // (rows,C)
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= p.N * p.C) { return; }
+  let n = i / p.C;
+  let c = i % p.C;
+  let row = idx[n] + p.idx_offset - i32(p.row_start);
+  if (row < 0 || row >= i32(p.rows)) { return; }
+  let x = table[u32(row) * p.C + c];
+  if (p.mode == 0u) { out[i] = x; } else { out[i] = out[i] + x; }
+}

@@ -1,0 +1,182 @@
+// A loaded model: its config, architecture, read-only base weights on the GPU, and (optionally) one
+// attached trainable method — LoRA, bottleneck adapters, prefix tuning or full fine-tuning — whose
+// parameters and gradients live in two stores of one layout.
+import { createTensor, readF32, Recorder, type Gpu, type Tensor } from '../gpu/index.ts';
+import type { AdapterConfig } from '../adapters/config.ts';
+import { trainableDef, type TrainableDef } from '../adapters/trainable.ts';
+import { Activations } from './activations.ts';
+import { architectureFor, type Architecture } from './architecture.ts';
+import { bindModel } from './bindings.ts';
+import { parseModelConfig, type ModelConfig } from './config.ts';
+import { layoutParams } from './params.ts';
+import { ParamStore } from './store.ts';
+import { Transformer, type ForwardInputs } from './transformer.ts';
+import { loadBaseWeights, maxBufferBytes, openCheckpoint, type LoadOptions } from './weights.ts';
+
+export interface ModelFiles {
+  /** config.json (text or parsed) */
+  config: string | Record<string, unknown>;
+  /** generation_config.json, if the folder has one (eos tokens) */
+  generationConfig?: string | Record<string, unknown>;
+  /** model.safetensors, or every shard of a sharded checkpoint */
+  weights: (ArrayBuffer | Uint8Array)[];
+}
+
+export interface Attached {
+  def: TrainableDef;
+  params: ParamStore;
+  grads: ParamStore;
+}
+
+export class Model {
+  readonly transformer: Transformer;
+  attached: Attached | null = null;
+  private acts = new Map<string, Activations>();
+  private inputs = new Map<string, { ids: Tensor; positions: Tensor; targets: Tensor }[]>();
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly cfg: ModelConfig,
+    readonly arch: Architecture,
+    readonly base: ParamStore,
+    readonly loadOptions: LoadOptions,
+  ) {
+    this.transformer = new Transformer(gpu, arch, bindModel(arch, base, null, null, null));
+  }
+
+  static load(gpu: Gpu, files: ModelFiles, opts: LoadOptions = {}): Model {
+    const cfg = parseModelConfig(files.config, files.generationConfig);
+    const arch = architectureFor(cfg);
+    const base = loadBaseWeights(gpu, arch, openCheckpoint(files.weights), opts);
+    return new Model(gpu, cfg, arch, base, opts);
+  }
+
+  /**
+   * Attaches a trainable method (replacing any other): fresh parameters with the method's initial
+   * values (drawn from `seed`; full fine-tuning copies the base weights), zero gradients.
+   */
+  attach(config: AdapterConfig, seed = 0): Attached {
+    this.detach();
+    const def = trainableDef(this.arch, config);
+    const maxBytes = maxBufferBytes(this.gpu, this.loadOptions);
+    const layout = layoutParams(def.specs, maxBytes);
+    const params = new ParamStore(this.gpu, layout, 'trainable');
+    const grads = new ParamStore(this.gpu, layout, 'grads');
+    if (config.method === 'full') {
+      const enc = this.gpu.device.createCommandEncoder({ label: 'full fine-tuning: copy base weights' });
+      this.base.buffers.forEach((b, i) => enc.copyBufferToBuffer(b, 0, params.buffers[i], 0, b.size));
+      this.gpu.device.queue.submit([enc.finish()]);
+    } else {
+      for (const [name, data] of def.init(seed)) params.write(name, data);
+    }
+    this.attached = { def, params, grads };
+    this.rebind();
+    return this.attached;
+  }
+
+  detach(): void {
+    if (!this.attached) return;
+    this.attached.params.destroy();
+    this.attached.grads.destroy();
+    this.attached = null;
+    this.rebind();
+  }
+
+  private rebind(): void {
+    const a = this.attached;
+    this.transformer.binding = bindModel(this.arch, this.base, a?.def.config ?? null, a?.params ?? null, a?.grads ?? null);
+    for (const x of this.acts.values()) x.destroy();
+    this.acts.clear();
+  }
+
+  /** Activations for (B,T), cached per shape (training ones keep every layer for the backward). */
+  activations(B: number, T: number, training: boolean): Activations {
+    const key = `${B}x${T}:${training}`;
+    let a = this.acts.get(key);
+    if (!a) {
+      a = new Activations(this.gpu, this.cfg, this.transformer.binding, B, T, training);
+      this.acts.set(key, a);
+    }
+    return a;
+  }
+
+  /** Frees cached activations (e.g. after a shape is no longer used). */
+  releaseActivations(): void {
+    for (const x of this.acts.values()) x.destroy();
+    this.acts.clear();
+  }
+
+  /** GPU bytes held: base weights, trainable parameters and gradients, cached activations. */
+  get bytes(): number {
+    let n = this.base.bytes;
+    if (this.attached) n += this.attached.params.bytes + this.attached.grads.bytes;
+    for (const a of this.acts.values()) n += a.bytes;
+    return n;
+  }
+
+  /**
+   * `count` sets of input tensors for (B,T): ids, positions, targets (i32). Each micro-batch of a step
+   * needs its own, since queue.writeBuffer lands before the command buffer that reads them runs.
+   */
+  inputTensors(B: number, T: number, count: number) {
+    const key = `${B}x${T}`;
+    let list = this.inputs.get(key) ?? [];
+    while (list.length < count) {
+      list.push({
+        ids: createTensor(this.gpu, [B, T], 'i32', 'ids'),
+        positions: createTensor(this.gpu, [B, T], 'i32', 'positions'),
+        targets: createTensor(this.gpu, [B, T], 'i32', 'targets'),
+      });
+    }
+    this.inputs.set(key, list);
+    return list.slice(0, count);
+  }
+
+  /** Writes host arrays into input tensors; positions default to 0..T-1 in every row. */
+  writeInputs(t: { ids: Tensor; positions: Tensor; targets: Tensor }, ids: Int32Array, targets?: Int32Array, positions?: Int32Array): ForwardInputs {
+    const [B, T] = t.ids.shape;
+    const pos = positions ?? Int32Array.from({ length: B * T }, (_, i) => i % T);
+    const q = this.gpu.device.queue;
+    q.writeBuffer(t.ids.buffer, 0, ids.buffer, ids.byteOffset, ids.byteLength);
+    q.writeBuffer(t.positions.buffer, 0, pos.buffer, pos.byteOffset, pos.byteLength);
+    if (targets) q.writeBuffer(t.targets.buffer, 0, targets.buffer, targets.byteOffset, targets.byteLength);
+    return { ids: t.ids, positions: t.positions, hostIds: ids, hostPositions: pos };
+  }
+
+  /** Logits (B·T·V) of one batch, read back: for tests, evaluation and checks against references. */
+  async logits(ids: Int32Array, B: number, T: number): Promise<Float32Array> {
+    const acts = this.activations(B, T, false);
+    const [inputs] = this.inputTensors(B, T, 1);
+    const inp = this.writeInputs(inputs, ids);
+    const out = createTensor(this.gpu, [B * T, this.cfg.vocabSize], 'f32', 'logits out');
+    try {
+      const rec = new Recorder(this.gpu, 'logits');
+      this.transformer.forward(rec, acts, inp);
+      this.transformer.logits(rec, acts, out);
+      rec.submit();
+      return await readF32(this.gpu, out);
+    } finally {
+      out.buffer.destroy();
+    }
+  }
+
+  /** Mean cross-entropy over the positions whose target is not -100 (no gradient). */
+  async loss(ids: Int32Array, targets: Int32Array, B: number, T: number): Promise<number> {
+    const acts = this.activations(B, T, false);
+    const [inputs] = this.inputTensors(B, T, 1);
+    const inp = this.writeInputs(inputs, ids, targets);
+    const rec = new Recorder(this.gpu, 'loss');
+    this.transformer.forward(rec, acts, inp);
+    this.transformer.loss(rec, acts, inputs.targets, { backward: false });
+    rec.submit();
+    return (await readF32(this.gpu, acts.loss))[0];
+  }
+
+  destroy(): void {
+    this.detach();
+    this.releaseActivations();
+    for (const list of this.inputs.values()) for (const t of list) for (const x of [t.ids, t.positions, t.targets]) x.buffer.destroy();
+    this.inputs.clear();
+    this.base.destroy();
+  }
+}

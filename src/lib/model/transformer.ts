@@ -1,0 +1,421 @@
+// The decoder shared by both families, as a list of dispatches (llm.c's gpt2_forward/backward):
+//
+//   x = wte[ids] (+ wpe[pos])                                    embedding
+//   per layer:  n1 = norm1(x)
+//               q,k,v = n1·Wq,k,vᵀ (+ LoRA)  → RoPE(q,k)         Llama family only
+//               att = causal attention(q,k,v; prefix keys/values)
+//               mid = x + att·Woᵀ (+ bottleneck)
+//               n2 = norm2(mid)
+//               h = silu(n2·Wgateᵀ)·(n2·Wupᵀ)   or  act(n2·Wfcᵀ)
+//               x = mid + h·Wdownᵀ (+ bottleneck)
+//   nf = norm_f(x); logits = nf·Wlmᵀ; loss = cross-entropy(logits, targets)
+//
+// The backward walks the same list in reverse. Gradients of frozen weights are never computed: with
+// an adapter only the adapter's parameters (and, on the way, the activations) get gradients; full
+// fine-tuning adds every weight's. Every gradient into a parameter is accumulated (the step zeroes
+// the gradient store once), so micro-batches of gradient accumulation simply add up.
+import { createTensor, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
+import { activationBackward, activationForward } from '../ops/activation/activation.ts';
+import { attentionBackward, attentionDecode, attentionForward, type AttentionPrefix } from '../ops/attention/attention.ts';
+import {
+  crossentropyBackward,
+  crossentropyForward,
+  meanLossBackward,
+  meanLossForward,
+} from '../ops/crossentropy/crossentropy.ts';
+import { layernormBackward, layernormForward } from '../ops/layernorm/layernorm.ts';
+import { matmulBackward, matmulForward } from '../ops/matmul/matmul.ts';
+import { residualForward } from '../ops/residual/residual.ts';
+import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm/rmsnorm.ts';
+import { ropeBackward, ropeForward, ropeTable } from '../ops/rope/rope.ts';
+import { swigluBackward, swigluForward } from '../ops/swiglu/swiglu.ts';
+import { Activations, type LayerActs } from './activations.ts';
+import type { Architecture } from './architecture.ts';
+import type { BottleneckBinding, LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBinding, RowChunks } from './bindings.ts';
+import { embeddingForward, embeddingTableBackward, groupRows } from './embed/embed.ts';
+import type { ActivationKind } from '../ops/activation/activation.ts';
+
+/** Where the keys and values of earlier positions live during generation (one per layer). */
+export interface KvCache {
+  k: Tensor[]; // L × (B,maxT,NKV,HS)
+  v: Tensor[]; // L × (B,maxT,NKV,HS)
+  /** tokens already cached (the new queries take positions past..past+T-1) */
+  past: number;
+}
+
+export interface ForwardInputs {
+  ids: Tensor; // (B,T) i32
+  /** position of each token within its sequence (B,T) i32, usually 0..T-1 */
+  positions: Tensor;
+  /** generation: read and extend this cache instead of attending only within the batch */
+  cache?: KvCache;
+  /** the same ids and positions on the host: full fine-tuning's embedding backward groups by them */
+  hostIds?: Int32Array;
+  hostPositions?: Int32Array;
+}
+
+export class Transformer {
+  readonly cfg: Architecture['cfg'];
+  private rope: Tensor | null = null;
+  private ropePositions = 0;
+  private readonly mlpAct: ActivationKind;
+  /** small per-step buffers (embedding backward's row groups), freed by releaseTransient() */
+  private transient: Tensor[] = [];
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly arch: Architecture,
+    public binding: ModelBinding,
+  ) {
+    this.cfg = arch.cfg;
+    this.mlpAct = this.cfg.mlp === 'gelu' ? 'gelu_erf' : this.cfg.mlp === 'swiglu' ? 'silu' : this.cfg.mlp;
+  }
+
+  /** Frees the per-step buffers of submitted work (call after the step's command buffer is submitted). */
+  releaseTransient(): void {
+    for (const t of this.transient) t.buffer.destroy();
+    this.transient = [];
+  }
+
+  /** The RoPE (cos, sin) table, grown to cover `positions` positions (prefix included). */
+  ropeTableFor(positions: number): Tensor {
+    if (!this.rope || this.ropePositions < positions) {
+      this.rope?.buffer.destroy();
+      const n = Math.max(positions, this.cfg.maxPositions + this.binding.prefixLength);
+      const table = ropeTable(n, this.cfg.headDim, this.cfg.ropeTheta);
+      this.rope = createTensor(this.gpu, [n, this.cfg.headDim / 2, 2], 'f32', 'rope');
+      this.gpu.device.queue.writeBuffer(this.rope.buffer, 0, table.buffer, table.byteOffset, table.byteLength);
+      this.ropePositions = n;
+    }
+    return this.rope;
+  }
+
+  // ------------------------------------------------------------------ forward
+
+  forward(rec: Recorder, acts: Activations, inp: ForwardInputs): void {
+    const b = this.binding;
+    const past = inp.cache?.past ?? 0;
+    // Real tokens sit after the P prefix positions (as transformers does with a P-long cache).
+    const offset = b.prefixLength + past;
+    embeddingForward(rec, acts.layers[0].inp, inp.ids, inp.positions, b.wte, b.wpe, offset);
+    const table = this.cfg.positions === 'rope' ? this.ropeTableFor(offset + acts.T) : null;
+    for (let l = 0; l < this.cfg.layers; l++) {
+      this.layerForward(rec, l, acts.layers[l], b.layers[l], inp, table, offset);
+    }
+    this.norm(rec, acts.nf, acts.meanf, acts.rstdf, acts.final, b.finalNorm);
+  }
+
+  private norm(rec: Recorder, out: Tensor, mean: Tensor | null, rstd: Tensor, x: Tensor, n: NormBinding): void {
+    if (this.cfg.norm === 'rmsnorm') rmsnormForward(rec, out, rstd, x, n.weight, this.cfg.normEps);
+    else layernormForward(rec, out, mean!, rstd, x, n.weight, n.bias!, this.cfg.normEps);
+  }
+
+  private layerForward(
+    rec: Recorder,
+    l: number,
+    a: LayerActs,
+    lb: LayerBinding,
+    inp: ForwardInputs,
+    table: Tensor | null,
+    offset: number,
+  ): void {
+    const { B, T } = { B: a.inp.shape[0], T: a.inp.shape[1] };
+    this.norm(rec, a.n1, a.mean1, a.rstd1, a.inp, lb.norm1);
+    this.linear(rec, a.qlin ?? a.q, a.n1, lb.q, a);
+    this.linear(rec, a.klin ?? a.k, a.n1, lb.k, a);
+    this.linear(rec, a.v, a.n1, lb.v, a);
+    if (table) {
+      ropeForward(rec, a.q, a.qlin!, inp.positions, table, { offset });
+      ropeForward(rec, a.k, a.klin!, inp.positions, table, { offset });
+    }
+    const prefix = attentionPrefix(lb.prefix);
+    if (inp.cache) {
+      const { k, v, past } = inp.cache;
+      appendToCache(rec, k[l], a.k, past);
+      appendToCache(rec, v[l], a.v, past);
+      attentionDecode(rec, a.att, a.lse, a.q, k[l], v[l], past, { prefix });
+    } else {
+      attentionForward(rec, a.att, a.lse, a.q, a.k, a.v, { prefix });
+    }
+    this.linear(rec, a.ao, a.att, lb.o, a);
+    residualForward(rec, a.mid, a.inp, a.ao);
+    if (lb.attnAdapter) bottleneckForward(rec, a.mid, a.ao, lb.attnAdapter, a.bnAttn!);
+
+    this.norm(rec, a.n2, a.mean2, a.rstd2, a.mid, lb.norm2);
+    lb.mlpIn.forEach((lin, i) => this.linear(rec, a.fc[i], a.n2, lin, a));
+    if (this.cfg.mlp === 'swiglu') swigluForward(rec, a.hmid, a.fc[0], a.fc[1]);
+    else activationForward(rec, a.hmid, a.fc[0], this.mlpAct);
+    this.linear(rec, a.mo, a.hmid, lb.mlpOut, a);
+    residualForward(rec, a.out, a.mid, a.mo);
+    if (lb.mlpAdapter) bottleneckForward(rec, a.out, a.mo, lb.mlpAdapter, a.bnMlp!);
+    void B;
+    void T;
+  }
+
+  /** out = x·Wᵀ + b, plus scaling·(x·Aᵀ)·Bᵀ when the projection has a LoRA branch. */
+  private linear(rec: Recorder, out: Tensor, x: Tensor, lin: LinearBinding, a: LayerActs): void {
+    matmulForward(rec, out, x, lin.weight, { bias: lin.bias ?? undefined });
+    if (lin.lora) {
+      const u = a.lora.get(lin)!;
+      matmulForward(rec, u, x, lin.lora.A);
+      matmulForward(rec, out, u, lin.lora.B, { alpha: lin.lora.scale, accumulate: true });
+    }
+  }
+
+  // ------------------------------------------------------------------ classifier and loss
+
+  /**
+   * Logits of every position into `out` (B·T, V) — for tests and evaluation of small batches.
+   * `rows` restricts it to rows [start, start+count) of nf (out is then (count, V)).
+   */
+  logits(rec: Recorder, acts: Activations, out: Tensor, rows?: { start: number; count: number }): void {
+    const C = this.cfg.hidden;
+    const start = rows?.start ?? 0;
+    const count = rows?.count ?? acts.B * acts.T;
+    const x = rowsOf(rec, acts.nf, start, count, C, acts);
+    classifier(rec, out, x, this.binding.lmHead, this.gpu);
+  }
+
+  /**
+   * Mean cross-entropy loss of the batch into acts.loss[0] and, with `backward`, its gradient
+   * dloss·∂loss/∂nf into grads.dn (the start of the backward pass). `dloss` scales the gradient
+   * (1/accumulation steps). The classifier runs over row chunks of acts.headRows so no (B·T, V)
+   * tensor is ever held: each chunk's logits become its dlogits in place.
+   */
+  loss(rec: Recorder, acts: Activations, targets: Tensor, opts: { backward: boolean; dloss?: number }): void {
+    const { B, T } = acts;
+    const N = B * T;
+    const C = this.cfg.hidden;
+    const g = acts.grads;
+    if (opts.backward && !g) throw new Error('loss: these activations were created without gradients (training: false)');
+    if (opts.backward) {
+      // dlosses needs the number of counted targets before any chunk's backward runs: the mean of
+      // an all-zero loss vector gives [0, count].
+      meanLossForward(rec, acts.count, g!.zeros, targets);
+      meanLossBackward(rec, g!.dlosses, targets, acts.count, opts.dloss ?? 1);
+    }
+    const R = acts.headRows;
+    for (let r0 = 0; r0 < N; r0 += R) {
+      const rows = Math.min(R, N - r0);
+      const logits = view(acts.logits, [rows, this.cfg.vocabSize]);
+      const x = rowsOf(rec, acts.nf, r0, rows, C, acts);
+      classifier(rec, logits, x, this.binding.lmHead, this.gpu);
+      const tgt = view(targets, [rows], r0);
+      const losses = view(acts.losses, [rows], r0);
+      const lse = view(acts.lossLse, [rows], r0);
+      crossentropyForward(rec, losses, lse, logits, tgt);
+      if (opts.backward) {
+        crossentropyBackward(rec, logits, tgt, lse, view(g!.dlosses, [rows], r0));
+        classifierBackward(rec, view(g!.dn, [rows, C], r0 * C), logits, x, this.binding.lmHead);
+      }
+    }
+    meanLossForward(rec, acts.loss, acts.losses, targets);
+  }
+
+  // ------------------------------------------------------------------ backward
+
+  /**
+   * From grads.dn = ∂loss/∂nf (written by loss()) down to the embedding: gradients of every
+   * trainable parameter are added into the gradient store.
+   */
+  backward(rec: Recorder, acts: Activations, inp: ForwardInputs): void {
+    const g = acts.grads!;
+    const b = this.binding;
+    this.normBackward(rec, g.dres, g.dn, acts.final, acts.meanf, acts.rstdf, b.finalNorm, false);
+    const table = this.cfg.positions === 'rope' ? this.ropeTableFor(b.prefixLength + acts.T) : null;
+    for (let l = this.cfg.layers - 1; l >= 0; l--) {
+      this.layerBackward(rec, acts.layers[l], b.layers[l], acts, inp, table, b.prefixLength);
+    }
+    if (b.wte.grads || b.wpe?.grads) {
+      if (!inp.hostIds || !inp.hostPositions) throw new Error('backward: full fine-tuning needs hostIds and hostPositions');
+      embeddingTableBackward(rec, b.wte, g.dres, groupRows(inp.hostIds), this.gpu, this.transient);
+      if (b.wpe) embeddingTableBackward(rec, b.wpe, g.dres, groupRows(inp.hostPositions, b.prefixLength), this.gpu, this.transient);
+    }
+  }
+
+  private normBackward(
+    rec: Recorder,
+    dinp: Tensor,
+    dout: Tensor,
+    x: Tensor,
+    mean: Tensor | null,
+    rstd: Tensor,
+    n: NormBinding,
+    accumulate: boolean,
+  ): void {
+    if (this.cfg.norm === 'rmsnorm') rmsnormBackward(rec, dinp, n.dweight, dout, x, n.weight, rstd, { accumulate });
+    else layernormBackward(rec, dinp, n.dweight, n.dbias, dout, x, n.weight, mean!, rstd, { accumulate });
+  }
+
+  private layerBackward(
+    rec: Recorder,
+    a: LayerActs,
+    lb: LayerBinding,
+    acts: Activations,
+    inp: ForwardInputs,
+    table: Tensor | null,
+    offset: number,
+  ): void {
+    const g = acts.grads!;
+    // g.dres holds ∂loss/∂out. MLP sublayer: out = mid + mo (+ up(act(down(mo))))
+    let dmo = g.dres;
+    if (lb.mlpAdapter) {
+      bottleneckBackward(rec, g.dy, g.dres, a.mo, lb.mlpAdapter, a.bnMlp!, g.dbn!);
+      dmo = g.dy;
+    }
+    this.linearBackward(rec, g.dhmid, dmo, a.hmid, lb.mlpOut, a, acts, false);
+    if (this.cfg.mlp === 'swiglu') swigluBackward(rec, g.dfc[0], g.dfc[1], g.dhmid, a.fc[0], a.fc[1], { accumulate: false });
+    else activationBackward(rec, g.dfc[0], g.dhmid, a.fc[0], this.mlpAct, { accumulate: false });
+    lb.mlpIn.forEach((lin, i) => this.linearBackward(rec, g.dn, g.dfc[i], a.n2, lin, a, acts, i > 0));
+    // mid feeds both the residual (dres passes through) and norm2.
+    this.normBackward(rec, g.dres, g.dn, a.mid, a.mean2, a.rstd2, lb.norm2, true);
+
+    // Attention sublayer: mid = inp + ao (+ up(act(down(ao))))
+    let dao = g.dres;
+    if (lb.attnAdapter) {
+      bottleneckBackward(rec, g.dy, g.dres, a.ao, lb.attnAdapter, a.bnAttn!, g.dbn!);
+      dao = g.dy;
+    }
+    this.linearBackward(rec, g.datt, dao, a.att, lb.o, a, acts, false);
+    const prefix = attentionPrefix(lb.prefix);
+    attentionBackward(rec, g.dq, g.dk, g.dv, lb.prefix?.dkv ?? null, g.datt, a.att, a.q, a.k, a.v, a.lse, {
+      prefix,
+      accumulate: false,
+    });
+    let dq = g.dq;
+    let dk = g.dk;
+    if (table) {
+      ropeBackward(rec, g.dqlin!, g.dq, inp.positions, table, { offset, accumulate: false });
+      ropeBackward(rec, g.dklin!, g.dk, inp.positions, table, { offset, accumulate: false });
+      dq = g.dqlin!;
+      dk = g.dklin!;
+    }
+    this.linearBackward(rec, g.dn, dq, a.n1, lb.q, a, acts, false);
+    this.linearBackward(rec, g.dn, dk, a.n1, lb.k, a, acts, true);
+    this.linearBackward(rec, g.dn, g.dv, a.n1, lb.v, a, acts, true);
+    this.normBackward(rec, g.dres, g.dn, a.inp, a.mean1, a.rstd1, lb.norm1, true);
+  }
+
+  /**
+   * Backward of out = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ given dout:
+   *   dB += s·doutᵀ·u,  du = s·dout·B,  dA += duᵀ·x,  dx (+)= du·A + dout·W,  and for full
+   *   fine-tuning dW += doutᵀ·x, db += Σ dout.
+   * dx is overwritten unless `accumulate` (q, k and v add into one dn).
+   */
+  private linearBackward(
+    rec: Recorder,
+    dx: Tensor,
+    dout: Tensor,
+    x: Tensor,
+    lin: LinearBinding,
+    a: LayerActs,
+    acts: Activations,
+    accumulate: boolean,
+  ): void {
+    const lora = lin.lora;
+    if (lora) {
+      const u = a.lora.get(lin)!;
+      const du = view(acts.grads!.du!, u.shape);
+      matmulBackward(rec, { dinp: du, dweight: lora.dB ?? undefined }, dout, u, lora.B, {
+        alpha: lora.scale,
+        accumulate: { dinp: false, dweight: true },
+      });
+      matmulBackward(rec, { dinp: dx, dweight: lora.dA ?? undefined }, du, x, lora.A, {
+        accumulate: { dinp: accumulate, dweight: true },
+      });
+      accumulate = true;
+    }
+    matmulBackward(
+      rec,
+      { dinp: dx, dweight: lin.dweight ?? undefined, dbias: lin.dbias ?? undefined },
+      dout,
+      x,
+      lin.weight,
+      { accumulate: { dinp: accumulate, dweight: true, dbias: true } },
+    );
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+function attentionPrefix(p: PrefixBinding | null): AttentionPrefix | undefined {
+  return p ? { kv: p.kv, P: p.P, offset: p.offset, stride: p.stride } : undefined;
+}
+
+/**
+ * sum ← sum + up(act(down(y))): the adapter's output is added straight into the residual sum that
+ * already holds y (mid = x + y), so the sublayer output y needs no second buffer.
+ */
+function bottleneckForward(rec: Recorder, sum: Tensor, y: Tensor, bn: BottleneckBinding, s: { h: Tensor; a: Tensor }): void {
+  matmulForward(rec, s.h, y, bn.downW, { bias: bn.downB });
+  activationForward(rec, s.a, s.h, bn.act);
+  matmulForward(rec, sum, s.a, bn.upW, { bias: bn.upB, accumulate: true });
+}
+
+/**
+ * Given dsum = ∂loss/∂(x + y + up(act(down(y)))): the adapter's gradients, and dy = dsum + the
+ * path back through the adapter (dsum reaches y directly and through down).
+ */
+function bottleneckBackward(
+  rec: Recorder,
+  dy: Tensor,
+  dsum: Tensor,
+  y: Tensor,
+  bn: BottleneckBinding,
+  s: { h: Tensor; a: Tensor },
+  d: { dh: Tensor; da: Tensor },
+): void {
+  const gr = bn.grads;
+  matmulBackward(rec, { dinp: d.da, dweight: gr?.upW, dbias: gr?.upB }, dsum, s.a, bn.upW, {
+    accumulate: { dinp: false, dweight: true, dbias: true },
+  });
+  activationBackward(rec, d.dh, d.da, s.h, bn.act, { accumulate: false });
+  rec.copy(dsum, dy);
+  matmulBackward(rec, { dinp: dy, dweight: gr?.downW, dbias: gr?.downB }, d.dh, y, bn.downW, { accumulate: true });
+}
+
+/**
+ * Rows [start, start+count) of x (N,C) as a bindable tensor: a view when the row offset is
+ * 256-byte aligned, else a copy into scratch.
+ */
+function rowsOf(rec: Recorder, x: Tensor, start: number, count: number, C: number, acts: Activations): Tensor {
+  if (start === 0 && count * C === x.shape.reduce((p, q) => p * q, 1)) return reshape(x, [count, C]);
+  if ((start * C * 4) % 256 === 0) return view(x, [count, C], start * C);
+  const tmp = rec.gpu.scratch(`rows:${acts.B}x${acts.T}`, count * C);
+  const src = view(x, [count, C], 0);
+  rec.copy({ ...src, offset: x.offset + start * C * 4 }, reshape(tmp, [count, C]));
+  return reshape(tmp, [count, C]);
+}
+
+/** Writes k or v (B,T,NKV,HS) into positions past..past+T-1 of a cache (B,maxT,NKV,HS). */
+function appendToCache(rec: Recorder, cache: Tensor, x: Tensor, past: number): void {
+  const [B, T, NKV, HS] = x.shape;
+  const maxT = cache.shape[1];
+  const row = NKV * HS;
+  for (let b = 0; b < B; b++) {
+    const src = view(x, [T, NKV, HS], b * T * row);
+    const dst: Tensor = { ...cache, shape: [T, NKV, HS], offset: cache.offset + (b * maxT + past) * row * 4 };
+    rec.copy(src, dst);
+  }
+}
+
+/** logits (N,V) = x (N,C)·Wᵀ, W (V,C) possibly split in row chunks (each then a column block). */
+export function classifier(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, gpu: Gpu): void {
+  if (w.chunks.length === 1) {
+    matmulForward(rec, out, x, w.chunks[0].tensor);
+    return;
+  }
+  void gpu;
+  throw new Error('classifier: an lm_head split over several buffers is not supported yet');
+}
+
+/** dx (N,C) = dlogits·W (overwrite); full fine-tuning also dW += dlogitsᵀ·x. */
+export function classifierBackward(rec: Recorder, dx: Tensor, dlogits: Tensor, x: Tensor, w: RowChunks): void {
+  if (w.chunks.length === 1) {
+    matmulBackward(rec, { dinp: dx, dweight: w.grads?.[0] }, dlogits, x, w.chunks[0].tensor, {
+      accumulate: { dinp: false, dweight: true },
+    });
+    return;
+  }
+  throw new Error('classifierBackward: an lm_head split over several buffers is not supported yet');
+}

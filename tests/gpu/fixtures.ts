@@ -1,0 +1,47 @@
+// Reading the PyTorch reference fixtures (tests/fixtures/README.md) and model folders in GPU tests.
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSafetensors, tensorToFloat32, tensorToInt32, type SafetensorsFile } from '../../src/lib/model/safetensors.ts';
+import type { ModelFiles } from '../../src/lib/model/model.ts';
+
+export const ROOT = join(__dirname, '..', '..');
+export const FIXTURES = join(ROOT, 'tests', 'fixtures');
+export const DEFAULT_MODEL = join(ROOT, 'models', 'brown-llama-4m');
+
+export function modelFiles(dir: string): ModelFiles {
+  const gen = join(dir, 'generation_config.json');
+  return {
+    config: readFileSync(join(dir, 'config.json'), 'utf8'),
+    generationConfig: existsSync(gen) ? readFileSync(gen, 'utf8') : undefined,
+    weights: [new Uint8Array(readFileSync(join(dir, 'model.safetensors')))],
+  };
+}
+
+export function fixture(name: string): SafetensorsFile {
+  return parseSafetensors(new Uint8Array(readFileSync(join(FIXTURES, name))), { source: name });
+}
+
+export function fixtureJson<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
+}
+
+export const f32 = tensorToFloat32;
+export const i32 = tensorToInt32;
+
+/** Largest |a-b| over two arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
+  }
+  return m;
+}
+
+/** ‖a-b‖∞ / ‖b‖∞: the relative error of a whole tensor. */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ref = 0;
+  for (let i = 0; i < b.length; i++) ref = Math.max(ref, Math.abs(b[i]));
+  return maxAbsDiff(a, b) / Math.max(ref, 1e-30);
+}
