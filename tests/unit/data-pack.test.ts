@@ -7,6 +7,7 @@ import {
   IGNORE_INDEX,
   packExamples,
   parseDatasetText,
+  prepareTraining,
   previewTokenized,
   SAMPLE_DATASETS,
   splitExamples,
@@ -225,4 +226,42 @@ describe('built-in samples', () => {
       for (const t of tok.examples) expect(t.trainable.some((f) => f === 1)).toBe(true);
     });
   }
+});
+
+describe('prepareTraining: parsed files to training rows', () => {
+  const file = (n: number) => jsonlOf(Array.from({ length: n }, (_, i) => ({ prompt: `Q${i}:`, completion: ` answer ${i}` })));
+  const jsonlOf = (objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n');
+
+  it('holds out about 10% automatically and packs both splits', async () => {
+    const train = await parseDatasetText(file(30), 'qa.jsonl');
+    const p = await prepareTraining({ train, tokenizer: byteTokenizer(), seqLen: 32, seed: 1 });
+    expect(p.split).toBe('auto');
+    expect(p.format).toBe('prompt-completion');
+    expect(p.packMode).toBe('pad');
+    expect(p.train.examples).toHaveLength(27);
+    expect(p.validation!.examples).toHaveLength(3);
+    expect(p.train.packed.rows).toBe(27);
+    expect(p.problems).toEqual([]);
+    // No example is in both splits.
+    const key = (e: { where: { index: number } }) => e.where.index;
+    const trainIdx = new Set(p.train.examples.map(key));
+    expect(p.validation!.examples.some((e) => trainIdx.has(key(e)))).toBe(false);
+  });
+
+  it('uses a validation file when given, and refuses one in another format', async () => {
+    const train = await parseDatasetText(file(5), 'train.jsonl');
+    const valid = await parseDatasetText(file(2), 'valid.jsonl');
+    const p = await prepareTraining({ train, validation: valid, tokenizer: byteTokenizer(), seqLen: 32 });
+    expect(p.split).toBe('file');
+    expect(p.train.examples).toHaveLength(5);
+    expect(p.validation!.examples).toHaveLength(2);
+    const text = await parseDatasetText('{"text": "x"}', 'valid.jsonl');
+    await expect(prepareTraining({ train, validation: text, tokenizer: byteTokenizer(), seqLen: 32 })).rejects.toThrow(/mixed formats/);
+  });
+
+  it('reports truncation of long examples among its problems', async () => {
+    const train = await parseDatasetText(jsonlOf([{ prompt: 'p', completion: 'x'.repeat(100) }, { prompt: 'p', completion: 'short' }]), 'qa.jsonl');
+    const p = await prepareTraining({ train, tokenizer: byteTokenizer(), seqLen: 16, validationFraction: 0 });
+    expect(p.problems.filter((x) => /truncated/.test(x.message))).toHaveLength(1);
+  });
 });

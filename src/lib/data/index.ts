@@ -11,3 +11,4 @@ export * from './tokenize';
 export * from './pack';
 export * from './preview';
 export * from './samples';
+export * from './prepare';
