@@ -1,0 +1,6 @@
+// Where adapters and checkpoints are kept: IndexedDB (see db.ts), shared by the page and the worker.
+export * from './db.ts';
+export * from './names.ts';
+export * from './adapters.ts';
+export * from './checkpoints.ts';
+export * from './persist.ts';
