@@ -13,7 +13,7 @@ const H: AdamWHyper = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDec
 
 /** Runs `steps` AdamW steps on the GPU and on the reference, with fresh seeded gradients each step. */
 async function compareSteps(g: Gpu, N: number, steps: number, opts: { maxNorm?: number; lrs?: number[] } = {}) {
-  let ref = { param: randF32(N, 1), m: new Float64Array(N), v: new Float64Array(N) };
+  let ref: { param: Float64Array; m: Float64Array; v: Float64Array } = { param: randF32(N, 1), m: new Float64Array(N), v: new Float64Array(N) };
   const t = {
     param: uploadTensor(g, ref.param, [N]),
     m: uploadTensor(g, ref.m, [N]),
