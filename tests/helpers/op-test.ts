@@ -35,10 +35,8 @@
 //   command buffer; rec.submit(); then readTensors(gpu, [...]) is the only await. Errors from WGSL
 //   compilation (file:line:col) and validation (naming the op) are thrown by gpu.checkErrors(),
 //   which readTensors() calls.
-// - Node 20 has no globalThis.navigator, which tests/helpers/node-webgpu.ts expects (as of commit
-//   80ecf36). Until that is fixed, run GPU tests with a one-line shim:
-//     echo "globalThis.navigator ??= {}" > /tmp/navigator-shim.mjs
-//     NODE_OPTIONS="--import /tmp/navigator-shim.mjs" VK_ICD_FILENAMES=... npx vitest run --project gpu ...
+// - Run: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium \
+//          npx vitest run --project gpu tests/ops/<op>.test.ts
 import { expect } from 'vitest';
 import {
   readTensors,
