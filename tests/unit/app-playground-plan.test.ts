@@ -1,0 +1,285 @@
+// The training plan (src/lib/train-plan.ts): defaults that work on the shipped model, trainable
+// parameter counts checked against the PyTorch fixtures, the GPU memory estimate, the named problems,
+// and a whole plan built from each built-in sample with the model's real tokenizer.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  chatTemplateFromTokenizer,
+  type ChatTemplateFn,
+  fromTransformersTokenizer,
+  IGNORE_INDEX,
+  parseDatasetText,
+  prepareTraining,
+  SAMPLE_DATASETS,
+  type TextTokenizer,
+} from '../../src/lib/data';
+import { parseModelConfig, type ModelConfig } from '../../src/lib/model/config';
+import { parseSafetensors } from '../../src/lib/model/safetensors';
+import { parsePeftConfig } from '../../src/lib/peft/config';
+import {
+  baseParamCount,
+  buildTrainingPlan,
+  DEFAULT_HYPER,
+  defaultMethod,
+  defaultTargetModules,
+  estimateTrainingMemory,
+  hyperProblems,
+  type MethodPlan,
+  methodProblems,
+  PlanError,
+  quickPrompts,
+  resolveSteps,
+  stepsPerEpoch,
+  toPeftConfig,
+  trainableParamCount,
+} from '../../src/lib/train-plan';
+
+const ROOT = join(__dirname, '../..');
+const MODEL_DIR = join(ROOT, 'models/brown-llama-4m');
+const read = (p: string) => readFileSync(join(ROOT, p));
+const cfg: ModelConfig = parseModelConfig(readFileSync(join(MODEL_DIR, 'config.json'), 'utf8'));
+const gpt2: ModelConfig = parseModelConfig(read('tests/fixtures/tiny-gpt2/config.json').toString());
+
+/** Elements of the adapter tensors in a fixture file (gradients left out). */
+function fixtureParams(file: string): number {
+  const st = parseSafetensors(read(file));
+  return st.tensors
+    .filter((t) => !t.name.endsWith('.grad') && (t.name.startsWith('base_model.') || t.name === 'prompt_embeddings'))
+    .reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+describe('trainable parameters', () => {
+  it('LoRA r=4 on the seven projections has as many parameters as the PyTorch fixture', () => {
+    const peft = JSON.parse(read('tests/fixtures/lora.json').toString());
+    const m: MethodPlan = { kind: 'lora', r: peft.r, alpha: peft.lora_alpha, dropout: 0, targetModules: peft.target_modules, rslora: false };
+    expect(trainableParamCount(m, cfg)).toBe(fixtureParams('tests/fixtures/lora.safetensors'));
+  });
+
+  it('a bottleneck adapter after attention and MLP has as many parameters as the fixture', () => {
+    const j = JSON.parse(read('tests/fixtures/bottleneck.json').toString());
+    const m: MethodPlan = { kind: 'bottleneck', size: j.bottleneck_size, placement: j.placement, nonLinearity: j.non_linearity };
+    expect(trainableParamCount(m, cfg)).toBe(fixtureParams('tests/fixtures/bottleneck.safetensors'));
+  });
+
+  it('prefix tuning has P·L·2·NKV·HS parameters, as the fixture', () => {
+    const j = JSON.parse(read('tests/fixtures/prefix.json').toString());
+    const m: MethodPlan = { kind: 'prefix', numVirtualTokens: j.num_virtual_tokens };
+    expect(trainableParamCount(m, cfg)).toBe(fixtureParams('tests/fixtures/prefix.safetensors'));
+  });
+
+  it('LoRA adds r·(in+out) per targeted projection', () => {
+    // brown-llama-4m: C=256, q/o 256↔256, k/v 256→128, gate/up 256→688, down 688→256, 4 layers.
+    const r = 8;
+    const perLayer = r * (512 + 384 + 384 + 512 + 944 + 944 + 944);
+    expect(trainableParamCount({ kind: 'lora', r, alpha: 16, dropout: 0, targetModules: defaultTargetModules(cfg), rslora: false }, cfg)).toBe(
+      4 * perLayer,
+    );
+    expect(trainableParamCount({ kind: 'lora', r, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], rslora: false }, cfg)).toBe(
+      4 * r * (512 + 384),
+    );
+  });
+
+  it('the base model has the parameters model.safetensors stores (float32)', () => {
+    const st = parseSafetensors(readFileSync(join(MODEL_DIR, 'model.safetensors')));
+    const stored = st.tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    expect(baseParamCount(cfg)).toBe(stored);
+  });
+});
+
+describe('defaults', () => {
+  it('target every projection the model has', () => {
+    expect(defaultTargetModules(cfg)).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+    expect(defaultTargetModules(gpt2)).toEqual(['c_attn', 'c_proj', 'c_fc']);
+  });
+
+  it('are valid for every method on the default model', () => {
+    for (const kind of ['lora', 'bottleneck', 'prefix'] as const) expect(methodProblems(defaultMethod(kind, cfg), cfg)).toEqual([]);
+    expect(hyperProblems(DEFAULT_HYPER, cfg)).toEqual([]);
+  });
+
+  it('write adapter configs PEFT accepts', () => {
+    for (const kind of ['lora', 'bottleneck', 'prefix'] as const) {
+      const c = toPeftConfig(defaultMethod(kind, cfg), cfg, 'brown-llama-4m');
+      expect(() => parsePeftConfig(JSON.parse(JSON.stringify(c)))).not.toThrow();
+    }
+    const lora = toPeftConfig(defaultMethod('lora', gpt2), gpt2, null);
+    expect(lora.peft_type === 'LORA' && lora.fan_in_fan_out).toBe(true);
+  });
+});
+
+describe('problems are named', () => {
+  it('for methods', () => {
+    const lora = defaultMethod('lora', cfg) as Extract<MethodPlan, { kind: 'lora' }>;
+    expect(methodProblems({ ...lora, r: 0 }, cfg).join()).toMatch(/rank/);
+    expect(methodProblems({ ...lora, targetModules: [] }, cfg).join()).toMatch(/at least one target module/);
+    expect(methodProblems({ ...lora, targetModules: ['c_attn'] }, cfg).join()).toMatch(/no module "c_attn"/);
+    expect(methodProblems({ ...lora, dropout: 1 }, cfg).join()).toMatch(/dropout/);
+    expect(methodProblems({ kind: 'bottleneck', size: 16, placement: [], nonLinearity: 'relu' }, cfg).join()).toMatch(/after attention/);
+    expect(methodProblems({ kind: 'prefix', numVirtualTokens: 2.5 }, cfg).join()).toMatch(/virtual tokens/);
+  });
+
+  it('for hyper-parameters, with the model limit for the sequence length', () => {
+    expect(hyperProblems({ ...DEFAULT_HYPER, seqLen: 1024 }, cfg).join()).toMatch(/from 8 to 512/);
+    expect(hyperProblems({ ...DEFAULT_HYPER, lr: 0 }, cfg).join()).toMatch(/learning rate/);
+    expect(hyperProblems({ ...DEFAULT_HYPER, batchSize: 0 }, cfg).join()).toMatch(/batch size/);
+    expect(hyperProblems({ ...DEFAULT_HYPER, lengthBy: 'epochs', epochs: 0 }, cfg).join()).toMatch(/epochs/);
+    expect(hyperProblems({ ...DEFAULT_HYPER, warmup: -1 }, cfg).join()).toMatch(/warm-up/);
+  });
+});
+
+describe('training length', () => {
+  it('counts steps per epoch with the last batch topped up', () => {
+    expect(stepsPerEpoch(29, 8)).toBe(4);
+    expect(stepsPerEpoch(32, 8)).toBe(4);
+    expect(stepsPerEpoch(0, 8)).toBe(0);
+  });
+  it('resolves epochs into steps, and keeps steps as given', () => {
+    expect(resolveSteps({ ...DEFAULT_HYPER, lengthBy: 'epochs', epochs: 3, batchSize: 8 }, 29).steps).toBe(12);
+    expect(resolveSteps({ ...DEFAULT_HYPER, lengthBy: 'steps', steps: 77 }, 29).steps).toBe(77);
+  });
+});
+
+describe('GPU memory estimate', () => {
+  const prefix: MethodPlan = { kind: 'prefix', numVirtualTokens: 8 };
+
+  it('is base weights + 4 copies of the trainable parameters + activations, all float32', () => {
+    const m = defaultMethod('lora', cfg);
+    const e = estimateTrainingMemory(cfg, m, 8, 128);
+    expect(e.weights).toBe(4 * baseParamCount(cfg));
+    expect(e.trainable).toBe(4 * 4 * trainableParamCount(m, cfg));
+    expect(e.total).toBe(e.weights + e.trainable + e.activations);
+  });
+
+  it('counts the activation tensors the engine keeps for one step (default model, prefix tuning)', () => {
+    // Per token, as model/activations.ts allocates them with training on. C=256, NH·HS=256,
+    // NKV·HS=128, NH=4, I=688, L=4, V=4096, RMSNorm (no means), RoPE, SwiGLU (gate and up).
+    const C = 256, Q = 256, KV = 128, NH = 4, I = 688, L = 4, V = 4096;
+    const layer = {
+      n1: C, rstd1: 1, qlin: Q, klin: KV, q: Q, k: KV, v: KV, att: Q, lse: NH, ao: C,
+      mid: C, n2: C, rstd2: 1, gate: I, up: I, hmid: I, mo: C,
+    };
+    const grads = { dres: C, dn: C, dy: C, datt: Q, dq: Q, dk: KV, dv: KV, dqlin: Q, dklin: KV, dgate: I, dup: I, dhmid: I, dlosses: 1, zeros: 1 };
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    const perToken = (L + 1) * C + L * sum(layer) + /* nf, rstdf */ C + 1 + /* losses, loss lse */ 2 + sum(grads);
+    const B = 8, T = 128;
+    const logits = B * T * V; // all rows fit under the 64 MiB chunk
+    const scalars = 4; // loss (2) and count (2)
+    expect(estimateTrainingMemory(cfg, prefix, B, T).activations).toBe(4 * (B * T * perToken + logits + scalars));
+  });
+
+  it('grows with B·T, LoRA branches and bottleneck widths', () => {
+    const a = (m: MethodPlan, B: number, T: number) => estimateTrainingMemory(cfg, m, B, T).activations;
+    expect(a(prefix, 2, 64) - a(prefix, 1, 64)).toBe(a(prefix, 1, 64) - 16);
+    expect(a(prefix, 4, 32)).toBe(a(prefix, 1, 128));
+    const lora = (r: number): MethodPlan => ({ kind: 'lora', r, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], rslora: false });
+    // x·Aᵀ for two projections in each of 4 layers, and one shared du scratch of r: (4·2 + 1)·r per token.
+    expect(a(lora(16), 1, 64) - a(lora(8), 1, 64)).toBe(4 * 64 * (4 * 2 + 1) * 8);
+    const bn = (size: number): MethodPlan => ({ kind: 'bottleneck', size, placement: ['mlp'], nonLinearity: 'relu' });
+    // pre/post activation per layer, plus the shared dh/da scratch: (4·2 + 2)·size per token.
+    expect(a(bn(32), 1, 64) - a(bn(16), 1, 64)).toBe(4 * 64 * (4 * 2 + 2) * 16);
+  });
+
+  it('caps the logits at about 64 MiB for a large vocabulary', () => {
+    const big = { ...cfg, vocabSize: 131072 };
+    const rows = 128; // 64 MiB / (131072 · 4 bytes) = 128 rows
+    const d = estimateTrainingMemory(big, prefix, 64, 256).activations - estimateTrainingMemory(big, prefix, 32, 256).activations;
+    const perTokenOnly = estimateTrainingMemory(big, prefix, 32, 256).activations - 4 * (rows * 131072 + 4);
+    expect(d).toBe(perTokenOnly);
+  });
+});
+
+describe('plans from the built-in samples with the real tokenizer', () => {
+  let tok: TextTokenizer;
+  let chat: ChatTemplateFn;
+  beforeAll(async () => {
+    env.allowRemoteModels = false;
+    env.localModelPath = join(ROOT, 'models') + '/';
+    const hf = await AutoTokenizer.from_pretrained('brown-llama-4m');
+    tok = fromTransformersTokenizer(hf);
+    chat = chatTemplateFromTokenizer(hf);
+  }, 60_000);
+
+  async function planFor(id: string, hyper = DEFAULT_HYPER, method?: MethodPlan) {
+    const sample = SAMPLE_DATASETS.find((s) => s.id === id)!;
+    const parsed = await parseDatasetText(read(`static/samples/${sample.file}`).toString(), sample.file);
+    const prepared = await prepareTraining({ train: parsed, tokenizer: tok, chatTemplate: chat, seqLen: hyper.seqLen });
+    const input = {
+      model: { id: 'brown-llama-4m', config: cfg },
+      name: sample.title,
+      prepared,
+      sourceExamples: parsed.examples,
+      chatTemplate: chat,
+      padId: tok.padId,
+      skippedRecords: 0,
+      method: method ?? defaultMethod('lora', cfg),
+      hyper,
+    };
+    return { parsed, prepared, input, plan: () => buildTrainingPlan(input) };
+  }
+
+  it('Pirate Q&A: one row per example, ~10% held out, quick prompts are the held-out questions', async () => {
+    const { parsed, plan } = await planFor('pirate-qa');
+    const p = plan();
+    expect(p.data.format).toBe('prompt-completion');
+    expect(p.data.trainExamples + p.data.validationExamples).toBe(parsed.examples.length);
+    expect(p.data.validationExamples).toBe(Math.round(parsed.examples.length / 10));
+    expect(p.data.train.rows).toBe(p.data.trainExamples);
+    expect(p.data.validation.rows).toBe(p.data.validationExamples);
+    expect(p.data.train.T).toBe(DEFAULT_HYPER.seqLen);
+    expect(p.data.train.inputIds.length).toBe(p.data.train.rows * DEFAULT_HYPER.seqLen);
+    expect(p.data.quickPrompts).toHaveLength(p.data.validationExamples);
+    const byPrompt = new Map(parsed.examples.map((e) => (e.format === 'prompt-completion' ? [e.prompt, e.completion] : ['', ''])));
+    p.data.quickPrompts.forEach((q, i) => expect(byPrompt.get(q)).toBe(p.data.quickReferences[i]));
+    expect(p.hyper.steps).toBe(DEFAULT_HYPER.steps);
+    expect(p.estimate.trainableParams).toBe(trainableParamCount(p.method, cfg));
+    expect(p.model.id).toBe('brown-llama-4m');
+  });
+
+  it('Pip chat: quick prompts end with the chat template’s assistant opening', async () => {
+    const p = (await planFor('pip-chat')).plan();
+    expect(p.data.format).toBe('messages');
+    expect(p.data.quickPrompts.length).toBeGreaterThan(0);
+    for (const q of p.data.quickPrompts) expect(q.endsWith('<|im_start|>assistant\n')).toBe(true);
+    // Targets count only assistant tokens: fewer counted positions than tokens.
+    const counted = p.data.train.targets.filter((t) => t !== IGNORE_INDEX).length;
+    expect(counted).toBe(p.data.train.countedTokens);
+    expect(counted).toBeLessThan(p.data.train.inputIds.filter((id) => id !== p.data.padId).length);
+  });
+
+  it('Small fables: plain text packed end to end, epochs resolved into steps', async () => {
+    const hyper = { ...DEFAULT_HYPER, lengthBy: 'epochs' as const, epochs: 5, batchSize: 4 };
+    const { plan } = await planFor('small-fables', hyper);
+    const p = plan();
+    expect(p.data.packMode).toBe('concat');
+    expect(p.hyper.steps).toBe(5 * Math.ceil(p.data.train.rows / 4));
+    for (const q of p.data.quickPrompts) expect(q.split(' ').length).toBeLessThanOrEqual(8);
+  });
+
+  it('refuses, naming every problem, a plan whose rows do not match the sequence length or whose method is invalid', async () => {
+    const { input } = await planFor('pirate-qa');
+    let err: unknown;
+    try {
+      buildTrainingPlan({ ...input, hyper: { ...DEFAULT_HYPER, seqLen: 64 }, method: { kind: 'prefix', numVirtualTokens: 0 } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PlanError);
+    expect((err as PlanError).problems).toHaveLength(2);
+    expect((err as PlanError).problems.join('\n')).toMatch(/rows of 128 positions, not the 64/);
+  });
+});
+
+describe('quick prompts', () => {
+  it('skip preference data, empty prompts and duplicates, and stop at the maximum', () => {
+    const where = { file: 'x.jsonl', unit: 'line' as const, index: 1, line: 1 };
+    const pc = (prompt: string) => ({ where, format: 'prompt-completion' as const, prompt, completion: ' c' });
+    const q = quickPrompts(
+      [pc('a'), pc('a'), pc(''), { where, format: 'preference', prompt: 'p', chosen: 'c', rejected: 'r' }, pc('b'), pc('c')],
+      {},
+      2,
+    );
+    expect(q.prompts).toEqual(['a', 'b']);
+  });
+});
