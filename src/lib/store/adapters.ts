@@ -161,3 +161,29 @@ export async function deleteAdapter(id: string): Promise<boolean> {
     return had;
   });
 }
+
+/**
+ * Replaces a saved adapter's files and training summary (a run saving its newer weights), keeping its
+ * name and creation time. Creates it, with `input.name` made unique, when `id` is not saved (any more).
+ */
+export async function replaceAdapterFiles(id: string, input: NewAdapter): Promise<AdapterMeta> {
+  const described = describeAdapterFiles(input);
+  const now = Date.now();
+  return transact([STORES.adapters, STORES.adapterFiles], 'readwrite', async (tx) => {
+    const store = tx.objectStore(STORES.adapters);
+    const others = (await done(store.getAll())) as AdapterMeta[];
+    const old = others.find((m) => m.id === id);
+    const meta: AdapterMeta = {
+      id,
+      name: old?.name ?? uniqueName(input.name, others),
+      ...described,
+      source: input.source,
+      createdAt: old?.createdAt ?? now,
+      updatedAt: now,
+      training: input.training ?? null,
+    };
+    store.put(meta);
+    tx.objectStore(STORES.adapterFiles).put({ id, configJson: input.configJson, weights: input.weights } satisfies AdapterFilesRecord);
+    return meta;
+  });
+}

@@ -51,6 +51,11 @@ export interface TrainRequest {
   checkpointEvery: number;
   /** Name for the run's adapter the first time it is saved. */
   adapterName: string;
+  /**
+   * Destroys the engine's GPUDevice after this step, as a driver reset or a crashed GPU process would
+   * (for tests of recovery; the page sets it only with ?debug-lose-device=N in its URL).
+   */
+  loseDeviceAfterStep?: number;
 }
 
 export type TrainStatus = 'finished' | 'stopped' | 'diverged' | 'device-lost';
