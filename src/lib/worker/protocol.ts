@@ -12,6 +12,7 @@ import type { BackendPreference } from '../base/backend.ts';
 import type { ModelSpec } from '../base/catalog.ts';
 import type { Backend, GenerationResult, LoadedModel, StreamedToken } from '../base/runtime.ts';
 import type { SamplingOptions } from '../base/sampling.ts';
+import type * as Engine from './engine-protocol.ts';
 
 export interface LoadRequest {
   model: ModelSpec;
@@ -47,6 +48,12 @@ export interface Requests {
   load: { payload: LoadRequest; result: LoadResult };
   generate: { payload: GenerateRequest; result: GenerationResult };
   cancel: { payload: CancelRequest; result: { cancelled: boolean } };
+  // The engine (WGSL): engine-protocol.ts, handlers in engine-handlers.ts.
+  engineLoad: { payload: Engine.EngineLoadRequest; result: Engine.EngineInfo };
+  train: { payload: Engine.TrainRequest; result: Engine.TrainResult };
+  evaluate: { payload: Engine.EvaluateRequest; result: Engine.EvaluateResult };
+  compare: { payload: Engine.CompareRequest; result: Engine.CompareResult };
+  parity: { payload: Engine.ParityRequest; result: Engine.ParityResult };
 }
 
 export type RequestKind = keyof Requests;
@@ -66,6 +73,10 @@ export interface EventPayloads {
   done: { result: unknown };
   /** The request failed; nothing more comes for this id. */
   error: { message: string };
+  /** Training progress (engine-protocol.ts's TrainUpdate). */
+  train: Engine.EngineEventPayloads['train'];
+  /** One token of one side of a comparison. */
+  compareToken: Engine.EngineEventPayloads['compareToken'];
 }
 
 export type EventType = keyof EventPayloads;
