@@ -4,6 +4,7 @@
 // once, so the page can stop a long generation between two tokens.
 
 import * as base from './base-handlers.ts';
+import * as engine from './engine-handlers.ts';
 import type { HandledKind, HandlerContext, Handlers } from './handler.ts';
 import type { EmittedEvent, Request, RequestOf, WorkerEvent } from './protocol.ts';
 
@@ -12,6 +13,11 @@ declare const self: DedicatedWorkerGlobalScope;
 const handlers: Handlers = {
   load: base.load,
   generate: base.generate,
+  engineLoad: engine.engineLoad,
+  train: engine.train,
+  evaluate: engine.evaluate,
+  compare: engine.compare,
+  parity: engine.parity,
 };
 
 function post(event: WorkerEvent, transfer: Transferable[] = []): void {
