@@ -1,0 +1,115 @@
+// One training step, read top to bottom (llm.c's train loop body):
+//
+//   zero the gradients
+//   for each micro-batch:  forward → loss (and its gradient, scaled 1/accumulation) → backward
+//   global gradient norm, clip scale, NaN/Inf count → AdamW (skipped on NaN/Inf)
+//   copy each micro-batch's loss and the gradient stats into one small tensor
+//
+// all in ONE command buffer, then one readback of (accumulation + 4) floats. Nothing else comes
+// back to the CPU during training.
+import { createTensor, readF32, Recorder, view, type Tensor } from '../gpu/index.ts';
+import type { Model } from '../model/model.ts';
+import type { TrainConfig } from './config.ts';
+import { AdamW } from './optimizer.ts';
+
+/** A packed (B,T) batch: ids, and targets (already shifted; -100 where the loss does not count). */
+export interface Batch {
+  B: number;
+  T: number;
+  ids: Int32Array; // (B,T)
+  targets: Int32Array; // (B,T)
+  /** position of each token in its sequence; defaults to 0..T-1 in every row */
+  positions?: Int32Array;
+}
+
+export interface StepResult {
+  /** mean over micro-batches of each one's mean masked loss */
+  loss: number;
+  /** each micro-batch's mean loss */
+  losses: number[];
+  /** global gradient norm before clipping */
+  gradNorm: number;
+  /** true when a NaN/Inf loss or gradient was seen: the update was skipped */
+  nonfinite: boolean;
+  /** tokens whose loss counted, over all micro-batches */
+  tokens: number;
+}
+
+/**
+ * Gradients of the mean loss over `batches` (each scaled 1/n, as gradient accumulation does) added
+ * into the attached method's gradient store after zeroing it. Micro-batch i's [mean loss, count]
+ * is copied to lossOut[2i, 2i+1].
+ */
+export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], lossOut: Tensor): void {
+  const attached = model.attached;
+  if (!attached) throw new Error('training needs an attached method (LoRA, bottleneck, prefix or full)');
+  for (const b of attached.grads.buffers) rec.clear({ buffer: b, offset: 0, shape: [b.size / 4], dtype: 'f32' });
+  const { B, T } = batches[0];
+  for (const b of batches) if (b.B !== B || b.T !== T) throw new Error('every micro-batch of a step must have the same (B,T)');
+  const acts = model.activations(B, T, true);
+  const inputs = model.inputTensors(B, T, batches.length);
+  batches.forEach((batch, i) => {
+    const inp = model.writeInputs(inputs[i], batch.ids, batch.targets, batch.positions);
+    model.transformer.forward(rec, acts, inp);
+    model.transformer.loss(rec, acts, inputs[i].targets, { backward: true, dloss: 1 / batches.length });
+    model.transformer.backward(rec, acts, inp);
+    rec.copy(acts.loss, view(lossOut, [2], 2 * i));
+  });
+}
+
+export class Trainer {
+  readonly optimizer: AdamW;
+  private readout: Tensor | null = null;
+
+  constructor(
+    readonly model: Model,
+    public cfg: TrainConfig,
+  ) {
+    if (!model.attached) throw new Error('Trainer: attach a method to the model first');
+    this.optimizer = new AdamW(model.attached);
+  }
+
+  /** optimizer steps taken */
+  get step(): number {
+    return this.optimizer.t;
+  }
+
+  /** One optimizer step over `batches` (gradient accumulation over all of them) at learning rate lr. */
+  async trainStep(batches: Batch[], lr: number): Promise<StepResult> {
+    const { model } = this;
+    const n = batches.length;
+    const rec = new Recorder(model.gpu, `train step ${this.optimizer.t + 1}`);
+    // One readback: [loss_i, count_i] per micro-batch, then the 4 gradient stats.
+    const out = this.readoutTensor(2 * n + 4);
+    encodeGradients(rec, model, batches, out);
+    this.optimizer.encode(rec, this.cfg, lr);
+    rec.copy(this.optimizer.stats, view(out, [4], 2 * n));
+    rec.submit();
+    model.transformer.releaseTransient();
+    const r = await readF32(model.gpu, view(out, [2 * n + 4]));
+    const perBatch = Array.from({ length: n }, (_, i) => r[2 * i]);
+    const loss = perBatch.reduce((a, b) => a + b, 0) / n;
+    const nonfinite = !Number.isFinite(loss) || r[2 * n + 2] > 0;
+    if (!nonfinite) this.optimizer.t++;
+    return {
+      loss,
+      losses: perBatch,
+      gradNorm: r[2 * n],
+      nonfinite,
+      tokens: Array.from({ length: n }, (_, i) => r[2 * i + 1]).reduce((a, b) => a + b, 0),
+    };
+  }
+
+  private readoutTensor(n: number): Tensor {
+    if (!this.readout || this.readout.shape[0] < n) {
+      this.readout?.buffer.destroy();
+      this.readout = createTensor(this.model.gpu, [Math.max(n, 64)], 'f32', 'step readout');
+    }
+    return this.readout;
+  }
+
+  destroy(): void {
+    this.optimizer.destroy();
+    this.readout?.buffer.destroy();
+  }
+}
