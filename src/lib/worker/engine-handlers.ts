@@ -26,16 +26,8 @@ import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adap
 import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/checkpoints.ts';
 import { Trainer } from '../train/step.ts';
 import { learningRateAt } from '../train/schedule.ts';
-import type { TrainingPlan } from '../train-plan.ts';
-import {
-  adapterConfigOf,
-  batchRows,
-  evalBatches,
-  gatherRows,
-  meanLoss,
-  peftConfigOf,
-  trainConfigOf,
-} from './engine-run.ts';
+import { toAdapterConfig, toPeftConfig, type TrainingPlan } from '../train-plan.ts';
+import { batchRows, evalBatches, gatherRows, meanLoss, trainConfigOf } from './engine-run.ts';
 import type {
   CompareSide,
   EngineInfo,
@@ -343,7 +335,7 @@ export const train: Handler<'train'> = async (request, context) => {
   if (data.train.rows === 0) throw new Error('the plan has no training rows');
   const cfg = trainConfigOf(hyper);
 
-  s.model.attach(adapterConfigOf(plan.method), hyper.seed);
+  s.model.attach(toAdapterConfig(plan.method), hyper.seed);
   s.attachedKey = `run:${request.runId}`;
   const trainer = new Trainer(s.model, cfg);
   const history: TrainHistory = resumed ? structuredClone(resumed.history) : { train: [], validation: [] };
@@ -450,7 +442,7 @@ function result(status: TrainStatus, step: number, totalSteps: number, message: 
 /** Exports the run's current weights as a PEFT adapter into IndexedDB (the same entry on every save). */
 async function saveRunAdapter(s: Session, setup: RunSetup, trainer: Trainer, history: TrainHistory): Promise<string> {
   const flat = await unlessLost(s, trainer.model.attached!.params.readAll());
-  const config = peftConfigOf(setup.plan.method, s.model.cfg, s.info.model);
+  const config = toPeftConfig(setup.plan.method, s.model.cfg, s.info.model);
   const exported = exportAdapter(config, peftTensors(s, flat), s.baseShape);
   const lastOf = (xs: LossAt[]) => (xs.length ? xs[xs.length - 1].loss : null);
   const input = {

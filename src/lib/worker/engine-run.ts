@@ -1,66 +1,11 @@
-// What a training run needs besides the GPU, as plain functions (tested without one): the plan's method
-// as the engine's AdapterConfig and as PEFT's adapter_config.json, its hyper-parameters as the
-// trainer's TrainConfig, which rows form each step's batch, and evaluation batches with their weights.
+// What a training run needs besides the GPU, as plain functions (tested without one): the plan's
+// hyper-parameters as the trainer's TrainConfig, which rows form each step's batch, and evaluation
+// batches with their weights. (The method's engine and PEFT configs come from train-plan.ts.)
 
-import type { AdapterConfig } from '../adapters/config.ts';
 import { createRng } from '../generate/sampling.ts';
 import { IGNORE_INDEX, type PackedRows } from '../data/pack.ts';
-import type { ModelConfig } from '../model/config.ts';
-import { bottleneckConfig, loraConfig, prefixConfig, type PeftConfig } from '../peft/config.ts';
 import type { TrainConfig } from '../train/config.ts';
-import type { HyperParams, MethodPlan } from '../train-plan.ts';
-
-/** The plan's method as the engine attaches it. */
-export function adapterConfigOf(method: MethodPlan): AdapterConfig {
-  switch (method.kind) {
-    case 'lora':
-      return {
-        method: 'lora',
-        r: method.r,
-        alpha: method.alpha,
-        dropout: method.dropout,
-        targetModules: [...method.targetModules],
-        useRslora: method.rslora,
-      };
-    case 'bottleneck':
-      return {
-        method: 'bottleneck',
-        size: method.size,
-        nonlinearity: method.nonLinearity,
-        afterAttention: method.placement.includes('self_attn'),
-        afterMlp: method.placement.includes('mlp'),
-      };
-    case 'prefix':
-      return { method: 'prefix', numVirtualTokens: method.numVirtualTokens };
-  }
-}
-
-/** The plan's method as PEFT's adapter_config.json describes it, for base model `baseModel`. */
-export function peftConfigOf(method: MethodPlan, cfg: ModelConfig, baseModel: string): PeftConfig {
-  switch (method.kind) {
-    case 'lora':
-      return loraConfig({
-        r: method.r,
-        alpha: method.alpha,
-        dropout: method.dropout,
-        targetModules: [...method.targetModules],
-        useRslora: method.rslora,
-        baseModel,
-        fanInFanOut: cfg.family === 'gpt2',
-      });
-    case 'bottleneck':
-      return bottleneckConfig({ size: method.size, nonLinearity: method.nonLinearity, placement: [...method.placement], baseModel });
-    case 'prefix':
-      return prefixConfig({
-        numVirtualTokens: method.numVirtualTokens,
-        layers: cfg.layers,
-        kvHeads: cfg.kvHeads,
-        headDim: cfg.headDim,
-        hidden: cfg.hidden,
-        baseModel,
-      });
-  }
-}
+import type { HyperParams } from '../train-plan.ts';
 
 /** The minimum learning rate the cosine schedule decays to, as a fraction of the peak (nanoGPT's 1/10). */
 export const MIN_LR_FRACTION = 0.1;
