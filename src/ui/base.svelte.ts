@@ -44,6 +44,8 @@ export class BaseModelState {
   generateError = $state<string | null>(null);
   /** Live decoding speed while streaming (tokens after the first, per second). */
   liveTokensPerSecond = $state(0);
+  /** How many generations have finished (successfully or not) since the page opened. */
+  completed = $state(0);
 
   readonly hubHost: string | undefined;
   private readonly client: EngineClient;
@@ -161,6 +163,7 @@ export class BaseModelState {
     } finally {
       if (this.generateTask === task) this.generateTask = null;
       this.generating = false;
+      this.completed++;
     }
   }
 

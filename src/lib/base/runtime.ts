@@ -35,8 +35,10 @@ export interface LoadOptions {
   localModels: string;
   /** Host serving the Hub's layout <host>/<id>/resolve/main/<file>; Hugging Face by default. */
   hubHost?: string;
-  /** Keep hub downloads in the browser's Cache API (never used for shipped models). */
+  /** Keep hub downloads in the browser's Cache API when it has one (never for shipped models). */
   cacheHub?: boolean;
+  /** Node only: folder for hub downloads (onnxruntime-node opens the model from a file). */
+  cacheDir?: string;
   onProgress?: (progress: LoadProgress) => void;
 }
 
@@ -359,7 +361,9 @@ function configureSource(options: LoadOptions): void {
     env.allowRemoteModels = true;
     const host = options.hubHost ?? 'https://huggingface.co/';
     env.remoteHost = host.endsWith('/') ? host : host + '/';
-    env.useBrowserCache = options.cacheHub ?? true;
-    env.useFSCache = false; // Node: never write into node_modules
+    env.useBrowserCache = options.cacheHub ?? typeof caches !== 'undefined';
+    // Node: onnxruntime-node opens models from files, so downloads go to a folder — never node_modules.
+    env.useFSCache = options.cacheDir !== undefined;
+    if (options.cacheDir !== undefined) env.cacheDir = options.cacheDir;
   }
 }

@@ -26,7 +26,7 @@ export const load: Handler<'load'> = async (request, { emit }) => {
     model: request.model,
     backend: choice.backend,
     f16: probe.f16,
-    localModels: request.localModels,
+    localModels: sameOriginPath(request.localModels),
     hubHost: request.hubHost,
     onProgress: (p) => {
       // Progress comes per network chunk; a few updates a second are plenty for a bar.
@@ -43,6 +43,16 @@ export const load: Handler<'load'> = async (request, { emit }) => {
     adapter: choice.backend === 'webgpu' ? probe.adapter : undefined,
   };
 };
+
+/**
+ * transformers.js 4.3 only reads "local" models from a path, never from an http(s) URL (it skips its
+ * local lookup for URLs), so the shipped models' URL becomes its path on this origin.
+ */
+function sameOriginPath(url: string): string {
+  const parsed = new URL(url, self.location.href);
+  if (parsed.origin !== self.location.origin) throw new Error(`the models folder ${url} is not on this site`);
+  return parsed.pathname;
+}
 
 export const generate: Handler<'generate'> = async (request, { emit, signal }) => {
   if (!runtime) throw new Error('No model is loaded yet: load one first.');

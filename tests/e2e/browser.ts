@@ -1,0 +1,128 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser), and helpers that use the
+// page the way a person does: controls found by role and name.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags that keep Chromium quiet and offline; WebGPU needs --enable-unsafe-webgpu on Linux. */
+const QUIET = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-default-apps',
+];
+
+export interface Browser {
+  context: BrowserContext;
+  /** Every URL the pages of this browser and their workers requested, in order, as Playwright saw them. */
+  requests: string[];
+  /** Console errors and uncaught page errors, for failure messages. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Launches headless Chromium with a fresh profile. With `webgpu` it gets --enable-unsafe-webgpu (on a
+ * machine without a GPU, Chromium's SwiftShader then provides the adapter); without it, Linux Chromium
+ * offers no adapter, which is how the fallback path is tested. With `proxy` (host:port) every request,
+ * loopback included, goes through that proxy.
+ */
+export async function launch({ webgpu, proxy }: { webgpu: boolean; proxy?: string }): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'lora-playground-chromium-'));
+  const args = webgpu ? [...QUIET, '--enable-unsafe-webgpu'] : [...QUIET];
+  if (proxy) args.push(`--proxy-server=http://${proxy}`, '--proxy-bypass-list=<-loopback>');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 800 },
+  });
+  const requests: string[] = [];
+  const errors: string[] = [];
+  // Page-level request events include the page's dedicated workers (context-level ones do not).
+  const watchPage = (page: Page) => {
+    page.on('request', (request) => requests.push(request.url()));
+    watch(page, errors);
+  };
+  context.on('page', watchPage);
+  for (const page of context.pages()) watchPage(page);
+  return {
+    context,
+    requests,
+    errors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+function watch(page: Page, errors: string[]): void {
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+}
+
+/** Waits until the page has loaded a model (or failed to) and returns the backend it reports. */
+export async function waitForModel(page: Page, timeout = 300_000): Promise<string> {
+  const backend = page.getByTestId('backend');
+  const failure = page.getByText(/Could not load the model/);
+  await backend.or(failure).first().waitFor({ timeout });
+  if (await failure.isVisible()) throw new Error(await failure.innerText());
+  return (await backend.getAttribute('data-backend')) ?? '';
+}
+
+export interface SamplingInput {
+  maxNewTokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+}
+
+export interface Generation {
+  text: string;
+  ids: number[];
+  tokensPerSecond: number;
+}
+
+/** Fills the prompt and sampling controls, presses Generate and waits for the finished output. */
+export async function generate(page: Page, prompt: string, sampling: SamplingInput, timeout = 600_000): Promise<Generation> {
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+  await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill(String(sampling.maxNewTokens));
+  await page.getByRole('spinbutton', { name: 'Temperature' }).fill(String(sampling.temperature));
+  if (sampling.topK !== undefined) await page.getByRole('spinbutton', { name: 'Top-k' }).fill(String(sampling.topK));
+  if (sampling.topP !== undefined) await page.getByRole('spinbutton', { name: 'Top-p' }).fill(String(sampling.topP));
+  if (sampling.seed !== undefined) await page.getByRole('spinbutton', { name: 'Seed' }).fill(String(sampling.seed));
+  return pressGenerate(page, timeout);
+}
+
+/** Presses Generate and waits for this generation to finish. */
+export async function pressGenerate(page: Page, timeout = 600_000): Promise<Generation> {
+  const output = page.getByRole('region', { name: 'Output' });
+  const before = Number(await output.getAttribute('data-completed'));
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-completed]')?.getAttribute('data-completed')) > n,
+    before,
+    { timeout, polling: 250 },
+  );
+  const failure = page.getByText(/Generation failed/);
+  if (await failure.isVisible()) throw new Error(await failure.innerText());
+  return readGeneration(page);
+}
+
+export async function readGeneration(page: Page): Promise<Generation> {
+  const text = (await page.getByTestId('generated').textContent()) ?? '';
+  const ids = ((await page.getByTestId('generated-ids').textContent()) ?? '').split(' ').filter(Boolean).map(Number);
+  const tokensPerSecond = Number(await page.getByTestId('tokens-per-second').getAttribute('data-value'));
+  return { text, ids, tokensPerSecond };
+}
