@@ -1,10 +1,10 @@
 // Matmul as a tiled GEMM: out = alpha·(A·B) + bias + beta·out, A (M,K), B (K,N), out (M,N).
 // Matches gemm() in src/lib/ops/matmul/reference.ts; serves forward, dinp and dweight (matmul.ts).
 //
-// Each workgroup computes a BM×BN tile of out (BM = 4·WG_Y, BN = 4·WG_X), each invocation a 4×4
-// block of it held in four vec4 registers. A and B tiles are staged in workgroup memory BK deep, as
-// vec4s of 4 consecutive rows (A) / columns (B), so the inner loop is 2 vec4 loads and 4 vec4 FMAs
-// per k. Out-of-range elements are loaded as zeros: the inner loop has no bounds checks.
+// Each workgroup computes a BM×BN tile of out (BM = 8·WG_Y, BN = 8·WG_X), each invocation an 8×8
+// block of it held in sixteen vec4 registers. A and B tiles are staged in workgroup memory BK deep,
+// as vec4s of 4 consecutive rows (A) / columns (B), so the inner loop is 4 vec4 loads and 16 vec4
+// FMAs per k. Out-of-range elements are loaded as zeros: the inner loop has no bounds checks.
 // Split-K: workgroup z sums only k in [z·k_chunk, (z+1)·k_chunk) and writes its partial tile to
 // slice z of out (S,M,N); splitk_reduce.wgsl adds the slices in order (deterministic, no atomics).
 
@@ -18,13 +18,13 @@ struct Params {
   beta: f32,     // 0: overwrite out; 1: accumulate into out (gradients, LoRA added to a base output)
 }
 
-override WG_X: u32 = 16; // invocations along N
-override WG_Y: u32 = 16; // invocations along M
+override WG_X: u32 = 8; // invocations along N
+override WG_Y: u32 = 8; // invocations along M
 override BK: u32 = 16;   // K-depth of a staged tile
 override TRANS_A: bool = false; // A stored (K,M): A[m,k] = a[k*M + m]
 override TRANS_B: bool = false; // B stored (N,K): B[k,n] = b[n*K + k] (a torch Linear weight)
-override BM: u32 = WG_Y * 4u;
-override BN: u32 = WG_X * 4u;
+override BM: u32 = WG_Y * 8u;
+override BN: u32 = WG_X * 8u;
 
 @group(0) @binding(0) var<storage, read_write> out: array<f32>; // (M,N), or (S,M,N) partials
 @group(0) @binding(1) var<storage, read> a: array<f32>;         // (M,K), or (K,M) if TRANS_A
@@ -32,8 +32,8 @@ override BN: u32 = WG_X * 4u;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;      // (N); any 1 value when has_bias = 0
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> As: array<vec4f, BK * WG_Y>; // [k][m/4]: rows 4·ty .. 4·ty+3 of column k
-var<workgroup> Bs: array<vec4f, BK * WG_X>; // [k][n/4]: columns 4·tx .. 4·tx+3 of row k
+var<workgroup> As: array<vec4f, BK * BM / 4u>; // [k][m/4]: 4 consecutive rows of column k
+var<workgroup> Bs: array<vec4f, BK * BN / 4u>; // [k][n/4]: 4 consecutive columns of row k
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
@@ -43,11 +43,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let k_begin = wid.z * p.k_chunk;
   let k_end = min(p.K, k_begin + p.k_chunk);
 
-  // c_i holds out[m0 + 4·ty + i, n0 + 4·tx .. 4·tx+3]
-  var c0 = vec4f(0.0);
-  var c1 = vec4f(0.0);
-  var c2 = vec4f(0.0);
-  var c3 = vec4f(0.0);
+  // c{i}a, c{i}b hold out[m0 + 8·ty + i, n0 + 8·tx + 0..3] and [.., n0 + 8·tx + 4..7]
+  var c0a = vec4f(0.0);
+  var c0b = vec4f(0.0);
+  var c1a = vec4f(0.0);
+  var c1b = vec4f(0.0);
+  var c2a = vec4f(0.0);
+  var c2b = vec4f(0.0);
+  var c3a = vec4f(0.0);
+  var c3b = vec4f(0.0);
+  var c4a = vec4f(0.0);
+  var c4b = vec4f(0.0);
+  var c5a = vec4f(0.0);
+  var c5b = vec4f(0.0);
+  var c6a = vec4f(0.0);
+  var c6b = vec4f(0.0);
+  var c7a = vec4f(0.0);
+  var c7b = vec4f(0.0);
   for (var k0 = k_begin; k0 < k_end; k0 += BK) {
     // Stage A[m0.., k0..] and B[k0.., n0..]; consecutive invocations read consecutive addresses
     // in whichever layout the operand is stored.
@@ -61,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       if (m < p.M && k < k_end) {
         if (TRANS_A) { v = a[k * p.M + m]; } else { v = a[m * p.K + k]; }
       }
-      As[kk * WG_Y + mm / 4u][mm % 4u] = v;
+      As[(kk * BM + mm) / 4u][mm % 4u] = v;
     }
     for (var i = li; i < BN * BK; i += WG_X * WG_Y) {
       var nn: u32;
@@ -73,30 +85,45 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       if (n < p.N && k < k_end) {
         if (TRANS_B) { v = b[n * p.K + k]; } else { v = b[k * p.N + n]; }
       }
-      Bs[kk * WG_X + nn / 4u][nn % 4u] = v;
+      Bs[(kk * BN + nn) / 4u][nn % 4u] = v;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      let av = As[kk * WG_Y + lid.y];
-      let bv = Bs[kk * WG_X + lid.x];
-      c0 += av.x * bv;
-      c1 += av.y * bv;
-      c2 += av.z * bv;
-      c3 += av.w * bv;
+      // rows 8·ty .. 8·ty+7 of A's column k, columns 8·tx .. 8·tx+7 of B's row k
+      let a0 = As[(kk * BM) / 4u + 2u * lid.y];
+      let a1 = As[(kk * BM) / 4u + 2u * lid.y + 1u];
+      let b0 = Bs[(kk * BN) / 4u + 2u * lid.x];
+      let b1 = Bs[(kk * BN) / 4u + 2u * lid.x + 1u];
+      c0a += a0.x * b0;
+      c0b += a0.x * b1;
+      c1a += a0.y * b0;
+      c1b += a0.y * b1;
+      c2a += a0.z * b0;
+      c2b += a0.z * b1;
+      c3a += a0.w * b0;
+      c3b += a0.w * b1;
+      c4a += a1.x * b0;
+      c4b += a1.x * b1;
+      c5a += a1.y * b0;
+      c5b += a1.y * b1;
+      c6a += a1.z * b0;
+      c6b += a1.z * b1;
+      c7a += a1.w * b0;
+      c7b += a1.w * b1;
     }
     workgroupBarrier();
   }
 
   let slice = wid.z * p.M * p.N;
-  let n = n0 + lid.x * 4u;
-  let rows = array<vec4f, 4>(c0, c1, c2, c3);
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid.y * 4u + i;
+  let n = n0 + lid.x * 8u;
+  let rows = array<vec4f, 16>(c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b, c6a, c6b, c7a, c7b);
+  for (var i = 0u; i < 8u; i++) {
+    let m = m0 + lid.y * 8u + i;
     if (m >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
+    for (var j = 0u; j < 8u; j++) {
       if (n + j >= p.N) { break; }
       let o = slice + m * p.N + n + j;
-      var v = p.alpha * rows[i][j];
+      var v = p.alpha * rows[2u * i + j / 4u][j % 4u];
       if (p.has_bias != 0u) { v += bias[n + j]; }
       if (p.beta != 0.0) { v += p.beta * out[o]; }
       out[o] = v;

@@ -13,10 +13,10 @@ const GEMM: Kernel = { name: 'matmul_gemm', file: 'src/lib/ops/matmul/forward.wg
 const SPLITK_REDUCE: Kernel = { name: 'matmul_splitk_reduce', file: 'src/lib/ops/matmul/splitk_reduce.wgsl', code: splitkWgsl };
 const BIAS_BACKWARD: Kernel = { name: 'matmul_bias_backward', file: 'src/lib/ops/matmul/backward.wgsl', code: biasWgsl };
 
-/** The tile shape: WG_X×WG_Y invocations, each 4×4 outputs, BK deep. */
-export const TILE = { WG_X: 16, WG_Y: 16, BK: 16 } as const;
-export const BM = TILE.WG_Y * 4;
-export const BN = TILE.WG_X * 4;
+/** The tile shape: WG_X×WG_Y invocations, each 8×8 outputs, BK deep (64×64 tiles). */
+export const TILE = { WG_X: 8, WG_Y: 8, BK: 16 } as const;
+export const BM = TILE.WG_Y * 8;
+export const BN = TILE.WG_X * 8;
 /** Split-K aims for at least this many workgroups in flight. */
 const TARGET_WORKGROUPS = 128;
 /** ...but never slices thinner than this many k. */
