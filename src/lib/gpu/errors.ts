@@ -19,7 +19,10 @@ export async function withValidation<T>(device: GPUDevice, what: string, fn: () 
  * an error message or null. check() awaits them all and throws the first failures together.
  */
 export class DeferredErrors {
-  private pending: Promise<string | null>[] = [];
+  // Only checks still in flight are kept, so a long run that rarely calls check() stays small.
+  private pending = new Set<Promise<void>>();
+  private failures: { seq: number; msg: string }[] = [];
+  private seq = 0;
 
   /** Pushes a validation scope; the returned function pops it and records the outcome under `what`. */
   scope(device: GPUDevice, what: string): () => void {
@@ -30,21 +33,28 @@ export class DeferredErrors {
   }
 
   track(p: Promise<string | null>): void {
-    // A rejected check (e.g. the device was lost) is itself a readable message.
-    this.pending.push(p.catch((e) => `${String((e as Error)?.message ?? e)}`));
+    const seq = this.seq++;
+    const settled: Promise<void> = p
+      // A rejected check (e.g. the device was lost) is itself a readable message.
+      .catch((e) => String((e as Error)?.message ?? e))
+      .then((msg) => {
+        if (msg !== null) this.failures.push({ seq, msg });
+        this.pending.delete(settled);
+      });
+    this.pending.add(settled);
   }
 
+  /** Awaits every check started so far; throws the failures (oldest first) and forgets them. */
   async check(): Promise<void> {
-    while (this.pending.length) {
-      const batch = this.pending;
-      this.pending = [];
-      const messages = (await Promise.all(batch)).filter((m): m is string => m !== null);
-      if (messages.length) {
-        // Keep it readable: a broken kernel tends to make every later dispatch fail too.
-        const shown = messages.slice(0, 5);
-        if (messages.length > 5) shown.push(`... and ${messages.length - 5} more`);
-        throw new Error(shown.join('\n'));
-      }
+    while (this.pending.size) await Promise.all([...this.pending]);
+    if (this.failures.length) {
+      // In the order the checks started: the root cause (a compile error) comes first.
+      const messages = this.failures.sort((a, b) => a.seq - b.seq).map((f) => f.msg);
+      this.failures = [];
+      // Keep it readable: a broken kernel tends to make every later dispatch fail too.
+      const shown = messages.slice(0, 5);
+      if (messages.length > 5) shown.push(`... and ${messages.length - 5} more`);
+      throw new Error(shown.join('\n'));
     }
   }
 }
