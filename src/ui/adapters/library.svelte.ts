@@ -1,0 +1,152 @@
+// State of the adapter list: every adapter kept in IndexedDB (trained here or imported), with rename,
+// delete, export in PEFT's format (a .zip, or the two files) and import of the same files, checked
+// against the loaded base model. Also whether the browser granted persistent storage.
+
+import type { BaseModelShape } from '../../lib/peft/base.ts';
+import { CONFIG_FILE, importAdapter, readAdapterFiles, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
+import { PeftError } from '../../lib/peft/config.ts';
+import { writeZip } from '../../lib/peft/zip.ts';
+import {
+  deleteAdapter,
+  fileStem,
+  getAdapterFiles,
+  listAdapters,
+  renameAdapter,
+  requestPersistence,
+  saveAdapter,
+  type AdapterMeta,
+  type PersistenceState,
+} from '../../lib/store/index.ts';
+
+/** Hands bytes to the browser as a download. */
+export function download(name: string, bytes: Uint8Array, type: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The name an imported adapter gets: the .zip's or folder's name, else the method. */
+export function importedName(files: { name: string }[], peftType: string): string {
+  const zip = files.length === 1 ? files[0].name.replace(/\.zip$/i, '') : '';
+  const folder = files.map((f) => f.name.split(/[\\/]/).slice(-2, -1)[0]).find(Boolean) ?? '';
+  const method = peftType === 'LORA' ? 'LoRA' : peftType === 'PREFIX_TUNING' ? 'Prefix' : 'Bottleneck';
+  return zip || folder || `Imported ${method}`;
+}
+
+export interface ImportProblem {
+  /** What failed, e.g. "cannot import this adapter". */
+  title: string;
+  problems: string[];
+}
+
+export class AdapterLibrary {
+  list = $state.raw<AdapterMeta[]>([]);
+  loaded = $state(false);
+  persistence = $state.raw<PersistenceState | null>(null);
+  /** Storage itself failed (no IndexedDB, quota). */
+  error = $state<string | null>(null);
+  importing = $state(false);
+  importProblem = $state.raw<ImportProblem | null>(null);
+  importWarnings = $state.raw<string[]>([]);
+  /** The last adapter imported (for a confirmation). */
+  imported = $state.raw<AdapterMeta | null>(null);
+
+  /** Re-reads the list from IndexedDB. */
+  async refresh(): Promise<void> {
+    try {
+      this.list = await listAdapters();
+      this.error = null;
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  /** Asks for persistent storage once (the answer is shown next to the list). */
+  async persist(): Promise<void> {
+    try {
+      this.persistence = await requestPersistence();
+    } catch {
+      this.persistence = { supported: false, persisted: false, usage: null, quota: null };
+    }
+  }
+
+  async rename(id: string, name: string): Promise<string | null> {
+    try {
+      await renameAdapter(id, name);
+      await this.refresh();
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await deleteAdapter(id);
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+    await this.refresh();
+  }
+
+  /** Downloads the adapter as one .zip holding adapter_config.json and adapter_model.safetensors. */
+  async exportZip(meta: AdapterMeta): Promise<void> {
+    const files = await getAdapterFiles(meta.id);
+    const zip = writeZip([
+      { name: CONFIG_FILE, data: new TextEncoder().encode(files.configJson) },
+      { name: WEIGHTS_FILE, data: files.weights },
+    ]);
+    download(`${fileStem(meta.name)}.zip`, zip, 'application/zip');
+  }
+
+  /** Downloads the two files themselves (as PEFT's save_pretrained writes them into a folder). */
+  async exportFiles(meta: AdapterMeta): Promise<void> {
+    const files = await getAdapterFiles(meta.id);
+    download(CONFIG_FILE, new TextEncoder().encode(files.configJson), 'application/json');
+    download(WEIGHTS_FILE, files.weights, 'application/octet-stream');
+  }
+
+  /**
+   * Imports dropped or picked files (two files or one .zip) for the loaded base model: every check of
+   * peft/adapter.ts runs before anything is saved, and every problem is listed.
+   */
+  async importFiles(picked: File[], base: BaseModelShape): Promise<AdapterMeta | null> {
+    this.importing = true;
+    this.importProblem = null;
+    this.importWarnings = [];
+    this.imported = null;
+    try {
+      const files = await Promise.all(picked.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const raw = await readAdapterFiles(files);
+      const checked = importAdapter(raw, base);
+      const meta = await saveAdapter({
+        name: importedName(files, checked.config.peft_type),
+        configJson: raw.config,
+        weights: raw.weights,
+        source: 'imported',
+      });
+      this.importWarnings = checked.warnings;
+      this.imported = meta;
+      await this.refresh();
+      return meta;
+    } catch (err) {
+      if (err instanceof PeftError) {
+        const title = err.message.split(/:\n|: /)[0];
+        this.importProblem = { title, problems: err.problems };
+      } else {
+        this.importProblem = { title: 'cannot import these files', problems: [err instanceof Error ? err.message : String(err)] };
+      }
+      return null;
+    } finally {
+      this.importing = false;
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// State of the compare screen: two sides (the base on onnxruntime-web, the engine's base, or a saved
+// adapter), one prompt, one set of sampling options and seed, streamed together; held-out loss and
+// perplexity of both; and the check that the engine's base logits match onnxruntime-web's.
+
+import { normalizeSampling, type SamplingOptions } from '../../lib/base/sampling.ts';
+import type { PackedRows } from '../../lib/data/pack.ts';
+import type { EngineClient, Task } from '../../lib/worker/client.ts';
+import type { CompareResult, CompareSide, EvaluateResult, ParityResult } from '../../lib/worker/engine-protocol.ts';
+import type { GenerationResult } from '../../lib/base/runtime.ts';
+import type { WorkerEvent } from '../../lib/worker/protocol.ts';
+
+/** A side as the pickers hold it: 'onnx', 'engine' (base, no adapter) or 'adapter:<id>'. */
+export type SideChoice = string;
+export const ONNX_BASE: SideChoice = 'onnx';
+export const ENGINE_BASE: SideChoice = 'engine';
+export const adapterChoice = (id: string): SideChoice => `adapter:${id}`;
+
+export function toSide(choice: SideChoice): CompareSide {
+  if (choice === ONNX_BASE) return { runtime: 'onnx' };
+  if (choice.startsWith('adapter:')) return { runtime: 'engine', adapterId: choice.slice('adapter:'.length) };
+  return { runtime: 'engine', adapterId: null };
+}
+
+/** The adapter a side evaluates with: none for either base (onnxruntime has no loss path here: the engine's base stands in). */
+export function evaluationWeights(choice: SideChoice): string | null {
+  const side = toSide(choice);
+  return side.runtime === 'engine' ? side.adapterId : null;
+}
+
+export interface SideOutput {
+  text: string;
+  tokens: number;
+  result: GenerationResult | null;
+}
+
+const empty = (): SideOutput => ({ text: '', tokens: 0, result: null });
+
+export class CompareState {
+  left = $state<SideChoice>(ONNX_BASE);
+  right = $state<SideChoice>(ENGINE_BASE);
+  prompt = $state('');
+  chat = $state(false);
+  /** What the quick-picked prompt's example answered, shown as the reference. */
+  reference = $state<string | null>(null);
+
+  running = $state(false);
+  leftOut = $state.raw<SideOutput>(empty());
+  rightOut = $state.raw<SideOutput>(empty());
+  /** The sampling options the last comparison used (shown with the result). */
+  usedSampling = $state.raw<SamplingOptions | null>(null);
+  error = $state<string | null>(null);
+  completed = $state(0);
+
+  evaluating = $state(false);
+  leftEval = $state.raw<EvaluateResult | null>(null);
+  rightEval = $state.raw<EvaluateResult | null>(null);
+  evalError = $state<string | null>(null);
+
+  checking = $state(false);
+  parity = $state.raw<ParityResult | null>(null);
+  parityError = $state<string | null>(null);
+
+  private readonly client: EngineClient;
+  private task: Task<CompareResult> | null = null;
+
+  constructor(client: EngineClient) {
+    this.client = client;
+  }
+
+  pick(prompt: string, reference: string | null): void {
+    this.prompt = prompt;
+    this.reference = reference;
+  }
+
+  async compare(sampling: SamplingOptions): Promise<void> {
+    if (this.running || !this.prompt.trim()) return;
+    this.running = true;
+    this.error = null;
+    this.leftOut = empty();
+    this.rightOut = empty();
+    const used = normalizeSampling(sampling);
+    this.usedSampling = used;
+    const task = this.client.request(
+      'compare',
+      { prompt: this.prompt, chat: this.chat, sampling: used, left: toSide(this.left), right: toSide(this.right) },
+      (event: WorkerEvent) => {
+        if (event.type !== 'compareToken' || task !== this.task) return;
+        const out = event.side === 'left' ? this.leftOut : this.rightOut;
+        const next = { text: out.text + event.token.text, tokens: out.tokens + 1, result: null };
+        if (event.side === 'left') this.leftOut = next;
+        else this.rightOut = next;
+      },
+    );
+    this.task = task;
+    try {
+      const r = await task.result;
+      this.leftOut = { text: r.left.text, tokens: r.left.tokenIds.length, result: r.left };
+      this.rightOut = { text: r.right.text, tokens: r.right.tokenIds.length, result: r.right };
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      if (this.task === task) this.task = null;
+      this.running = false;
+      this.completed++;
+    }
+  }
+
+  cancel(): void {
+    this.task?.cancel();
+  }
+
+  /** Held-out loss and perplexity of both sides on `rows` (the validation split). */
+  async evaluate(rows: PackedRows, batch: number): Promise<void> {
+    if (this.evaluating) return;
+    this.evaluating = true;
+    this.evalError = null;
+    this.leftEval = null;
+    this.rightEval = null;
+    try {
+      const snapshot = $state.snapshot(rows) as PackedRows;
+      const l = evaluationWeights(this.left);
+      const r = evaluationWeights(this.right);
+      this.leftEval = await this.client.request('evaluate', { adapterId: l, rows: snapshot, batch }).result;
+      this.rightEval = l === r ? this.leftEval : await this.client.request('evaluate', { adapterId: r, rows: snapshot, batch }).result;
+    } catch (err) {
+      this.evalError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  /** Checks the engine's base logits against onnxruntime-web's on the current prompt. */
+  async checkParity(): Promise<void> {
+    if (this.checking || !this.prompt.trim()) return;
+    this.checking = true;
+    this.parityError = null;
+    this.parity = null;
+    try {
+      this.parity = await this.client.request('parity', { prompt: this.prompt, chat: this.chat }).result;
+    } catch (err) {
+      this.parityError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.checking = false;
+    }
+  }
+}

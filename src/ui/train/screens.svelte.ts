@@ -1,0 +1,90 @@
+// The training, compare and adapter screens together: their states, and how they follow the rest of the
+// page — the engine loads the model the base runtime loaded (after it, on the same worker), the adapter
+// list refreshes when a run saves, and the setup screens lock while a run uses the plan.
+
+import { findModel, hubModel } from '../../lib/base/catalog.ts';
+import type { SamplingOptions } from '../../lib/base/sampling.ts';
+import type { TrainingPlan } from '../../lib/train-plan.ts';
+import type { EngineClient } from '../../lib/worker/client.ts';
+import { AdapterLibrary } from '../adapters/library.svelte.ts';
+import type { BaseModelState } from '../base.svelte.ts';
+import { CompareState } from '../compare/compare.svelte.ts';
+import { EngineState } from './engine.svelte.ts';
+import { TrainState } from './train.svelte.ts';
+
+/** What these screens need of the dataset and method screens. */
+export interface PlanSource {
+  readonly plan: TrainingPlan | null;
+  readonly blockers: string[];
+  locked: boolean;
+}
+
+/** ?debug-lose-device=N: the engine's GPU device is destroyed after training step N (recovery tests). */
+export function loseDeviceStep(search: string): number | undefined {
+  const v = new URLSearchParams(search).get('debug-lose-device');
+  const n = v === null ? NaN : Number(v);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export class TrainScreens {
+  readonly engine: EngineState;
+  readonly train: TrainState;
+  readonly library: AdapterLibrary;
+  readonly compare: CompareState;
+  private readonly base: BaseModelState;
+  private readonly source: PlanSource | null;
+  private readonly dispose: () => void;
+
+  constructor(client: EngineClient, base: BaseModelState, source: PlanSource | null, search = '') {
+    this.base = base;
+    this.source = source;
+    this.engine = new EngineState(client, base.hubHost);
+    this.train = new TrainState(client, { loseDeviceAfterStep: loseDeviceStep(search) });
+    this.library = new AdapterLibrary();
+    this.compare = new CompareState(client);
+    this.dispose = $effect.root(() => {
+      // The engine follows the loaded base model (and its backend, for the reference).
+      $effect(() => {
+        const m = base.model;
+        if (base.phase !== 'ready' || !m) return;
+        if (this.engine.requested === m.id) return;
+        const spec = findModel(m.id) ?? hubModel(m.id);
+        void this.engine.load($state.snapshot(spec), m.backend === 'webgpu' ? 'webgpu' : 'wasm');
+      });
+      // A run ended: its adapter was saved (or updated).
+      $effect(() => {
+        if (this.train.finishedRuns > 0) void this.library.refresh();
+      });
+      // The newest adapter goes on the right side of the comparison once a run saves it.
+      $effect(() => {
+        const id = this.train.adapterId;
+        if (id) this.compare.right = `adapter:${id}`;
+      });
+      $effect(() => {
+        if (this.source) this.source.locked = this.train.running;
+      });
+    });
+  }
+
+  get plan(): TrainingPlan | null {
+    return this.source?.plan ?? null;
+  }
+
+  get planHint(): string {
+    const reasons = this.source?.blockers ?? ['the dataset screen is not on this page'];
+    return reasons.length ? `To train: ${reasons.join('; ')}.` : '';
+  }
+
+  get sampling(): SamplingOptions {
+    return this.base.sampling;
+  }
+
+  /** Reads what IndexedDB kept from earlier visits and asks for persistent storage. */
+  async open(): Promise<void> {
+    await Promise.all([this.library.persist(), this.library.refresh(), this.train.findEarlier()]);
+  }
+
+  close(): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,198 @@
+// State of the training screen: one run at a time, driven in the worker. Keeps the loss curves
+// ($state.raw: they are replaced, never mutated), speed and time left, the last checkpoint, and how the
+// run ended — with Resume when it can continue (after Pause, a NaN, a lost GPU device, or a reload).
+
+import { newestCheckpoint } from '../../lib/store/checkpoints.ts';
+import type { TrainingPlan } from '../../lib/train-plan.ts';
+import type { EngineClient, Task } from '../../lib/worker/client.ts';
+import type { TrainResult, TrainStatus, TrainUpdate } from '../../lib/worker/engine-protocol.ts';
+import type { WorkerEvent } from '../../lib/worker/protocol.ts';
+import type { LossPoint } from './chart.ts';
+import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
+
+export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | TrainStatus | 'error';
+
+/** Save a checkpoint to IndexedDB every this many steps. */
+export const CHECKPOINT_EVERY = 25;
+
+export interface TrainOptions {
+  /** Tests: destroy the engine's GPU device after this step (from ?debug-lose-device=N). */
+  loseDeviceAfterStep?: number;
+}
+
+function newRunId(): string {
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now().toString(36)}`;
+}
+
+/** The default adapter name for a plan: method and dataset. */
+export function runName(plan: TrainingPlan): string {
+  const m = plan.method;
+  const what = m.kind === 'lora' ? `LoRA r${m.r}` : m.kind === 'bottleneck' ? `Bottleneck ${m.size}` : `Prefix ${m.numVirtualTokens}`;
+  return `${what} · ${plan.data.name}`;
+}
+
+export class TrainState {
+  phase = $state<TrainPhase>('idle');
+  runId = $state<string | null>(null);
+  runName = $state('');
+  step = $state(0);
+  totalSteps = $state(0);
+  train = $state.raw<LossPoint[]>([]);
+  validation = $state.raw<LossPoint[]>([]);
+  samples = $state.raw<StepSample[]>([]);
+  lr = $state(0);
+  checkpointStep = $state<number | null>(null);
+  checkpointAt = $state<number | null>(null);
+  trainableParams = $state(0);
+  shape = $state.raw<{ rows: number; validationRows: number; batch: number; seqLen: number } | null>(null);
+  /** How the run ended, in words (or why it could not start). */
+  message = $state('');
+  error = $state<string | null>(null);
+  /** The saved adapter holding this run's weights. */
+  adapterId = $state<string | null>(null);
+  /** A checkpoint from an earlier visit, offered for Resume. */
+  earlier = $state.raw<{ runId: string; step: number; savedAt: number } | null>(null);
+  /** Counts finished runs (any outcome), so other screens can refresh their lists. */
+  finishedRuns = $state(0);
+
+  private readonly client: EngineClient;
+  private readonly options: TrainOptions;
+  private task: Task<TrainResult> | null = null;
+
+  constructor(client: EngineClient, options: TrainOptions = {}) {
+    this.client = client;
+    this.options = options;
+  }
+
+  get running(): boolean {
+    return this.phase === 'starting' || this.phase === 'training' || this.phase === 'pausing';
+  }
+
+  get progress(): number | null {
+    return this.totalSteps > 0 ? this.step / this.totalSteps : null;
+  }
+
+  get tokensPerSecond(): number {
+    return tokensPerSecond(this.samples);
+  }
+
+  get etaMs(): number {
+    return etaMs(this.samples, this.totalSteps);
+  }
+
+  /** Resume is possible: the run ended early and has a checkpoint (or one survives from an earlier visit). */
+  get canResume(): boolean {
+    if (this.running) return false;
+    if (this.runId && this.checkpointStep !== null) return this.phase === 'stopped' || this.phase === 'diverged' || this.phase === 'device-lost';
+    return this.phase === 'idle' && this.earlier !== null;
+  }
+
+  /** Looks for a checkpoint left by an earlier visit (IndexedDB survives reloads). */
+  async findEarlier(): Promise<void> {
+    try {
+      const info = await newestCheckpoint();
+      if (this.phase === 'idle') this.earlier = info;
+    } catch {
+      this.earlier = null; // no IndexedDB: nothing to resume
+    }
+  }
+
+  /** Starts a new run of `plan`. */
+  start(plan: TrainingPlan): Promise<void> {
+    const runId = newRunId();
+    this.runId = runId;
+    this.runName = runName(plan);
+    this.adapterId = null;
+    this.checkpointStep = null;
+    this.checkpointAt = null;
+    this.train = [];
+    this.validation = [];
+    this.earlier = null;
+    // The plan's arrays are copied by postMessage; the page keeps its own.
+    return this.run({ runId, plan: $state.snapshot(plan) as TrainingPlan, resume: false });
+  }
+
+  /** Continues the current run (or an earlier visit's) from its last checkpoint. */
+  resume(): Promise<void> {
+    const runId = this.runId ?? this.earlier?.runId;
+    if (!runId) return Promise.resolve();
+    this.runId = runId;
+    this.earlier = null;
+    return this.run({ runId, resume: true });
+  }
+
+  /** Asks the run to stop after the current step; it saves a checkpoint and its adapter first. */
+  pause(): void {
+    if (!this.task || !this.running) return;
+    this.phase = 'pausing';
+    this.task.cancel();
+  }
+
+  private async run(req: { runId: string; plan?: TrainingPlan; resume: boolean }): Promise<void> {
+    if (this.running) return;
+    this.phase = 'starting';
+    this.error = null;
+    this.message = '';
+    this.samples = [];
+    const task = this.client.request(
+      'train',
+      {
+        ...req,
+        checkpointEvery: CHECKPOINT_EVERY,
+        adapterName: this.runName || 'Trained adapter',
+        loseDeviceAfterStep: this.options.loseDeviceAfterStep,
+      },
+      (event: WorkerEvent) => {
+        if (event.type === 'train' && task === this.task) this.apply(event.update);
+      },
+    );
+    this.task = task;
+    try {
+      const result = await task.result;
+      this.phase = result.status;
+      this.message = result.message;
+      this.step = result.step;
+      this.adapterId = result.adapterId;
+      this.checkpointStep = result.checkpointStep;
+    } catch (err) {
+      this.phase = 'error';
+      this.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      if (this.task === task) this.task = null;
+      this.finishedRuns++;
+    }
+  }
+
+  private apply(u: TrainUpdate): void {
+    switch (u.kind) {
+      case 'start':
+        if (this.phase === 'starting') this.phase = 'training';
+        this.step = u.step;
+        this.totalSteps = u.totalSteps;
+        this.train = u.history.train;
+        this.validation = u.history.validation;
+        this.trainableParams = u.trainableParams;
+        this.shape = { rows: u.rows, validationRows: u.validationRows, batch: u.batch, seqLen: u.seqLen };
+        break;
+      case 'step':
+        this.step = u.step;
+        this.totalSteps = u.totalSteps;
+        this.lr = u.lr;
+        this.train = [...this.train, { step: u.step, loss: u.loss }];
+        this.samples = [...this.samples.slice(-63), { step: u.step, tokens: u.tokens, elapsedMs: u.elapsedMs }];
+        break;
+      case 'validation':
+        this.validation = [...this.validation, { step: u.step, loss: u.loss }];
+        break;
+      case 'checkpoint':
+        this.checkpointStep = u.step;
+        this.checkpointAt = u.savedAt;
+        break;
+      case 'restored':
+        this.step = u.step;
+        this.train = this.train.filter((p) => p.step <= u.step);
+        this.validation = this.validation.filter((p) => p.step <= u.step);
+        break;
+    }
+  }
+}
