@@ -35,6 +35,19 @@ override BN: u32 = WG_X * 8u;
 var<workgroup> As: array<vec4f, BK * BM / 4u>; // [k][m/4]: 4 consecutive rows of column k
 var<workgroup> Bs: array<vec4f, BK * BN / 4u>; // [k][n/4]: 4 consecutive columns of row k
 
+// A[m,k] and B[k,n], or 0 outside the matrix / this split-K slice: tiles are padded here, at load.
+fn a_at(m: u32, k: u32, k_end: u32) -> f32 {
+  if (m >= p.M || k >= k_end) { return 0.0; }
+  if (TRANS_A) { return a[k * p.M + m]; }
+  return a[m * p.K + k];
+}
+
+fn b_at(k: u32, n: u32, k_end: u32) -> f32 {
+  if (n >= p.N || k >= k_end) { return 0.0; }
+  if (TRANS_B) { return b[n * p.K + k]; }
+  return b[k * p.N + n];
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
@@ -61,31 +74,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   var c7a = vec4f(0.0);
   var c7b = vec4f(0.0);
   for (var k0 = k_begin; k0 < k_end; k0 += BK) {
-    // Stage A[m0.., k0..] and B[k0.., n0..]; consecutive invocations read consecutive addresses
-    // in whichever layout the operand is stored.
-    for (var i = li; i < BM * BK; i += WG_X * WG_Y) {
-      var mm: u32;
+    // Stage A[m0.., k0..] and B[k0.., n0..], one vec4 (4 rows of A / 4 columns of B) per step;
+    // consecutive invocations read consecutive addresses in whichever layout the operand has.
+    for (var s = li; s < BK * BM / 4u; s += WG_X * WG_Y) {
+      var mq: u32;
       var kk: u32;
-      if (TRANS_A) { mm = i % BM; kk = i / BM; } else { kk = i % BK; mm = i / BK; }
-      let m = m0 + mm;
+      if (TRANS_A) { mq = s % (BM / 4u); kk = s / (BM / 4u); } else { kk = s % BK; mq = s / BK; }
+      let m = m0 + 4u * mq;
       let k = k0 + kk;
-      var v = 0.0;
-      if (m < p.M && k < k_end) {
-        if (TRANS_A) { v = a[k * p.M + m]; } else { v = a[m * p.K + k]; }
-      }
-      As[(kk * BM + mm) / 4u][mm % 4u] = v;
+      As[kk * (BM / 4u) + mq] = vec4f(a_at(m, k, k_end), a_at(m + 1u, k, k_end),
+                                      a_at(m + 2u, k, k_end), a_at(m + 3u, k, k_end));
     }
-    for (var i = li; i < BN * BK; i += WG_X * WG_Y) {
-      var nn: u32;
+    for (var s = li; s < BK * BN / 4u; s += WG_X * WG_Y) {
+      var nq: u32;
       var kk: u32;
-      if (TRANS_B) { kk = i % BK; nn = i / BK; } else { nn = i % BN; kk = i / BN; }
-      let n = n0 + nn;
+      if (TRANS_B) { kk = s % BK; nq = s / BK; } else { nq = s % (BN / 4u); kk = s / (BN / 4u); }
+      let n = n0 + 4u * nq;
       let k = k0 + kk;
-      var v = 0.0;
-      if (n < p.N && k < k_end) {
-        if (TRANS_B) { v = b[n * p.K + k]; } else { v = b[k * p.N + n]; }
-      }
-      Bs[(kk * BN + nn) / 4u][nn % 4u] = v;
+      Bs[kk * (BN / 4u) + nq] = vec4f(b_at(k, n, k_end), b_at(k, n + 1u, k_end),
+                                      b_at(k, n + 2u, k_end), b_at(k, n + 3u, k_end));
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
