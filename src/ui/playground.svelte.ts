@@ -1,0 +1,106 @@
+// The playground's setup: the dataset screen's state, the method panel's state, and the TrainingPlan
+// they make together (src/lib/train-plan.ts). The training screen reads `plan` (null while something
+// is missing, with the reasons in `blockers`) and sets `locked` while a run uses it.
+//
+// It follows the base model: when a model starts loading (or is loaded), its tokenizer and config.json
+// are loaded in the page (ui/dataset/page-tokenizer.ts) for the dataset preview and the method panel.
+
+import { findModel, hubModel, type ModelSpec } from '../lib/base/catalog.ts';
+import { buildTrainingPlan, planProblems, type TrainingPlan } from '../lib/train-plan.ts';
+import type { BaseModelState } from './base.svelte.ts';
+import { DatasetState } from './dataset/dataset.svelte.ts';
+import { loadPageTokenizer, type PageTokenizer } from './dataset/page-tokenizer.ts';
+import { MethodState } from './method/method.svelte.ts';
+import { untrack } from 'svelte';
+
+export class PlaygroundState {
+  readonly base: BaseModelState;
+  readonly method: MethodState;
+  readonly dataset: DatasetState;
+  /** Set by the training screen while a run uses the plan: the setup controls are disabled. */
+  locked = $state(false);
+
+  readonly #result = $derived.by((): { plan: TrainingPlan | null; blockers: string[] } => {
+    const d = this.dataset;
+    const reasons = [...d.readiness];
+    const tok = d.tokenizer;
+    const prepared = d.prepared;
+    if (reasons.length || !tok || !prepared) return { plan: null, blockers: reasons.length ? reasons : ['the dataset is not prepared yet'] };
+    const input = {
+      model: { id: tok.modelId, config: tok.config },
+      name: d.name,
+      prepared,
+      sourceExamples: [...(d.files?.train?.examples ?? []), ...(d.files?.validation?.examples ?? [])],
+      chatTemplate: tok.chatTemplate,
+      padId: tok.tokenizer.padId,
+      skippedRecords: d.skippedRecords,
+      method: this.method.current,
+      hyper: $state.snapshot(this.method.hyper),
+    };
+    const problems = planProblems(input);
+    if (problems.length) return { plan: null, blockers: problems };
+    return { plan: buildTrainingPlan(input), blockers: [] };
+  });
+
+  /** The plan the training screen runs, or null (see `blockers`). A new object whenever an input changes. */
+  get plan(): TrainingPlan | null {
+    return this.#result.plan;
+  }
+
+  /** Every reason there is no plan yet, each a sentence ([] when `plan` is set). */
+  get blockers(): string[] {
+    return this.#result.blockers;
+  }
+
+  /** Which model's tokenizer is loading or loaded. */
+  private tokenizerFor: string | null = null;
+  private readonly localModels: string;
+  private readonly disposeEffects: () => void;
+
+  constructor(base: BaseModelState, opts: { localModels?: string } = {}) {
+    this.base = base;
+    this.method = new MethodState();
+    this.dataset = new DatasetState(() => this.method.hyper.seqLen);
+    this.localModels = opts.localModels ?? new URL('models/', document.baseURI).href;
+    this.disposeEffects = $effect.root(() => {
+      $effect(() => {
+        const spec = this.modelInUse();
+        untrack(() => void this.useModel(spec));
+      });
+    });
+  }
+
+  /** The model loaded, or being loaded: the one the plan is for. */
+  private modelInUse(): ModelSpec | null {
+    const b = this.base;
+    if (b.phase === 'ready' && b.model) return findModel(b.model.id) ?? hubModel(b.model.id);
+    if (b.phase === 'loading') return b.selected;
+    return null;
+  }
+
+  private async useModel(spec: ModelSpec | null): Promise<void> {
+    if (!spec || spec.id === this.tokenizerFor) return;
+    this.tokenizerFor = spec.id;
+    const d = this.dataset;
+    d.tokenizerPhase = 'loading';
+    d.tokenizerError = null;
+    let t: PageTokenizer;
+    try {
+      t = await loadPageTokenizer($state.snapshot(spec) as ModelSpec, { localModels: this.localModels, hubHost: this.base.hubHost });
+    } catch (e) {
+      if (this.tokenizerFor !== spec.id) return;
+      this.tokenizerFor = null; // try again when the model is picked again
+      d.tokenizerPhase = 'error';
+      d.tokenizerError = `${spec.id}: ${e instanceof Error ? e.message : String(e)}`;
+      return;
+    }
+    if (this.tokenizerFor !== spec.id) return;
+    this.method.setModel(t.modelId, t.config);
+    await d.setTokenizer(t);
+  }
+
+  dispose(): void {
+    this.disposeEffects();
+    this.dataset.cancel();
+  }
+}
