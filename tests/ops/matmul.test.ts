@@ -4,18 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../helpers/gradcheck.ts';
 import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/matmul/reference.ts';
-import { BM, BN, chooseSplitK, gemm, matmulBackward, matmulForward } from '../../src/lib/ops/matmul/matmul.ts';
+import { chooseSplitK, chooseTile, gemm, matmulBackward, matmulForward, TILES } from '../../src/lib/ops/matmul/matmul.ts';
 
 const gpu = useGpu();
 
-// (B·T, C, OC): tile multiples and not (tiles are 64×64, 16 deep), tiny, and tall-skinny.
+// (B·T, C, OC): tile multiples and not (square tiles are 64×64, 16 deep), tiny, and LoRA-like
+// shapes that take the narrow tiles (an output side of 16 or less) and split-K.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 5, 7],
   [64, 64, 64],
   [70, 33, 130],
   [130, 96, 65],
-  [600, 40, 4], // LoRA-like: dweight (4,40) with K = B·T = 600 takes the split-K path
+  [600, 40, 4], // x·Aᵀ (B·T, r); dweight (4,40) with K = B·T = 600: narrow-M tile and split-K
+  [300, 13, 70], // dinp (300,13): narrow-N tile; dweight (70,13) with K = 300
+  [9, 70, 300], // out (9,300): narrow-M tile
 ];
 
 describe('matmul reference', () => {
@@ -175,7 +178,16 @@ describe('matmul on the GPU', () => {
     expect(chooseSplitK(576, 4, 4096)).toBeGreaterThan(1);
     expect(chooseSplitK(4096, 4096, 4096)).toBe(1);
     expect(chooseSplitK(4, 576, 100)).toBe(1); // short K: nothing to split
-    expect(BM * BN).toBeGreaterThan(0);
+  });
+
+  it('uses narrow tiles when one side of the output is 16 or less, square ones otherwise', () => {
+    expect(chooseTile(4096, 8)).toBe(TILES.narrowN); // LoRA x·Aᵀ
+    expect(chooseTile(8, 576)).toBe(TILES.narrowM); // LoRA dA
+    expect(chooseTile(576, 576)).toBe(TILES.square);
+    for (const t of Object.values(TILES)) {
+      const bytes = t.BK * 8 * (t.WG_X + t.WG_Y) * 4;
+      expect(bytes).toBeLessThanOrEqual(16384); // WebGPU's guaranteed workgroup storage
+    }
   });
 
   it('is deterministic: the split-K dweight of a long K is bitwise identical across runs', async () => {

@@ -13,10 +13,31 @@ const GEMM: Kernel = { name: 'matmul_gemm', file: 'src/lib/ops/matmul/forward.wg
 const SPLITK_REDUCE: Kernel = { name: 'matmul_splitk_reduce', file: 'src/lib/ops/matmul/splitk_reduce.wgsl', code: splitkWgsl };
 const BIAS_BACKWARD: Kernel = { name: 'matmul_bias_backward', file: 'src/lib/ops/matmul/backward.wgsl', code: biasWgsl };
 
-/** The tile shape: WG_X×WG_Y invocations, each 8×8 outputs, BK deep (64×64 tiles). */
-export const TILE = { WG_X: 8, WG_Y: 8, BK: 16 } as const;
-export const BM = TILE.WG_Y * 8;
-export const BN = TILE.WG_X * 8;
+/** A tile shape: WG_X×WG_Y invocations, each computing 8×8 outputs; BK deep. */
+export interface Tile {
+  WG_X: number;
+  WG_Y: number;
+  BK: number;
+}
+
+/**
+ * Tiles by output shape. Square 64×64 tiles in general; LoRA's products have one side of only r
+ * (4..16) — x·Aᵀ (B·T, r), dB (OC, r), dA (r, C) — where a 64-wide tile would compute 4-16× zeros,
+ * so those get 16-wide tiles that are 256 long. All keep BK·(BM+BN)·4 bytes under 16 KiB, the
+ * smallest maxComputeWorkgroupStorageSize WebGPU allows.
+ */
+export const TILES = {
+  square: { WG_X: 8, WG_Y: 8, BK: 16 }, // 64×64
+  narrowN: { WG_X: 2, WG_Y: 32, BK: 8 }, // BM 256 × BN 16
+  narrowM: { WG_X: 32, WG_Y: 2, BK: 8 }, // BM 16 × BN 256
+} as const satisfies Record<string, Tile>;
+
+export function chooseTile(M: number, N: number): Tile {
+  if (N <= 16 && M > N) return TILES.narrowN;
+  if (M <= 16 && N > M) return TILES.narrowM;
+  return TILES.square;
+}
+
 /** Split-K aims for at least this many workgroups in flight. */
 const TARGET_WORKGROUPS = 128;
 /** ...but never slices thinner than this many k. */
@@ -28,7 +49,8 @@ const MIN_K_PER_SLICE = 256;
  * so results are deterministic.
  */
 export function chooseSplitK(M: number, N: number, K: number): number {
-  const tiles = Math.ceil(M / BM) * Math.ceil(N / BN);
+  const t = chooseTile(M, N);
+  const tiles = Math.ceil(M / (8 * t.WG_Y)) * Math.ceil(N / (8 * t.WG_X));
   if (tiles >= TARGET_WORKGROUPS) return 1;
   return Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(K / MIN_K_PER_SLICE)));
 }
@@ -68,11 +90,12 @@ export function gemm(
   const beta = o.beta ?? 0;
   const bias = o.bias ?? rec.gpu.scratch('matmul:nobias', 1);
   const hasBias = o.bias ? 1 : 0;
-  const overrides = { ...TILE, TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0 };
-  const tiles = [Math.ceil(N / BN), Math.ceil(M / BM)];
+  const tile = chooseTile(M, N);
+  const overrides = { ...tile, TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0 };
+  const tiles = [Math.ceil(N / (8 * tile.WG_X)), Math.ceil(M / (8 * tile.WG_Y))];
 
-  let S = Math.max(1, Math.min(o.splitK ?? chooseSplitK(M, N, K), Math.ceil(K / TILE.BK)));
-  const kChunk = Math.ceil(Math.ceil(K / S) / TILE.BK) * TILE.BK;
+  let S = Math.max(1, Math.min(o.splitK ?? chooseSplitK(M, N, K), Math.ceil(K / tile.BK)));
+  const kChunk = Math.ceil(Math.ceil(K / S) / tile.BK) * tile.BK;
   S = Math.max(1, Math.ceil(K / kChunk));
 
   if (S === 1) {
