@@ -27,7 +27,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/
 import { Trainer } from '../train/step.ts';
 import { learningRateAt } from '../train/schedule.ts';
 import { toAdapterConfig, toPeftConfig, type TrainingPlan } from '../train-plan.ts';
-import { batchRows, evalBatches, gatherRows, meanLoss, trainConfigOf } from './engine-run.ts';
+import { batchRows, evalBatches, gatherRows, meanLoss, peftTensorsOf, trainConfigOf } from './engine-run.ts';
 import type {
   CompareSide,
   EngineInfo,
@@ -241,18 +241,6 @@ function attachTensors(s: Session, config: AdapterConfig, tensors: AdapterTensor
   if (missing.size) throw new Error(`the adapter lacks ${[...missing].slice(0, 3).join(', ')}${missing.size > 3 ? ', …' : ''}`);
 }
 
-/** The attached weights as PEFT tensors (key → shape, data) from a flat readAll() copy of the store. */
-function peftTensors(s: Session, flat: Float32Array): AdapterTensors {
-  const attached = s.model.attached;
-  if (!attached) throw new Error('no adapter is attached');
-  const out: AdapterTensors = new Map();
-  for (const spec of attached.def.specs) {
-    const t = attached.def.toExport(spec.name, attached.params.extract(flat, spec.name));
-    out.set(t.key, { shape: t.shape, data: t.data });
-  }
-  return out;
-}
-
 /** What a checkpoint holds of the engine: the trainable store, AdamW's moments and its step. */
 interface EngineState {
   t: number;
@@ -443,7 +431,7 @@ function result(status: TrainStatus, step: number, totalSteps: number, message: 
 async function saveRunAdapter(s: Session, setup: RunSetup, trainer: Trainer, history: TrainHistory): Promise<string> {
   const flat = await unlessLost(s, trainer.model.attached!.params.readAll());
   const config = toPeftConfig(setup.plan.method, s.model.cfg, s.info.model);
-  const exported = exportAdapter(config, peftTensors(s, flat), s.baseShape);
+  const exported = exportAdapter(config, peftTensorsOf(trainer.model.attached!, flat), s.baseShape);
   const lastOf = (xs: LossAt[]) => (xs.length ? xs[xs.length - 1].loss : null);
   const input = {
     name: setup.adapterName,
