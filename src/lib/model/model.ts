@@ -9,6 +9,9 @@ import { architectureFor, type Architecture } from './architecture.ts';
 import { bindModel } from './bindings.ts';
 import { parseModelConfig, type ModelConfig } from './config.ts';
 import { layoutParams } from './params.ts';
+import { loraScaling } from '../adapters/config.ts';
+import { loraKeys, loraModules } from '../adapters/lora.ts';
+import { gemm } from '../ops/matmul/matmul.ts';
 import { ParamStore } from './store.ts';
 import { Transformer, type ForwardInputs } from './transformer.ts';
 import { loadBaseWeights, maxBufferBytes, openCheckpoint, type LoadOptions } from './weights.ts';
@@ -31,6 +34,8 @@ export interface Attached {
 export class Model {
   readonly transformer: Transformer;
   attached: Attached | null = null;
+  /** LoRA merged into copies of the targeted weights (mergeLora); the base store is never written */
+  merged: ParamStore | null = null;
   private acts = new Map<string, Activations>();
   private inputs = new Map<string, { ids: Tensor; positions: Tensor; targets: Tensor }[]>();
 
@@ -76,15 +81,68 @@ export class Model {
 
   detach(): void {
     if (!this.attached) return;
+    this.unmergeLora();
     this.attached.params.destroy();
     this.attached.grads.destroy();
     this.attached = null;
     this.rebind();
   }
 
+  /**
+   * PEFT's merge_and_unload without the unload: W' = W + scaling·B·A for every LoRA projection, into
+   * copies of the targeted weights, which the forward then reads instead of running the LoRA branch
+   * (faster generation). The base weights are untouched; unmergeLora() drops the copies. Merged
+   * weights are a snapshot: training unmerges first.
+   */
+  mergeLora(): void {
+    const a = this.attached;
+    if (!a || a.def.config.method !== 'lora') throw new Error('mergeLora: no LoRA adapter is attached');
+    this.unmergeLora();
+    const lora = a.def.config;
+    const modules = new Set(loraModules(this.arch, lora).map((m) => m.module));
+    const specs = this.arch.params.filter((p) => [...modules].some((m) => p.name === `${m}.weight`));
+    const merged = new ParamStore(this.gpu, layoutParams(specs, maxBufferBytes(this.gpu, this.loadOptions)), 'merged');
+    const rec = new Recorder(this.gpu, 'merge LoRA');
+    for (const spec of specs) {
+      // W' starts as a copy of W, then gains scaling·B·A block by block (B's row blocks = W's).
+      const src = this.base.chunks(spec.name);
+      const dst = merged.chunks(spec.name);
+      src.forEach((c, i) => rec.copy(c.tensor, dst[i].tensor));
+      const module = spec.name.slice(0, -'.weight'.length);
+      const keys = loraKeys(module);
+      const A = a.params.tensor(keys.A); // (r,in)
+      const blocks = dst.length;
+      for (let blk = 0; blk < blocks; blk++) {
+        const B = a.params.block(keys.B, blk, blocks); // (out_b, r)
+        const W = dst[blk].tensor; // (out_b, in)
+        gemm(rec, W, B, A, { M: W.shape[0], N: W.shape[1], K: lora.r }, { alpha: loraScaling(lora), beta: 1 });
+      }
+    }
+    rec.submit();
+    this.merged = merged;
+    this.rebind();
+  }
+
+  unmergeLora(): void {
+    if (!this.merged) return;
+    this.merged.destroy();
+    this.merged = null;
+    this.rebind();
+  }
+
   private rebind(): void {
     const a = this.attached;
     this.transformer.binding = bindModel(this.arch, this.base, a?.def.config ?? null, a?.params ?? null, a?.grads ?? null);
+    if (this.merged) {
+      const merged = this.merged;
+      for (const layer of this.transformer.binding.layers) {
+        for (const lin of [layer.q, layer.k, layer.v, layer.o, ...layer.mlpIn, layer.mlpOut]) {
+          if (!lin.lora) continue;
+          lin.weight = merged.block(lin.def.weight, lin.def.block, lin.def.blocks);
+          lin.lora = null;
+        }
+      }
+    }
     for (const x of this.acts.values()) x.destroy();
     this.acts.clear();
   }

@@ -1,5 +1,6 @@
 // Every training default in one place, one comment each (nanoGPT's train.py). The UI starts from
 // these and overrides what the user changes; the engine reads nothing from anywhere else.
+// A TrainConfig is also a learning-rate Schedule (schedule.ts: learningRateAt(cfg, step)).
 
 export interface TrainConfig {
   /** sequences per micro-batch (B) */
@@ -48,13 +49,3 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   gradClip: 1.0,
   seed: 0,
 };
-
-/** Learning rate at optimizer step `step` (0-based): linear warmup, then the chosen decay. */
-export function learningRateAt(cfg: TrainConfig, step: number): number {
-  const { learningRate: lr, minLearningRate: minLr, warmupSteps: warm, maxSteps } = cfg;
-  if (step < warm) return (lr * (step + 1)) / warm;
-  if (cfg.schedule === 'constant') return lr;
-  const progress = Math.min(1, (step - warm) / Math.max(1, maxSteps - warm));
-  if (cfg.schedule === 'linear') return lr + (minLr - lr) * progress;
-  return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * progress));
-}

@@ -66,6 +66,7 @@ export class Trainer {
     public cfg: TrainConfig,
   ) {
     if (!model.attached) throw new Error('Trainer: attach a method to the model first');
+    model.unmergeLora(); // merged weights are a snapshot of the adapter; training needs the branch
     this.optimizer = new AdamW(model.attached);
   }
 
@@ -77,6 +78,8 @@ export class Trainer {
   /** One optimizer step over `batches` (gradient accumulation over all of them) at learning rate lr. */
   async trainStep(batches: Batch[], lr: number): Promise<StepResult> {
     const { model } = this;
+    if (model.merged) throw new Error('trainStep: the LoRA adapter is merged; unmergeLora() first');
+    if (model.attached !== this.optimizer.attached) throw new Error('trainStep: the model has another method attached now');
     const n = batches.length;
     const rec = new Recorder(model.gpu, `train step ${this.optimizer.t + 1}`);
     // One readback: [loss_i, count_i] per micro-batch, then the 4 gradient stats.
