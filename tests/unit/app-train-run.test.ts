@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { IGNORE_INDEX, type PackedRows } from '../../src/lib/data/pack.ts';
 import { DEFAULT_HYPER } from '../../src/lib/train-plan.ts';
-import { batchRows, evalBatches, gatherRows, meanLoss, permutation, trainConfigOf } from '../../src/lib/worker/engine-run.ts';
+import { batchRows, checkpointInterval, evalBatches, gatherRows, meanLoss, permutation, trainConfigOf } from '../../src/lib/worker/engine-run.ts';
 
 function rows(n: number, T: number, counted: (r: number) => number): PackedRows {
   const inputIds = new Int32Array(n * T);
@@ -83,5 +83,14 @@ describe('trainConfigOf', () => {
     expect(cfg.maxSteps).toBe(40);
     expect(cfg.warmupSteps).toBe(40); // never more warm-up than steps
     expect(cfg.schedule).toBe('cosine');
+  });
+});
+
+describe('checkpointInterval', () => {
+  it('saves about ten checkpoints per run, at least every 25 steps and at most every step', () => {
+    expect(checkpointInterval(12)).toBe(2);
+    expect(checkpointInterval(200)).toBe(20);
+    expect(checkpointInterval(5000)).toBe(25);
+    expect(checkpointInterval(3)).toBe(1);
   });
 });

@@ -27,7 +27,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/
 import { Trainer } from '../train/step.ts';
 import { learningRateAt } from '../train/schedule.ts';
 import { toAdapterConfig, toPeftConfig, type TrainingPlan } from '../train-plan.ts';
-import { batchRows, evalBatches, gatherRows, meanLoss, peftTensorsOf, trainConfigOf } from './engine-run.ts';
+import { batchRows, checkpointInterval, evalBatches, gatherRows, meanLoss, peftTensorsOf, trainConfigOf } from './engine-run.ts';
 import type {
   CompareSide,
   EngineInfo,
@@ -322,6 +322,7 @@ export const train: Handler<'train'> = async (request, context) => {
   const T = data.train.T;
   if (data.train.rows === 0) throw new Error('the plan has no training rows');
   const cfg = trainConfigOf(hyper);
+  const every = Math.max(1, request.checkpointEvery ?? checkpointInterval(hyper.steps));
 
   s.model.attach(toAdapterConfig(plan.method), hyper.seed);
   s.attachedKey = `run:${request.runId}`;
@@ -361,7 +362,10 @@ export const train: Handler<'train'> = async (request, context) => {
       say({ kind: 'checkpoint', step: trainer.step, savedAt: record.savedAt });
     };
 
-    if (!resumed) await validate();
+    if (!resumed) {
+      await validate();
+      await checkpoint(); // step 0: a lost device before the first interval resumes from here
+    }
 
     let status: TrainStatus = 'finished';
     let message = '';
@@ -395,9 +399,10 @@ export const train: Handler<'train'> = async (request, context) => {
       history.train.push({ step: done, loss: r.loss });
       say({ kind: 'step', step: done, totalSteps: hyper.steps, loss: r.loss, lr, tokens, elapsedMs });
       if (request.loseDeviceAfterStep === done) s.gpu.device.destroy();
+      if (request.poisonAfterStep === done) trainer.model.attached!.params.writeAll(new Float32Array(trainer.model.attached!.params.totalElements).fill(NaN));
       const last = done === hyper.steps;
       if (hyper.evalEvery > 0 && (done % hyper.evalEvery === 0 || last)) await validate();
-      if (request.checkpointEvery > 0 && done % request.checkpointEvery === 0 && !last) await checkpoint();
+      if (done % every === 0 && !last) await checkpoint();
     }
 
     if (status === 'finished') {

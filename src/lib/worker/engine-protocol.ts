@@ -47,8 +47,11 @@ export interface TrainRequest {
   plan?: TrainingPlan;
   /** Continue from the run's last checkpoint (its weights, optimizer state and step). */
   resume: boolean;
-  /** Save a checkpoint every this many steps (and at the end, on Stop and before a NaN). */
-  checkpointEvery: number;
+  /**
+   * Save a checkpoint every this many steps (and at the start and the end, on Pause, after a NaN);
+   * by default about ten per run (engine-run.ts's checkpointInterval).
+   */
+  checkpointEvery?: number;
   /** Name for the run's adapter the first time it is saved. */
   adapterName: string;
   /**
@@ -56,6 +59,11 @@ export interface TrainRequest {
    * (for tests of recovery; the page sets it only with ?debug-lose-device=N in its URL).
    */
   loseDeviceAfterStep?: number;
+  /**
+   * Overwrites the trainable weights with NaN after this step, so the next loss is NaN (for tests of
+   * the NaN stop and restore; the page sets it only with ?debug-nan-after=N in its URL).
+   */
+  poisonAfterStep?: number;
 }
 
 export type TrainStatus = 'finished' | 'stopped' | 'diverged' | 'device-lost';

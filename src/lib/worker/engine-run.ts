@@ -10,6 +10,11 @@ import { IGNORE_INDEX, type PackedRows } from '../data/pack.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { HyperParams } from '../train-plan.ts';
 
+/** Checkpoints to IndexedDB: about ten per run, and at least every 25 steps. */
+export function checkpointInterval(steps: number): number {
+  return Math.min(25, Math.max(1, Math.ceil(steps / 10)));
+}
+
 /** The minimum learning rate the cosine schedule decays to, as a fraction of the peak (nanoGPT's 1/10). */
 export const MIN_LR_FRACTION = 0.1;
 

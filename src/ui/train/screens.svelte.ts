@@ -19,9 +19,12 @@ export interface PlanSource {
   locked: boolean;
 }
 
-/** ?debug-lose-device=N: the engine's GPU device is destroyed after training step N (recovery tests). */
-export function loseDeviceStep(search: string): number | undefined {
-  const v = new URLSearchParams(search).get('debug-lose-device');
+/**
+ * A step number from the URL, for recovery tests: ?debug-lose-device=N destroys the engine's GPU
+ * device after training step N; ?debug-nan-after=N overwrites the trainable weights with NaN after it.
+ */
+export function debugStep(search: string, name: 'debug-lose-device' | 'debug-nan-after'): number | undefined {
+  const v = new URLSearchParams(search).get(name);
   const n = v === null ? NaN : Number(v);
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
@@ -39,7 +42,10 @@ export class TrainScreens {
     this.base = base;
     this.source = source;
     this.engine = new EngineState(client, base.hubHost);
-    this.train = new TrainState(client, { loseDeviceAfterStep: loseDeviceStep(search) });
+    this.train = new TrainState(client, {
+      loseDeviceAfterStep: debugStep(search, 'debug-lose-device'),
+      poisonAfterStep: debugStep(search, 'debug-nan-after'),
+    });
     this.library = new AdapterLibrary();
     this.compare = new CompareState(client);
     this.dispose = $effect.root(() => {

@@ -12,12 +12,11 @@ import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
 
 export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | TrainStatus | 'error';
 
-/** Save a checkpoint to IndexedDB every this many steps. */
-export const CHECKPOINT_EVERY = 25;
-
 export interface TrainOptions {
   /** Tests: destroy the engine's GPU device after this step (from ?debug-lose-device=N). */
   loseDeviceAfterStep?: number;
+  /** Tests: overwrite the trainable weights with NaN after this step (from ?debug-nan-after=N). */
+  poisonAfterStep?: number;
 }
 
 function newRunId(): string {
@@ -137,10 +136,12 @@ export class TrainState {
     const task = this.client.request(
       'train',
       {
-        ...req,
-        checkpointEvery: CHECKPOINT_EVERY,
+        runId: req.runId,
+        plan: req.plan,
+        resume: req.resume,
         adapterName: this.runName || 'Trained adapter',
         loseDeviceAfterStep: this.options.loseDeviceAfterStep,
+        poisonAfterStep: this.options.poisonAfterStep,
       },
       (event: WorkerEvent) => {
         if (event.type === 'train' && task === this.task) this.apply(event.update);
