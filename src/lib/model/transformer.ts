@@ -34,6 +34,7 @@ import type { Architecture } from './architecture.ts';
 import type { BottleneckBinding, LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBinding, RowChunks } from './bindings.ts';
 import { embeddingForward, embeddingTableBackward, groupRows } from './embed/embed.ts';
 import type { ActivationKind } from '../ops/activation/activation.ts';
+import { copy2d } from './kernels/copy2d.ts';
 
 /** Where the keys and values of earlier positions live during generation (one per layer). */
 export interface KvCache {
@@ -399,17 +400,25 @@ function appendToCache(rec: Recorder, cache: Tensor, x: Tensor, past: number): v
   }
 }
 
-/** logits (N,V) = x (N,C)·Wᵀ, W (V,C) possibly split in row chunks (each then a column block). */
+/**
+ * logits (N,V) = x (N,C)·Wᵀ, W (V,C). When W is stored in row chunks, chunk c gives the column block
+ * of vocabulary entries it holds: computed into scratch, then copied into place.
+ */
 export function classifier(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, gpu: Gpu): void {
   if (w.chunks.length === 1) {
     matmulForward(rec, out, x, w.chunks[0].tensor);
     return;
   }
-  void gpu;
-  throw new Error('classifier: an lm_head split over several buffers is not supported yet');
+  const N = x.shape[0];
+  const V = out.shape[out.shape.length - 1];
+  for (const c of w.chunks) {
+    const tmp = reshape(gpu.scratch('classifier:block', N * c.rows), [N, c.rows]);
+    matmulForward(rec, tmp, x, c.tensor);
+    copy2d(rec, out, tmp, { M: N, N: c.rows, ldOut: V, ldIn: c.rows, colOut: c.rowStart, colIn: 0 });
+  }
 }
 
-/** dx (N,C) = dlogits·W (overwrite); full fine-tuning also dW += dlogitsᵀ·x. */
+/** dx (N,C) = dlogits·W (overwrite); full fine-tuning also dW += dlogitsᵀ·x. Chunked W as above. */
 export function classifierBackward(rec: Recorder, dx: Tensor, dlogits: Tensor, x: Tensor, w: RowChunks): void {
   if (w.chunks.length === 1) {
     matmulBackward(rec, { dinp: dx, dweight: w.grads?.[0] }, dlogits, x, w.chunks[0].tensor, {
@@ -417,5 +426,13 @@ export function classifierBackward(rec: Recorder, dx: Tensor, dlogits: Tensor, x
     });
     return;
   }
-  throw new Error('classifierBackward: an lm_head split over several buffers is not supported yet');
+  const N = x.shape[0];
+  const V = dlogits.shape[dlogits.shape.length - 1];
+  w.chunks.forEach((c, i) => {
+    const tmp = reshape(rec.gpu.scratch('classifier:block', N * c.rows), [N, c.rows]);
+    copy2d(rec, tmp, dlogits, { M: N, N: c.rows, ldOut: c.rows, ldIn: V, colOut: 0, colIn: c.rowStart });
+    matmulBackward(rec, { dinp: dx, dweight: w.grads?.[i] }, tmp, x, c.tensor, {
+      accumulate: { dinp: i > 0, dweight: true },
+    });
+  });
 }

@@ -1,0 +1,234 @@
+// The engine facade: everything the worker does with our own WGSL engine, in one object.
+//
+//   const engine = await Engine.load({ config, generationConfig, weights: [safetensorsBytes] });
+//   engine.attach({ method: 'lora', r: 8, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false });
+//   engine.startTraining({ maxSteps: 200, learningRate: 1e-3 });
+//   for (...) { const r = await engine.trainStep([batch]); }      // loss, grad norm, NaN/Inf flag
+//   const { loss } = await engine.evaluate(validationBatches);
+//   for await (const id of engine.generate(promptIds, { maxNewTokens: 64, sampling })) { ... }
+//   const peft = await engine.exportWeights();                    // PEFT key → { shape, data }
+//   const ckpt = await engine.checkpoint(); engine.restore(ckpt);   // ArrayBuffers to persist
+//
+// It owns a Gpu (or borrows one), one Model with its read-only base weights, at most one attached
+// method and the Trainer (AdamW state) of the current run.
+import { acquireGpu, type Gpu } from './gpu/index.ts';
+import type { AdapterConfig } from './adapters/config.ts';
+import { generate, generateAll, type GenerateOptions, type StopReason } from './generate/generate.ts';
+import { Model, type ModelFiles } from './model/model.ts';
+import type { ModelConfig } from './model/config.ts';
+import { numel } from './model/params.ts';
+import type { LoadOptions } from './model/weights.ts';
+import { restoreCheckpoint, saveCheckpoint, type Checkpoint } from './train/checkpoint.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './train/config.ts';
+import { learningRateAt } from './train/schedule.ts';
+import { Trainer, type Batch, type StepResult } from './train/step.ts';
+
+export type { AdapterConfig } from './adapters/config.ts';
+export type { Batch, StepResult } from './train/step.ts';
+export type { Checkpoint } from './train/checkpoint.ts';
+export type { GenerateOptions, StopReason } from './generate/generate.ts';
+export type { SamplingConfig } from './generate/sampling.ts';
+export type { TrainConfig } from './train/config.ts';
+export type { ModelFiles } from './model/model.ts';
+
+export interface EngineOptions extends LoadOptions {
+  /** use this device instead of acquiring one (the engine then does not destroy it) */
+  gpu?: Gpu;
+}
+
+/** One exported tensor: a PEFT key (or a Hugging Face name for full fine-tuning) and its values. */
+export interface ExportedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export class Engine {
+  private trainer: Trainer | null = null;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly model: Model,
+    private readonly ownsGpu: boolean,
+  ) {}
+
+  /** Loads config.json + model.safetensors (F32/F16/BF16) onto the GPU. */
+  static async load(files: ModelFiles, opts: EngineOptions = {}): Promise<Engine> {
+    const gpu = opts.gpu ?? (await acquireGpu({ label: 'engine' }));
+    try {
+      const model = Model.load(gpu, files, opts);
+      await gpu.device.queue.onSubmittedWorkDone();
+      await gpu.checkErrors();
+      return new Engine(gpu, model, !opts.gpu);
+    } catch (e) {
+      if (!opts.gpu) gpu.destroy();
+      throw e;
+    }
+  }
+
+  get config(): ModelConfig {
+    return this.model.cfg;
+  }
+
+  /** Base-model parameter count. */
+  get parameters(): number {
+    return this.model.arch.params.reduce((n, p) => n + numel(p.shape), 0);
+  }
+
+  /** The attached method, or null for the bare base model. */
+  get method(): AdapterConfig | null {
+    return this.model.attached?.def.config ?? null;
+  }
+
+  /** Trainable parameter count of the attached method (0 without one). */
+  get trainableParameters(): number {
+    return this.model.attached?.def.specs.reduce((n, p) => n + numel(p.shape), 0) ?? 0;
+  }
+
+  /** GPU memory held by the engine's own buffers (weights, trainable state, activations). */
+  get gpuBytes(): number {
+    const t = this.trainer;
+    return this.model.bytes + (t ? t.optimizer.m.bytes + t.optimizer.v.bytes : 0);
+  }
+
+  // ------------------------------------------------------------------ methods
+
+  /** Attaches a method with its initial values (seeded); ends any training run. */
+  attach(method: AdapterConfig, seed = 0): void {
+    this.endTraining();
+    this.model.attach(method, seed);
+  }
+
+  /** Back to the bare base model. */
+  detach(): void {
+    this.endTraining();
+    this.model.detach();
+  }
+
+  /** The trainable tensors as they are exported (PEFT adapter_model.safetensors keys and shapes). */
+  async exportWeights(): Promise<Map<string, ExportedTensor>> {
+    const a = this.model.attached;
+    if (!a) throw new Error('exportWeights: no method is attached');
+    const flat = await a.params.readAll();
+    const out = new Map<string, ExportedTensor>();
+    for (const spec of a.def.specs) {
+      const t = a.def.toExport(spec.name, a.params.extract(flat, spec.name));
+      out.set(t.key, { shape: t.shape, data: t.data });
+    }
+    return out;
+  }
+
+  /**
+   * Loads exported tensors into the attached method (e.g. an imported PEFT adapter). Every trainable
+   * tensor must be present, with its shape; keys the method does not have are an error.
+   */
+  importWeights(tensors: Map<string, ExportedTensor> | Record<string, ExportedTensor>): void {
+    const a = this.model.attached;
+    if (!a) throw new Error('importWeights: attach the matching method first');
+    const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+    const seen = new Set<string>();
+    for (const [key, t] of entries) {
+      const r = a.def.fromExport(key, t.shape, t.data);
+      if (!r) throw new Error(`importWeights: ${key} is not a parameter of the attached ${a.def.config.method} method`);
+      a.params.write(r.name, r.data);
+      seen.add(r.name);
+    }
+    const missing = a.def.specs.filter((s) => !seen.has(s.name)).map((s) => s.name);
+    if (missing.length) throw new Error(`importWeights: missing ${missing.length} tensors, e.g. ${missing[0]}`);
+    this.model.unmergeLora();
+  }
+
+  /** LoRA only: merge the update into copies of the weights for faster generation (base untouched). */
+  mergeLora(): void {
+    this.model.mergeLora();
+  }
+
+  unmergeLora(): void {
+    this.model.unmergeLora();
+  }
+
+  // ------------------------------------------------------------------ training
+
+  /** Starts a run on the attached method: fresh AdamW state, the given settings over the defaults. */
+  startTraining(cfg: Partial<TrainConfig> = {}): TrainConfig {
+    this.endTraining();
+    const full: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...cfg };
+    this.trainer = new Trainer(this.model, full);
+    return full;
+  }
+
+  /** Frees the run's optimizer state. */
+  endTraining(): void {
+    this.trainer?.destroy();
+    this.trainer = null;
+  }
+
+  /** Optimizer steps taken in this run. */
+  get step(): number {
+    return this.trainer?.step ?? 0;
+  }
+
+  /**
+   * One optimizer step over `batches` (gradient accumulation over all of them), at the schedule's
+   * learning rate for this step unless `lr` is given. NaN/Inf gradients skip the update
+   * (result.nonfinite); only the losses and gradient statistics are read back.
+   */
+  async trainStep(batches: Batch[], lr?: number): Promise<StepResult & { step: number; lr: number }> {
+    const t = this.trainer;
+    if (!t) throw new Error('trainStep: call startTraining() first');
+    const rate = lr ?? learningRateAt(t.cfg, t.step);
+    const r = await t.trainStep(batches, rate);
+    return { ...r, step: t.step, lr: rate };
+  }
+
+  /** The run's state: trainable weights, AdamW moments and step, as ArrayBuffers. */
+  async checkpoint(): Promise<Checkpoint> {
+    if (!this.trainer) throw new Error('checkpoint: no training run');
+    return saveCheckpoint(this.trainer);
+  }
+
+  /** Puts a checkpoint back (attaching its method and starting a run first if needed). */
+  restore(c: Checkpoint, cfg: Partial<TrainConfig> = {}): void {
+    if (!this.trainer || JSON.stringify(this.method) !== JSON.stringify(c.method)) {
+      this.attach(c.method);
+      this.startTraining(cfg);
+    }
+    restoreCheckpoint(this.trainer!, c);
+  }
+
+  // ------------------------------------------------------------------ evaluation and generation
+
+  /** Mean masked cross-entropy over all counted positions of `batches`, and how many there were. */
+  async evaluate(batches: Batch[]): Promise<{ loss: number; tokens: number }> {
+    let sum = 0;
+    let tokens = 0;
+    for (const b of batches) {
+      let count = 0;
+      for (const t of b.targets) if (t !== -100) count++;
+      if (count === 0) continue;
+      const loss = await this.model.loss(b.ids, b.targets, b.B, b.T);
+      sum += loss * count;
+      tokens += count;
+    }
+    return { loss: tokens ? sum / tokens : NaN, tokens };
+  }
+
+  /** Logits (B·T·V) of one batch. */
+  logits(ids: Int32Array, B: number, T: number): Promise<Float32Array> {
+    return this.model.logits(ids, B, T);
+  }
+
+  /** Streams generated token ids (KV cache, the attached method applied); returns why it stopped. */
+  generate(prompt: ArrayLike<number>, opts: GenerateOptions): AsyncGenerator<number, StopReason> {
+    return generate(this.model, prompt, opts);
+  }
+
+  generateAll(prompt: ArrayLike<number>, opts: GenerateOptions): Promise<{ tokens: number[]; stop: StopReason }> {
+    return generateAll(this.model, prompt, opts);
+  }
+
+  destroy(): void {
+    this.endTraining();
+    this.model.destroy();
+    if (this.ownsGpu) this.gpu.destroy();
+  }
+}
