@@ -1,0 +1,554 @@
+// Benchmark: owned by the BENCH engineer (taken over from E4).
+// The benchmark page (`npm run bench` builds it, serves it and reads its result). In one browser, one
+// run, it measures:
+//   1. matmul GFLOP/s of the engine's GEMM on the default model's shapes (forward, dinp and dweight
+//      layouts, LoRA's rank-r sides) and on 1024×1024×1024;
+//   2. a forward pass over (B,T) tokens of models/brown-llama-4m: our engine (forward + logits) versus
+//      onnxruntime-web's WebGPU execution provider running the shipped onnx/model.onnx on the same ids
+//      (and how far apart their logits are);
+//   3. a full LoRA training step (forward, loss, backward, gradient norm, AdamW: Trainer.trainStep,
+//      exactly what the app runs) against the forward of the same adapted model;
+//   4. the bytes of GPUBuffers the engine held at its peak.
+// Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
+// written by empty compute passes submitted just before and just after the measured work (the queue
+// runs them in order); wall-clock time runs from the first encode to queue.onSubmittedWorkDone().
+// The result is a JSON object in window.__BENCH__ (or an error in window.__BENCH_ERROR__).
+import * as ort from 'onnxruntime-web/webgpu';
+import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { acquireGpu, createTensor, readF32, Recorder, writeTensor, type Gpu, type Tensor } from '../src/lib/gpu/index.ts';
+import { gemm } from '../src/lib/ops/matmul/matmul.ts';
+import { Model } from '../src/lib/model/model.ts';
+import { parseModelConfig } from '../src/lib/model/config.ts';
+import { DEFAULT_LORA, loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/lib/train/config.ts';
+import { Trainer, type Batch } from '../src/lib/train/step.ts';
+
+declare global {
+  interface Window {
+    __BENCH__?: Record<string, unknown>;
+    __BENCH_ERROR__?: string;
+  }
+}
+
+// ─── settings (URL parameters override them) ─────────────────────────────────────────────────────
+
+const query = new URLSearchParams(location.search);
+const num = (key: string, fallback: number) => (query.has(key) ? Number(query.get(key)) : fallback);
+
+const MODEL_ID = query.get('model') ?? 'brown-llama-4m';
+const SETTINGS = {
+  /** sequences per batch (B) */
+  B: num('B', 4),
+  /** tokens per sequence (T) */
+  T: num('T', 128),
+  /** untimed runs before measuring (pipelines compile, buffers appear) */
+  warmup: num('warmup', 1),
+  /** timed forward passes (each runtime) */
+  forwardIters: num('forwardIters', 5),
+  /** timed LoRA training steps */
+  trainIters: num('trainIters', 5),
+  /** timed samples per matmul shape */
+  matmulIters: num('matmulIters', 3),
+  /** a matmul sample repeats the GEMM in one command buffer until it does about this much work */
+  matmulFlopsPerSample: num('matmulFlops', 4e8),
+  /** the LoRA adapter trained (PEFT's defaults as the app uses them) */
+  lora: { ...DEFAULT_LORA, r: num('r', DEFAULT_LORA.r), alpha: num('alpha', DEFAULT_LORA.alpha) } satisfies LoraConfig,
+  seed: num('seed', 0),
+};
+
+// ─── GPU buffer ledger: every GPUBuffer each device created and has not destroyed ─────────────────
+
+class Ledger {
+  live = 0;
+  peak = 0;
+  readonly sizes = new Map<GPUBuffer, number>();
+  add(b: GPUBuffer, size: number) {
+    this.sizes.set(b, size);
+    this.live += size;
+    this.peak = Math.max(this.peak, this.live);
+  }
+  remove(b: GPUBuffer) {
+    const size = this.sizes.get(b);
+    if (size === undefined) return;
+    this.sizes.delete(b);
+    this.live -= size;
+  }
+  /** Starts a new peak from what is alive now. */
+  resetPeak() {
+    this.peak = this.live;
+  }
+}
+
+const ledgers = new WeakMap<GPUDevice, Ledger>();
+const bufferOwner = new WeakMap<GPUBuffer, Ledger>();
+function ledgerOf(device: GPUDevice): Ledger {
+  let l = ledgers.get(device);
+  if (!l) ledgers.set(device, (l = new Ledger()));
+  return l;
+}
+function installLedger(): void {
+  const createBuffer = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, desc: GPUBufferDescriptor) {
+    const buffer = createBuffer.call(this, desc);
+    const ledger = ledgerOf(this);
+    ledger.add(buffer, desc.size);
+    bufferOwner.set(buffer, ledger);
+    return buffer;
+  };
+  const destroy = GPUBuffer.prototype.destroy;
+  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
+    bufferOwner.get(this)?.remove(this);
+    return destroy.call(this);
+  };
+}
+
+// ─── timing ──────────────────────────────────────────────────────────────────────────────────────
+
+interface Timing {
+  wallMs: number;
+  /** from the timestamp written before the work to the one written after it; null without timestamp-query */
+  gpuMs: number | null;
+}
+
+/**
+ * Brackets work submitted to one device's queue with two GPU timestamps (empty compute passes in
+ * their own command buffers: the queue runs command buffers in order) and measures wall-clock time
+ * until the queue has finished.
+ */
+class Clock {
+  private readonly querySet: GPUQuerySet | null = null;
+  private readonly resolved: GPUBuffer | null = null;
+  private readonly staging: GPUBuffer | null = null;
+
+  constructor(readonly device: GPUDevice) {
+    if (device.features.has('timestamp-query')) {
+      this.querySet = device.createQuerySet({ label: 'bench clock', type: 'timestamp', count: 2 });
+      this.resolved = device.createBuffer({ label: 'bench clock', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      this.staging = device.createBuffer({ label: 'bench clock', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    }
+  }
+
+  get method(): 'timestamp-query' | 'wall-clock' {
+    return this.querySet ? 'timestamp-query' : 'wall-clock';
+  }
+
+  private mark(index: 0 | 1): void {
+    if (!this.querySet) return;
+    const enc = this.device.createCommandEncoder({ label: `bench clock ${index}` });
+    const timestampWrites: GPUComputePassTimestampWrites =
+      index === 0 ? { querySet: this.querySet, beginningOfPassWriteIndex: 0 } : { querySet: this.querySet, endOfPassWriteIndex: 1 };
+    enc.beginComputePass({ label: `bench clock ${index}`, timestampWrites }).end();
+    if (index === 1) {
+      enc.resolveQuerySet(this.querySet, 0, 2, this.resolved!, 0);
+      enc.copyBufferToBuffer(this.resolved!, 0, this.staging!, 0, 16);
+    }
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /**
+   * Times `work`. `end`: 'call' puts the closing timestamp right after work() returns (for work that
+   * submits everything synchronously, even if its promise then waits for a readback); 'settled' puts
+   * it after the promise settles (for runtimes that submit asynchronously).
+   */
+  async time(work: () => unknown, end: 'call' | 'settled'): Promise<Timing> {
+    const t0 = performance.now();
+    this.mark(0);
+    const pending = work();
+    if (end === 'call') this.mark(1);
+    await pending;
+    if (end === 'settled') this.mark(1);
+    await this.device.queue.onSubmittedWorkDone();
+    const wallMs = performance.now() - t0;
+    let gpuMs: number | null = null;
+    if (this.staging) {
+      await this.staging.mapAsync(GPUMapMode.READ);
+      const [a, b] = new BigUint64Array(this.staging.getMappedRange().slice(0));
+      this.staging.unmap();
+      // Zero or reversed stamps mean the implementation did not write them: fall back to wall-clock.
+      if (a > 0n && b > a) gpuMs = Number(b - a) / 1e6;
+    }
+    return { wallMs, gpuMs };
+  }
+
+  destroy(): void {
+    this.querySet?.destroy();
+    this.resolved?.destroy();
+    this.staging?.destroy();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Measured {
+  /** median wall-clock ms */
+  wallMs: number;
+  /** median GPU ms (null when any sample had no timestamps) */
+  gpuMs: number | null;
+  wallSamples: number[];
+}
+
+async function measure(clock: Clock, warmup: number, iters: number, work: () => unknown, end: 'call' | 'settled'): Promise<Measured> {
+  for (let i = 0; i < warmup; i++) await clock.time(work, end);
+  const samples: Timing[] = [];
+  for (let i = 0; i < iters; i++) samples.push(await clock.time(work, end));
+  const gpu = samples.map((s) => s.gpuMs);
+  return {
+    wallMs: median(samples.map((s) => s.wallMs)),
+    gpuMs: gpu.every((g) => g !== null) ? median(gpu as number[]) : null,
+    wallSamples: samples.map((s) => round(s.wallMs, 2)),
+  };
+}
+
+// ─── helpers ─────────────────────────────────────────────────────────────────────────────────────
+
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function log(msg: string): void {
+  const line = `[bench ${(performance.now() / 1000).toFixed(1)}s] ${msg}`;
+  console.log(line);
+  document.getElementById('log')!.textContent += line + '\n';
+}
+
+/** A seeded generator of uniform numbers in [0,1) (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function fetchText(url: string): Promise<string | undefined> {
+  const r = await fetch(url);
+  return r.ok ? r.text() : undefined;
+}
+
+// ─── 1. matmul ───────────────────────────────────────────────────────────────────────────────────
+
+interface GemmShape {
+  /** e.g. "q_proj,o_proj forward" */
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+/**
+ * The products of one training step on the default model with BT = B·T rows, as the engine lays
+ * them out (matmul.ts): forward out(BT,OC) = inp(BT,C)·Wᵀ with W stored (OC,C) (transB); backward
+ * dinp(BT,C) = dout(BT,OC)·W; dweight(OC,C) = doutᵀ·inp with dout stored (BT,OC) (transA, K = BT,
+ * split-K). LoRA's rank-r sides: u(BT,r) = x·Aᵀ, and dA(r,C) = duᵀ·x (K = BT).
+ */
+function gemmShapes(BT: number, C: number, linears: { name: string; in: number; out: number }[], r: number): GemmShape[] {
+  const shapes: GemmShape[] = [];
+  for (const l of linears) {
+    shapes.push({ name: `${l.name} forward`, M: BT, N: l.out, K: l.in, transA: false, transB: true });
+    shapes.push({ name: `${l.name} backward dinp`, M: BT, N: l.in, K: l.out, transA: false, transB: false });
+    shapes.push({ name: `${l.name} backward dweight`, M: l.out, N: l.in, K: BT, transA: true, transB: false });
+  }
+  shapes.push({ name: `lora x·Aᵀ (r=${r}) forward`, M: BT, N: r, K: C, transA: false, transB: true });
+  shapes.push({ name: `lora dA (r=${r}) backward`, M: r, N: C, K: BT, transA: true, transB: false });
+  shapes.push({ name: 'square 1024', M: 1024, N: 1024, K: 1024, transA: false, transB: false });
+  return shapes;
+}
+
+async function benchMatmul(gpu: Gpu, clock: Clock, shapes: GemmShape[]) {
+  const random = rng(SETTINGS.seed + 1);
+  const filled = (shape: number[], label: string): Tensor => {
+    const t = createTensor(gpu, shape, 'f32', label);
+    writeTensor(gpu, t, Float32Array.from({ length: shape[0] * shape[1] }, () => random() * 2 - 1));
+    return t;
+  };
+  const rows = [];
+  for (const s of shapes) {
+    const { M, N, K, transA, transB } = s;
+    const a = filled(transA ? [K, M] : [M, K], 'bench A');
+    const b = filled(transB ? [N, K] : [K, N], 'bench B');
+    const out = createTensor(gpu, [M, N], 'f32', 'bench out');
+    const flops = 2 * M * N * K;
+    // Small products repeat inside one command buffer so the sample is not all submit overhead.
+    const inner = Math.max(1, Math.min(32, Math.round(SETTINGS.matmulFlopsPerSample / flops)));
+    const run = () => {
+      const rec = new Recorder(gpu, 'bench gemm');
+      for (let i = 0; i < inner; i++) gemm(rec, out, a, b, { M, N, K }, { transA, transB });
+      rec.submit();
+    };
+    const m = await measure(clock, SETTINGS.warmup, SETTINGS.matmulIters, run, 'call');
+    await gpu.checkErrors();
+    const ms = (m.gpuMs ?? m.wallMs) / inner;
+    const gflops = flops / ms / 1e6;
+    rows.push({ ...s, repeats: inner, ms: round(ms, 3), gflops: round(gflops, 2) });
+    log(`matmul ${s.name} M=${M} N=${N} K=${K}: ${gflops.toFixed(2)} GFLOP/s (${ms.toFixed(2)} ms)`);
+    for (const t of [a, b, out]) t.buffer.destroy();
+  }
+  return rows;
+}
+
+// ─── 2. onnxruntime-web forward ──────────────────────────────────────────────────────────────────
+
+async function benchOrt(modelUrl: string, ids: Int32Array, B: number, T: number, kvHeads: number, headDim: number) {
+  const onnx = ort.env.wasm;
+  onnx.wasmPaths = { mjs: new URL(ortMjsUrl, import.meta.url).href, wasm: new URL(ortWasmUrl, import.meta.url).href };
+  const bytes = await fetchBytes(modelUrl);
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['webgpu'],
+    // Outputs stay on the GPU, as the engine's logits do: neither side pays for a readback.
+    preferredOutputLocation: 'gpu-buffer',
+  });
+  const device = await ort.env.webgpu.device;
+  const feeds: Record<string, ort.Tensor> = {};
+  const big = (f: (i: number) => number) => BigInt64Array.from({ length: B * T }, (_, i) => BigInt(f(i)));
+  for (const name of session.inputNames) {
+    if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', big((i) => ids[i]), [B, T]);
+    else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', big(() => 1), [B, T]);
+    else if (name === 'position_ids') feeds[name] = new ort.Tensor('int64', big((i) => i % T), [B, T]);
+    else if (name.startsWith('past_key_values.')) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, kvHeads, 0, headDim]);
+    else throw new Error(`onnx input ${name}: the benchmark does not know what to feed`);
+  }
+  const run = async () => {
+    const out = await session.run(feeds);
+    for (const t of Object.values(out)) t.dispose();
+  };
+  // One untimed run whose logits come back, to check both runtimes compute the same thing.
+  const first = await session.run(feeds);
+  const logits = (await first.logits.getData()) as Float32Array;
+  for (const t of Object.values(first)) t.dispose();
+
+  const clock = new Clock(device);
+  const m = await measure(clock, SETTINGS.warmup, SETTINGS.forwardIters, run, 'settled');
+  const peak = ledgerOf(device).peak;
+  clock.destroy();
+  await session.release();
+  return { measured: m, logits, clockMethod: clock.method, peakBytes: peak, features: [...device.features] };
+}
+
+// ─── 3. engine forward and LoRA training ─────────────────────────────────────────────────────────
+
+function engineForward(model: Model, B: number, T: number, ids: Int32Array, logits: Tensor) {
+  const acts = model.activations(B, T, false);
+  const [io] = model.inputTensors(B, T, 1);
+  const inp = model.writeInputs(io, ids);
+  return () => {
+    const rec = new Recorder(model.gpu, 'bench forward');
+    model.transformer.forward(rec, acts, inp);
+    model.transformer.logits(rec, acts, logits);
+    rec.submit();
+  };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`logits lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+// ─── main ────────────────────────────────────────────────────────────────────────────────────────
+
+async function main(): Promise<Record<string, unknown>> {
+  installLedger();
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const { B, T } = SETTINGS;
+  const BT = B * T;
+  const folder = new URL(`models/${MODEL_ID}/`, location.href).href;
+
+  // The matmul sweep runs on a device of its own, destroyed afterwards, so the engine's ledger below
+  // holds only what the model needs (not the sweep's operands or its grown split-K scratch).
+  const configText = (await fetchText(folder + 'config.json')) ?? '';
+  const cfg = parseModelConfig(configText);
+  const q = cfg.heads * cfg.headDim;
+  const kv = cfg.kvHeads * cfg.headDim;
+  const linears = [
+    { name: 'q_proj,o_proj', in: cfg.hidden, out: q },
+    { name: 'k_proj,v_proj', in: cfg.hidden, out: kv },
+    { name: 'gate_proj,up_proj', in: cfg.hidden, out: cfg.intermediate },
+    { name: 'down_proj', in: cfg.intermediate, out: cfg.hidden },
+    { name: 'lm_head', in: cfg.hidden, out: cfg.vocabSize },
+  ];
+  const sweepGpu = await acquireGpu({ label: 'bench matmul' });
+  const sweepClock = new Clock(sweepGpu.device);
+  const info = sweepGpu.adapter.info;
+  log(`adapter: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' · ')}; timing: ${sweepClock.method}`);
+  const matmul = await benchMatmul(sweepGpu, sweepClock, gemmShapes(BT, cfg.hidden, linears, SETTINGS.lora.r));
+  sweepClock.destroy();
+  sweepGpu.destroy();
+
+  const gpu = await acquireGpu({ label: 'bench engine' });
+  const ledger = ledgerOf(gpu.device);
+  const clock = new Clock(gpu.device);
+  const model = Model.load(gpu, {
+    config: configText,
+    generationConfig: await fetchText(folder + 'generation_config.json'),
+    weights: [await fetchBytes(folder + 'model.safetensors')],
+  });
+  await gpu.checkErrors();
+  let parameters = 0;
+  for (const p of model.arch.params) parameters += p.shape.reduce((a, b) => a * b, 1);
+  log(`model ${MODEL_ID}: ${parameters} parameters, L=${cfg.layers} C=${cfg.hidden} V=${cfg.vocabSize}; batch ${B}×${T}`);
+
+  // Inputs: seeded random token ids; targets are the next id of the same stream (every position counts).
+  const random = rng(SETTINGS.seed + 2);
+  const stream = Int32Array.from({ length: B * (T + 1) }, () => 3 + Math.floor(random() * (cfg.vocabSize - 3)));
+  const ids = new Int32Array(BT);
+  const targets = new Int32Array(BT);
+  for (let b = 0; b < B; b++) {
+    ids.set(stream.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+    targets.set(stream.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
+  }
+
+  // onnxruntime-web (its own GPUDevice), then the engine's forward on the same ids.
+  log('onnxruntime-web: loading onnx/model.onnx on the WebGPU execution provider');
+  const ortResult = await benchOrt(folder + 'onnx/model.onnx', ids, B, T, cfg.kvHeads, cfg.headDim);
+  log(`onnxruntime-web forward: ${ortResult.measured.wallMs.toFixed(1)} ms (${((BT * 1000) / ortResult.measured.wallMs).toFixed(0)} tok/s)`);
+
+  const logits = createTensor(gpu, [BT, cfg.vocabSize], 'f32', 'bench logits');
+  const baseForward = engineForward(model, B, T, ids, logits);
+  baseForward();
+  const engineLogits = await readF32(gpu, logits);
+  const logitsDiff = maxAbsDiff(engineLogits, ortResult.logits);
+  const fwd = await measure(clock, SETTINGS.warmup, SETTINGS.forwardIters, baseForward, 'call');
+  await gpu.checkErrors();
+  const peakForward = ledger.peak;
+  log(`engine forward: ${fwd.wallMs.toFixed(1)} ms (${((BT * 1000) / fwd.wallMs).toFixed(0)} tok/s); logits vs onnxruntime max |Δ| ${logitsDiff.toExponential(2)}`);
+
+  // LoRA: attach (activations are rebuilt for the adapted model), time its forward, then train.
+  const attached = model.attach(SETTINGS.lora, SETTINGS.seed);
+  const trainable = attached.def.specs.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const loraForward = engineForward(model, B, T, ids, logits);
+  const lfwd = await measure(clock, SETTINGS.warmup, SETTINGS.forwardIters, loraForward, 'call');
+  log(`engine forward with LoRA: ${lfwd.wallMs.toFixed(1)} ms`);
+  logits.buffer.destroy();
+  model.releaseActivations();
+
+  ledger.resetPeak();
+  const trainCfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, batchSize: B, seqLen: T, seed: SETTINGS.seed };
+  const trainer = new Trainer(model, trainCfg);
+  const batch: Batch = { B, T, ids, targets };
+  const losses: number[] = [];
+  const step = () =>
+    trainer.trainStep([batch], trainCfg.learningRate).then((r) => {
+      if (r.nonfinite) throw new Error(`training step ${trainer.step + 1}: non-finite loss or gradient`);
+      losses.push(round(r.loss, 4));
+    });
+  // trainStep submits its command buffer (and the loss readback's copy) before it first awaits.
+  const train = await measure(clock, SETTINGS.warmup, SETTINGS.trainIters, step, 'call');
+  await gpu.checkErrors();
+  const peakTrain = ledger.peak;
+  log(`LoRA train step: ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
+
+  const bytes = {
+    base_weights: model.base.bytes,
+    trainable: attached.params.bytes,
+    grads: attached.grads.bytes,
+    adamw_moments: trainer.optimizer.m.bytes + trainer.optimizer.v.bytes,
+    activations: model.bytes - model.base.bytes - attached.params.bytes - attached.grads.bytes,
+  };
+  trainer.destroy();
+  model.destroy();
+  clock.destroy();
+  gpu.destroy();
+
+  const tokS = (ms: number) => round((BT * 1000) / ms, 1);
+  const lora = SETTINGS.lora;
+  return {
+    benchmark: 'lora-playground engine vs onnxruntime-web',
+    started_at: startedAt,
+    finished_at: new Date().toISOString(),
+    page_seconds: round((performance.now() - t0) / 1000, 1),
+    model: `models/${MODEL_ID}`,
+    model_parameters: parameters,
+    batch: B,
+    seq: T,
+    tokens_per_batch: BT,
+    gpu_adapter: {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+      features: [...gpu.features].sort(),
+    },
+    timing: {
+      method: clock.method,
+      matmul: clock.method === 'timestamp-query' ? 'GPU timestamps around each sample' : 'wall-clock to onSubmittedWorkDone',
+      models:
+        'wall-clock from the first encode to queue.onSubmittedWorkDone (CPU encoding and submission included, same rule for both runtimes); *_gpu_ms: GPU timestamps where available',
+      warmup: SETTINGS.warmup,
+      iterations: { forward: SETTINGS.forwardIters, train: SETTINGS.trainIters, matmul: SETTINGS.matmulIters },
+      statistic: 'median',
+    },
+    matmul_gflops: Object.fromEntries(matmul.map((m) => [`${m.name} ${m.M}x${m.N}x${m.K}`, m.gflops])),
+    matmul,
+    engine_forward_ms: round(fwd.wallMs, 2),
+    engine_forward_gpu_ms: fwd.gpuMs === null ? null : round(fwd.gpuMs, 2),
+    engine_forward_tok_s: tokS(fwd.wallMs),
+    ort_forward_ms: round(ortResult.measured.wallMs, 2),
+    ort_forward_gpu_ms: ortResult.measured.gpuMs === null ? null : round(ortResult.measured.gpuMs, 2),
+    ort_forward_tok_s: tokS(ortResult.measured.wallMs),
+    forward_ratio_engine_over_ort: round(ortResult.measured.wallMs / fwd.wallMs, 3),
+    forward_samples_ms: { engine: fwd.wallSamples, ort: ortResult.measured.wallSamples },
+    ort: {
+      version: ort.env.versions.web,
+      execution_provider: 'webgpu',
+      outputs: 'gpu-buffer (no readback)',
+      device_features: ortResult.features.sort(),
+      peak_gpu_bytes: ortResult.peakBytes,
+    },
+    logits_max_abs_diff_engine_vs_ort: Number(logitsDiff.toExponential(3)),
+    engine_lora_forward_ms: round(lfwd.wallMs, 2),
+    lora_train_step_ms: round(train.wallMs, 2),
+    lora_train_step_gpu_ms: train.gpuMs === null ? null : round(train.gpuMs, 2),
+    lora_train_tok_s: tokS(train.wallMs),
+    step_over_forward: round(train.wallMs / lfwd.wallMs, 3),
+    step_over_base_forward: round(train.wallMs / fwd.wallMs, 3),
+    lora_train_losses: losses,
+    train_step_samples_ms: train.wallSamples,
+    // every GPUBuffer of the engine's device alive at once, at the worst moment (weights, activations,
+    // adapter, gradients, AdamW moments, uniforms, scratch, readback staging)
+    peak_gpu_bytes: Math.max(peakForward, peakTrain),
+    peak_gpu_bytes_forward: peakForward,
+    peak_gpu_bytes_train: peakTrain,
+    engine_bytes_when_training: bytes,
+    adapter: {
+      method: lora.method,
+      r: lora.r,
+      alpha: lora.alpha,
+      scaling: loraScaling(lora),
+      dropout: lora.dropout,
+      use_rslora: lora.useRslora,
+      targets: [...new Set(attached.def.specs.map((s) => s.name.replace(/^.*\.(\w+)\.lora_[AB]\.weight$/, '$1')))],
+      trainable_params: trainable,
+      trainable_fraction: round(trainable / parameters, 5),
+      optimizer: `AdamW lr ${trainCfg.learningRate} betas ${trainCfg.beta1}/${trainCfg.beta2} clip ${trainCfg.gradClip}`,
+    },
+  };
+}
+
+main().then(
+  (result) => {
+    window.__BENCH__ = result;
+    document.getElementById('result')!.textContent = JSON.stringify(result, null, 2);
+    log('done');
+  },
+  (err: unknown) => {
+    const msg = err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err);
+    window.__BENCH_ERROR__ = msg;
+    log(`FAILED: ${msg}`);
+  },
+);
