@@ -56,6 +56,8 @@ export class AdapterLibrary {
   importWarnings = $state.raw<string[]>([]);
   /** The last adapter imported (for a confirmation). */
   imported = $state.raw<AdapterMeta | null>(null);
+  /** Imports finished (either way) since the page opened. */
+  imports = $state(0);
 
   /** Re-reads the list from IndexedDB. */
   async refresh(): Promise<void> {
@@ -147,6 +149,7 @@ export class AdapterLibrary {
       return null;
     } finally {
       this.importing = false;
+      this.imports++;
     }
   }
 }

@@ -140,8 +140,9 @@ export class TrainState {
         plan: req.plan,
         resume: req.resume,
         adapterName: this.runName || 'Trained adapter',
-        loseDeviceAfterStep: this.options.loseDeviceAfterStep,
-        poisonAfterStep: this.options.poisonAfterStep,
+        // Test hooks fire in a fresh run only, so Resume can show the recovery.
+        loseDeviceAfterStep: req.resume ? undefined : this.options.loseDeviceAfterStep,
+        poisonAfterStep: req.resume ? undefined : this.options.poisonAfterStep,
       },
       (event: WorkerEvent) => {
         if (event.type === 'train' && task === this.task) this.apply(event.update);
