@@ -36,7 +36,8 @@ export async function loadPageTokenizer(spec: ModelSpec, source: TokenizerSource
   if (spec.source === 'shipped') {
     env.allowLocalModels = true;
     env.allowRemoteModels = false;
-    env.localModelPath = source.localModels.endsWith('/') ? source.localModels : source.localModels + '/';
+    const path = localPath(source.localModels);
+    env.localModelPath = path.endsWith('/') ? path : path + '/';
     env.useBrowserCache = false;
   } else {
     env.allowLocalModels = false;
@@ -53,4 +54,16 @@ export async function loadPageTokenizer(spec: ModelSpec, source: TokenizerSource
     chatTemplate: hasTemplate ? chatTemplateFromTokenizer(hf) : null,
     config: parseModelConfig(config as unknown as Record<string, unknown>),
   };
+}
+
+/**
+ * transformers.js 4.3 reads "local" models only from a path, never from an http(s) URL (it skips its
+ * local lookup for URLs), so a models folder on this site becomes its path (as the worker does it,
+ * worker/base-handlers.ts). A folder (Node) is kept as it is.
+ */
+function localPath(where: string): string {
+  if (!/^https?:/.test(where) || typeof location === 'undefined') return where;
+  const url = new URL(where, location.href);
+  if (url.origin !== location.origin) throw new Error(`the models folder ${where} is not on this site`);
+  return url.pathname;
 }
