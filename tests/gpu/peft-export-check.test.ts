@@ -13,15 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
-import { Model } from '../../src/lib/model/model.ts';
+import { Engine } from '../../src/lib/engine.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
 import { baseShapeFromConfig } from '../../src/lib/peft/base.ts';
 import { exportAdapter, importAdapterFiles } from '../../src/lib/peft/adapter.ts';
 import { fromPeftConfig } from '../../src/lib/adapters/config.ts';
-import { DEFAULT_TRAIN_CONFIG } from '../../src/lib/train/config.ts';
-import { Trainer } from '../../src/lib/train/step.ts';
+import type { ModelConfig } from '../../src/lib/model/config.ts';
 import { defaultMethod, toAdapterConfig, toPeftConfig, type MethodPlan } from '../../src/lib/train-plan.ts';
-import { peftTensorsOf } from '../../src/lib/worker/engine-run.ts';
 import { DEFAULT_MODEL, ROOT, fixture, i32, maxAbsDiff, modelFiles } from './fixtures.ts';
 
 const gpu = useGpu();
@@ -56,8 +54,8 @@ function runCheck(adapter: string, logits: string): { status: number; out: Check
   }
 }
 
-const cases: { name: string; method: (m: Model) => MethodPlan; lr: number; as: 'folder' | 'zip' }[] = [
-  { name: 'LoRA on every projection', method: (m) => ({ ...(defaultMethod('lora', m.cfg) as MethodPlan & { kind: 'lora' }), r: 4, alpha: 8 }), lr: 1e-2, as: 'folder' },
+const cases: { name: string; method: (cfg: ModelConfig) => MethodPlan; lr: number; as: 'folder' | 'zip' }[] = [
+  { name: 'LoRA on every projection', method: (cfg) => ({ ...(defaultMethod('lora', cfg) as MethodPlan & { kind: 'lora' }), r: 4, alpha: 8 }), lr: 1e-2, as: 'folder' },
   { name: 'bottleneck adapter after attention and MLP', method: () => ({ kind: 'bottleneck', size: 8, placement: ['self_attn', 'mlp'], nonLinearity: 'relu' }), lr: 1e-2, as: 'zip' },
   { name: 'prefix tuning', method: () => ({ kind: 'prefix', numVirtualTokens: 4 }), lr: 5e-2, as: 'folder' },
 ];
@@ -69,22 +67,21 @@ describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
     const targets = i32(ref, 'targets');
     const [B, T] = ref.byName.get('input_ids')!.shape;
     const dir = mkdtempSync(join(tmpdir(), 'peft-export-check-'));
-    const model = Model.load(gpu(), modelFiles(DEFAULT_MODEL));
-    let fresh: Model | null = null;
+    const engine = await Engine.load(modelFiles(DEFAULT_MODEL), { gpu: gpu() });
+    let fresh: Engine | null = null;
     try {
-      const baseLogits = await model.logits(ids, B, T);
-      const plan = method(model);
-      const attached = model.attach(toAdapterConfig(plan), 1);
-      const trainer = new Trainer(model, { ...DEFAULT_TRAIN_CONFIG, batchSize: B, seqLen: T, maxSteps: 4, warmupSteps: 0, gradClip: 0 });
+      const baseLogits = await engine.logits(ids, B, T);
+      const plan = method(engine.config);
+      engine.attach(toAdapterConfig(plan), 1);
+      engine.startTraining({ batchSize: B, seqLen: T, maxSteps: 4, warmupSteps: 0, gradClip: 0 });
       const losses: number[] = [];
-      for (let s = 0; s < 4; s++) losses.push((await trainer.trainStep([{ B, T, ids, targets }], lr)).loss);
-      trainer.destroy();
+      for (let s = 0; s < 4; s++) losses.push((await engine.trainStep([{ B, T, ids, targets }], lr)).loss);
       expect(losses.every(Number.isFinite)).toBe(true);
       expect(losses[3]).toBeLessThan(losses[0]);
 
-      const tuned = await model.logits(ids, B, T);
-      const base = baseShapeFromConfig(model.cfg, 'brown-llama-4m');
-      const exported = exportAdapter(toPeftConfig(plan, model.cfg, 'brown-llama-4m'), peftTensorsOf(attached, await attached.params.readAll()), base);
+      const tuned = await engine.logits(ids, B, T);
+      const base = baseShapeFromConfig(engine.config, 'brown-llama-4m');
+      const exported = exportAdapter(toPeftConfig(plan, engine.config, 'brown-llama-4m'), await engine.exportWeights(), base);
 
       let adapterPath: string;
       if (as === 'zip') {
@@ -101,7 +98,7 @@ describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
           path,
           writeSafetensors({
             input_ids: { dtype: 'I32', shape: [B, T], data: ids },
-            logits: { dtype: 'F32', shape: [B, T, model.cfg.vocabSize], data: logits },
+            logits: { dtype: 'F32', shape: [B, T, engine.config.vocabSize], data: logits },
           }),
         );
         return path;
@@ -124,17 +121,13 @@ describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
         as === 'zip' ? [{ name: 'adapter.zip', bytes: exported.zip() }] : exported.files.map((f) => ({ name: f.name, bytes: f.data })),
         base,
       );
-      fresh = Model.load(gpu(), modelFiles(DEFAULT_MODEL));
-      const again = fresh.attach(fromPeftConfig(exported.configJson), 99);
-      for (const [key, t] of imported.tensors) {
-        const m = again.def.fromExport(key, t.shape, t.data);
-        expect(m, key).not.toBeNull();
-        again.params.write(m!.name, m!.data);
-      }
+      fresh = await Engine.load(modelFiles(DEFAULT_MODEL), { gpu: gpu() });
+      fresh.attach(fromPeftConfig(exported.configJson), 99);
+      fresh.importWeights(imported.tensors);
       const reimported = await fresh.logits(ids, B, T);
       expect(maxAbsDiff(reimported, tuned)).toBe(0);
     } finally {
-      model.destroy();
+      engine.destroy();
       fresh?.destroy();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -12,22 +12,19 @@
 
 import type { PreTrainedModel } from '@huggingface/transformers';
 import { Tensor as HfTensor } from '@huggingface/transformers';
-import type { AdapterConfig } from '../adapters/config.ts';
 import { fromPeftConfig } from '../adapters/config.ts';
 import { chooseBackend, probeWebGPU } from '../base/backend.ts';
 import { useOwnOrtWasm } from '../base/ort-assets.ts';
 import { BaseRuntime, type GenerationResult, type StopReason, type StreamedToken } from '../base/runtime.ts';
-import { createRng, normalizeSampling, sampleToken, type SamplingOptions } from '../base/sampling.ts';
-import { acquireGpu, createTensor, readF32, Recorder, type Gpu } from '../gpu/index.ts';
-import { Model, type ModelFiles } from '../model/model.ts';
+import { normalizeSampling, type SamplingOptions } from '../base/sampling.ts';
+import type { PackedRows } from '../data/pack.ts';
+import { Engine, type Checkpoint, type ModelFiles } from '../engine.ts';
 import { baseShapeFromConfig, type BaseModelShape } from '../peft/base.ts';
-import { exportAdapter, importAdapter, type AdapterTensors } from '../peft/adapter.ts';
+import { exportAdapter, importAdapter } from '../peft/adapter.ts';
 import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/checkpoints.ts';
-import { Trainer } from '../train/step.ts';
-import { learningRateAt } from '../train/schedule.ts';
 import { toAdapterConfig, toPeftConfig, type TrainingPlan } from '../train-plan.ts';
-import { batchRows, checkpointInterval, evalBatches, gatherRows, meanLoss, peftTensorsOf, trainConfigOf } from './engine-run.ts';
+import { batchRows, checkpointInterval, evalBatches, gatherRows, trainConfigOf } from './engine-run.ts';
 import type {
   CompareSide,
   EngineInfo,
@@ -45,8 +42,7 @@ import type { Handler, HandlerContext } from './handler.ts';
 
 interface Session {
   request: EngineLoadRequest;
-  gpu: Gpu;
-  model: Model;
+  engine: Engine;
   reference: BaseRuntime;
   info: EngineInfo;
   baseShape: BaseModelShape;
@@ -134,15 +130,11 @@ async function fetchModelFiles(req: EngineLoadRequest, emit: HandlerContext['emi
 
 async function openSession(req: EngineLoadRequest, { emit, signal }: HandlerContext): Promise<Session> {
   const started = performance.now();
-  emit({ type: 'status', stage: 'gpu', message: 'Starting the WebGPU engine…' });
-  const gpu = await acquireGpu({ label: 'engine' });
+  emit({ type: 'status', stage: 'download', message: `Loading ${req.model.id} weights for the engine…` });
+  const files = await fetchModelFiles(req, emit, signal);
+  emit({ type: 'status', stage: 'upload', message: 'Uploading the weights to the GPU…' });
+  const engine = await Engine.load(files);
   try {
-    emit({ type: 'status', stage: 'download', message: `Loading ${req.model.id} weights for the engine…` });
-    const files = await fetchModelFiles(req, emit, signal);
-    emit({ type: 'status', stage: 'upload', message: 'Uploading the weights to the GPU…' });
-    const model = Model.load(gpu, files);
-    await gpu.checkErrors();
-
     emit({ type: 'status', stage: 'reference', message: 'Loading the onnxruntime-web reference…' });
     const probe = await probeWebGPU();
     const choice = chooseBackend(req.referenceBackend, probe);
@@ -154,27 +146,24 @@ async function openSession(req: EngineLoadRequest, { emit, signal }: HandlerCont
       localModels: sameOriginPath(req.localModels),
       hubHost: req.hubHost,
     });
-
-    const baseShape = baseShapeFromConfig(model.cfg, req.model.id);
-    let parameters = 0;
-    for (const p of model.arch.params) parameters += p.shape.reduce((a, b) => a * b, 1);
+    const baseShape = baseShapeFromConfig(engine.config, req.model.id);
     const info: EngineInfo = {
       model: req.model.id,
-      gpu: describeAdapter(gpu.adapter),
+      gpu: describeAdapter(engine.gpu.adapter),
       baseShape,
-      parameters,
-      vocabSize: model.cfg.vocabSize,
+      parameters: engine.parameters,
+      vocabSize: engine.config.vocabSize,
       eosTokenIds: reference.info.eosTokenIds,
       referenceBackend: reference.info.backend,
       loadMs: performance.now() - started,
     };
-    const s: Session = { request: req, gpu, model, reference, info, baseShape, attachedKey: null, lostMessage: null };
-    void gpu.lost.then((message) => {
+    const s: Session = { request: req, engine, reference, info, baseShape, attachedKey: null, lostMessage: null };
+    void engine.gpu.lost.then((message) => {
       s.lostMessage = message;
     });
     return s;
   } catch (err) {
-    gpu.destroy();
+    engine.destroy();
     throw err;
   }
 }
@@ -187,11 +176,10 @@ function describeAdapter(adapter: GPUAdapter): string {
 async function closeSession(s: Session): Promise<void> {
   if (session === s) session = null;
   try {
-    s.model.destroy();
+    s.engine.destroy();
   } catch {
     // the device may be gone already
   }
-  s.gpu.destroy();
   await s.reference.dispose();
 }
 
@@ -213,40 +201,22 @@ export const engineLoad: Handler<'engineLoad'> = async (request, context) => {
   return session.info;
 };
 
-// ─── weights: attach, export, checkpoint ─────────────────────────────────────────────────────────
+// ─── weights: attach a saved adapter ─────────────────────────────────────────────────────────────
 
 /** Attaches a saved adapter (validated against the base again: IndexedDB could hold anything). */
 async function attachSaved(s: Session, adapterId: string | null): Promise<void> {
-  if (s.attachedKey === adapterId && (adapterId === null || s.model.attached)) return;
+  if (s.attachedKey === adapterId && (adapterId === null) === (s.engine.method === null)) return;
   if (adapterId === null) {
-    s.model.detach();
+    s.engine.detach();
     s.attachedKey = null;
     return;
   }
   const files = await getAdapterFiles(adapterId);
   const imported = importAdapter({ config: files.configJson, weights: files.weights }, s.baseShape);
-  attachTensors(s, fromPeftConfig(files.configJson), imported.tensors);
+  s.attachedKey = null; // until the weights are in
+  s.engine.attach(fromPeftConfig(files.configJson));
+  s.engine.importWeights(imported.tensors);
   s.attachedKey = adapterId;
-}
-
-function attachTensors(s: Session, config: AdapterConfig, tensors: AdapterTensors): void {
-  const { def, params } = s.model.attach(config);
-  const missing = new Set(def.specs.map((p) => p.name));
-  for (const [key, t] of tensors) {
-    const mapped = def.fromExport(key, t.shape, t.data);
-    if (!mapped) throw new Error(`the adapter's tensor ${key} has no place in this model`);
-    params.write(mapped.name, mapped.data);
-    missing.delete(mapped.name);
-  }
-  if (missing.size) throw new Error(`the adapter lacks ${[...missing].slice(0, 3).join(', ')}${missing.size > 3 ? ', …' : ''}`);
-}
-
-/** What a checkpoint holds of the engine: the trainable store, AdamW's moments and its step. */
-interface EngineState {
-  t: number;
-  params: Float32Array;
-  m: Float32Array;
-  v: Float32Array;
 }
 
 /** The plan and the adapter it saves into: what Resume needs besides the weights. */
@@ -256,24 +226,7 @@ interface RunSetup {
   adapterId: string | null;
 }
 
-type RunCheckpoint = CheckpointRecord<EngineState, RunSetup, TrainHistory>;
-
-async function snapshot(trainer: Trainer): Promise<EngineState> {
-  const { params } = trainer.model.attached!;
-  const [p, m, v] = [await params.readAll(), await trainer.optimizer.m.readAll(), await trainer.optimizer.v.readAll()];
-  return { t: trainer.optimizer.t, params: p, m, v };
-}
-
-function restore(trainer: Trainer, state: EngineState): void {
-  const { params } = trainer.model.attached!;
-  if (state.params.length !== params.totalElements) {
-    throw new Error(`the checkpoint holds ${state.params.length} trainable numbers, this method has ${params.totalElements}`);
-  }
-  params.writeAll(state.params);
-  trainer.optimizer.m.writeAll(state.m);
-  trainer.optimizer.v.writeAll(state.v);
-  trainer.optimizer.t = state.t;
-}
+type RunCheckpoint = CheckpointRecord<Checkpoint, RunSetup, TrainHistory>;
 
 // ─── train ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -282,31 +235,29 @@ class DeviceLost extends Error {}
 /** Resolves `work`, or throws DeviceLost as soon as the device is lost (whichever comes first). */
 async function unlessLost<T>(s: Session, work: Promise<T>): Promise<T> {
   if (s.lostMessage) throw new DeviceLost(s.lostMessage);
-  const lost = s.gpu.lost.then((m) => {
+  const lost = s.engine.gpu.lost.then((m) => {
     throw new DeviceLost(m);
   });
   return Promise.race([work, lost]);
 }
 
 /** Held-out loss of whatever is attached, over `rows` (B per pass). */
-async function heldOutLoss(s: Session, rows: TrainingPlan['data']['validation'], B: number, padId: number) {
-  const parts: { loss: number; counted: number }[] = [];
-  for (const b of evalBatches(rows, B, padId)) {
-    parts.push({ loss: await unlessLost(s, s.model.loss(b.ids, b.targets, B, rows.T)), counted: b.counted });
-  }
-  return meanLoss(parts);
+function heldOutLoss(s: Session, rows: PackedRows, B: number, padId: number): Promise<{ loss: number; tokens: number }> {
+  const batches = evalBatches(rows, B, padId).map((b) => ({ B, T: rows.T, ids: b.ids, targets: b.targets }));
+  return unlessLost(s, s.engine.evaluate(batches));
 }
 
 export const train: Handler<'train'> = async (request, context) => {
   const { emit, signal } = context;
   const s = await liveSession(context);
+  const { engine } = s;
   const say = (update: TrainUpdate) => emit({ type: 'train', update });
 
   // The run: fresh from the plan, or from its checkpoint.
   let setup: RunSetup;
   let resumed: RunCheckpoint | null = null;
   if (request.resume) {
-    resumed = await loadCheckpoint<EngineState, RunSetup, TrainHistory>(request.runId);
+    resumed = await loadCheckpoint<Checkpoint, RunSetup, TrainHistory>(request.runId);
     if (!resumed) throw new Error('This run has no checkpoint to resume from (it may have been cleared): start a new run.');
     setup = resumed.run;
   } else {
@@ -321,26 +272,25 @@ export const train: Handler<'train'> = async (request, context) => {
   const B = hyper.batchSize;
   const T = data.train.T;
   if (data.train.rows === 0) throw new Error('the plan has no training rows');
-  const cfg = trainConfigOf(hyper);
   const every = Math.max(1, request.checkpointEvery ?? checkpointInterval(hyper.steps));
 
-  s.model.attach(toAdapterConfig(plan.method), hyper.seed);
+  s.attachedKey = null;
+  engine.attach(toAdapterConfig(plan.method), hyper.seed);
+  engine.startTraining(trainConfigOf(hyper));
   s.attachedKey = `run:${request.runId}`;
-  const trainer = new Trainer(s.model, cfg);
   const history: TrainHistory = resumed ? structuredClone(resumed.history) : { train: [], validation: [] };
-  let good: { step: number; state: EngineState };
   let savedStep: number | null = resumed?.step ?? null;
 
   try {
-    if (resumed) restore(trainer, resumed.state);
-    good = { step: trainer.step, state: resumed ? resumed.state : await unlessLost(s, snapshot(trainer)) };
-    const trainableParams = trainer.model.attached!.def.specs.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+    if (resumed) engine.restore(resumed.state);
+    /** The last checkpoint, kept here too: a NaN restores it without a trip to IndexedDB. */
+    let good: Checkpoint = resumed ? resumed.state : await unlessLost(s, engine.checkpoint());
     say({
       kind: 'start',
-      step: trainer.step,
+      step: engine.step,
       totalSteps: hyper.steps,
       history,
-      trainableParams,
+      trainableParams: engine.trainableParameters,
       rows: data.train.rows,
       validationRows: data.validation.rows,
       batch: B,
@@ -350,16 +300,15 @@ export const train: Handler<'train'> = async (request, context) => {
     const validate = async () => {
       if (data.validation.rows === 0) return;
       const { loss } = await heldOutLoss(s, data.validation, B, data.padId);
-      history.validation.push({ step: trainer.step, loss });
-      say({ kind: 'validation', step: trainer.step, loss });
+      history.validation.push({ step: engine.step, loss });
+      say({ kind: 'validation', step: engine.step, loss });
     };
     const checkpoint = async () => {
-      const state = await unlessLost(s, snapshot(trainer));
-      good = { step: trainer.step, state };
-      const record: RunCheckpoint = { runId: request.runId, step: trainer.step, savedAt: Date.now(), state, run: setup, history };
+      good = await unlessLost(s, engine.checkpoint());
+      const record: RunCheckpoint = { runId: request.runId, step: good.step, savedAt: Date.now(), state: good, run: setup, history };
       await saveCheckpoint(record);
-      savedStep = trainer.step;
-      say({ kind: 'checkpoint', step: trainer.step, savedAt: record.savedAt });
+      savedStep = good.step;
+      say({ kind: 'checkpoint', step: good.step, savedAt: record.savedAt });
     };
 
     if (!resumed) {
@@ -371,22 +320,21 @@ export const train: Handler<'train'> = async (request, context) => {
     let message = '';
     let tokens = 0;
     let elapsedMs = 0;
-    while (trainer.step < hyper.steps) {
+    while (engine.step < hyper.steps) {
       if (signal.aborted) {
         status = 'stopped';
         break;
       }
-      const step = trainer.step; // 0-based index of this step
+      const step = engine.step; // 0-based index of this step
       const batch = gatherRows(data.train, batchRows(data.train.rows, B, hyper.seed, step));
-      const lr = learningRateAt(cfg, step);
       const t0 = performance.now();
-      const r = await unlessLost(s, trainer.trainStep([{ B, T, ids: batch.ids, targets: batch.targets }], lr));
+      const r = await unlessLost(s, engine.trainStep([{ B, T, ids: batch.ids, targets: batch.targets }]));
       elapsedMs += performance.now() - t0;
       tokens += B * T;
       if (r.nonfinite) {
         // AdamW skipped this update on the GPU; the weights may still be bad from earlier steps
         // (finite but huge), so go back to the last checkpoint, which was finite.
-        restore(trainer, good.state);
+        engine.restore(good);
         const what = Number.isFinite(r.loss) ? `the gradients held NaN or Inf (loss ${r.loss.toFixed(4)})` : `the loss became ${r.loss}`;
         message = `At step ${step + 1}, ${what}. Training stopped and the weights were restored from step ${good.step}. Lower the learning rate and train again.`;
         say({ kind: 'restored', step: good.step, reason: message });
@@ -395,11 +343,11 @@ export const train: Handler<'train'> = async (request, context) => {
         status = 'diverged';
         break;
       }
-      const done = trainer.step;
+      const done = engine.step;
       history.train.push({ step: done, loss: r.loss });
-      say({ kind: 'step', step: done, totalSteps: hyper.steps, loss: r.loss, lr, tokens, elapsedMs });
-      if (request.loseDeviceAfterStep === done) s.gpu.device.destroy();
-      if (request.poisonAfterStep === done) trainer.model.attached!.params.writeAll(new Float32Array(trainer.model.attached!.params.totalElements).fill(NaN));
+      say({ kind: 'step', step: done, totalSteps: hyper.steps, loss: r.loss, lr: r.lr, tokens, elapsedMs });
+      if (request.loseDeviceAfterStep === done) engine.gpu.device.destroy();
+      if (request.poisonAfterStep === done) poison(engine);
       const last = done === hyper.steps;
       if (hyper.evalEvery > 0 && (done % hyper.evalEvery === 0 || last)) await validate();
       if (done % every === 0 && !last) await checkpoint();
@@ -407,15 +355,15 @@ export const train: Handler<'train'> = async (request, context) => {
 
     if (status === 'finished') {
       if (hyper.evalEvery <= 0) await validate();
-      message = `Trained ${trainer.step} steps.`;
+      message = `Trained ${engine.step} steps.`;
     } else if (status === 'stopped') {
-      message = `Stopped at step ${trainer.step} of ${hyper.steps}.`;
+      message = `Stopped at step ${engine.step} of ${hyper.steps}.`;
     }
-    await checkpoint();
-    setup.adapterId = await saveRunAdapter(s, setup, trainer, history);
+    if (status !== 'diverged') await checkpoint(); // after a NaN, `good` is already the last checkpoint
+    setup.adapterId = await saveRunAdapter(s, setup, history);
     // The checkpoint now also knows the adapter it saves into.
-    await saveCheckpoint({ runId: request.runId, step: trainer.step, savedAt: Date.now(), state: good.state, run: setup, history });
-    return result(status, trainer.step, hyper.steps, message, setup.adapterId, trainer.step);
+    await saveCheckpoint({ runId: request.runId, step: good.step, savedAt: Date.now(), state: good, run: setup, history });
+    return result(status, engine.step, hyper.steps, message, setup.adapterId, good.step);
   } catch (err) {
     if (err instanceof DeviceLost || s.lostMessage) {
       const why = s.lostMessage ?? (err as Error).message;
@@ -424,19 +372,25 @@ export const train: Handler<'train'> = async (request, context) => {
     }
     throw err;
   } finally {
-    trainer.destroy();
+    if (!s.lostMessage) engine.endTraining();
   }
 };
+
+/** Test hook: NaN in every trainable weight, so the next step's loss is NaN. */
+function poison(engine: Engine): void {
+  const params = engine.model.attached!.params;
+  params.writeAll(new Float32Array(params.totalElements).fill(NaN));
+}
 
 function result(status: TrainStatus, step: number, totalSteps: number, message: string, adapterId: string | null, checkpointStep: number | null): TrainResult {
   return { status, step, totalSteps, message, adapterId, checkpointStep };
 }
 
 /** Exports the run's current weights as a PEFT adapter into IndexedDB (the same entry on every save). */
-async function saveRunAdapter(s: Session, setup: RunSetup, trainer: Trainer, history: TrainHistory): Promise<string> {
-  const flat = await unlessLost(s, trainer.model.attached!.params.readAll());
-  const config = toPeftConfig(setup.plan.method, s.model.cfg, s.info.model);
-  const exported = exportAdapter(config, peftTensorsOf(trainer.model.attached!, flat), s.baseShape);
+async function saveRunAdapter(s: Session, setup: RunSetup, history: TrainHistory): Promise<string> {
+  const tensors = await unlessLost(s, s.engine.exportWeights());
+  const config = toPeftConfig(setup.plan.method, s.engine.config, s.info.model);
+  const exported = exportAdapter(config, tensors, s.baseShape);
   const lastOf = (xs: LossAt[]) => (xs.length ? xs[xs.length - 1].loss : null);
   const input = {
     name: setup.adapterName,
@@ -444,7 +398,7 @@ async function saveRunAdapter(s: Session, setup: RunSetup, trainer: Trainer, his
     weights: exported.weights,
     source: 'trained' as const,
     training: {
-      steps: trainer.step,
+      steps: s.engine.step,
       trainLoss: lastOf(history.train),
       valLoss: lastOf(history.validation),
       dataset: setup.plan.data.name,
@@ -495,12 +449,12 @@ class TextStream {
   }
 }
 
+const STOP_REASONS = { 'stop-token': 'eos', length: 'length', aborted: 'stopped' } as const satisfies Record<string, StopReason>;
+
 /**
- * Generates with the engine and whatever is attached. Each token runs the model over the whole
- * sequence so far (padded to a fixed length, so one set of activations serves every step; causal
- * attention keeps the padding from reaching earlier positions) and reads back one row of logits.
- * The token is drawn by the same seeded sampler as the base runtime's, so the same logits give the
- * same token on both sides.
+ * Generates with the engine (KV cache) and whatever is attached. Tokens are drawn by the engine's
+ * seeded sampler — the same algorithm and random stream as the base runtime's (mulberry32; temperature,
+ * top-k, top-p in transformers' order) — so the same logits give the same token on both sides.
  */
 async function engineGenerate(
   s: Session,
@@ -509,57 +463,36 @@ async function engineGenerate(
   onToken: (token: StreamedToken) => void,
   signal: AbortSignal,
 ): Promise<GenerationResult> {
-  const model = s.model;
-  const prefix = model.transformer.binding.prefixLength;
-  const room = model.cfg.maxPositions - prefix;
-  if (prompt.ids.length >= room) throw new Error(`the prompt has ${prompt.ids.length} tokens; this model takes at most ${room - 1}`);
-  const T = Math.min(room, prompt.ids.length + sampling.maxNewTokens);
-  const V = model.cfg.vocabSize;
-  const ids = new Int32Array(T);
-  ids.set(prompt.ids);
-  const acts = model.activations(1, T, false);
-  const [inputs] = model.inputTensors(1, T, 1);
-  const row = createTensor(model.gpu, [1, V], 'f32', 'generate logits');
-  const rng = createRng(sampling.seed);
   const generated: number[] = [];
   const stream = new TextStream((x) => s.reference.decode(x), onToken);
   const started = performance.now();
   let first = 0;
   let lastAt = 0;
-  let stopReason: StopReason = 'length';
-  try {
-    for (let n = prompt.ids.length; n < T; n++) {
-      if (signal.aborted) {
-        stopReason = 'stopped';
-        break;
-      }
-      const inp = model.writeInputs(inputs, ids);
-      const rec = new Recorder(model.gpu, 'generate');
-      model.transformer.forward(rec, acts, inp);
-      model.transformer.logits(rec, acts, row, { start: n - 1, count: 1 });
-      rec.submit();
-      const logits = await unlessLost(s, readF32(model.gpu, row));
-      const next = sampleToken(logits, sampling, rng);
-      const now = performance.now();
-      if (generated.length === 0) first = now;
-      lastAt = now;
-      generated.push(next);
-      ids[n] = next;
-      stream.push(generated);
-      if (s.info.eosTokenIds.includes(next)) {
-        stopReason = 'eos';
-        break;
-      }
+  const it = s.engine.generate(prompt.ids, {
+    maxNewTokens: sampling.maxNewTokens,
+    sampling: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed },
+    stopTokens: s.info.eosTokenIds,
+    signal,
+  });
+  let stop: StopReason;
+  for (;;) {
+    const r = await unlessLost(s, it.next());
+    if (r.done) {
+      stop = STOP_REASONS[r.value];
+      break;
     }
-  } finally {
-    row.buffer.destroy();
+    const now = performance.now();
+    if (generated.length === 0) first = now;
+    lastAt = now;
+    generated.push(r.value);
+    stream.push(generated);
   }
   const text = stream.finish(generated);
   const prefillMs = generated.length ? first - started : performance.now() - started;
   const decodeMs = generated.length ? lastAt - first : 0;
   const tokensPerSecond =
     generated.length > 1 && decodeMs > 0 ? ((generated.length - 1) * 1000) / decodeMs : generated.length ? (generated.length * 1000) / (prefillMs + decodeMs) : 0;
-  return { renderedPrompt: prompt.rendered, promptIds: prompt.ids, tokenIds: generated, text, stopReason, prefillMs, decodeMs, tokensPerSecond };
+  return { renderedPrompt: prompt.rendered, promptIds: prompt.ids, tokenIds: generated, text, stopReason: stop, prefillMs, decodeMs, tokensPerSecond };
 }
 
 /** The prompt as both runtimes see it (the base runtime's own rendering and tokenization). */
@@ -628,11 +561,12 @@ export const parity: Handler<'parity'> = async (request, context) => {
   const s = await liveSession(context);
   const prompt = renderPrompt(s, request.prompt, request.chat);
   const T = prompt.ids.length;
-  if (T > s.model.cfg.maxPositions) throw new Error(`the prompt has ${T} tokens; this model takes at most ${s.model.cfg.maxPositions}`);
+  const cfg = s.engine.config;
+  if (T > cfg.maxPositions) throw new Error(`the prompt has ${T} tokens; this model takes at most ${cfg.maxPositions}`);
   await attachSaved(s, null);
-  const engine = await unlessLost(s, s.model.logits(Int32Array.from(prompt.ids), 1, T));
+  const engine = await unlessLost(s, s.engine.logits(Int32Array.from(prompt.ids), 1, T));
   const reference = await referenceLogits(s.reference, prompt.ids);
-  const V = s.model.cfg.vocabSize;
+  const V = cfg.vocabSize;
   if (reference.length !== engine.length) {
     throw new Error(`onnxruntime gave ${reference.length} logits, the engine ${engine.length} (T ${T}, V ${V})`);
   }

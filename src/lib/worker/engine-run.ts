@@ -1,11 +1,9 @@
 // What a training run needs besides the GPU, as plain functions (tested without one): the plan's
 // hyper-parameters as the trainer's TrainConfig, which rows form each step's batch, evaluation
-// batches with their weights, and the trainable store's host copy as PEFT tensors. (The method's
-// engine and PEFT configs come from train-plan.ts.)
+// batches with their weights, and how often to checkpoint. (The method's engine and PEFT configs come
+// from train-plan.ts.)
 
 import { createRng } from '../generate/sampling.ts';
-import type { Attached } from '../model/model.ts';
-import type { AdapterTensors } from '../peft/adapter.ts';
 import { IGNORE_INDEX, type PackedRows } from '../data/pack.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { HyperParams } from '../train-plan.ts';
@@ -123,18 +121,4 @@ export function meanLoss(parts: { loss: number; counted: number }[]): { loss: nu
     tokens += p.counted;
   }
   return { loss: tokens > 0 ? sum / tokens : NaN, tokens };
-}
-
-/**
- * The attached method's weights as PEFT tensors (key → shape, data), from `flat`, a host copy of its
- * trainable store (ParamStore.readAll()); each tensor goes through the method's own toExport, so the
- * keys and layouts are the ones PEFT writes.
- */
-export function peftTensorsOf(attached: Pick<Attached, 'def' | 'params'>, flat: Float32Array): AdapterTensors {
-  const out: AdapterTensors = new Map();
-  for (const spec of attached.def.specs) {
-    const t = attached.def.toExport(spec.name, attached.params.extract(flat, spec.name));
-    out.set(t.key, { shape: t.shape, data: t.data });
-  }
-  return out;
 }
