@@ -39,15 +39,15 @@ const num = (key: string, fallback: number) => (query.has(key) ? Number(query.ge
 const MODEL_ID = query.get('model') ?? 'brown-llama-4m';
 const SETTINGS = {
   /** sequences per batch (B) */
-  B: num('B', 4),
+  B: num('B', 2),
   /** tokens per sequence (T) */
   T: num('T', 128),
   /** untimed runs before measuring (pipelines compile, buffers appear) */
   warmup: num('warmup', 1),
   /** timed forward passes (each runtime) */
-  forwardIters: num('forwardIters', 5),
-  /** timed LoRA training steps */
-  trainIters: num('trainIters', 5),
+  forwardIters: num('forwardIters', 3),
+  /** timed LoRA training steps (and forwards of the adapted model, in turns with them) */
+  trainIters: num('trainIters', 3),
   /** timed samples per matmul shape */
   matmulIters: num('matmulIters', 3),
   /** a matmul sample repeats the GEMM in one command buffer until it does about this much work */
@@ -192,16 +192,33 @@ interface Measured {
   wallSamples: number[];
 }
 
-async function measure(clock: Clock, warmup: number, iters: number, work: () => unknown, end: 'call' | 'settled'): Promise<Measured> {
-  for (let i = 0; i < warmup; i++) await clock.time(work, end);
-  const samples: Timing[] = [];
-  for (let i = 0; i < iters; i++) samples.push(await clock.time(work, end));
+/** Something to time: work() on the clock's device, closing timestamp placed per `end` (see Clock.time). */
+interface Job {
+  clock: Clock;
+  work: () => unknown;
+  end: 'call' | 'settled';
+}
+
+function summarize(samples: Timing[]): Measured {
   const gpu = samples.map((s) => s.gpuMs);
   return {
     wallMs: median(samples.map((s) => s.wallMs)),
     gpuMs: gpu.every((g) => g !== null) ? median(gpu as number[]) : null,
     wallSamples: samples.map((s) => round(s.wallMs, 2)),
   };
+}
+
+/**
+ * Warms every job up, then runs them in turns (A B A B …) so a change in how busy the machine is
+ * (SwiftShader shares the CPU with everything else) falls on all of them alike.
+ */
+async function measure(jobs: Job[], warmup: number, iters: number): Promise<Measured[]> {
+  for (let i = 0; i < warmup; i++) for (const j of jobs) await j.clock.time(j.work, j.end);
+  const samples: Timing[][] = jobs.map(() => []);
+  for (let i = 0; i < iters; i++) {
+    for (const [k, j] of jobs.entries()) samples[k].push(await j.clock.time(j.work, j.end));
+  }
+  return samples.map(summarize);
 }
 
 // ─── helpers ─────────────────────────────────────────────────────────────────────────────────────
@@ -289,7 +306,7 @@ async function benchMatmul(gpu: Gpu, clock: Clock, shapes: GemmShape[]) {
       for (let i = 0; i < inner; i++) gemm(rec, out, a, b, { M, N, K }, { transA, transB });
       rec.submit();
     };
-    const m = await measure(clock, SETTINGS.warmup, SETTINGS.matmulIters, run, 'call');
+    const [m] = await measure([{ clock, work: run, end: 'call' }], SETTINGS.warmup, SETTINGS.matmulIters);
     await gpu.checkErrors();
     const ms = (m.gpuMs ?? m.wallMs) / inner;
     const gflops = flops / ms / 1e6;
@@ -302,7 +319,7 @@ async function benchMatmul(gpu: Gpu, clock: Clock, shapes: GemmShape[]) {
 
 // ─── 2. onnxruntime-web forward ──────────────────────────────────────────────────────────────────
 
-async function benchOrt(modelUrl: string, ids: Int32Array, B: number, T: number, kvHeads: number, headDim: number) {
+async function setupOrt(modelUrl: string, ids: Int32Array, B: number, T: number, kvHeads: number, headDim: number) {
   const onnx = ort.env.wasm;
   onnx.wasmPaths = { mjs: new URL(ortMjsUrl, import.meta.url).href, wasm: new URL(ortWasmUrl, import.meta.url).href };
   const bytes = await fetchBytes(modelUrl);
@@ -329,13 +346,7 @@ async function benchOrt(modelUrl: string, ids: Int32Array, B: number, T: number,
   const first = await session.run(feeds);
   const logits = (await first.logits.getData()) as Float32Array;
   for (const t of Object.values(first)) t.dispose();
-
-  const clock = new Clock(device);
-  const m = await measure(clock, SETTINGS.warmup, SETTINGS.forwardIters, run, 'settled');
-  const peak = ledgerOf(device).peak;
-  clock.destroy();
-  await session.release();
-  return { measured: m, logits, clockMethod: clock.method, peakBytes: peak, features: [...device.features] };
+  return { session, device, run, logits };
 }
 
 // ─── 3. engine forward and LoRA training ─────────────────────────────────────────────────────────
@@ -413,30 +424,37 @@ async function main(): Promise<Record<string, unknown>> {
     targets.set(stream.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
   }
 
-  // onnxruntime-web (its own GPUDevice), then the engine's forward on the same ids.
+  // onnxruntime-web (its own GPUDevice) and the engine's forward on the same ids, timed in turns.
   log('onnxruntime-web: loading onnx/model.onnx on the WebGPU execution provider');
-  const ortResult = await benchOrt(folder + 'onnx/model.onnx', ids, B, T, cfg.kvHeads, cfg.headDim);
-  log(`onnxruntime-web forward: ${ortResult.measured.wallMs.toFixed(1)} ms (${((BT * 1000) / ortResult.measured.wallMs).toFixed(0)} tok/s)`);
-
+  const ortRt = await setupOrt(folder + 'onnx/model.onnx', ids, B, T, cfg.kvHeads, cfg.headDim);
+  const ortClock = new Clock(ortRt.device);
   const logits = createTensor(gpu, [BT, cfg.vocabSize], 'f32', 'bench logits');
   const baseForward = engineForward(model, B, T, ids, logits);
   baseForward();
   const engineLogits = await readF32(gpu, logits);
-  const logitsDiff = maxAbsDiff(engineLogits, ortResult.logits);
-  const fwd = await measure(clock, SETTINGS.warmup, SETTINGS.forwardIters, baseForward, 'call');
+  const logitsDiff = maxAbsDiff(engineLogits, ortRt.logits);
+  log(`engine logits vs onnxruntime: max |Δ| ${logitsDiff.toExponential(2)}; timing both forwards`);
+  const [fwd, ortFwd] = await measure(
+    [
+      { clock, work: baseForward, end: 'call' },
+      { clock: ortClock, work: ortRt.run, end: 'settled' },
+    ],
+    SETTINGS.warmup,
+    SETTINGS.forwardIters,
+  );
   await gpu.checkErrors();
   const peakForward = ledger.peak;
-  log(`engine forward: ${fwd.wallMs.toFixed(1)} ms (${((BT * 1000) / fwd.wallMs).toFixed(0)} tok/s); logits vs onnxruntime max |Δ| ${logitsDiff.toExponential(2)}`);
+  const ortPeak = ledgerOf(ortRt.device).peak;
+  ortClock.destroy();
+  await ortRt.session.release();
+  log(`engine forward ${fwd.wallMs.toFixed(1)} ms (${((BT * 1000) / fwd.wallMs).toFixed(0)} tok/s); onnxruntime-web ${ortFwd.wallMs.toFixed(1)} ms (${((BT * 1000) / ortFwd.wallMs).toFixed(0)} tok/s)`);
 
-  // LoRA: attach (activations are rebuilt for the adapted model), time its forward, then train.
+  // LoRA: attach, then one training step alone (its warm-up) to see the training footprint at its
+  // peak; then the adapted model's forward and the training step, timed in turns.
   const attached = model.attach(SETTINGS.lora, SETTINGS.seed);
   const trainable = attached.def.specs.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-  const loraForward = engineForward(model, B, T, ids, logits);
-  const lfwd = await measure(clock, SETTINGS.warmup, SETTINGS.forwardIters, loraForward, 'call');
-  log(`engine forward with LoRA: ${lfwd.wallMs.toFixed(1)} ms`);
-  logits.buffer.destroy();
   model.releaseActivations();
-
+  logits.buffer.destroy();
   ledger.resetPeak();
   const trainCfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, batchSize: B, seqLen: T, seed: SETTINGS.seed };
   const trainer = new Trainer(model, trainCfg);
@@ -447,12 +465,9 @@ async function main(): Promise<Record<string, unknown>> {
       if (r.nonfinite) throw new Error(`training step ${trainer.step + 1}: non-finite loss or gradient`);
       losses.push(round(r.loss, 4));
     });
-  // trainStep submits its command buffer (and the loss readback's copy) before it first awaits.
-  const train = await measure(clock, SETTINGS.warmup, SETTINGS.trainIters, step, 'call');
+  await step();
   await gpu.checkErrors();
   const peakTrain = ledger.peak;
-  log(`LoRA train step: ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
-
   const bytes = {
     base_weights: model.base.bytes,
     trainable: attached.params.bytes,
@@ -460,12 +475,37 @@ async function main(): Promise<Record<string, unknown>> {
     adamw_moments: trainer.optimizer.m.bytes + trainer.optimizer.v.bytes,
     activations: model.bytes - model.base.bytes - attached.params.bytes - attached.grads.bytes,
   };
+  const loraLogits = createTensor(gpu, [BT, cfg.vocabSize], 'f32', 'bench logits');
+  const loraForward = engineForward(model, B, T, ids, loraLogits);
+  log('timing the LoRA forward and training step');
+  // trainStep submits its command buffer (and the loss readback's copy) before it first awaits.
+  const [lfwd, train] = await measure(
+    [
+      { clock, work: loraForward, end: 'call' },
+      { clock, work: step, end: 'call' },
+    ],
+    SETTINGS.warmup,
+    SETTINGS.trainIters,
+  );
+  await gpu.checkErrors();
+  log(`engine forward with LoRA ${lfwd.wallMs.toFixed(1)} ms; LoRA train step ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
+
+  loraLogits.buffer.destroy();
   trainer.destroy();
   model.destroy();
   clock.destroy();
   gpu.destroy();
 
   const tokS = (ms: number) => round((BT * 1000) / ms, 1);
+  // How much of a forward / a LoRA step the sweep's GEMM times account for: each base projection
+  // runs once per layer per forward (q,o and k,v and gate,up are pairs), lm_head once; the LoRA
+  // step adds each projection's dinp product (frozen weights get no dweight). LoRA's own rank-r
+  // products are left out (they are small). The rest is attention, norms, RoPE, SwiGLU, loss, AdamW.
+  const msOf = (name: string) => matmul.find((m) => m.name === name)!.ms;
+  const perLayer = (layout: string) =>
+    2 * msOf(`q_proj,o_proj ${layout}`) + 2 * msOf(`k_proj,v_proj ${layout}`) + 2 * msOf(`gate_proj,up_proj ${layout}`) + msOf(`down_proj ${layout}`);
+  const forwardMatmulMs = cfg.layers * perLayer('forward') + msOf('lm_head forward');
+  const stepMatmulMs = forwardMatmulMs + cfg.layers * perLayer('backward dinp') + msOf('lm_head backward dinp');
   const lora = SETTINGS.lora;
   return {
     benchmark: 'lora-playground engine vs onnxruntime-web',
@@ -498,20 +538,28 @@ async function main(): Promise<Record<string, unknown>> {
     engine_forward_ms: round(fwd.wallMs, 2),
     engine_forward_gpu_ms: fwd.gpuMs === null ? null : round(fwd.gpuMs, 2),
     engine_forward_tok_s: tokS(fwd.wallMs),
-    ort_forward_ms: round(ortResult.measured.wallMs, 2),
-    ort_forward_gpu_ms: ortResult.measured.gpuMs === null ? null : round(ortResult.measured.gpuMs, 2),
-    ort_forward_tok_s: tokS(ortResult.measured.wallMs),
-    forward_ratio_engine_over_ort: round(ortResult.measured.wallMs / fwd.wallMs, 3),
-    forward_samples_ms: { engine: fwd.wallSamples, ort: ortResult.measured.wallSamples },
+    ort_forward_ms: round(ortFwd.wallMs, 2),
+    ort_forward_gpu_ms: ortFwd.gpuMs === null ? null : round(ortFwd.gpuMs, 2),
+    ort_forward_tok_s: tokS(ortFwd.wallMs),
+    forward_ratio_engine_over_ort: round(ortFwd.wallMs / fwd.wallMs, 3),
+    forward_samples_ms: { engine: fwd.wallSamples, ort: ortFwd.wallSamples },
     ort: {
       version: ort.env.versions.web,
       execution_provider: 'webgpu',
       outputs: 'gpu-buffer (no readback)',
-      device_features: ortResult.features.sort(),
-      peak_gpu_bytes: ortResult.peakBytes,
+      device_features: [...ortRt.device.features].sort(),
+      peak_gpu_bytes: ortPeak,
     },
     logits_max_abs_diff_engine_vs_ort: Number(logitsDiff.toExponential(3)),
+    matmul_share_estimate: {
+      note: 'sum of the sweep GEMM times a pass runs (base projections and lm_head), over the measured pass time',
+      forward_matmul_ms: round(forwardMatmulMs, 1),
+      forward: round(forwardMatmulMs / fwd.wallMs, 3),
+      lora_step_matmul_ms: round(stepMatmulMs, 1),
+      lora_step: round(stepMatmulMs / train.wallMs, 3),
+    },
     engine_lora_forward_ms: round(lfwd.wallMs, 2),
+    lora_forward_samples_ms: lfwd.wallSamples,
     lora_train_step_ms: round(train.wallMs, 2),
     lora_train_step_gpu_ms: train.gpuMs === null ? null : round(train.gpuMs, 2),
     lora_train_tok_s: tokS(train.wallMs),
