@@ -551,6 +551,7 @@ async function main(): Promise<Record<string, unknown>> {
       peak_gpu_bytes: ortPeak,
     },
     logits_max_abs_diff_engine_vs_ort: Number(logitsDiff.toExponential(3)),
+    logits_max_abs: round(engineLogits.reduce((m, x) => Math.max(m, Math.abs(x)), 0), 3),
     matmul_share_estimate: {
       note: 'sum of the sweep GEMM times a pass runs (base projections and lm_head), over the measured pass time',
       forward_matmul_ms: round(forwardMatmulMs, 1),
