@@ -96,20 +96,20 @@ export interface Generation {
 
 /** Fills the prompt and sampling controls, presses Generate and waits for the finished output. */
 export async function generate(page: Page, prompt: string, sampling: SamplingInput, timeout = 600_000): Promise<Generation> {
-  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
-  await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill(String(sampling.maxNewTokens));
-  await page.getByRole('spinbutton', { name: 'Temperature' }).fill(String(sampling.temperature));
-  if (sampling.topK !== undefined) await page.getByRole('spinbutton', { name: 'Top-k' }).fill(String(sampling.topK));
-  if (sampling.topP !== undefined) await page.getByRole('spinbutton', { name: 'Top-p' }).fill(String(sampling.topP));
-  if (sampling.seed !== undefined) await page.getByRole('spinbutton', { name: 'Seed' }).fill(String(sampling.seed));
+  await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(prompt);
+  await page.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill(String(sampling.maxNewTokens));
+  await page.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill(String(sampling.temperature));
+  if (sampling.topK !== undefined) await page.getByRole('spinbutton', { name: 'Top-k', exact: true }).fill(String(sampling.topK));
+  if (sampling.topP !== undefined) await page.getByRole('spinbutton', { name: 'Top-p', exact: true }).fill(String(sampling.topP));
+  if (sampling.seed !== undefined) await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill(String(sampling.seed));
   return pressGenerate(page, timeout);
 }
 
 /** Presses Generate and waits for this generation to finish. */
 export async function pressGenerate(page: Page, timeout = 600_000): Promise<Generation> {
-  const output = page.getByRole('region', { name: 'Output' });
+  const output = page.getByRole('region', { name: 'Output', exact: true });
   const before = Number(await output.getAttribute('data-completed'));
-  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await page.waitForFunction(
     (n) => Number(document.querySelector('[data-completed]')?.getAttribute('data-completed')) > n,
     before,

@@ -44,6 +44,10 @@ export async function startHubServer(modelId: string, folder: string): Promise<H
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections(); // a browser keeps connections alive; close() alone would wait on them
+        server.close(() => done());
+      }),
   };
 }

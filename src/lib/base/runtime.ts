@@ -238,6 +238,7 @@ export class BaseRuntime {
       dtype,
       progress_callback,
     });
+    yieldBeforeEachForward(lm);
     const genConfig = (lm as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
     const config = lm.config as unknown as { eos_token_id?: unknown; vocab_size?: number };
     const eos = toIdList(genConfig?.eos_token_id ?? config.eos_token_id);
@@ -341,6 +342,38 @@ export class BaseRuntime {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/**
+ * Lets the worker read its messages between two decoding steps. On WASM a forward pass can finish
+ * without ever returning to the event loop, so a whole generation would run before a `cancel` message
+ * is seen; one macrotask per step fixes that. A MessageChannel message, unlike setTimeout(0), is not
+ * clamped to 4 ms.
+ */
+function yieldBeforeEachForward(model: PreTrainedModel): void {
+  const target = model as unknown as { forward(inputs: unknown): Promise<unknown> };
+  const forward = target.forward.bind(model);
+  target.forward = async (inputs: unknown) => {
+    await yieldToEventLoop();
+    return forward(inputs);
+  };
+}
+
+let channel: MessageChannel | null = null;
+const waiting: (() => void)[] = [];
+
+function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    // Node: an open port would keep the process alive; unref it (browsers have no unref).
+    (channel.port1 as unknown as { unref?: () => void }).unref?.();
+  }
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel!.port2.postMessage(null);
+  });
 }
 
 /** (1,T) int64 tensor of token ids. */
