@@ -120,7 +120,7 @@ export class DatasetState {
   }
 
   /** Reads dropped or picked files (train, and an optional validation file). */
-  async openFiles(sources: DatasetSource[]): Promise<void> {
+  async openFiles(sources: (DatasetSource | File)[]): Promise<void> {
     await this.read(sources, null);
   }
 
@@ -152,7 +152,7 @@ export class DatasetState {
     await this.read([{ name: sample.file, bytes }], sample);
   }
 
-  private async read(sources: DatasetSource[], sample: SampleDataset | null): Promise<void> {
+  private async read(sources: (DatasetSource | File)[], sample: SampleDataset | null): Promise<void> {
     this.cancel();
     this.prepareController = null; // a preparation of the old files ends quietly
     this.preparing = false;

@@ -32,13 +32,25 @@ export interface LoadOptions {
   maxBytes?: number;
 }
 
+/**
+ * A File as a plain {name, size, arrayBuffer} source. Browsers now give Blob a `bytes()` method, so a
+ * File passes parseDatasetFile's `'bytes' in src` test for in-memory bytes; wrapping it keeps the two
+ * kinds of source apart.
+ */
+export function asSource(s: DatasetSource | File): DatasetSource {
+  if ('bytes' in s && s.bytes instanceof Uint8Array) return { name: s.name, bytes: s.bytes };
+  const blob = s as { name: string; size: number; arrayBuffer(): Promise<ArrayBuffer> };
+  return { name: blob.name, size: blob.size, arrayBuffer: () => blob.arrayBuffer() };
+}
+
 const sizeOf = (s: DatasetSource) => ('bytes' in s ? s.bytes.byteLength : s.size);
 
 /**
  * Assigns the sources to splits (data/split.ts's assignFiles) and parses the ones used, one after
  * another. Never throws for bad input; throws the signal's reason when aborted.
  */
-export async function loadDatasetFiles(sources: DatasetSource[], opts: LoadOptions = {}): Promise<LoadedFiles> {
+export async function loadDatasetFiles(given: (DatasetSource | File)[], opts: LoadOptions = {}): Promise<LoadedFiles> {
+  const sources = given.map(asSource);
   const names = sources.map((s) => s.name);
   const a = assignFiles(names);
   const used = (['train', 'validation', 'test'] as const).filter((role) => a[role] !== null);
