@@ -6,7 +6,7 @@
 //   2. a forward pass over (B,T) tokens of models/brown-llama-4m: our engine (forward + logits) versus
 //      onnxruntime-web's WebGPU execution provider running the shipped onnx/model.onnx on the same ids
 //      (and how far apart their logits are);
-//   3. a full LoRA training step (forward, loss, backward, gradient norm, AdamW: Trainer.trainStep,
+//   3. a full LoRA training step (forward, loss, backward, gradient norm, AdamW: Engine.trainStep,
 //      exactly what the app runs) against the forward of the same adapted model;
 //   4. the bytes of GPUBuffers the engine held at its peak.
 // Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
@@ -18,11 +18,10 @@ import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { acquireGpu, createTensor, readF32, Recorder, writeTensor, type Gpu, type Tensor } from '../src/lib/gpu/index.ts';
 import { gemm } from '../src/lib/ops/matmul/matmul.ts';
-import { Model } from '../src/lib/model/model.ts';
+import { Engine, type Batch } from '../src/lib/engine.ts';
+import type { Model } from '../src/lib/model/model.ts';
 import { parseModelConfig } from '../src/lib/model/config.ts';
 import { DEFAULT_LORA, loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/lib/train/config.ts';
-import { Trainer, type Batch } from '../src/lib/train/step.ts';
 
 declare global {
   interface Window {
@@ -401,17 +400,17 @@ async function main(): Promise<Record<string, unknown>> {
   sweepClock.destroy();
   sweepGpu.destroy();
 
-  const gpu = await acquireGpu({ label: 'bench engine' });
-  const ledger = ledgerOf(gpu.device);
-  const clock = new Clock(gpu.device);
-  const model = Model.load(gpu, {
+  // The engine through its facade (src/lib/engine.ts); the forward is timed on engine.model directly
+  // because the facade's logits() reads them back, which the timing leaves out on both sides.
+  const engine = await Engine.load({
     config: configText,
     generationConfig: await fetchText(folder + 'generation_config.json'),
     weights: [await fetchBytes(folder + 'model.safetensors')],
   });
-  await gpu.checkErrors();
-  let parameters = 0;
-  for (const p of model.arch.params) parameters += p.shape.reduce((a, b) => a * b, 1);
+  const { gpu, model } = engine;
+  const ledger = ledgerOf(gpu.device);
+  const clock = new Clock(gpu.device);
+  const parameters = engine.parameters;
   log(`model ${MODEL_ID}: ${parameters} parameters, L=${cfg.layers} C=${cfg.hidden} V=${cfg.vocabSize}; batch ${B}×${T}`);
 
   // Inputs: seeded random token ids; targets are the next id of the same stream (every position counts).
@@ -451,29 +450,31 @@ async function main(): Promise<Record<string, unknown>> {
 
   // LoRA: attach, then one training step alone (its warm-up) to see the training footprint at its
   // peak; then the adapted model's forward and the training step, timed in turns.
-  const attached = model.attach(SETTINGS.lora, SETTINGS.seed);
-  const trainable = attached.def.specs.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  engine.attach(SETTINGS.lora, SETTINGS.seed);
+  const attached = model.attached!;
+  const trainable = engine.trainableParameters;
   model.releaseActivations();
   logits.buffer.destroy();
   ledger.resetPeak();
-  const trainCfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, batchSize: B, seqLen: T, seed: SETTINGS.seed };
-  const trainer = new Trainer(model, trainCfg);
+  const trainCfg = engine.startTraining({ batchSize: B, seqLen: T, seed: SETTINGS.seed });
   const batch: Batch = { B, T, ids, targets };
   const losses: number[] = [];
   const step = () =>
-    trainer.trainStep([batch], trainCfg.learningRate).then((r) => {
-      if (r.nonfinite) throw new Error(`training step ${trainer.step + 1}: non-finite loss or gradient`);
+    engine.trainStep([batch], trainCfg.learningRate).then((r) => {
+      if (r.nonfinite) throw new Error(`training step ${r.step}: non-finite loss or gradient`);
       losses.push(round(r.loss, 4));
     });
   await step();
   await gpu.checkErrors();
   const peakTrain = ledger.peak;
+  const adamBytes = engine.gpuBytes - model.bytes;
   const bytes = {
     base_weights: model.base.bytes,
     trainable: attached.params.bytes,
     grads: attached.grads.bytes,
-    adamw_moments: trainer.optimizer.m.bytes + trainer.optimizer.v.bytes,
+    adamw_moments: adamBytes,
     activations: model.bytes - model.base.bytes - attached.params.bytes - attached.grads.bytes,
+    engine_gpu_bytes: engine.gpuBytes,
   };
   const loraLogits = createTensor(gpu, [BT, cfg.vocabSize], 'f32', 'bench logits');
   const loraForward = engineForward(model, B, T, ids, loraLogits);
@@ -491,10 +492,8 @@ async function main(): Promise<Record<string, unknown>> {
   log(`engine forward with LoRA ${lfwd.wallMs.toFixed(1)} ms; LoRA train step ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
 
   loraLogits.buffer.destroy();
-  trainer.destroy();
-  model.destroy();
   clock.destroy();
-  gpu.destroy();
+  engine.destroy();
 
   const tokS = (ms: number) => round((BT * 1000) / ms, 1);
   // How much of a forward / a LoRA step the sweep's GEMM times account for: each base projection
