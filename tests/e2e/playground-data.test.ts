@@ -229,4 +229,11 @@ describe('the dataset and method screens', () => {
     expect(overflow).toBe(0);
     expect(browser.errors.filter((e) => !e.includes('WebGPU'))).toEqual([]);
   });
+
+  it('loaded the tokenizer and the samples from its own origin, nothing from elsewhere', () => {
+    expect(browser.requests).toContain(`${site.url}models/brown-llama-4m/tokenizer.json`);
+    expect(browser.requests).toContain(`${site.url}samples/pirate-qa.jsonl`);
+    const elsewhere = browser.requests.filter((url) => !url.startsWith(site.origin + '/') && !/^(data|blob):/.test(url));
+    expect(elsewhere).toEqual([]);
+  });
 });
