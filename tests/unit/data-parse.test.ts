@@ -361,3 +361,12 @@ describe('large files are parsed in chunks without freezing the page', () => {
     await expect(p).rejects.toThrow('stop');
   });
 });
+
+describe('parseDatasetFile with a real File', () => {
+  it('reads a File (which has a bytes() method) as a file, not as in-memory bytes', async () => {
+    const file = new File(['{"text": "hello"}\n{"text": "world"}\n'], 'two.jsonl');
+    const ds = await parseDatasetFile(file);
+    expect(ds.problems).toEqual([]);
+    expect(ds.examples.length).toBe(2);
+  });
+});

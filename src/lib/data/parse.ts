@@ -67,17 +67,27 @@ function empty(file: string, kind: FileKind | null, problem: DataProblem | null,
 export type DatasetSource = { name: string; size: number; arrayBuffer(): Promise<ArrayBuffer> } | { name: string; bytes: Uint8Array };
 
 /**
+ * The bytes of an in-memory source, or null for a File/Blob. Browsers' and Node's File have a
+ * `bytes()` *method*, so `'bytes' in src` cannot tell the two apart.
+ */
+export function inMemoryBytes(src: DatasetSource): Uint8Array | null {
+  const b = (src as { bytes?: unknown }).bytes;
+  return b instanceof Uint8Array ? b : null;
+}
+
+/**
  * Reads, decodes and parses a dataset file. A file over the size limit is refused before it is read.
  * Never throws for bad input (only when aborted through `signal`).
  */
 export async function parseDatasetFile(src: DatasetSource, opts: ParseOptions = {}): Promise<ParsedDataset> {
   const maxBytes = opts.maxBytes ?? MAX_DATASET_BYTES;
   const kind = fileKindFromName(src.name);
-  const size = 'bytes' in src ? src.bytes.byteLength : src.size;
+  const mem = inMemoryBytes(src);
+  const size = mem ? mem.byteLength : (src as { size: number }).size;
   if (size > maxBytes) {
     return empty(src.name, kind, { where: fileWhere(src.name), message: tooLargeMessage(size, maxBytes), severity: 'error' });
   }
-  const bytes = 'bytes' in src ? src.bytes : new Uint8Array(await src.arrayBuffer());
+  const bytes = mem ?? new Uint8Array(await (src as { arrayBuffer(): Promise<ArrayBuffer> }).arrayBuffer());
   const decoded = decodeDatasetBytes(bytes, maxBytes);
   if (!decoded.ok) {
     const where = decoded.line > 0 ? { file: src.name, unit: 'line' as const, index: decoded.line, line: decoded.line } : fileWhere(src.name);
