@@ -347,10 +347,10 @@ export const train: Handler<'train'> = async (request, context) => {
       history.train.push({ step: done, loss: r.loss });
       say({ kind: 'step', step: done, totalSteps: hyper.steps, loss: r.loss, lr: r.lr, tokens, elapsedMs });
       if (request.loseDeviceAfterStep === done) engine.gpu.device.destroy();
-      if (request.poisonAfterStep === done) poison(engine);
       const last = done === hyper.steps;
       if (hyper.evalEvery > 0 && (done % hyper.evalEvery === 0 || last)) await validate();
       if (done % every === 0 && !last) await checkpoint();
+      if (request.poisonAfterStep === done) poison(engine);
     }
 
     if (status === 'finished') {
