@@ -67,6 +67,8 @@ export class Activations {
   /** rows of logits computed at a time: all B·T, or a multiple of 64 keeping (rows,V) small */
   readonly headRows: number;
   readonly logits: Tensor; // (headRows,V) logits, turned into dlogits in place by the backward
+  readonly xc: Tensor; // (headRows,C) the final-norm rows whose loss counts, gathered
+  readonly dxc: Tensor | null; // (headRows,C) their gradient, scattered back into grads.dn
   readonly losses: Tensor; // (B,T)
   readonly lossLse: Tensor; // (B,T) cross-entropy's log-sum-exp
   readonly loss: Tensor; // (2) mean loss, count
@@ -157,6 +159,8 @@ export class Activations {
     const fit = Math.max(64, Math.floor(HEAD_BYTES / (V * 4) / 64) * 64);
     this.headRows = B * T <= fit ? B * T : fit;
     this.logits = t([this.headRows, V], 'logits');
+    this.xc = t([this.headRows, C], 'xc');
+    this.dxc = training ? t([this.headRows, C], 'dxc') : null;
     this.losses = t(BT, 'losses');
     this.lossLse = t(BT, 'loss.lse');
     this.loss = t([2], 'loss');

@@ -13,6 +13,8 @@ import type { Architecture, LinearDef, NormDef } from './architecture.ts';
 import type { ParamStore } from './store.ts';
 
 export interface LoraBinding {
+  /** distinct per projection: mixes into the dropout seed so every branch draws its own mask */
+  id: number;
   r: number;
   scale: number;
   /** dropout probability on the branch's input (training only) */
@@ -112,12 +114,14 @@ export function bindModel(
     dweight: gradOf(n.weight),
     dbias: n.bias ? gradOf(n.bias) : null,
   });
+  let loraCount = 0;
   const linear = (def: LinearDef): LinearBinding => {
     let lora: LoraBinding | null = null;
     if (method?.method === 'lora') {
       const keys = loraKeys(def.module);
       if (trainable!.has(keys.A)) {
         lora = {
+          id: loraCount++,
           r: method.r,
           scale: loraScaling(method),
           dropout: method.dropout,

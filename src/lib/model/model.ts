@@ -13,7 +13,9 @@ import { loraScaling } from '../adapters/config.ts';
 import { loraKeys, loraModules } from '../adapters/lora.ts';
 import { gemm } from '../ops/matmul/matmul.ts';
 import { ParamStore } from './store.ts';
-import { Transformer, type ForwardInputs } from './transformer.ts';
+import { Transformer, type ForwardInputs, type HeadInputs } from './transformer.ts';
+
+const IGNORE_INDEX = -100;
 import { loadBaseWeights, maxBufferBytes, openCheckpoint, type LoadOptions } from './weights.ts';
 
 export interface ModelFiles {
@@ -23,6 +25,16 @@ export interface ModelFiles {
   generationConfig?: string | Record<string, unknown>;
   /** model.safetensors, or every shard of a sharded checkpoint */
   weights: (ArrayBuffer | Uint8Array)[];
+}
+
+/** The GPU tensors one micro-batch's inputs are written to (see Model.inputTensors). */
+export interface InputSet {
+  ids: Tensor; // (B,T) i32
+  positions: Tensor; // (B,T) i32
+  targets: Tensor; // (B,T) i32
+  rows: Tensor; // (B·T) i32: flat indices of the counted positions (first `count`)
+  ctargets: Tensor; // (B·T) i32: their targets
+  iota: Tensor; // (B·T+1) u32: 0, 1, 2, ... (shared by the sets of one shape)
 }
 
 export interface Attached {
@@ -37,7 +49,7 @@ export class Model {
   /** LoRA merged into copies of the targeted weights (mergeLora); the base store is never written */
   merged: ParamStore | null = null;
   private acts = new Map<string, Activations>();
-  private inputs = new Map<string, { ids: Tensor; positions: Tensor; targets: Tensor }[]>();
+  private inputs = new Map<string, InputSet[]>();
 
   private constructor(
     readonly gpu: Gpu,
@@ -173,32 +185,61 @@ export class Model {
   }
 
   /**
-   * `count` sets of input tensors for (B,T): ids, positions, targets (i32). Each micro-batch of a step
-   * needs its own, since queue.writeBuffer lands before the command buffer that reads them runs.
+   * `count` sets of input tensors for (B,T). Each micro-batch of a step needs its own, since
+   * queue.writeBuffer lands before the command buffer that reads them runs.
    */
-  inputTensors(B: number, T: number, count: number) {
+  inputTensors(B: number, T: number, count: number): InputSet[] {
     const key = `${B}x${T}`;
-    let list = this.inputs.get(key) ?? [];
+    const N = B * T;
+    const list = this.inputs.get(key) ?? [];
     while (list.length < count) {
+      const iota = list[0]?.iota ?? createTensor(this.gpu, [N + 1], 'u32', 'iota');
+      if (!list.length) {
+        const v = Uint32Array.from({ length: N + 1 }, (_, i) => i);
+        this.gpu.device.queue.writeBuffer(iota.buffer, 0, v.buffer, 0, v.byteLength);
+      }
       list.push({
         ids: createTensor(this.gpu, [B, T], 'i32', 'ids'),
         positions: createTensor(this.gpu, [B, T], 'i32', 'positions'),
         targets: createTensor(this.gpu, [B, T], 'i32', 'targets'),
+        rows: createTensor(this.gpu, [N], 'i32', 'loss rows'),
+        ctargets: createTensor(this.gpu, [N], 'i32', 'loss targets'),
+        iota,
       });
     }
     this.inputs.set(key, list);
     return list.slice(0, count);
   }
 
-  /** Writes host arrays into input tensors; positions default to 0..T-1 in every row. */
-  writeInputs(t: { ids: Tensor; positions: Tensor; targets: Tensor }, ids: Int32Array, targets?: Int32Array, positions?: Int32Array): ForwardInputs {
+  /**
+   * Writes host arrays into input tensors; positions default to 0..T-1 in every row. With targets,
+   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads.
+   */
+  writeInputs(t: InputSet, ids: Int32Array, targets?: Int32Array, positions?: Int32Array): ForwardInputs & { head: HeadInputs } {
     const [B, T] = t.ids.shape;
     const pos = positions ?? Int32Array.from({ length: B * T }, (_, i) => i % T);
     const q = this.gpu.device.queue;
-    q.writeBuffer(t.ids.buffer, 0, ids.buffer, ids.byteOffset, ids.byteLength);
-    q.writeBuffer(t.positions.buffer, 0, pos.buffer, pos.byteOffset, pos.byteLength);
-    if (targets) q.writeBuffer(t.targets.buffer, 0, targets.buffer, targets.byteOffset, targets.byteLength);
-    return { ids: t.ids, positions: t.positions, hostIds: ids, hostPositions: pos };
+    const put = (x: Tensor, a: Int32Array) => q.writeBuffer(x.buffer, 0, a.buffer, a.byteOffset, a.byteLength);
+    put(t.ids, ids);
+    put(t.positions, pos);
+    let count = 0;
+    if (targets) {
+      put(t.targets, targets);
+      const rows: number[] = [];
+      for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) rows.push(i);
+      count = rows.length;
+      if (count) {
+        put(t.rows, Int32Array.from(rows));
+        put(t.ctargets, Int32Array.from(rows, (i) => targets[i]));
+      }
+    }
+    return {
+      ids: t.ids,
+      positions: t.positions,
+      hostIds: ids,
+      hostPositions: pos,
+      head: { rows: t.rows, targets: t.ctargets, count, iota: t.iota },
+    };
   }
 
   /** Logits (B·T·V) of one batch, read back: for tests, evaluation and checks against references. */
@@ -225,7 +266,7 @@ export class Model {
     const inp = this.writeInputs(inputs, ids, targets);
     const rec = new Recorder(this.gpu, 'loss');
     this.transformer.forward(rec, acts, inp);
-    this.transformer.loss(rec, acts, inputs.targets, { backward: false });
+    this.transformer.loss(rec, acts, inp.head, { backward: false });
     rec.submit();
     return (await readF32(this.gpu, acts.loss))[0];
   }
@@ -233,7 +274,10 @@ export class Model {
   destroy(): void {
     this.detach();
     this.releaseActivations();
-    for (const list of this.inputs.values()) for (const t of list) for (const x of [t.ids, t.positions, t.targets]) x.buffer.destroy();
+    for (const list of this.inputs.values()) {
+      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets]) x.buffer.destroy();
+      list[0]?.iota.buffer.destroy();
+    }
     this.inputs.clear();
     this.base.destroy();
   }

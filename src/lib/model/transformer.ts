@@ -14,7 +14,8 @@
 // an adapter only the adapter's parameters (and, on the way, the activations) get gradients; full
 // fine-tuning adds every weight's. Every gradient into a parameter is accumulated (the step zeroes
 // the gradient store once), so micro-batches of gradient accumulation simply add up.
-import { createTensor, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
+import { createTensor, numel, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
+import { dropoutBackward, dropoutForward } from '../adapters/dropout/dropout.ts';
 import { activationBackward, activationForward } from '../ops/activation/activation.ts';
 import { attentionBackward, attentionDecode, attentionForward, type AttentionPrefix } from '../ops/attention/attention.ts';
 import {
@@ -32,7 +33,7 @@ import { swigluBackward, swigluForward } from '../ops/swiglu/swiglu.ts';
 import { Activations, type LayerActs } from './activations.ts';
 import type { Architecture } from './architecture.ts';
 import type { BottleneckBinding, LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBinding, RowChunks } from './bindings.ts';
-import { embeddingForward, embeddingTableBackward, groupRows } from './embed/embed.ts';
+import { embeddingForward, embeddingTableBackward, gatherRows, groupRows, scatterAddRows } from './embed/embed.ts';
 import type { ActivationKind } from '../ops/activation/activation.ts';
 import { copy2d } from './kernels/copy2d.ts';
 
@@ -44,6 +45,18 @@ export interface KvCache {
   past: number;
 }
 
+/**
+ * The positions whose loss counts, compacted (the classifier only runs on these rows): rows holds
+ * their flat indices b·T+t ascending, targets their targets, both (B·T) i32 with `count` in use.
+ */
+export interface HeadInputs {
+  rows: Tensor;
+  targets: Tensor;
+  count: number;
+  /** 0, 1, 2, ... (B·T+1) u32 */
+  iota: Tensor;
+}
+
 export interface ForwardInputs {
   ids: Tensor; // (B,T) i32
   /** position of each token within its sequence (B,T) i32, usually 0..T-1 */
@@ -53,6 +66,8 @@ export interface ForwardInputs {
   /** the same ids and positions on the host: full fine-tuning's embedding backward groups by them */
   hostIds?: Int32Array;
   hostPositions?: Int32Array;
+  /** training: seeds LoRA dropout masks (one value per micro-batch; forward and backward share it) */
+  dropoutSeed?: number;
 }
 
 export class Transformer {
@@ -121,10 +136,11 @@ export class Transformer {
     offset: number,
   ): void {
     const { B, T } = { B: a.inp.shape[0], T: a.inp.shape[1] };
+    const seed = inp.dropoutSeed;
     this.norm(rec, a.n1, a.mean1, a.rstd1, a.inp, lb.norm1);
-    this.linear(rec, a.qlin ?? a.q, a.n1, lb.q, a);
-    this.linear(rec, a.klin ?? a.k, a.n1, lb.k, a);
-    this.linear(rec, a.v, a.n1, lb.v, a);
+    this.linear(rec, a.qlin ?? a.q, a.n1, lb.q, a, seed);
+    this.linear(rec, a.klin ?? a.k, a.n1, lb.k, a, seed);
+    this.linear(rec, a.v, a.n1, lb.v, a, seed);
     if (table) {
       ropeForward(rec, a.q, a.qlin!, inp.positions, table, { offset });
       ropeForward(rec, a.k, a.klin!, inp.positions, table, { offset });
@@ -138,29 +154,41 @@ export class Transformer {
     } else {
       attentionForward(rec, a.att, a.lse, a.q, a.k, a.v, { prefix });
     }
-    this.linear(rec, a.ao, a.att, lb.o, a);
+    this.linear(rec, a.ao, a.att, lb.o, a, seed);
     residualForward(rec, a.mid, a.inp, a.ao);
     if (lb.attnAdapter) bottleneckForward(rec, a.mid, a.ao, lb.attnAdapter, a.bnAttn!);
 
     this.norm(rec, a.n2, a.mean2, a.rstd2, a.mid, lb.norm2);
-    lb.mlpIn.forEach((lin, i) => this.linear(rec, a.fc[i], a.n2, lin, a));
+    lb.mlpIn.forEach((lin, i) => this.linear(rec, a.fc[i], a.n2, lin, a, seed));
     if (this.cfg.mlp === 'swiglu') swigluForward(rec, a.hmid, a.fc[0], a.fc[1]);
     else activationForward(rec, a.hmid, a.fc[0], this.mlpAct);
-    this.linear(rec, a.mo, a.hmid, lb.mlpOut, a);
+    this.linear(rec, a.mo, a.hmid, lb.mlpOut, a, seed);
     residualForward(rec, a.out, a.mid, a.mo);
     if (lb.mlpAdapter) bottleneckForward(rec, a.out, a.mo, lb.mlpAdapter, a.bnMlp!);
     void B;
     void T;
   }
 
-  /** out = x·Wᵀ + b, plus scaling·(x·Aᵀ)·Bᵀ when the projection has a LoRA branch. */
-  private linear(rec: Recorder, out: Tensor, x: Tensor, lin: LinearBinding, a: LayerActs): void {
+  /**
+   * out = x·Wᵀ + b, plus scaling·(dropout(x)·Aᵀ)·Bᵀ when the projection has a LoRA branch. Dropout
+   * applies only when training (`seed` given) with lora_dropout > 0.
+   */
+  private linear(rec: Recorder, out: Tensor, x: Tensor, lin: LinearBinding, a: LayerActs, seed: number | undefined): void {
     matmulForward(rec, out, x, lin.weight, { bias: lin.bias ?? undefined });
     if (lin.lora) {
       const u = a.lora.get(lin)!;
-      matmulForward(rec, u, x, lin.lora.A);
+      matmulForward(rec, u, this.loraInput(rec, x, lin, seed), lin.lora.A);
       matmulForward(rec, out, u, lin.lora.B, { alpha: lin.lora.scale, accumulate: true });
     }
+  }
+
+  /** The LoRA branch's input: x itself, or dropout(x) recomputed from the seed into scratch. */
+  private loraInput(rec: Recorder, x: Tensor, lin: LinearBinding, seed: number | undefined): Tensor {
+    const p = lin.lora!.dropout;
+    if (!(p > 0) || seed === undefined) return x;
+    const xd = reshape(rec.gpu.scratch('lora:dropout', numel(x.shape)), x.shape);
+    dropoutForward(rec, xd, x, p, dropoutSeed(seed, lin.lora!.id));
+    return xd;
   }
 
   // ------------------------------------------------------------------ classifier and loss
@@ -178,28 +206,36 @@ export class Transformer {
   }
 
   /**
-   * Mean cross-entropy loss of the batch into acts.loss[0] and, with `backward`, its gradient
-   * dloss·∂loss/∂nf into grads.dn (the start of the backward pass). `dloss` scales the gradient
-   * (1/accumulation steps). The classifier runs over row chunks of acts.headRows so no (B·T, V)
-   * tensor is ever held: each chunk's logits become its dlogits in place.
+   * Mean cross-entropy loss of the batch into acts.loss[0] (and [1] = the count) and, with
+   * `backward`, its gradient dloss·∂loss/∂nf into grads.dn (the start of the backward pass). `dloss`
+   * scales the gradient (1/accumulation steps). Only the rows whose target counts go through the
+   * classifier (prompt tokens of an SFT batch do not), gathered in chunks of acts.headRows so no
+   * (B·T, V) tensor is ever held; each chunk's logits become its dlogits in place.
    */
-  loss(rec: Recorder, acts: Activations, targets: Tensor, opts: { backward: boolean; dloss?: number }): void {
-    const { B, T } = acts;
-    const N = B * T;
+  loss(rec: Recorder, acts: Activations, head: HeadInputs, opts: { backward: boolean; dloss?: number }): void {
     const C = this.cfg.hidden;
+    const V = this.cfg.vocabSize;
     const g = acts.grads;
     if (opts.backward && !g) throw new Error('loss: these activations were created without gradients (training: false)');
+    const M = head.count;
+    if (opts.backward) rec.clear(g!.dn);
+    if (M === 0) {
+      rec.clear(acts.loss);
+      return;
+    }
+    const targets = view(head.targets, [M]);
     if (opts.backward) {
-      // dlosses needs the number of counted targets before any chunk's backward runs: the mean of
-      // an all-zero loss vector gives [0, count].
-      meanLossForward(rec, acts.count, g!.zeros, targets);
-      meanLossBackward(rec, g!.dlosses, targets, acts.count, opts.dloss ?? 1);
+      // dlosses = dloss/count on every gathered row (the mean of M zeros gives [0, M]).
+      meanLossForward(rec, acts.count, view(g!.zeros, [M]), targets);
+      meanLossBackward(rec, view(g!.dlosses, [M]), targets, acts.count, opts.dloss ?? 1);
     }
     const R = acts.headRows;
-    for (let r0 = 0; r0 < N; r0 += R) {
-      const rows = Math.min(R, N - r0);
-      const logits = view(acts.logits, [rows, this.cfg.vocabSize]);
-      const x = rowsOf(rec, acts.nf, r0, rows, C, acts);
+    for (let r0 = 0; r0 < M; r0 += R) {
+      const rows = Math.min(R, M - r0);
+      const idx = view(head.rows, [rows], r0);
+      const x = view(acts.xc, [rows, C]);
+      gatherRows(rec, x, idx, reshape(acts.nf, [acts.B * acts.T, C]));
+      const logits = view(acts.logits, [rows, V]);
       classifier(rec, logits, x, this.binding.lmHead, this.gpu);
       const tgt = view(targets, [rows], r0);
       const losses = view(acts.losses, [rows], r0);
@@ -207,10 +243,12 @@ export class Transformer {
       crossentropyForward(rec, losses, lse, logits, tgt);
       if (opts.backward) {
         crossentropyBackward(rec, logits, tgt, lse, view(g!.dlosses, [rows], r0));
-        classifierBackward(rec, view(g!.dn, [rows, C], r0 * C), logits, x, this.binding.lmHead);
+        const dx = view(acts.dxc!, [rows, C]);
+        classifierBackward(rec, dx, logits, x, this.binding.lmHead);
+        scatterAddRows(rec, reshape(g!.dn, [acts.B * acts.T, C]), dx, idx, head.iota);
       }
     }
-    meanLossForward(rec, acts.loss, acts.losses, targets);
+    meanLossForward(rec, acts.loss, view(acts.losses, [M]), targets);
   }
 
   // ------------------------------------------------------------------ backward
@@ -224,8 +262,10 @@ export class Transformer {
     const b = this.binding;
     this.normBackward(rec, g.dres, g.dn, acts.final, acts.meanf, acts.rstdf, b.finalNorm, false);
     const table = this.cfg.positions === 'rope' ? this.ropeTableFor(b.prefixLength + acts.T) : null;
+    // Nothing before layer 0 trains unless the embeddings do: then its input gradient is skipped.
+    const embeddingsTrain = !!(b.wte.grads || b.wpe?.grads);
     for (let l = this.cfg.layers - 1; l >= 0; l--) {
-      this.layerBackward(rec, acts.layers[l], b.layers[l], acts, inp, table, b.prefixLength);
+      this.layerBackward(rec, acts.layers[l], b.layers[l], acts, inp, table, b.prefixLength, l > 0 || embeddingsTrain);
     }
     if (b.wte.grads || b.wpe?.grads) {
       if (!inp.hostIds || !inp.hostPositions) throw new Error('backward: full fine-tuning needs hostIds and hostPositions');
@@ -256,18 +296,20 @@ export class Transformer {
     inp: ForwardInputs,
     table: Tensor | null,
     offset: number,
+    inputGrad: boolean,
   ): void {
     const g = acts.grads!;
+    const seed = inp.dropoutSeed;
     // g.dres holds ∂loss/∂out. MLP sublayer: out = mid + mo (+ up(act(down(mo))))
     let dmo = g.dres;
     if (lb.mlpAdapter) {
       bottleneckBackward(rec, g.dy, g.dres, a.mo, lb.mlpAdapter, a.bnMlp!, g.dbn!);
       dmo = g.dy;
     }
-    this.linearBackward(rec, g.dhmid, dmo, a.hmid, lb.mlpOut, a, acts, false);
+    this.linearBackward(rec, g.dhmid, dmo, a.hmid, lb.mlpOut, a, acts, false, seed);
     if (this.cfg.mlp === 'swiglu') swigluBackward(rec, g.dfc[0], g.dfc[1], g.dhmid, a.fc[0], a.fc[1], { accumulate: false });
     else activationBackward(rec, g.dfc[0], g.dhmid, a.fc[0], this.mlpAct, { accumulate: false });
-    lb.mlpIn.forEach((lin, i) => this.linearBackward(rec, g.dn, g.dfc[i], a.n2, lin, a, acts, i > 0));
+    lb.mlpIn.forEach((lin, i) => this.linearBackward(rec, g.dn, g.dfc[i], a.n2, lin, a, acts, i > 0, seed));
     // mid feeds both the residual (dres passes through) and norm2.
     this.normBackward(rec, g.dres, g.dn, a.mid, a.mean2, a.rstd2, lb.norm2, true);
 
@@ -277,7 +319,7 @@ export class Transformer {
       bottleneckBackward(rec, g.dy, g.dres, a.ao, lb.attnAdapter, a.bnAttn!, g.dbn!);
       dao = g.dy;
     }
-    this.linearBackward(rec, g.datt, dao, a.att, lb.o, a, acts, false);
+    this.linearBackward(rec, g.datt, dao, a.att, lb.o, a, acts, false, seed);
     const prefix = attentionPrefix(lb.prefix);
     attentionBackward(rec, g.dq, g.dk, g.dv, lb.prefix?.dkv ?? null, g.datt, a.att, a.q, a.k, a.v, a.lse, {
       prefix,
@@ -291,53 +333,65 @@ export class Transformer {
       dq = g.dqlin!;
       dk = g.dklin!;
     }
-    this.linearBackward(rec, g.dn, dq, a.n1, lb.q, a, acts, false);
-    this.linearBackward(rec, g.dn, dk, a.n1, lb.k, a, acts, true);
-    this.linearBackward(rec, g.dn, g.dv, a.n1, lb.v, a, acts, true);
-    this.normBackward(rec, g.dres, g.dn, a.inp, a.mean1, a.rstd1, lb.norm1, true);
+    const dn = inputGrad ? g.dn : null;
+    this.linearBackward(rec, dn, dq, a.n1, lb.q, a, acts, false, seed);
+    this.linearBackward(rec, dn, dk, a.n1, lb.k, a, acts, true, seed);
+    this.linearBackward(rec, dn, g.dv, a.n1, lb.v, a, acts, true, seed);
+    if (inputGrad) this.normBackward(rec, g.dres, g.dn, a.inp, a.mean1, a.rstd1, lb.norm1, true);
   }
 
   /**
-   * Backward of out = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ given dout:
-   *   dB += s·doutᵀ·u,  du = s·dout·B,  dA += duᵀ·x,  dx (+)= du·A + dout·W,  and for full
-   *   fine-tuning dW += doutᵀ·x, db += Σ dout.
-   * dx is overwritten unless `accumulate` (q, k and v add into one dn).
+   * Backward of out = x·Wᵀ + b + s·(xd·Aᵀ)·Bᵀ given dout, with xd = dropout(x) (or x):
+   *   dx (+)= dout·W;  full fine-tuning: dW += doutᵀ·x, db += Σ dout
+   *   LoRA:  dB += s·doutᵀ·u,  du = s·dout·B,  dA += duᵀ·xd,  dx += dropout'(du·A)
+   * dx is overwritten unless `accumulate` (q, k and v add into one dn); null skips it (layer 0).
    */
   private linearBackward(
     rec: Recorder,
-    dx: Tensor,
+    dx: Tensor | null,
     dout: Tensor,
     x: Tensor,
     lin: LinearBinding,
     a: LayerActs,
     acts: Activations,
     accumulate: boolean,
+    seed: number | undefined,
   ): void {
-    const lora = lin.lora;
-    if (lora) {
-      const u = a.lora.get(lin)!;
-      const du = view(acts.grads!.du!, u.shape);
-      matmulBackward(rec, { dinp: du, dweight: lora.dB ?? undefined }, dout, u, lora.B, {
-        alpha: lora.scale,
-        accumulate: { dinp: false, dweight: true },
-      });
-      matmulBackward(rec, { dinp: dx, dweight: lora.dA ?? undefined }, du, x, lora.A, {
-        accumulate: { dinp: accumulate, dweight: true },
-      });
-      accumulate = true;
-    }
     matmulBackward(
       rec,
-      { dinp: dx, dweight: lin.dweight ?? undefined, dbias: lin.dbias ?? undefined },
+      { dinp: dx ?? undefined, dweight: lin.dweight ?? undefined, dbias: lin.dbias ?? undefined },
       dout,
       x,
       lin.weight,
       { accumulate: { dinp: accumulate, dweight: true, dbias: true } },
     );
+    const lora = lin.lora;
+    if (!lora) return;
+    const u = a.lora.get(lin)!;
+    const du = view(acts.grads!.du!, u.shape);
+    matmulBackward(rec, { dinp: du, dweight: lora.dB ?? undefined }, dout, u, lora.B, {
+      alpha: lora.scale,
+      accumulate: { dinp: false, dweight: true },
+    });
+    if (!(lora.dropout > 0) || seed === undefined) {
+      matmulBackward(rec, { dinp: dx ?? undefined, dweight: lora.dA ?? undefined }, du, x, lora.A, { accumulate: true });
+      return;
+    }
+    const xd = this.loraInput(rec, x, lin, seed);
+    if (lora.dA) matmulBackward(rec, { dweight: lora.dA }, du, xd, lora.A, { accumulate: true });
+    if (!dx) return;
+    const dxd = reshape(rec.gpu.scratch('lora:dropout-grad', numel(x.shape)), x.shape);
+    matmulBackward(rec, { dinp: dxd }, du, xd, lora.A, { accumulate: false });
+    dropoutBackward(rec, dx, dxd, lora.dropout, dropoutSeed(seed, lora.id));
   }
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** One seed per (micro-batch, LoRA projection). */
+function dropoutSeed(seed: number, id: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(id + 1, 0x85ebca6b)) >>> 0;
+}
 
 function attentionPrefix(p: PrefixBinding | null): AttentionPrefix | undefined {
   return p ? { kv: p.kv, P: p.P, offset: p.offset, stride: p.stride } : undefined;

@@ -40,7 +40,7 @@ export interface StepResult {
  * into the attached method's gradient store after zeroing it. Micro-batch i's [mean loss, count]
  * is copied to lossOut[2i, 2i+1].
  */
-export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], lossOut: Tensor): void {
+export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], lossOut: Tensor, opts: { dropoutSeed?: number } = {}): void {
   const attached = model.attached;
   if (!attached) throw new Error('training needs an attached method (LoRA, bottleneck, prefix or full)');
   for (const b of attached.grads.buffers) rec.clear({ buffer: b, offset: 0, shape: [b.size / 4], dtype: 'f32' });
@@ -49,9 +49,11 @@ export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], l
   const acts = model.activations(B, T, true);
   const inputs = model.inputTensors(B, T, batches.length);
   batches.forEach((batch, i) => {
-    const inp = model.writeInputs(inputs[i], batch.ids, batch.targets, batch.positions);
+    const written = model.writeInputs(inputs[i], batch.ids, batch.targets, batch.positions);
+    // Each micro-batch draws its own dropout masks (the forward and its backward share them).
+    const inp = opts.dropoutSeed === undefined ? written : { ...written, dropoutSeed: (opts.dropoutSeed + i * 7919) >>> 0 };
     model.transformer.forward(rec, acts, inp);
-    model.transformer.loss(rec, acts, inputs[i].targets, { backward: true, dloss: 1 / batches.length });
+    model.transformer.loss(rec, acts, written.head, { backward: true, dloss: 1 / batches.length });
     model.transformer.backward(rec, acts, inp);
     rec.copy(acts.loss, view(lossOut, [2], 2 * i));
   });
@@ -84,7 +86,7 @@ export class Trainer {
     const rec = new Recorder(model.gpu, `train step ${this.optimizer.t + 1}`);
     // One readback: [loss_i, count_i] per micro-batch, then the 4 gradient stats.
     const out = this.readoutTensor(2 * n + 4);
-    encodeGradients(rec, model, batches, out);
+    encodeGradients(rec, model, batches, out, { dropoutSeed: (Math.imul(this.cfg.seed, 1000003) + Math.imul(this.optimizer.t + 1, 104729)) >>> 0 });
     this.optimizer.encode(rec, this.cfg, lr);
     rec.copy(this.optimizer.stats, view(out, [4], 2 * n));
     rec.submit();

@@ -4,7 +4,7 @@
 //
 // Local to the model (not src/lib/ops/): written while the shared embedding op was not available, and
 // it needs the chunked tables the parameter store produces.
-import { createTensor, grid1d, numel, params, i32, type Gpu, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
+import { createTensor, grid1d, numel, params, i32, view, type Gpu, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
 import type { RowChunks } from '../bindings.ts';
 import forwardWgsl from './forward.wgsl?raw';
 import backwardWgsl from './backward.wgsl?raw';
@@ -44,6 +44,38 @@ export function embeddingForward(
   };
   gather(ids, wte, 0, 0);
   if (wpe) gather(positions, wpe, offset, 1);
+}
+
+/** out (M,C) = table[idx[0..M)] (rows of a (rows,C) tensor picked by an i32 index list). */
+export function gatherRows(rec: Recorder, out: Tensor, idx: Tensor, table: Tensor): void {
+  const M = numel(idx.shape);
+  const C = numel(out.shape) / M;
+  rec.dispatch({
+    kernel: FORWARD,
+    overrides: { WG },
+    outputs: [out],
+    inputs: [idx, table],
+    params: params(M, C, 0, numel(table.shape) / C, i32(0), 0),
+    workgroups: grid1d(M * C, WG),
+  });
+}
+
+/**
+ * out[idx[i], :] += src[i, :] for distinct, ascending indices idx (M) — the backward of gatherRows.
+ * iota holds 0, 1, 2, ... (at least M+1 values, u32): each row is its own group of one.
+ */
+export function scatterAddRows(rec: Recorder, out: Tensor, src: Tensor, idx: Tensor, iota: Tensor): void {
+  const M = numel(idx.shape);
+  const C = numel(src.shape) / M;
+  const y = Math.min(M, 65535);
+  rec.dispatch({
+    kernel: BACKWARD,
+    overrides: { WG: WG_BACKWARD },
+    outputs: [out],
+    inputs: [src, idx, view(iota, [M + 1]), view(iota, [M])],
+    params: params(M, C, 0),
+    workgroups: [Math.ceil(C / WG_BACKWARD), y, Math.ceil(M / y)],
+  });
 }
 
 /** Token positions grouped by the table row they read, for the deterministic backward. */
