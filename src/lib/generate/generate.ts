@@ -21,7 +21,7 @@ export interface GenerateOptions {
 export type StopReason = 'stop-token' | 'length' | 'aborted';
 
 /** The prompt is padded to a multiple of this, so a few activation sets serve every prompt length. */
-const PREFILL_BUCKET = 32;
+const PREFILL_BUCKET = 16;
 
 /**
  * Yields each generated token id as soon as it is drawn; returns why it stopped. The stop token,

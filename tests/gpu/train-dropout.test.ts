@@ -1,0 +1,87 @@
+// LoRA dropout (PEFT's lora_dropout): active only in training, one mask per projection and seed,
+// and the gradients are those of the loss with that mask (directional derivative vs central
+// differences at a fixed seed).
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { useGpu } from '../helpers/gpu.ts';
+import { seededRandom } from '../helpers/gradcheck.ts';
+import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
+import { dropoutForward, dropoutMask } from '../../src/lib/adapters/dropout/dropout.ts';
+import { Model } from '../../src/lib/model/model.ts';
+import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
+import { FIXTURES, modelFiles } from './fixtures.ts';
+
+const gpu = useGpu();
+
+describe('LoRA dropout', () => {
+  it('the kernel keeps exactly the reference mask, about 1-p of the elements, scaled by 1/(1-p)', async () => {
+    const n = 10000;
+    const x = createTensor(gpu(), [n]);
+    gpu().device.queue.writeBuffer(x.buffer, 0, new Float32Array(n).fill(1));
+    const out = createTensor(gpu(), [n]);
+    const rec = new Recorder(gpu());
+    dropoutForward(rec, out, x, 0.25, 42);
+    rec.submit();
+    const got = await readF32(gpu(), out);
+    const mask = dropoutMask(n, 42, 0.25);
+    for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(mask[i] / 0.75, 6);
+    const kept = mask.reduce((a, b) => a + b, 0) / n;
+    expect(Math.abs(kept - 0.75)).toBeLessThan(0.02);
+    expect(dropoutMask(n, 43, 0.25)).not.toEqual(mask);
+  });
+
+  it('gradients are exact for the sampled mask; inference uses no dropout', async () => {
+    const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')));
+    try {
+      const V = model.cfg.vocabSize;
+      const rand = seededRandom(9);
+      const B = 2;
+      const T = 16;
+      const b: Batch = {
+        B, T,
+        ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * V)),
+        targets: Int32Array.from({ length: B * T }, () => Math.floor(rand() * V)),
+      };
+      const a = model.attach({ method: 'lora', r: 4, alpha: 8, dropout: 0.3, targetModules: ['q_proj', 'v_proj', 'up_proj', 'down_proj'], useRslora: false }, 3);
+      // Non-zero B so the branch matters.
+      const theta = await a.params.readAll();
+      for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => (rand() - 0.5) * 0.2));
+      a.params.writeAll(theta);
+
+      const lossOut = createTensor(gpu(), [2]);
+      const trainLoss = async (seed: number) => {
+        const rec = new Recorder(gpu());
+        encodeGradients(rec, model, [b], lossOut, { dropoutSeed: seed });
+        rec.submit();
+        return (await readF32(gpu(), lossOut))[0];
+      };
+      const l0 = await trainLoss(123);
+      const g = await a.grads.readAll();
+      expect(await trainLoss(124)).not.toBe(l0); // another mask
+      const evalLoss = await model.loss(b.ids, b.targets, B, T);
+      expect(evalLoss).not.toBe(l0); // no dropout outside training
+
+      const D = Float32Array.from({ length: theta.length }, () => rand() * 2 - 1);
+      let gd = 0;
+      for (const s of a.def.specs) {
+        const gs = a.grads.extract(g, s.name);
+        const ds = a.params.extract(D, s.name);
+        for (let i = 0; i < gs.length; i++) gd += gs[i] * ds[i];
+      }
+      const lossAt = async (step: number) => {
+        a.params.writeAll(theta.map((x, i) => x + step * D[i]));
+        return trainLoss(123);
+      };
+      // Central differences at h and h/2, Richardson-extrapolated (the O(h²) error cancels).
+      const central = async (h: number) => ((await lossAt(h)) - (await lossAt(-h))) / (2 * h);
+      const h = 1e-2;
+      const numeric = (4 * (await central(h / 2)) - (await central(h))) / 3;
+      const err = Math.abs(numeric - gd) / Math.abs(gd);
+      console.log(`dropout: directional derivative ${gd.toExponential(4)} vs central difference ${numeric.toExponential(4)}, rel err ${err.toExponential(2)}`);
+      expect(err).toBeLessThanOrEqual(2e-3);
+      lossOut.buffer.destroy();
+    } finally {
+      model.destroy();
+    }
+  });
+});
