@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { DEFAULT_MODEL, FIXTURES, f32, fixture, i32, maxAbsDiff, modelFiles } from './fixtures.ts';
+import { f32 as f32w, parseSafetensors, tensorToFloat32, writeSafetensors } from '../../src/lib/model/safetensors.ts';
 
 const gpu = useGpu();
 
@@ -67,5 +68,42 @@ describe('tensors larger than the maximum binding are split, not refused', () =>
     } finally {
       model.destroy();
     }
+  });
+});
+
+describe('checkpoint layouts', () => {
+  // The original GPT-2 checkpoints name tensors without GPT2LMHeadModel's "transformer." prefix, and
+  // big checkpoints come in shards: both must load to the same model.
+  it('GPT-2 without the transformer. prefix, in two shards, gives the same logits', async () => {
+    const dir = join(FIXTURES, 'tiny-gpt2');
+    const files = modelFiles(dir);
+    const src = parseSafetensors(files.weights[0]);
+    const shards: Record<string, ReturnType<typeof f32w>>[] = [{}, {}];
+    src.tensors.forEach((t, i) => {
+      shards[i % 2][t.name.replace(/^transformer\./, '')] = f32w(tensorToFloat32(src, t.name), t.shape);
+    });
+    const ref = fixture('tiny-gpt2/logits.safetensors');
+    const [B, T] = ref.byName.get('input_ids')!.shape;
+    const model = Model.load(gpu(), { ...files, weights: shards.map((s) => writeSafetensors(s)) });
+    try {
+      const err = maxAbsDiff(await model.logits(i32(ref, 'input_ids'), B, T), f32(ref, 'logits'));
+      expect(err).toBeLessThanOrEqual(1e-4);
+    } finally {
+      model.destroy();
+    }
+  });
+
+  it('a missing or misshapen tensor is refused by name', () => {
+    const files = modelFiles(join(FIXTURES, 'tiny-smollm2'));
+    const src = parseSafetensors(files.weights[0]);
+    const without: Record<string, ReturnType<typeof f32w>> = {};
+    const wrong: Record<string, ReturnType<typeof f32w>> = {};
+    for (const t of src.tensors) {
+      const data = tensorToFloat32(src, t.name);
+      if (t.name !== 'model.layers.1.mlp.up_proj.weight') without[t.name] = f32w(data, t.shape);
+      wrong[t.name] = t.name === 'model.norm.weight' ? f32w(data.subarray(1), [t.shape[0] - 1]) : f32w(data, t.shape);
+    }
+    expect(() => Model.load(gpu(), { ...files, weights: [writeSafetensors(without)] })).toThrow(/model\.layers\.1\.mlp\.up_proj\.weight/);
+    expect(() => Model.load(gpu(), { ...files, weights: [writeSafetensors(wrong)] })).toThrow(/model\.norm\.weight has shape/);
   });
 });

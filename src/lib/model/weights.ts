@@ -46,8 +46,13 @@ export function loadBaseWeights(
 ): ParamStore {
   const layout = layoutParams(arch.params, maxBufferBytes(gpu, opts));
   const store = new ParamStore(gpu, layout, 'base');
-  for (const spec of arch.params) {
-    store.write(spec.name, readParam(arch, checkpoint, spec.name, spec.shape));
+  try {
+    for (const spec of arch.params) {
+      store.write(spec.name, readParam(arch, checkpoint, spec.name, spec.shape));
+    }
+  } catch (e) {
+    store.destroy();
+    throw e;
   }
   return store;
 }
