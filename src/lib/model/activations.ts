@@ -84,6 +84,8 @@ export class Activations {
     readonly B: number,
     readonly T: number,
     readonly training: boolean,
+    /** target size of the (rows,V) logits buffer; the classifier runs over row chunks that fit it */
+    headBytes = HEAD_BYTES,
   ) {
     const { hidden: C, heads: NH, kvHeads: NKV, headDim: HS, intermediate: I } = cfg;
     let bytes = 0;
@@ -154,9 +156,9 @@ export class Activations {
     this.nf = t([B, T, C], 'nf');
     this.meanf = ln ? t(BT, 'meanf') : null;
     this.rstdf = t(BT, 'rstdf');
-    // The classifier runs over row chunks so (rows,V) stays near HEAD_BYTES even for big vocabularies.
+    // The classifier runs over row chunks so (rows,V) stays near headBytes even for big vocabularies.
     const V = cfg.vocabSize;
-    const fit = Math.max(64, Math.floor(HEAD_BYTES / (V * 4) / 64) * 64);
+    const fit = Math.max(64, Math.floor(headBytes / (V * 4) / 64) * 64);
     this.headRows = B * T <= fit ? B * T : fit;
     this.logits = t([this.headRows, V], 'logits');
     this.xc = t([this.headRows, C], 'xc');

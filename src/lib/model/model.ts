@@ -164,7 +164,7 @@ export class Model {
     const key = `${B}x${T}:${training}`;
     let a = this.acts.get(key);
     if (!a) {
-      a = new Activations(this.gpu, this.cfg, this.transformer.binding, B, T, training);
+      a = new Activations(this.gpu, this.cfg, this.transformer.binding, B, T, training, this.loadOptions.headBytes);
       this.acts.set(key, a);
     }
     return a;

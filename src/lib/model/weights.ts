@@ -21,6 +21,8 @@ export interface LoadOptions {
    * maxStorageBufferBindingSize; tests lower it to exercise the splitting of large tensors.
    */
   maxBufferBytes?: number;
+  /** size of the logits buffer the classifier fills per row chunk (default HEAD_BYTES, 64 MiB) */
+  headBytes?: number;
 }
 
 export function maxBufferBytes(gpu: Gpu, opts: LoadOptions = {}): number {

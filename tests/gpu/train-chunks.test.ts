@@ -1,0 +1,59 @@
+// The classifier's memory bounds must not change the numbers: computing the loss over several row
+// chunks (a small logits buffer), and with lm_head split over several buffers, gives the same loss
+// and adapter gradients as one pass.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { useGpu } from '../helpers/gpu.ts';
+import { seededRandom } from '../helpers/gradcheck.ts';
+import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
+import { Model } from '../../src/lib/model/model.ts';
+import type { LoadOptions } from '../../src/lib/model/weights.ts';
+import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
+import { FIXTURES, modelFiles, relError } from './fixtures.ts';
+
+const gpu = useGpu();
+
+async function lossAndGrads(opts: LoadOptions, b: Batch) {
+  const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
+  try {
+    const a = model.attach({ method: 'lora', r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'down_proj'], useRslora: false }, 1);
+    const rand = seededRandom(4);
+    const theta = await a.params.readAll();
+    for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
+    a.params.writeAll(theta);
+    const loss = createTensor(gpu(), [2]);
+    const rec = new Recorder(gpu());
+    encodeGradients(rec, model, [b], loss);
+    rec.submit();
+    const l = await readF32(gpu(), loss);
+    loss.buffer.destroy();
+    const acts = model.activations(b.B, b.T, true);
+    return { loss: l[0], count: l[1], grads: await a.grads.readAll(), headRows: acts.headRows, lmChunks: model.transformer.binding.lmHead.chunks.length };
+  } finally {
+    model.destroy();
+  }
+}
+
+describe('classifier chunking', () => {
+  it('row chunks and a split lm_head give the same loss and gradients', async () => {
+    const rand = seededRandom(8);
+    const B = 2;
+    const T = 100;
+    const b: Batch = {
+      B, T,
+      ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * 384)),
+      targets: Int32Array.from({ length: B * T }, (_, i) => (i % 7 === 0 ? -100 : Math.floor(rand() * 384))),
+    };
+    const whole = await lossAndGrads({}, b);
+    const chunked = await lossAndGrads({ headBytes: 64 * 384 * 4, maxBufferBytes: 96 * 1024 }, b);
+    expect(whole.headRows).toBe(B * T);
+    expect(chunked.headRows).toBe(64);
+    expect(chunked.count).toBeGreaterThan(2 * 64); // at least three chunks
+    expect(chunked.lmChunks).toBeGreaterThan(1);
+    expect(chunked.count).toBe(whole.count);
+    expect(Math.abs(chunked.loss - whole.loss)).toBeLessThanOrEqual(1e-6 * whole.loss);
+    const err = relError(chunked.grads, whole.grads);
+    console.log(`chunked classifier: loss ${chunked.loss} vs ${whole.loss}, gradient rel err ${err.toExponential(2)}`);
+    expect(err).toBeLessThanOrEqual(1e-5);
+  });
+});
