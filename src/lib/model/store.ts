@@ -39,7 +39,12 @@ export class ParamStore {
   /** The whole tensor as one binding (it must not be split). */
   tensor(name: string): Tensor {
     const e = this.entry(name);
-    if (e.chunks.length !== 1) throw new Error(`${this.label}: ${name} is stored in ${e.chunks.length} chunks; bind chunks()`);
+    if (e.chunks.length !== 1) {
+      throw new Error(
+        `${this.label}: ${name} [${e.shape}] (${e.size * 4} bytes) is larger than this device's largest storage binding ` +
+          `(${Math.max(...this.layout.bufferSizes) * 4} bytes); only the embedding and lm_head can be split across bindings`,
+      );
+    }
     return this.chunkTensor(e, e.chunks[0]);
   }
 
