@@ -1,7 +1,7 @@
 // Helpers for the training end-to-end tests: a tiny dataset, and the training, compare and adapter
 // screens used the way a person does (controls found by role and label).
 
-import type { Download, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 /**
  * A small prompt/completion dataset whose completions all give one short answer: after training, the
@@ -25,8 +25,11 @@ export async function uploadDataset(page: Page, name: string, content: string, t
   try {
     await page.getByTestId('dataset-status').filter({ hasText: 'Ready to train' }).waitFor({ timeout });
   } catch (err) {
-    const status = await page.getByTestId('dataset-status').innerText().catch(() => '(no dataset status)');
-    throw new Error(`the dataset did not become ready: ${status}`, { cause: err });
+    const status = await page
+      .locator('section.dataset')
+      .innerText({ timeout: 5000 })
+      .catch(() => '(no dataset section)');
+    throw new Error(`the dataset did not become ready:\n${status}`, { cause: err });
   }
 }
 
@@ -69,10 +72,10 @@ export async function trainPhase(page: Page): Promise<string> {
 }
 
 /** Waits until the run's phase is one of `phases`. */
-export async function waitForTrainPhase(page: Page, phases: TrainPhase[], timeout = 900_000): Promise<string> {
+export async function waitForTrainPhase(page: Page, phases: readonly TrainPhase[], timeout = 900_000): Promise<string> {
   await page.waitForFunction(
-    (want) => want.includes(document.querySelector('[data-testid="train-status"]')?.getAttribute('data-phase') ?? ''),
-    phases,
+    (want: string[]) => want.includes(document.querySelector('[data-testid="train-status"]')?.getAttribute('data-phase') ?? ''),
+    [...phases] as string[],
     { timeout, polling: 250 },
   );
   return trainPhase(page);
@@ -150,13 +153,6 @@ export async function compare(page: Page, o: { left: string; right: string; text
 export async function setSampling(page: Page, s: { maxNewTokens: number; temperature: number }): Promise<void> {
   await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill(String(s.maxNewTokens));
   await page.getByRole('spinbutton', { name: 'Temperature' }).fill(String(s.temperature));
-}
-
-/** Clicks a button that starts a download and saves the file to `path`. */
-export async function saveDownload(page: Page, click: () => Promise<void>, path: string): Promise<Download> {
-  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  await download.saveAs(path);
-  return download;
 }
 
 /** Imports files through the adapter screen; resolves with the error text, or null when imported. */

@@ -2,13 +2,14 @@
 // page — the engine loads the model the base runtime loaded (after it, on the same worker), the adapter
 // list refreshes when a run saves, and the setup screens lock while a run uses the plan.
 
+import { untrack } from 'svelte';
 import { findModel, hubModel } from '../../lib/base/catalog.ts';
 import type { SamplingOptions } from '../../lib/base/sampling.ts';
 import type { TrainingPlan } from '../../lib/train-plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';
 import type { BaseModelState } from '../base.svelte.ts';
-import { CompareState } from '../compare/compare.svelte.ts';
+import { adapterChoice, CompareState } from '../compare/compare.svelte.ts';
 import { EngineState } from './engine.svelte.ts';
 import { TrainState } from './train.svelte.ts';
 
@@ -57,14 +58,13 @@ export class TrainScreens {
         const spec = findModel(m.id) ?? hubModel(m.id);
         void this.engine.load($state.snapshot(spec), m.backend === 'webgpu' ? 'webgpu' : 'wasm');
       });
-      // A run ended: its adapter was saved (or updated).
+      // A run ended: its adapter was saved (or updated); once listed, it goes on the comparison's right.
       $effect(() => {
-        if (this.train.finishedRuns > 0) void this.library.refresh();
-      });
-      // The newest adapter goes on the right side of the comparison once a run saves it.
-      $effect(() => {
-        const id = this.train.adapterId;
-        if (id) this.compare.right = `adapter:${id}`;
+        if (this.train.finishedRuns === 0) return;
+        const id = untrack(() => this.train.adapterId);
+        void this.library.refresh().then(() => {
+          if (id && this.library.list.some((m) => m.id === id)) this.compare.right = adapterChoice(id);
+        });
       });
       $effect(() => {
         if (this.source) this.source.locked = this.train.running;
