@@ -54,6 +54,16 @@ describe('engine', () => {
     expect(() => engine.importWeights(missing)).toThrow(/missing/);
   });
 
+  it('freshly initialised LoRA and bottleneck adapters reproduce the base logits bit for bit', async () => {
+    const b = batch(10);
+    engine.detach();
+    const base = await engine.logits(b.ids, b.B, b.T);
+    for (const method of [LORA, { method: 'bottleneck' as const, size: 8, nonlinearity: 'relu' as const, afterAttention: true, afterMlp: true }]) {
+      engine.attach(method, 11);
+      expect(Array.from(await engine.logits(b.ids, b.B, b.T))).toEqual(Array.from(base));
+    }
+  });
+
   it('checkpoint/restore resumes training exactly', async () => {
     engine.attach(LORA, 4);
     engine.startTraining({ learningRate: 1e-2, warmupSteps: 0, maxSteps: 10, schedule: 'constant' });
