@@ -6,6 +6,7 @@ import type { BaseModelShape } from '../../lib/peft/base.ts';
 import { CONFIG_FILE, importAdapter, readAdapterFiles, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
 import { PeftError } from '../../lib/peft/config.ts';
 import { writeZip } from '../../lib/peft/zip.ts';
+import { importedName } from './names.ts';
 import {
   deleteAdapter,
   fileStem,
@@ -29,14 +30,6 @@ export function download(name: string, bytes: Uint8Array, type: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** The name an imported adapter gets: the .zip's or folder's name, else the method. */
-export function importedName(files: { name: string }[], peftType: string): string {
-  const zip = files.length === 1 ? files[0].name.replace(/\.zip$/i, '') : '';
-  const folder = files.map((f) => f.name.split(/[\\/]/).slice(-2, -1)[0]).find(Boolean) ?? '';
-  const method = peftType === 'LORA' ? 'LoRA' : peftType === 'PREFIX_TUNING' ? 'Prefix' : 'Bottleneck';
-  return zip || folder || `Imported ${method}`;
 }
 
 export interface ImportProblem {

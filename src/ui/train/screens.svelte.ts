@@ -9,8 +9,10 @@ import type { TrainingPlan } from '../../lib/train-plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';
 import type { BaseModelState } from '../base.svelte.ts';
-import { adapterChoice, CompareState } from '../compare/compare.svelte.ts';
+import { CompareState } from '../compare/compare.svelte.ts';
+import { adapterChoice } from '../compare/sides.ts';
 import { EngineState } from './engine.svelte.ts';
+import { debugStep } from './run.ts';
 import { TrainState } from './train.svelte.ts';
 
 /** What these screens need of the dataset and method screens. */
@@ -18,16 +20,6 @@ export interface PlanSource {
   readonly plan: TrainingPlan | null;
   readonly blockers: string[];
   locked: boolean;
-}
-
-/**
- * A step number from the URL, for recovery tests: ?debug-lose-device=N destroys the engine's GPU
- * device after training step N; ?debug-nan-after=N overwrites the trainable weights with NaN after it.
- */
-export function debugStep(search: string, name: 'debug-lose-device' | 'debug-nan-after'): number | undefined {
-  const v = new URLSearchParams(search).get(name);
-  const n = v === null ? NaN : Number(v);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 export class TrainScreens {

@@ -9,6 +9,7 @@ import type { TrainResult, TrainStatus, TrainUpdate } from '../../lib/worker/eng
 import type { WorkerEvent } from '../../lib/worker/protocol.ts';
 import type { LossPoint } from './chart.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
+import { runName } from './run.ts';
 
 export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | TrainStatus | 'error';
 
@@ -21,13 +22,6 @@ export interface TrainOptions {
 
 function newRunId(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now().toString(36)}`;
-}
-
-/** The default adapter name for a plan: method and dataset. */
-export function runName(plan: TrainingPlan): string {
-  const m = plan.method;
-  const what = m.kind === 'lora' ? `LoRA r${m.r}` : m.kind === 'bottleneck' ? `Bottleneck ${m.size}` : `Prefix ${m.numVirtualTokens}`;
-  return `${what} · ${plan.data.name}`;
 }
 
 export class TrainState {

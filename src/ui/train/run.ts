@@ -1,0 +1,21 @@
+// Small facts about a run, apart from its state: the name its adapter gets, and the test hooks a URL
+// can switch on.
+
+import type { TrainingPlan } from '../../lib/train-plan.ts';
+
+/** The default adapter name for a plan: method and dataset. */
+export function runName(plan: TrainingPlan): string {
+  const m = plan.method;
+  const what = m.kind === 'lora' ? `LoRA r${m.r}` : m.kind === 'bottleneck' ? `Bottleneck ${m.size}` : `Prefix ${m.numVirtualTokens}`;
+  return `${what} · ${plan.data.name}`;
+}
+
+/**
+ * A step number from the URL, for recovery tests: ?debug-lose-device=N destroys the engine's GPU
+ * device after training step N; ?debug-nan-after=N overwrites the trainable weights with NaN after it.
+ */
+export function debugStep(search: string, name: 'debug-lose-device' | 'debug-nan-after'): number | undefined {
+  const v = new URLSearchParams(search).get(name);
+  const n = v === null ? NaN : Number(v);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
