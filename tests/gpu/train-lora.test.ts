@@ -2,6 +2,8 @@
 // answers (targets -100 on the prompts), 60 optimizer steps. The training loss must fall by at least
 // 80% and greedy decoding from each prompt must then reproduce at least 14 of the 16 answers. The
 // base weights must come out bit for bit unchanged.
+// On SwiftShader a step of this batch (B=16, ~2 GFLOP) takes 5-15 s depending on how busy the CPU
+// is, so the timeout is generous; the test prints its timing.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
@@ -44,7 +46,7 @@ beforeAll(async () => {
 const encode = (s: string): number[] => Array.from(tok.encode(s, { add_special_tokens: false }) as number[]);
 
 describe('LoRA training', () => {
-  it('learns 16 answers in 60 steps without touching the base weights', { timeout: 900_000 }, async () => {
+  it('learns 16 answers in 60 steps without touching the base weights', { timeout: 2_400_000 }, async () => {
     const model = Model.load(gpu(), modelFiles(DEFAULT_MODEL));
     try {
       const eos = model.cfg.eosTokenIds[0];

@@ -5,9 +5,9 @@
 //   global gradient norm, clip scale, NaN/Inf count → AdamW (skipped on NaN/Inf)
 //   copy each micro-batch's loss and the gradient stats into one small tensor
 //
-// all in ONE command buffer, then one readback of (accumulation + 4) floats. Nothing else comes
-// back to the CPU during training.
-import { createTensor, readF32, Recorder, view, type Tensor } from '../gpu/index.ts';
+// all in ONE command buffer (which also copies the losses and stats into a mappable buffer), then
+// one map of 2·accumulation + 4 floats. Nothing else comes back to the CPU during training.
+import { createTensor, Recorder, view, type Tensor } from '../gpu/index.ts';
 import type { Model } from '../model/model.ts';
 import type { TrainConfig } from './config.ts';
 import { AdamW } from './optimizer.ts';
@@ -89,9 +89,12 @@ export class Trainer {
     encodeGradients(rec, model, batches, out, { dropoutSeed: (Math.imul(this.cfg.seed, 1000003) + Math.imul(this.optimizer.t + 1, 104729)) >>> 0 });
     this.optimizer.encode(rec, this.cfg, lr);
     rec.copy(this.optimizer.stats, view(out, [4], 2 * n));
+    // ...copied into a mappable buffer by the same command buffer: one submit per step.
+    const staging = this.stagingBuffer(2 * n + 4);
+    rec.copy(view(out, [2 * n + 4]), { buffer: staging, offset: 0, shape: [2 * n + 4], dtype: 'f32' });
     rec.submit();
     model.transformer.releaseTransient();
-    const r = await readF32(model.gpu, view(out, [2 * n + 4]));
+    const r = await this.readStaging(staging, 2 * n + 4);
     const perBatch = Array.from({ length: n }, (_, i) => r[2 * i]);
     const loss = perBatch.reduce((a, b) => a + b, 0) / n;
     const nonfinite = !Number.isFinite(loss) || r[2 * n + 2] > 0;
@@ -105,6 +108,30 @@ export class Trainer {
     };
   }
 
+  private staging: GPUBuffer | null = null;
+
+  private stagingBuffer(n: number): GPUBuffer {
+    if (!this.staging || this.staging.size < n * 4) {
+      this.staging?.destroy();
+      this.staging = this.model.gpu.device.createBuffer({
+        label: 'step readback',
+        size: Math.max(256, n * 4),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+    }
+    return this.staging;
+  }
+
+  private async readStaging(staging: GPUBuffer, n: number): Promise<Float32Array> {
+    const gpu = this.model.gpu;
+    // A lost device never settles the map: report the loss instead of hanging.
+    await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, n * 4), gpu.lost.then((msg) => Promise.reject(new Error(msg)))]);
+    const r = new Float32Array(staging.getMappedRange(0, n * 4).slice(0));
+    staging.unmap();
+    await gpu.checkErrors();
+    return r;
+  }
+
   private readoutTensor(n: number): Tensor {
     if (!this.readout || this.readout.shape[0] < n) {
       this.readout?.buffer.destroy();
@@ -116,5 +143,6 @@ export class Trainer {
   destroy(): void {
     this.optimizer.destroy();
     this.readout?.buffer.destroy();
+    this.staging?.destroy();
   }
 }
