@@ -13,8 +13,8 @@ export interface LayerActs {
   n1: Tensor; // (B,T,C) first norm's output
   mean1: Tensor | null; // (B,T) LayerNorm only
   rstd1: Tensor; // (B,T)
-  qlin: Tensor | null; // (B,T,NH,HS) before RoPE (rotary models)
-  klin: Tensor | null; // (B,T,NKV,HS) before RoPE
+  qlin: Tensor | null; // (B,T,NH,HS) before RoPE (rotary models; shared by all layers)
+  klin: Tensor | null; // (B,T,NKV,HS) before RoPE (shared)
   q: Tensor; // (B,T,NH,HS) as attention reads it
   k: Tensor; // (B,T,NKV,HS)
   v: Tensor; // (B,T,NKV,HS)
@@ -102,6 +102,9 @@ export class Activations {
     const bnSize = binding.layers.find((l) => l.attnAdapter ?? l.mlpAdapter);
     const S = bnSize ? (bnSize.attnAdapter ?? bnSize.mlpAdapter)!.size : 0;
 
+    // RoPE's inputs are not needed by the backward (it rotates the gradient back): one pair serves all layers.
+    const qlin = rope ? t([B, T, NH, HS], 'qlin') : null;
+    const klin = rope ? t([B, T, NKV, HS], 'klin') : null;
     const res: Tensor[] = [];
     const nRes = training ? cfg.layers + 1 : 2;
     for (let i = 0; i < nRes; i++) res.push(t([B, T, C], `res${i}`));
@@ -121,8 +124,8 @@ export class Activations {
         n1: t([B, T, C], `${p}n1`),
         mean1: ln ? t(BT, `${p}mean1`) : null,
         rstd1: t(BT, `${p}rstd1`),
-        qlin: rope ? t([B, T, NH, HS], `${p}qlin`) : null,
-        klin: rope ? t([B, T, NKV, HS], `${p}klin`) : null,
+        qlin,
+        klin,
         q: t([B, T, NH, HS], `${p}q`),
         k: t([B, T, NKV, HS], `${p}k`),
         v: t([B, T, NKV, HS], `${p}v`),
