@@ -166,10 +166,11 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(out.left.startsWith(ANSWER)).toBe(false);
     expect(out.rightIds).not.toEqual(out.leftIds);
     tunedInFirstProfile = out;
+    await screenshot(page, 'compare-tuned');
     // The engine without the adapter gives what onnxruntime gives: the difference is the adapter.
     const bases = await compare(page, { left: ONNX_BASE, right: ENGINE_BASE, text: QUESTION });
     expect(bases.rightIds).toEqual(bases.leftIds);
-    await screenshot(page, 'compare');
+    await screenshot(page, 'compare-bases');
   });
 
   it('offers quick picks from the validation split', async () => {
