@@ -4,6 +4,7 @@
 //   engine.attach({ method: 'lora', r: 8, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false });
 //   engine.startTraining({ maxSteps: 200, learningRate: 1e-3 });
 //   for (...) { const r = await engine.trainStep([batch]); }      // loss, grad norm, NaN/Inf flag
+//   await engine.train((step) => [batchAt(step)], { steps: 200, onStep: (r) => show(r.loss) });
 //   const { loss } = await engine.evaluate(validationBatches);
 //   for await (const id of engine.generate(promptIds, { maxNewTokens: 64, sampling })) { ... }
 //   const peft = await engine.exportWeights();                    // PEFT key → { shape, data }
@@ -178,6 +179,27 @@ export class Engine {
     const rate = lr ?? learningRateAt(t.cfg, t.step);
     const r = await t.trainStep(batches, rate);
     return { ...r, step: t.step, lr: rate };
+  }
+
+  /**
+   * Runs optimizer steps until `steps` have been taken in this run (or `signal` aborts), taking each
+   * step's micro-batches from `batchesFor(step)` and reporting every result to `onStep`. A step with
+   * NaN/Inf is skipped by the optimizer and reported; training stops after `maxNonfinite` in a row.
+   */
+  async train(
+    batchesFor: (step: number) => Batch[],
+    opts: { steps: number; onStep?: (r: StepResult & { step: number; lr: number; ms: number }) => void; signal?: AbortSignal; maxNonfinite?: number },
+  ): Promise<{ steps: number; stopped: 'done' | 'aborted' | 'nonfinite' }> {
+    let bad = 0;
+    while (this.step < opts.steps) {
+      if (opts.signal?.aborted) return { steps: this.step, stopped: 'aborted' };
+      const t0 = performance.now();
+      const r = await this.trainStep(batchesFor(this.step));
+      opts.onStep?.({ ...r, ms: performance.now() - t0 });
+      bad = r.nonfinite ? bad + 1 : 0;
+      if (bad >= (opts.maxNonfinite ?? 3)) return { steps: this.step, stopped: 'nonfinite' };
+    }
+    return { steps: this.step, stopped: 'done' };
   }
 
   /** The run's state: trainable weights, AdamW moments and step, as ArrayBuffers. */

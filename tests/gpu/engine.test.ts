@@ -88,6 +88,21 @@ describe('engine', () => {
     engine.endTraining();
   });
 
+  it('train() runs steps with progress and lowers the loss on a repeated batch; abort stops it', async () => {
+    engine.attach(LORA, 12);
+    engine.startTraining({ learningRate: 2e-2, warmupSteps: 0, maxSteps: 6, schedule: 'constant' });
+    const seen: number[] = [];
+    const b = batch(13);
+    const r = await engine.train(() => [b], { steps: 6, onStep: (s) => seen.push(s.loss) });
+    expect(r).toEqual({ steps: 6, stopped: 'done' });
+    expect(seen).toHaveLength(6);
+    expect(seen[5]).toBeLessThan(seen[0]);
+    const ctl = new AbortController();
+    ctl.abort();
+    expect(await engine.train(() => [b], { steps: 10, signal: ctl.signal })).toEqual({ steps: 6, stopped: 'aborted' });
+    engine.endTraining();
+  });
+
   it('merged LoRA gives the same logits; unmerging restores them; the base never changes', async () => {
     const before = await engine.model.base.readAll();
     engine.attach(LORA, 5);
