@@ -11,6 +11,17 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 [ -d node_modules ] || npm ci
 
+# numpy for tests/python/check_adapter.py (the independent rebuild of tuned logits from an exported
+# adapter). Use the first python3 on PATH if it has numpy, else Debian's python3 with python3-numpy.
+if ! python3 -c 'import numpy' 2>/dev/null; then
+  if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-numpy
+  fi
+  mkdir -p node_modules/.python && ln -sf /usr/bin/python3 node_modules/.python/python3
+  export PATH="$PWD/node_modules/.python:$PATH"
+fi
+
 # Dawn (the `webgpu` package) looks for a Vulkan driver; without a GPU, use chromium's SwiftShader.
 if [ -z "${VK_ICD_FILENAMES:-}" ] && [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] && ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
   export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
