@@ -279,6 +279,7 @@ export class Model {
       list[0]?.iota.buffer.destroy();
     }
     this.inputs.clear();
+    this.transformer.destroy();
     this.base.destroy();
   }
 }

@@ -93,10 +93,17 @@ export class Transformer {
     this.transient = [];
   }
 
+  destroy(): void {
+    this.releaseTransient();
+    this.rope?.buffer.destroy();
+    this.rope = null;
+  }
+
   /** The RoPE (cos, sin) table, grown to cover `positions` positions (prefix included). */
   ropeTableFor(positions: number): Tensor {
     if (!this.rope || this.ropePositions < positions) {
-      this.rope?.buffer.destroy();
+      // An outgrown table may still be bound in a command buffer not yet submitted: free it later.
+      if (this.rope) this.transient.push(this.rope);
       const n = Math.max(positions, this.cfg.maxPositions + this.binding.prefixLength);
       const table = ropeTable(n, this.cfg.headDim, this.cfg.ropeTheta);
       this.rope = createTensor(this.gpu, [n, this.cfg.headDim / 2, 2], 'f32', 'rope');
@@ -135,7 +142,6 @@ export class Transformer {
     table: Tensor | null,
     offset: number,
   ): void {
-    const { B, T } = { B: a.inp.shape[0], T: a.inp.shape[1] };
     const seed = inp.dropoutSeed;
     this.norm(rec, a.n1, a.mean1, a.rstd1, a.inp, lb.norm1);
     this.linear(rec, a.qlin ?? a.q, a.n1, lb.q, a, seed);
@@ -165,8 +171,6 @@ export class Transformer {
     this.linear(rec, a.mo, a.hmid, lb.mlpOut, a, seed);
     residualForward(rec, a.out, a.mid, a.mo);
     if (lb.mlpAdapter) bottleneckForward(rec, a.out, a.mo, lb.mlpAdapter, a.bnMlp!);
-    void B;
-    void T;
   }
 
   /**
