@@ -9,7 +9,7 @@ import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
 import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
-import { FIXTURES, modelFiles, relError } from './fixtures.ts';
+import { FIXTURES, maxAbsDiff, modelFiles, relError } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -55,5 +55,69 @@ describe('classifier chunking', () => {
     const err = relError(chunked.grads, whole.grads);
     console.log(`chunked classifier: loss ${chunked.loss} vs ${whole.loss}, gradient rel err ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('projection weights larger than one binding', () => {
+  // 64 KiB buffers split tiny-smollm2's MLP weights (256×96 floats) and its embedding into row chunks.
+  const SPLIT = { maxBufferBytes: 64 * 1024 };
+  const LORA = { method: 'lora' as const, r: 2, alpha: 4, dropout: 0, targetModules: ['gate_proj', 'down_proj', 'q_proj'], useRslora: false };
+
+  async function run(opts: LoadOptions, method: 'lora' | 'full', b: Batch) {
+    const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
+    try {
+      const a = model.attach(method === 'lora' ? LORA : { method: 'full' }, 1);
+      if (method === 'lora') {
+        const rand = seededRandom(4);
+        const theta = await a.params.readAll();
+        for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
+        a.params.writeAll(theta);
+      }
+      const loss = createTensor(gpu(), [2]);
+      const rec = new Recorder(gpu());
+      encodeGradients(rec, model, [b], loss);
+      rec.submit();
+      model.transformer.releaseTransient();
+      const l = (await readF32(gpu(), loss))[0];
+      loss.buffer.destroy();
+      const flat = await a.grads.readAll();
+      const grads = new Map(a.def.specs.map((s) => [s.name, a.grads.extract(flat, s.name)]));
+      const logits = await model.logits(b.ids, b.B, b.T);
+      let merged: Float32Array | null = null;
+      if (method === 'lora') {
+        model.mergeLora();
+        merged = await model.logits(b.ids, b.B, b.T);
+        model.unmergeLora();
+      }
+      const split = model.transformer.binding.layers[0].mlpIn[0].split !== null;
+      return { loss: l, grads, logits, merged, split };
+    } finally {
+      model.destroy();
+    }
+  }
+
+  it.each(['lora', 'full'] as const)('%s: same logits, loss and gradients as unsplit', async (method) => {
+    const rand = seededRandom(12);
+    const B = 2;
+    const T = 16;
+    const b: Batch = {
+      B, T,
+      ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * 384)),
+      targets: Int32Array.from({ length: B * T }, (_, i) => (i % 4 === 0 ? -100 : Math.floor(rand() * 384))),
+    };
+    const whole = await run({}, method, b);
+    const split = await run(SPLIT, method, b);
+    expect(whole.split).toBe(false);
+    expect(split.split).toBe(true);
+    expect(maxAbsDiff(split.logits, whole.logits)).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(split.loss - whole.loss)).toBeLessThanOrEqual(1e-6 * whole.loss);
+    let worst = 0;
+    for (const [name, g] of whole.grads) worst = Math.max(worst, relError(split.grads.get(name)!, g));
+    console.log(`split ${method}: worst gradient rel err ${worst.toExponential(2)} over ${whole.grads.size} tensors`);
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    if (method === 'lora') {
+      expect(maxAbsDiff(split.merged!, split.logits)).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(split.merged!, whole.merged!)).toBeLessThanOrEqual(1e-5);
+    }
   });
 });

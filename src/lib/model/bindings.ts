@@ -27,11 +27,17 @@ export interface LoraBinding {
 
 export interface LinearBinding {
   def: LinearDef;
-  weight: Tensor; // (out,in)
+  /** (out,in); when the weight is split over several bindings, its first chunk (see `split`) */
+  weight: Tensor;
   bias: Tensor | null; // (out)
   dweight: Tensor | null;
   dbias: Tensor | null;
   lora: LoraBinding | null;
+  /**
+   * A weight larger than one storage binding, as row chunks (blocks of output features) with their
+   * gradient chunks (full fine-tuning); null when it binds whole.
+   */
+  split: RowChunks | null;
 }
 
 export interface NormBinding {
@@ -132,13 +138,15 @@ export function bindModel(
         };
       }
     }
+    const split = def.blocks === 1 && weights.entry(def.weight).chunks.length > 1 ? rows(def.weight) : null;
     return {
       def,
-      weight: weights.block(def.weight, def.block, def.blocks),
+      weight: split ? split.chunks[0].tensor : weights.block(def.weight, def.block, def.blocks),
       bias: def.bias ? weights.block(def.bias, def.block, def.blocks) : null,
-      dweight: gradOf(def.weight, def.block, def.blocks),
+      dweight: split ? null : gradOf(def.weight, def.block, def.blocks),
       dbias: def.bias ? gradOf(def.bias, def.block, def.blocks) : null,
       lora,
+      split,
     };
   };
   const bottleneck = (module: string): BottleneckBinding | null => {

@@ -1,7 +1,7 @@
 // A loaded model: its config, architecture, read-only base weights on the GPU, and (optionally) one
 // attached trainable method — LoRA, bottleneck adapters, prefix tuning or full fine-tuning — whose
 // parameters and gradients live in two stores of one layout.
-import { createTensor, readF32, Recorder, type Gpu, type Tensor } from '../gpu/index.ts';
+import { createTensor, readF32, Recorder, reshape, type Gpu, type Tensor } from '../gpu/index.ts';
 import type { AdapterConfig } from '../adapters/config.ts';
 import { trainableDef, type TrainableDef } from '../adapters/trainable.ts';
 import { Activations } from './activations.ts';
@@ -123,11 +123,17 @@ export class Model {
       const module = spec.name.slice(0, -'.weight'.length);
       const keys = loraKeys(module);
       const A = a.params.tensor(keys.A); // (r,in)
-      const blocks = dst.length;
-      for (let blk = 0; blk < blocks; blk++) {
-        const B = a.params.block(keys.B, blk, blocks); // (out_b, r)
-        const W = dst[blk].tensor; // (out_b, in)
-        gemm(rec, W, B, A, { M: W.shape[0], N: W.shape[1], K: lora.r }, { alpha: loraScaling(lora), beta: 1 });
+      const Bchunks = a.params.chunks(keys.B); // (out,r), in q|k|v blocks for GPT-2's c_attn
+      for (const c of dst) {
+        // The rows of B for this chunk of W (a whole block of B, or a slice copied to scratch when
+        // W is split over bindings at rows B is not).
+        const bc = Bchunks.find((b) => b.rowStart <= c.rowStart && c.rowStart + c.rows <= b.rowStart + b.rows)!;
+        let B = bc.tensor;
+        if (bc.rowStart !== c.rowStart || bc.rows !== c.rows) {
+          B = reshape(this.gpu.scratch('merge:B', c.rows * lora.r), [c.rows, lora.r]);
+          rec.copy({ ...bc.tensor, shape: [c.rows, lora.r], offset: bc.tensor.offset + (c.rowStart - bc.rowStart) * lora.r * 4 }, B);
+        }
+        gemm(rec, c.tensor, B, A, { M: c.rows, N: c.tensor.shape[1], K: lora.r }, { alpha: loraScaling(lora), beta: 1 });
       }
     }
     rec.submit();
@@ -150,7 +156,12 @@ export class Model {
       for (const layer of this.transformer.binding.layers) {
         for (const lin of [layer.q, layer.k, layer.v, layer.o, ...layer.mlpIn, layer.mlpOut]) {
           if (!lin.lora) continue;
-          lin.weight = merged.block(lin.def.weight, lin.def.block, lin.def.blocks);
+          if (lin.split) {
+            lin.split = { chunks: merged.chunks(lin.def.weight), grads: null };
+            lin.weight = lin.split.chunks[0].tensor;
+          } else {
+            lin.weight = merged.block(lin.def.weight, lin.def.block, lin.def.blocks);
+          }
           lin.lora = null;
         }
       }

@@ -4,7 +4,8 @@
 // device's maxStorageBufferBindingSize, so any tensor in it can be bound). Offsets are aligned to
 // 256 bytes, WebGPU's minStorageBufferOffsetAlignment. A tensor bigger than one buffer is split
 // along its first dimension into chunks of whole rows, each chunk in its own buffer: the ops that
-// read such a tensor (embedding lookup, lm_head) run once per chunk.
+// read such a tensor (embedding lookup, lm_head, any projection) run once per chunk, each chunk
+// giving a block of output features.
 
 export interface ParamSpec {
   name: string;

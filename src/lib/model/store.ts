@@ -42,7 +42,7 @@ export class ParamStore {
     if (e.chunks.length !== 1) {
       throw new Error(
         `${this.label}: ${name} [${e.shape}] (${e.size * 4} bytes) is larger than this device's largest storage binding ` +
-          `(${Math.max(...this.layout.bufferSizes) * 4} bytes); only the embedding and lm_head can be split across bindings`,
+          `(${Math.max(...this.layout.bufferSizes) * 4} bytes) and is read whole here`,
       );
     }
     return this.chunkTensor(e, e.chunks[0]);

@@ -178,7 +178,8 @@ export class Transformer {
    * applies only when training (`seed` given) with lora_dropout > 0.
    */
   private linear(rec: Recorder, out: Tensor, x: Tensor, lin: LinearBinding, a: LayerActs, seed: number | undefined): void {
-    matmulForward(rec, out, x, lin.weight, { bias: lin.bias ?? undefined });
+    if (lin.split) splitLinearForward(rec, out, x, lin.split, lin.bias);
+    else matmulForward(rec, out, x, lin.weight, { bias: lin.bias ?? undefined });
     if (lin.lora) {
       const u = a.lora.get(lin)!;
       matmulForward(rec, u, this.loraInput(rec, x, lin, seed), lin.lora.A);
@@ -361,14 +362,20 @@ export class Transformer {
     accumulate: boolean,
     seed: number | undefined,
   ): void {
-    matmulBackward(
-      rec,
-      { dinp: dx ?? undefined, dweight: lin.dweight ?? undefined, dbias: lin.dbias ?? undefined },
-      dout,
-      x,
-      lin.weight,
-      { accumulate: { dinp: accumulate, dweight: true, dbias: true } },
-    );
+    if (lin.split) {
+      if (dx) classifierBackward(rec, dx, dout, x, lin.split, accumulate);
+      else if (lin.split.grads) throw new Error('linearBackward: a split weight needs its input gradient path');
+      if (lin.dbias) matmulBackward(rec, { dbias: lin.dbias }, dout, x, fullShape(lin), { accumulate: true });
+    } else {
+      matmulBackward(
+        rec,
+        { dinp: dx ?? undefined, dweight: lin.dweight ?? undefined, dbias: lin.dbias ?? undefined },
+        dout,
+        x,
+        lin.weight,
+        { accumulate: { dinp: accumulate, dweight: true, dbias: true } },
+      );
+    }
     const lora = lin.lora;
     if (!lora) return;
     const u = a.lora.get(lin)!;
@@ -459,6 +466,31 @@ function appendToCache(rec: Recorder, cache: Tensor, x: Tensor, past: number): v
 }
 
 /**
+ * out (N,OUT) = x·Wᵀ + bias for a projection whose weight is stored in row chunks: each chunk's
+ * block of output columns goes through scratch (bias slices too: a chunk's rows need not start at
+ * an aligned offset).
+ */
+function splitLinearForward(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, bias: Tensor | null): void {
+  const N = numel(x.shape) / x.shape[x.shape.length - 1];
+  const OUT = numel(out.shape) / N;
+  for (const c of w.chunks) {
+    const tmp = reshape(rec.gpu.scratch('linear:block', N * c.rows), [N, c.rows]);
+    let b: Tensor | undefined;
+    if (bias) {
+      b = reshape(rec.gpu.scratch('linear:bias', c.rows), [c.rows]);
+      rec.copy({ ...bias, shape: [c.rows], offset: bias.offset + c.rowStart * 4 }, b);
+    }
+    matmulForward(rec, tmp, reshape(x, [N, x.shape[x.shape.length - 1]]), c.tensor, { bias: b });
+    copy2d(rec, out, tmp, { M: N, N: c.rows, ldOut: OUT, ldIn: c.rows, colOut: c.rowStart, colIn: 0 });
+  }
+}
+
+/** A (out,in)-shaped stand-in for a split weight, for the bias gradient (which reads only shapes). */
+function fullShape(lin: LinearBinding): Tensor {
+  return { ...lin.weight, shape: [lin.def.out, lin.def.in] };
+}
+
+/**
  * logits (N,V) = x (N,C)·Wᵀ, W (V,C). When W is stored in row chunks, chunk c gives the column block
  * of vocabulary entries it holds: computed into scratch, then copied into place.
  */
@@ -467,7 +499,7 @@ export function classifier(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, 
     matmulForward(rec, out, x, w.chunks[0].tensor);
     return;
   }
-  const N = x.shape[0];
+  const N = numel(x.shape) / x.shape[x.shape.length - 1];
   const V = out.shape[out.shape.length - 1];
   for (const c of w.chunks) {
     const tmp = reshape(gpu.scratch('classifier:block', N * c.rows), [N, c.rows]);
@@ -476,21 +508,24 @@ export function classifier(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, 
   }
 }
 
-/** dx (N,C) = dlogits·W (overwrite); full fine-tuning also dW += dlogitsᵀ·x. Chunked W as above. */
-export function classifierBackward(rec: Recorder, dx: Tensor, dlogits: Tensor, x: Tensor, w: RowChunks): void {
+/**
+ * dx (N,C) = dlogits·W (added to dx when `accumulate`); full fine-tuning also dW += dlogitsᵀ·x.
+ * Chunked W as above.
+ */
+export function classifierBackward(rec: Recorder, dx: Tensor, dlogits: Tensor, x: Tensor, w: RowChunks, accumulate = false): void {
   if (w.chunks.length === 1) {
     matmulBackward(rec, { dinp: dx, dweight: w.grads?.[0] }, dlogits, x, w.chunks[0].tensor, {
-      accumulate: { dinp: false, dweight: true },
+      accumulate: { dinp: accumulate, dweight: true },
     });
     return;
   }
-  const N = x.shape[0];
+  const N = numel(x.shape) / x.shape[x.shape.length - 1];
   const V = dlogits.shape[dlogits.shape.length - 1];
   w.chunks.forEach((c, i) => {
     const tmp = reshape(rec.gpu.scratch('classifier:block', N * c.rows), [N, c.rows]);
     copy2d(rec, tmp, dlogits, { M: N, N: c.rows, ldOut: c.rows, ldIn: V, colOut: 0, colIn: c.rowStart });
     matmulBackward(rec, { dinp: dx, dweight: w.grads?.[i] }, tmp, x, c.tensor, {
-      accumulate: { dinp: i > 0, dweight: true },
+      accumulate: { dinp: accumulate || i > 0, dweight: true },
     });
   });
 }
