@@ -22,6 +22,7 @@ import { Engine, type Batch } from '../src/lib/engine.ts';
 import type { Model } from '../src/lib/model/model.ts';
 import { parseModelConfig } from '../src/lib/model/config.ts';
 import { DEFAULT_LORA, loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
+import { createRng } from '../src/lib/random.ts';
 
 declare global {
   interface Window {
@@ -236,17 +237,6 @@ function log(msg: string): void {
   document.getElementById('log')!.textContent += line + '\n';
 }
 
-/** A seeded generator of uniform numbers in [0,1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
@@ -291,7 +281,7 @@ function gemmShapes(BT: number, C: number, linears: { name: string; in: number; 
 }
 
 async function benchMatmul(gpu: Gpu, clock: Clock, shapes: GemmShape[]) {
-  const random = rng(SETTINGS.seed + 1);
+  const random = createRng(SETTINGS.seed + 1);
   const filled = (shape: number[], label: string): Tensor => {
     const t = createTensor(gpu, shape, 'f32', label);
     writeTensor(gpu, t, Float32Array.from({ length: shape[0] * shape[1] }, () => random() * 2 - 1));
@@ -421,7 +411,7 @@ async function main(): Promise<Record<string, unknown>> {
   log(`model ${MODEL_ID}: ${parameters} parameters, L=${cfg.layers} C=${cfg.hidden} V=${cfg.vocabSize}; batch ${B}×${T}`);
 
   // Inputs: seeded random token ids; targets are the next id of the same stream (every position counts).
-  const random = rng(SETTINGS.seed + 2);
+  const random = createRng(SETTINGS.seed + 2);
   const stream = Int32Array.from({ length: B * (T + 1) }, () => 3 + Math.floor(random() * (cfg.vocabSize - 3)));
   const ids = new Int32Array(BT);
   const targets = new Int32Array(BT);

@@ -28,7 +28,6 @@ export type { AdapterConfig } from './adapters/config.ts';
 export type { Batch, StepResult } from './train/step.ts';
 export type { Checkpoint } from './train/checkpoint.ts';
 export type { GenerateOptions, StopReason } from './generate/generate.ts';
-export type { SamplingConfig } from './generate/sampling.ts';
 export type { TrainConfig } from './train/config.ts';
 export type { ModelFiles } from './model/model.ts';
 

@@ -4,7 +4,7 @@
 import type { BackendPreference } from '../lib/base/backend.ts';
 import { CATALOG, findModel, hubModel, isHubModelId, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
 import type { GenerationResult, StreamedToken } from '../lib/base/runtime.ts';
-import { DEFAULT_SAMPLING, normalizeSampling, type SamplingOptions } from '../lib/base/sampling.ts';
+import { DEFAULT_SAMPLING, normalizeSampling, type SamplingOptions } from '../lib/generate/sampling.ts';
 import type { EngineClient, Task } from '../lib/worker/client.ts';
 import type { LoadResult, WorkerEvent } from '../lib/worker/protocol.ts';
 import type { PageOptions } from './url-options.ts';

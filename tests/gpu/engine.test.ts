@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
-import { seededRandom } from '../helpers/gradcheck.ts';
+import { createRng } from '../../src/lib/random.ts';
 import { Engine, type Batch } from '../../src/lib/engine.ts';
 import { argmax } from '../../src/lib/generate/sampling.ts';
 import { FIXTURES, maxAbsDiff, modelFiles } from './fixtures.ts';
@@ -19,7 +19,7 @@ afterAll(() => engine?.destroy());
 const LORA = { method: 'lora' as const, r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], useRslora: false };
 
 function batch(seed: number): Batch {
-  const rand = seededRandom(seed);
+  const rand = createRng(seed);
   const V = engine.config.vocabSize;
   const B = 2;
   const T = 16;
@@ -32,7 +32,7 @@ function batch(seed: number): Batch {
 
 /** Non-zero values for every trainable tensor, so adapters change the output. */
 async function randomize(seed: number): Promise<void> {
-  const rand = seededRandom(seed);
+  const rand = createRng(seed);
   const w = await engine.exportWeights();
   for (const t of w.values()) t.data = t.data.map(() => (rand() - 0.5) * 0.3);
   engine.importWeights(w);

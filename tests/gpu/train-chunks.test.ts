@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
-import { seededRandom } from '../helpers/gradcheck.ts';
+import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
@@ -17,7 +17,7 @@ async function lossAndGrads(opts: LoadOptions, b: Batch) {
   const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
   try {
     const a = model.attach({ method: 'lora', r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'down_proj'], useRslora: false }, 1);
-    const rand = seededRandom(4);
+    const rand = createRng(4);
     const theta = await a.params.readAll();
     for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
     a.params.writeAll(theta);
@@ -36,7 +36,7 @@ async function lossAndGrads(opts: LoadOptions, b: Batch) {
 
 describe('classifier chunking', () => {
   it('row chunks and a split lm_head give the same loss and gradients', async () => {
-    const rand = seededRandom(8);
+    const rand = createRng(8);
     const B = 2;
     const T = 100;
     const b: Batch = {
@@ -68,7 +68,7 @@ describe('projection weights larger than one binding', () => {
     try {
       const a = model.attach(method === 'lora' ? LORA : { method: 'full' }, 1);
       if (method === 'lora') {
-        const rand = seededRandom(4);
+        const rand = createRng(4);
         const theta = await a.params.readAll();
         for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
         a.params.writeAll(theta);
@@ -97,7 +97,7 @@ describe('projection weights larger than one binding', () => {
   }
 
   it.each(['lora', 'full'] as const)('%s: same logits, loss and gradients as unsplit', async (method) => {
-    const rand = seededRandom(12);
+    const rand = createRng(12);
     const B = 2;
     const T = 16;
     const b: Batch = {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
-import { seededRandom } from '../helpers/gradcheck.ts';
+import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { dropoutForward, dropoutMask } from '../../src/lib/adapters/dropout/dropout.ts';
 import { Model } from '../../src/lib/model/model.ts';
@@ -34,7 +34,7 @@ describe('LoRA dropout', () => {
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')));
     try {
       const V = model.cfg.vocabSize;
-      const rand = seededRandom(9);
+      const rand = createRng(9);
       const B = 2;
       const T = 16;
       const b: Batch = {

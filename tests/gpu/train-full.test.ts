@@ -11,12 +11,12 @@ import { loraKeys } from '../../src/lib/adapters/lora.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
 import { FIXTURES, modelFiles, relError } from './fixtures.ts';
-import { seededRandom } from '../helpers/gradcheck.ts';
+import { createRng } from '../../src/lib/random.ts';
 
 const gpu = useGpu();
 
 function batch(V: number, B: number, T: number, seed: number): Batch {
-  const rand = seededRandom(seed);
+  const rand = createRng(seed);
   const ids = Int32Array.from({ length: B * T }, () => Math.floor(rand() * V));
   const targets = Int32Array.from({ length: B * T }, (_, i) => (i % T < 3 ? -100 : Math.floor(rand() * V)));
   return { B, T, ids, targets };
@@ -90,7 +90,7 @@ describe.each(['tiny-qwen2', 'tiny-gpt2'])('full fine-tuning gradients (%s)', (n
       for (const [group, inGroup] of Object.entries(groups)) {
         const specs = model.arch.params.filter((p) => inGroup(p.name, p.shape));
         if (specs.length === 0) continue;
-        const rand = seededRandom(group.length);
+        const rand = createRng(group.length);
         const D = new Float32Array(theta.length);
         let gd = 0;
         for (const s of specs) {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
-import { seededRandom } from '../helpers/gradcheck.ts';
+import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/lib/train/config.ts';
@@ -14,7 +14,7 @@ import { FIXTURES, maxAbsDiff, modelFiles, relError } from './fixtures.ts';
 const gpu = useGpu();
 
 function batch(V: number, seed: number): Batch {
-  const rand = seededRandom(seed);
+  const rand = createRng(seed);
   const B = 2;
   const T = 12;
   return {
@@ -32,7 +32,7 @@ describe('training step', () => {
     try {
       const a = model.attach(BOTTLENECK, 1);
       // Non-zero up-projections so every adapter tensor has a gradient.
-      const rand = seededRandom(2);
+      const rand = createRng(2);
       const theta = await a.params.readAll();
       a.params.writeAll(theta.map((x) => (x === 0 ? (rand() - 0.5) * 0.1 : x)));
       const V = model.cfg.vocabSize;

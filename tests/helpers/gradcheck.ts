@@ -1,21 +1,11 @@
 // Float64 central-difference gradient checks for the CPU references (STYLE.md: "The reference is
 // gradient-checked in float64 by central differences on sum(out · dout) with a seeded random dout").
 
-/** mulberry32: a small seeded PRNG, so every test input is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from '../../src/lib/random.ts';
 
 /** n normally distributed numbers (Box-Muller) times `scale`, from `seed`. */
 export function randn(n: number, seed: number, scale = 1): Float64Array {
-  const rand = seededRandom(seed);
+  const rand = createRng(seed);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const u = Math.max(rand(), 1e-12);

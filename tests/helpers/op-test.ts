@@ -46,7 +46,8 @@ import {
   type Gpu,
   type Tensor,
 } from '../../src/lib/gpu/index.ts';
-import { randn, seededRandom, type GradcheckResult } from './gradcheck.ts';
+import { randn, type GradcheckResult } from './gradcheck.ts';
+import { createRng } from '../../src/lib/random.ts';
 
 export { useGpu } from './gpu.ts';
 
@@ -74,7 +75,7 @@ export function randF32(n: number, seed: number, scale = 1): Float64Array {
 
 /** n seeded integers in [0, max) (token ids and the like). */
 export function randInts(n: number, max: number, seed: number): Int32Array {
-  const rand = seededRandom(seed);
+  const rand = createRng(seed);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * max);
   return out;

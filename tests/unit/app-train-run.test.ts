@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { IGNORE_INDEX, type PackedRows } from '../../src/lib/data/pack.ts';
 import { DEFAULT_HYPER } from '../../src/lib/train-plan.ts';
-import { batchRows, checkpointInterval, evalBatches, gatherRows, meanLoss, permutation, trainConfigOf } from '../../src/lib/worker/engine-run.ts';
+import { batchRows, checkpointInterval, evalBatches, gatherRows, meanLoss, trainConfigOf } from '../../src/lib/worker/engine-run.ts';
 
 function rows(n: number, T: number, counted: (r: number) => number): PackedRows {
   const inputIds = new Int32Array(n * T);
@@ -41,9 +41,6 @@ describe('batchRows', () => {
   });
   it('refuses an empty dataset', () => {
     expect(() => batchRows(0, 2, 0, 0)).toThrow(/no training rows/);
-  });
-  it('permutation is a permutation', () => {
-    expect([...permutation(50, 3)].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 });
 

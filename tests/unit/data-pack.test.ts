@@ -18,7 +18,7 @@ import {
   validationFormatMismatch,
   type TokenizedExample,
 } from '../../src/lib/data';
-import { seededRandom } from '../helpers/gradcheck';
+import { createRng } from '../../src/lib/random.ts';
 import { byteTokenizer, chatml } from './data-fake-tokenizer';
 
 const ex = (ids: number[], trainable: number[], index = 1): TokenizedExample => ({
@@ -80,7 +80,7 @@ describe("'concat' packing: examples end to end, cut into rows", () => {
   });
 
   it('on random data: counted targets = trainable tokens after the first, and targets[t] = input[t+1] inside a row', () => {
-    const rand = seededRandom(3);
+    const rand = createRng(3);
     const examples: TokenizedExample[] = [];
     let trainable = 0;
     let first = -1;

@@ -9,7 +9,7 @@ import { bottleneckInit, bottleneckSpecs } from './bottleneck.ts';
 import type { AdapterConfig } from './config.ts';
 import { loraInit, loraSpecs } from './lora.ts';
 import { prefixInit, prefixSpecs } from './prefix.ts';
-import { createRng } from '../generate/sampling.ts';
+import { createRng } from '../random.ts';
 
 export interface TrainableDef {
   config: AdapterConfig;

@@ -21,7 +21,8 @@ import {
   type TextStreamer,
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
-import { createRng, isGreedy, normalizeSampling, sampleToken, type Rng, type SamplingOptions } from './sampling.ts';
+import { isGreedy, normalizeSampling, sampleToken, type SamplingOptions } from '../generate/sampling.ts';
+import { createRng, type Rng } from '../random.ts';
 
 /** Where the model runs. 'cpu' is onnxruntime-node (Node only). */
 export type Backend = 'webgpu' | 'wasm' | 'cpu';

@@ -15,6 +15,7 @@
 import type { DatasetFormat } from './formats';
 import { type DataProblem, formatCount } from './problems';
 import type { TokenizedExample } from './tokenize';
+import { permutation } from '../random';
 
 export const IGNORE_INDEX = -100;
 
@@ -160,29 +161,6 @@ function gatherBatch(packed: PackedRows, rowIdx: number[], padId: number): Batch
   return { B, T, inputIds, targets, counted, rowIndices: Int32Array.from(rowIdx) };
 }
 
-/** mulberry32, so a seed gives the same epoch order everywhere. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A seeded Fisher–Yates permutation of 0..n-1. */
-export function seededPermutation(n: number, seed: number): number[] {
-  const rand = seededRandom(seed);
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-
 /**
  * One epoch of training batches: the rows in a seeded order, B at a time. Every batch is full (the
  * engine keeps one shape): the last one is topped up from the start of the same order, so a few rows
@@ -190,7 +168,7 @@ export function seededPermutation(n: number, seed: number): number[] {
  */
 export function trainBatches(packed: PackedRows, B: number, seed: number, padId = 0): Batch[] {
   if (packed.rows === 0) return [];
-  const order = seededPermutation(packed.rows, seed);
+  const order = permutation(packed.rows, seed);
   const batches: Batch[] = [];
   for (let start = 0; start < order.length; start += B) {
     const idx: number[] = [];

@@ -4,7 +4,7 @@
 //   2. Two files without those names: the first is train, the second validation.
 //   3. One file: a seeded automatic split holding out about 10% (at least one example) for validation.
 
-import { seededPermutation } from './pack';
+import { permutation } from '../random';
 
 export type SplitRole = 'train' | 'validation' | 'test';
 
@@ -69,7 +69,7 @@ export function splitExamples<T>(
     return { train: examples.slice(), validation: [], note: `${n} example${n === 1 ? '' : 's'}: too few to hold any out for validation` };
   }
   const k = Math.min(n - 1, Math.max(1, Math.round(fraction * n)));
-  const held = new Set(seededPermutation(n, opts.seed ?? 0).slice(0, k));
+  const held = new Set(permutation(n, opts.seed ?? 0).subarray(0, k));
   const train: T[] = [];
   const validation: T[] = [];
   examples.forEach((e, i) => (held.has(i) ? validation : train).push(e));

@@ -6,12 +6,14 @@
 import { createTensor, readF32, Recorder, type Tensor } from '../gpu/index.ts';
 import type { Model } from '../model/model.ts';
 import { KvCacheBuffers } from './kvcache.ts';
-import { createRng, greedySampling, sampleToken, type SamplingConfig } from './sampling.ts';
+import { createRng } from '../random.ts';
+import { sampleToken, type SamplingOptions } from './sampling.ts';
 
 export interface GenerateOptions {
   /** new tokens at most */
   maxNewTokens: number;
-  sampling?: SamplingConfig;
+  /** greedy when absent */
+  sampling?: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP' | 'seed'>;
   /** stop after producing one of these (defaults to the model's eos tokens) */
   stopTokens?: number[];
   /** checked before every token */
@@ -36,7 +38,7 @@ export async function* generate(model: Model, prompt: ArrayLike<number>, opts: G
   const room = cfg.maxPositions - P;
   if (n0 >= room) throw new Error(`generate: the prompt has ${n0} tokens; this model takes at most ${room - 1}`);
   const maxNew = Math.min(opts.maxNewTokens, room - n0);
-  const sampling = opts.sampling ?? greedySampling;
+  const sampling = opts.sampling ?? { temperature: 0, topK: 0, topP: 1, seed: 0 };
   const stop = new Set(opts.stopTokens ?? cfg.eosTokenIds);
   const rng = createRng(sampling.seed);
 

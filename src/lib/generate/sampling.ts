@@ -1,30 +1,61 @@
-// Picking the next token from one row of logits (V), on the CPU: the GPU hands back V floats per
-// generated token, which is small next to the forward pass that produced them.
-// Order of the warpers follows transformers' generate(): temperature, then top-k, then top-p.
+// The one sampler: picks the next token from one row of logits, on the CPU, for both runtimes —
+// temperature, then top-k, then top-p (nucleus), in Hugging Face's order.
+//
+// transformers.js 4.3 cannot take a seed (its sampler draws from a global Mersenne Twister) and does not
+// apply top-p at all, so the base runtime samples with this module too (a logits processor, see
+// base/runtime.ts): the same seed and the same logits give the same token on either side, so base and
+// tuned text are comparable. The engine reads back V floats per generated token, small next to the
+// forward pass that produced them.
 
-export interface SamplingConfig {
-  /** 0 (or doSample false) = greedy argmax */
+import type { Rng } from '../random.ts';
+
+/** How to pick the next token. All defaults live in DEFAULT_SAMPLING. */
+export interface SamplingOptions {
+  /** Stop after this many generated tokens (an end-of-sequence token stops earlier). */
+  maxNewTokens: number;
+  /** Divides the logits before the softmax; 0 means greedy (always the most likely token). */
   temperature: number;
-  /** keep only the k most likely tokens (0 = off) */
+  /** Keep only the k most likely tokens; 0 keeps all. */
   topK: number;
-  /** keep the smallest set of tokens whose probability reaches p (1 = off) */
+  /** Keep the smallest set of most likely tokens whose probability adds up to at least topP; 1 keeps all. */
   topP: number;
-  /** seed of the RNG that draws the samples, so a run can be repeated exactly */
+  /** Seed of the random stream; the same seed gives the same text. */
   seed: number;
 }
 
-export const greedySampling: SamplingConfig = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+export const DEFAULT_SAMPLING: SamplingOptions = {
+  maxNewTokens: 64, // a few sentences; small models wander after that
+  temperature: 0.8, // a little sharper than the model's own distribution
+  topK: 40, // cuts the long tail of unlikely tokens
+  topP: 0.95, // and the rest of the tail the top-k left in
+  seed: 42,
+};
 
-/** mulberry32: small, fast, seeded; gives the same stream in every JS engine. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Limits the page enforces; the worker clamps to them too. */
+export const SAMPLING_LIMITS = {
+  maxNewTokens: { min: 1, max: 1024 },
+  temperature: { min: 0, max: 2 },
+  topK: { min: 0, max: 1000 },
+  topP: { min: 0.01, max: 1 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+} as const;
+
+/** Greedy decoding: temperature 0. */
+export function isGreedy(options: Pick<SamplingOptions, 'temperature'>): boolean {
+  return options.temperature <= 0;
+}
+
+/** Clamps every field into SAMPLING_LIMITS and rounds the integer ones; NaN becomes the default. */
+export function normalizeSampling(options: Partial<SamplingOptions>): SamplingOptions {
+  const out = { ...DEFAULT_SAMPLING };
+  for (const key of Object.keys(SAMPLING_LIMITS) as (keyof SamplingOptions)[]) {
+    const value = options[key];
+    if (typeof value !== 'number' || Number.isNaN(value)) continue;
+    const { min, max } = SAMPLING_LIMITS[key];
+    const clamped = Math.min(max, Math.max(min, value));
+    out[key] = key === 'temperature' || key === 'topP' ? clamped : Math.round(clamped);
+  }
+  return out;
 }
 
 /** Index of the largest logit (the first one on ties, like torch.argmax). */
@@ -35,47 +66,58 @@ export function argmax(logits: ArrayLike<number>): number {
 }
 
 /**
- * The distribution sampling draws from after temperature, top-k and top-p: (token, probability)
- * pairs sorted by falling probability, summing to 1.
+ * The distribution sampling draws from: softmax(logits / temperature) restricted to the top-k tokens,
+ * then to the top-p nucleus, renormalised. Returns the kept token ids, most likely first, and their
+ * probabilities (summing to 1).
  */
-export function samplingDistribution(logits: ArrayLike<number>, cfg: SamplingConfig): { ids: number[]; probs: number[] } {
+export function samplingDistribution(
+  logits: ArrayLike<number>, // (V)
+  options: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP'>,
+): { ids: Int32Array; probs: Float64Array } {
   const V = logits.length;
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
-  let keep = cfg.topK > 0 ? Math.min(cfg.topK, V) : V;
-  const t = cfg.temperature;
+  if (isGreedy(options)) {
+    return { ids: Int32Array.of(argmax(logits)), probs: Float64Array.of(1) };
+  }
+  // Sort token ids by logit, descending; ties keep the lower id first (a stable order).
+  const order = Array.from({ length: V }, (_, i) => i).filter((i) => logits[i] > -Infinity);
+  order.sort((a, b) => logits[b] - logits[a] || a - b);
+  const k = options.topK > 0 ? Math.min(options.topK, order.length) : order.length;
+  // softmax over the top-k, in float64, shifted by the max for stability.
   const maxLogit = logits[order[0]];
-  const weights: number[] = [];
+  const weights = new Float64Array(k);
   let sum = 0;
-  for (let i = 0; i < keep; i++) {
-    const w = Math.exp((logits[order[i]] - maxLogit) / t);
-    weights.push(w);
-    sum += w;
+  for (let j = 0; j < k; j++) {
+    weights[j] = Math.exp((logits[order[j]] - maxLogit) / options.temperature);
+    sum += weights[j];
   }
-  if (cfg.topP < 1) {
-    // transformers' TopPLogitsWarper keeps tokens until the cumulative probability passes top_p,
-    // always keeping at least one.
-    let cumulative = 0;
-    let n = 0;
-    while (n < keep) {
-      cumulative += weights[n] / sum;
-      n++;
-      if (cumulative >= cfg.topP) break;
-    }
-    keep = n;
-    sum = 0;
-    for (let i = 0; i < keep; i++) sum += weights[i];
+  // Nucleus: keep tokens while the probability mass before them is below topP (at least one token).
+  let kept = 0;
+  let mass = 0;
+  while (kept < k && (kept === 0 || mass < options.topP)) {
+    mass += weights[kept] / sum;
+    kept++;
   }
-  return { ids: order.slice(0, keep), probs: weights.slice(0, keep).map((w) => w / sum) };
+  const ids = Int32Array.from(order.slice(0, kept));
+  const probs = new Float64Array(kept);
+  let keptSum = 0;
+  for (let j = 0; j < kept; j++) keptSum += weights[j];
+  for (let j = 0; j < kept; j++) probs[j] = weights[j] / keptSum;
+  return { ids, probs };
 }
 
-/** Draws the next token: greedy when temperature is 0, else from samplingDistribution with `rng`. */
-export function sampleToken(logits: ArrayLike<number>, cfg: SamplingConfig, rng: () => number): number {
-  if (!(cfg.temperature > 0)) return argmax(logits);
-  const { ids, probs } = samplingDistribution(logits, cfg);
-  let u = rng();
-  for (let i = 0; i < ids.length; i++) {
-    u -= probs[i];
-    if (u < 0) return ids[i];
+/** Draws the next token id from the logits of one position. Greedy when temperature is 0. */
+export function sampleToken(
+  logits: ArrayLike<number>, // (V)
+  options: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP'>,
+  rng: Rng,
+): number {
+  if (isGreedy(options)) return argmax(logits);
+  const { ids, probs } = samplingDistribution(logits, options);
+  const u = rng();
+  let cumulative = 0;
+  for (let j = 0; j < ids.length; j++) {
+    cumulative += probs[j];
+    if (u < cumulative) return ids[j];
   }
-  return ids[ids.length - 1];
+  return ids[ids.length - 1]; // u within rounding of 1
 }

@@ -16,7 +16,7 @@ import { fromPeftConfig } from '../adapters/config.ts';
 import { chooseBackend, probeWebGPU } from '../base/backend.ts';
 import { useOwnOrtWasm } from '../base/ort-assets.ts';
 import { BaseRuntime, type GenerationResult, type StopReason, type StreamedToken } from '../base/runtime.ts';
-import { normalizeSampling, type SamplingOptions } from '../base/sampling.ts';
+import { normalizeSampling, type SamplingOptions } from '../generate/sampling.ts';
 import type { PackedRows } from '../data/pack.ts';
 import { Engine, type Checkpoint, type ModelFiles } from '../engine.ts';
 import { baseShapeFromConfig, type BaseModelShape } from '../peft/base.ts';

@@ -4,7 +4,7 @@
 
 import type { ModelSpec } from '../base/catalog.ts';
 import type { GenerationResult, StreamedToken } from '../base/runtime.ts';
-import type { SamplingOptions } from '../base/sampling.ts';
+import type { SamplingOptions } from '../generate/sampling.ts';
 import type { PackedRows } from '../data/pack.ts';
 import type { BaseModelShape } from '../peft/base.ts';
 import type { TrainingPlan } from '../train-plan.ts';

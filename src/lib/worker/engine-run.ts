@@ -3,7 +3,7 @@
 // batches with their weights, and how often to checkpoint. (The method's engine and PEFT configs come
 // from train-plan.ts.)
 
-import { createRng } from '../generate/sampling.ts';
+import { permutation } from '../random.ts';
 import { IGNORE_INDEX, type PackedRows } from '../data/pack.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { HyperParams } from '../train-plan.ts';
@@ -34,19 +34,6 @@ export function trainConfigOf(hyper: HyperParams): TrainConfig {
     gradClip: hyper.gradClip,
     seed: hyper.seed,
   };
-}
-
-/** A permutation of 0..n-1 drawn from `seed` (Fisher–Yates). */
-export function permutation(n: number, seed: number): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  const rng = createRng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
 }
 
 /**

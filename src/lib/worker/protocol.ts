@@ -11,7 +11,7 @@
 import type { BackendPreference } from '../base/backend.ts';
 import type { ModelSpec } from '../base/catalog.ts';
 import type { Backend, GenerationResult, LoadedModel, StreamedToken } from '../base/runtime.ts';
-import type { SamplingOptions } from '../base/sampling.ts';
+import type { SamplingOptions } from '../generate/sampling.ts';
 import type * as Engine from './engine-protocol.ts';
 
 export interface LoadRequest {

@@ -2,7 +2,7 @@
 // adapter), one prompt, one set of sampling options and seed, streamed together; held-out loss and
 // perplexity of both; and the check that the engine's base logits match onnxruntime-web's.
 
-import { normalizeSampling, type SamplingOptions } from '../../lib/base/sampling.ts';
+import { normalizeSampling, type SamplingOptions } from '../../lib/generate/sampling.ts';
 import type { PackedRows } from '../../lib/data/pack.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { CompareResult, EvaluateResult, ParityResult } from '../../lib/worker/engine-protocol.ts';

@@ -4,7 +4,7 @@
 
 import { untrack } from 'svelte';
 import { findModel, hubModel } from '../../lib/base/catalog.ts';
-import type { SamplingOptions } from '../../lib/base/sampling.ts';
+import type { SamplingOptions } from '../../lib/generate/sampling.ts';
 import type { TrainingPlan } from '../../lib/train-plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_SAMPLING,
-  argmax,
-  createRng,
-  normalizeSampling,
-  sampleToken,
-  samplingDistribution,
-} from '../../src/lib/base/sampling.ts';
+import { DEFAULT_SAMPLING, argmax, normalizeSampling, sampleToken, samplingDistribution } from '../../src/lib/generate/sampling.ts';
+import { createRng, permutation } from '../../src/lib/random.ts';
 
 const logitsOf = (probs: number[]) => Float32Array.from(probs.map(Math.log));
 
@@ -36,6 +30,15 @@ describe('createRng', () => {
     expect(hi).toBeLessThan(1);
     // Each bin expects 10,000 ± 95 (one standard deviation); 5 sigma is a loose, fixed-seed bound.
     for (const count of bins) expect(Math.abs(count - n / 10)).toBeLessThan(5 * Math.sqrt(n * 0.1 * 0.9));
+  });
+});
+
+describe('permutation', () => {
+  it('holds every index once, and the seed decides the order', () => {
+    const p = permutation(50, 3);
+    expect(Array.from(p).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(Array.from(permutation(50, 3))).toEqual(Array.from(p));
+    expect(Array.from(permutation(50, 4))).not.toEqual(Array.from(p));
   });
 });
 
