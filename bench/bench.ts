@@ -21,7 +21,8 @@ import { gemm } from '../src/lib/ops/matmul/matmul.ts';
 import { Engine, type Batch } from '../src/lib/engine.ts';
 import type { Model } from '../src/lib/model/model.ts';
 import { parseModelConfig } from '../src/lib/model/config.ts';
-import { DEFAULT_LORA, loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
+import { loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
+import { defaultMethod, defaultTrainConfig } from '../src/lib/train/config.ts';
 import { createRng } from '../src/lib/random.ts';
 
 declare global {
@@ -56,7 +57,7 @@ const SETTINGS = {
   /** a matmul sample repeats the GEMM in one command buffer until it does about this much work */
   matmulFlopsPerSample: num('matmulFlops', 2e8),
   /** the LoRA adapter trained (PEFT's defaults as the app uses them) */
-  lora: { ...DEFAULT_LORA, r: num('r', DEFAULT_LORA.r), alpha: num('alpha', DEFAULT_LORA.alpha) } satisfies LoraConfig,
+  lora: { ...defaultMethod('LORA'), r: num('r', 8), lora_alpha: num('alpha', 16) } satisfies LoraConfig,
   seed: num('seed', 0),
 };
 
@@ -454,11 +455,12 @@ async function main(): Promise<Record<string, unknown>> {
   model.releaseActivations();
   logits.buffer.destroy();
   ledger.resetPeak();
-  const trainCfg = engine.startTraining({ batchSize: B, seqLen: T, seed: SETTINGS.seed });
+  const trainCfg = { ...defaultTrainConfig('LORA'), per_device_train_batch_size: B, max_length: T, seed: SETTINGS.seed };
+  engine.startTraining(trainCfg);
   const batch: Batch = { B, T, ids, targets };
   const losses: number[] = [];
   const step = () =>
-    engine.trainStep([batch], trainCfg.learningRate).then((r) => {
+    engine.trainStep([batch], trainCfg.learning_rate).then((r) => {
       if (r.nonfinite) throw new Error(`training step ${r.step}: non-finite loss or gradient`);
       losses.push(round(r.loss, 4));
     });
@@ -576,16 +578,16 @@ async function main(): Promise<Record<string, unknown>> {
     peak_gpu_bytes_train: peakTrain,
     engine_bytes_when_training: bytes,
     adapter: {
-      method: lora.method,
+      method: lora.peft_type,
       r: lora.r,
-      alpha: lora.alpha,
+      alpha: lora.lora_alpha,
       scaling: loraScaling(lora),
-      dropout: lora.dropout,
-      use_rslora: lora.useRslora,
+      dropout: lora.lora_dropout,
+      use_rslora: lora.use_rslora,
       targets: [...new Set(attached.def.specs.map((s) => s.name.replace(/^.*\.(\w+)\.lora_[AB]\.weight$/, '$1')))],
       trainable_params: trainable,
       trainable_fraction: round(trainable / parameters, 5),
-      optimizer: `AdamW lr ${trainCfg.learningRate} betas ${trainCfg.beta1}/${trainCfg.beta2} clip ${trainCfg.gradClip}`,
+      optimizer: `AdamW lr ${trainCfg.learning_rate} betas ${trainCfg.adam_beta1}/${trainCfg.adam_beta2} clip ${trainCfg.max_grad_norm}`,
     },
   };
 }

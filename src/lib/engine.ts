@@ -1,33 +1,38 @@
-// The engine facade: everything the worker does with our own WGSL engine, in one object.
+// The engine facade: everything the worker, the command line and the tests do with our own WGSL
+// engine, in one object.
 //
 //   const engine = await Engine.load({ config, generationConfig, weights: [safetensorsBytes] });
-//   engine.attach({ method: 'lora', r: 8, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false });
-//   engine.startTraining({ maxSteps: 200, learningRate: 1e-3 });
-//   for (...) { const r = await engine.trainStep([batch]); }      // loss, grad norm, NaN/Inf flag
-//   await engine.train((step) => [batchAt(step)], { steps: 200, onStep: (r) => show(r.loss) });
+//   engine.attach(defaultMethod('LORA'), seed);                   // a MethodConfig, PEFT's names
+//   engine.startTraining(trainConfig);                              // fresh AdamW state
+//   const r = await engine.trainStep([batch], lr);                  // loss, grad norm, NaN/Inf flag
 //   const { loss } = await engine.evaluate(validationBatches);
 //   for await (const id of engine.generate(promptIds, { maxNewTokens: 64, sampling })) { ... }
 //   const peft = await engine.exportWeights();                    // PEFT key → { shape, data }
 //   const ckpt = await engine.checkpoint(); engine.restore(ckpt);   // ArrayBuffers to persist
 //
-// It owns a Gpu (or borrows one), one Model with its read-only base weights, at most one attached
-// method and the Trainer (AdamW state) of the current run.
+// A run of many steps (batches, schedule, evaluation, checkpoints, recovery) is train/run.ts's job.
+// The engine owns a Gpu (or borrows one), one Model with its read-only base weights, at most one
+// attached method and the Trainer (AdamW state) of the current run.
 import { acquireGpu, type Gpu } from './gpu/index.ts';
-import type { AdapterConfig } from './adapters/config.ts';
-import { generate, generateAll, type GenerateOptions, type StopReason } from './generate/generate.ts';
+import type { MethodConfig } from './adapters/config.ts';
+import { generate, type GenerateOptions } from './generate/generate.ts';
+import type { StopReason } from './generate/stream.ts';
 import { Model, type ModelFiles } from './model/model.ts';
 import type { ModelConfig } from './model/config.ts';
 import { numel } from './model/params.ts';
 import type { LoadOptions } from './model/weights.ts';
 import { restoreCheckpoint, saveCheckpoint, type Checkpoint } from './train/checkpoint.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './train/config.ts';
-import { learningRateAt } from './train/schedule.ts';
-import { Trainer, type Batch, type StepResult } from './train/step.ts';
+import type { TrainConfig } from './train/config.ts';
+import { IGNORE_INDEX } from './ops/crossentropy/reference.ts';
+import type { Batch } from './data/batches.ts';
+import { Trainer, type StepResult } from './train/step.ts';
 
-export type { AdapterConfig } from './adapters/config.ts';
-export type { Batch, StepResult } from './train/step.ts';
+export type { MethodConfig } from './adapters/config.ts';
+export type { Batch } from './data/batches.ts';
+export type { StepResult } from './train/step.ts';
 export type { Checkpoint } from './train/checkpoint.ts';
-export type { GenerateOptions, StopReason } from './generate/generate.ts';
+export type { GenerateOptions } from './generate/generate.ts';
+export type { StopReason } from './generate/stream.ts';
 export type { TrainConfig } from './train/config.ts';
 export type { ModelFiles } from './model/model.ts';
 
@@ -42,14 +47,34 @@ export interface ExportedTensor {
   data: Float32Array;
 }
 
+/** Thrown by Engine.whileAlive when the GPU device is lost while the work was pending. */
+export class DeviceLost extends Error {}
+
 export class Engine {
   private trainer: Trainer | null = null;
+  /** The device's message once the GPUDevice is lost (by a driver reset, a crash or destroy()); the engine is then unusable. */
+  lost: string | null = null;
 
   private constructor(
     readonly gpu: Gpu,
     readonly model: Model,
     private readonly ownsGpu: boolean,
-  ) {}
+  ) {
+    void gpu.lost.then((message) => {
+      this.lost = message;
+    });
+  }
+
+  /**
+   * Resolves as `work` does, or rejects with DeviceLost as soon as the device is lost — whichever
+   * comes first — so nothing waits forever on a GPU that is gone.
+   */
+  whileAlive<T>(work: Promise<T>): Promise<T> {
+    if (this.lost) return Promise.reject(new DeviceLost(this.lost));
+    const lost = this.gpu.lost.then((m) => Promise.reject(new DeviceLost(m)));
+    lost.catch(() => {}); // only the race's loser: never an unhandled rejection
+    return Promise.race([work, lost]);
+  }
 
   /** Loads config.json + model.safetensors (F32/F16/BF16) onto the GPU. */
   static async load(files: ModelFiles, opts: EngineOptions = {}): Promise<Engine> {
@@ -75,7 +100,7 @@ export class Engine {
   }
 
   /** The attached method, or null for the bare base model. */
-  get method(): AdapterConfig | null {
+  get method(): MethodConfig | null {
     return this.model.attached?.def.config ?? null;
   }
 
@@ -93,7 +118,7 @@ export class Engine {
   // ------------------------------------------------------------------ methods
 
   /** Attaches a method with its initial values (seeded); ends any training run. */
-  attach(method: AdapterConfig, seed = 0): void {
+  attach(method: MethodConfig, seed = 0): void {
     this.endTraining();
     this.model.attach(method, seed);
   }
@@ -128,7 +153,7 @@ export class Engine {
     const seen = new Set<string>();
     for (const [key, t] of entries) {
       const r = a.def.fromExport(key, t.shape, t.data);
-      if (!r) throw new Error(`importWeights: ${key} is not a parameter of the attached ${a.def.config.method} method`);
+      if (!r) throw new Error(`importWeights: ${key} is not a parameter of the attached ${a.def.config.peft_type} method`);
       a.params.write(r.name, r.data);
       seen.add(r.name);
     }
@@ -137,23 +162,19 @@ export class Engine {
     this.model.unmergeLora();
   }
 
-  /** LoRA only: merge the update into copies of the weights for faster generation (base untouched). */
-  mergeLora(): void {
-    this.model.mergeLora();
-  }
-
-  unmergeLora(): void {
-    this.model.unmergeLora();
-  }
-
   // ------------------------------------------------------------------ training
 
-  /** Starts a run on the attached method: fresh AdamW state, the given settings over the defaults. */
-  startTraining(cfg: Partial<TrainConfig> = {}): TrainConfig {
+  /** Starts a run on the attached method: fresh AdamW state with these settings. */
+  startTraining(cfg: TrainConfig): void {
     this.endTraining();
-    const full: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...cfg };
-    this.trainer = new Trainer(this.model, full);
-    return full;
+    this.trainer = new Trainer(this.model, cfg);
+  }
+
+  /** Test hook: NaN in every trainable weight, so the next step's loss is NaN. */
+  poison(): void {
+    const params = this.model.attached?.params;
+    if (!params) throw new Error('poison: no method is attached');
+    params.writeAll(new Float32Array(params.totalElements).fill(NaN));
   }
 
   /** Frees the run's optimizer state. */
@@ -168,37 +189,15 @@ export class Engine {
   }
 
   /**
-   * One optimizer step over `batches` (gradient accumulation over all of them), at the schedule's
-   * learning rate for this step unless `lr` is given. NaN/Inf gradients skip the update
-   * (result.nonfinite); only the losses and gradient statistics are read back.
+   * One optimizer step over `batches` (gradient accumulation over all of them) at learning rate `lr`.
+   * NaN/Inf gradients skip the update (result.nonfinite); only the losses and gradient statistics
+   * are read back.
    */
-  async trainStep(batches: Batch[], lr?: number): Promise<StepResult & { step: number; lr: number }> {
+  async trainStep(batches: Batch[], lr: number): Promise<StepResult & { step: number }> {
     const t = this.trainer;
     if (!t) throw new Error('trainStep: call startTraining() first');
-    const rate = lr ?? learningRateAt(t.cfg, t.step);
-    const r = await t.trainStep(batches, rate);
-    return { ...r, step: t.step, lr: rate };
-  }
-
-  /**
-   * Runs optimizer steps until `steps` have been taken in this run (or `signal` aborts), taking each
-   * step's micro-batches from `batchesFor(step)` and reporting every result to `onStep`. A step with
-   * NaN/Inf is skipped by the optimizer and reported; training stops after `maxNonfinite` in a row.
-   */
-  async train(
-    batchesFor: (step: number) => Batch[],
-    opts: { steps: number; onStep?: (r: StepResult & { step: number; lr: number; ms: number }) => void; signal?: AbortSignal; maxNonfinite?: number },
-  ): Promise<{ steps: number; stopped: 'done' | 'aborted' | 'nonfinite' }> {
-    let bad = 0;
-    while (this.step < opts.steps) {
-      if (opts.signal?.aborted) return { steps: this.step, stopped: 'aborted' };
-      const t0 = performance.now();
-      const r = await this.trainStep(batchesFor(this.step));
-      opts.onStep?.({ ...r, ms: performance.now() - t0 });
-      bad = r.nonfinite ? bad + 1 : 0;
-      if (bad >= (opts.maxNonfinite ?? 3)) return { steps: this.step, stopped: 'nonfinite' };
-    }
-    return { steps: this.step, stopped: 'done' };
+    const r = await t.trainStep(batches, lr);
+    return { ...r, step: t.step };
   }
 
   /** The run's state: trainable weights, AdamW moments and step, as ArrayBuffers. */
@@ -207,8 +206,8 @@ export class Engine {
     return saveCheckpoint(this.trainer);
   }
 
-  /** Puts a checkpoint back (attaching its method and starting a run first if needed). */
-  restore(c: Checkpoint, cfg: Partial<TrainConfig> = {}): void {
+  /** Puts a checkpoint back (attaching its method and starting a run with `cfg` first if needed). */
+  restore(c: Checkpoint, cfg: TrainConfig): void {
     if (!this.trainer || JSON.stringify(this.method) !== JSON.stringify(c.method)) {
       this.attach(c.method);
       this.startTraining(cfg);
@@ -224,7 +223,7 @@ export class Engine {
     let tokens = 0;
     for (const b of batches) {
       let count = 0;
-      for (const t of b.targets) if (t !== -100) count++;
+      for (const t of b.targets) if (t !== IGNORE_INDEX) count++;
       if (count === 0) continue;
       const loss = await this.model.loss(b.ids, b.targets, b.B, b.T);
       sum += loss * count;
@@ -238,13 +237,15 @@ export class Engine {
     return this.model.logits(ids, B, T);
   }
 
-  /** Streams generated token ids (KV cache, the attached method applied); returns why it stopped. */
+  /**
+   * Streams generated token ids (KV cache, the attached method applied); returns why it stopped.
+   * Outside a training run an attached LoRA is first merged into copies of the weights it targets
+   * (PEFT's merge_and_unload without the unload), so decoding skips the two extra products per
+   * projection; the copies are dropped when the weights change or a run starts.
+   */
   generate(prompt: ArrayLike<number>, opts: GenerateOptions): AsyncGenerator<number, StopReason> {
+    if (!this.trainer && this.method?.peft_type === 'LORA' && !this.model.merged) this.model.mergeLora();
     return generate(this.model, prompt, opts);
-  }
-
-  generateAll(prompt: ArrayLike<number>, opts: GenerateOptions): Promise<{ tokens: number[]; stop: StopReason }> {
-    return generateAll(this.model, prompt, opts);
   }
 
   destroy(): void {

@@ -1,12 +1,12 @@
 // The playground's setup: the dataset screen's state, the method panel's state, and the TrainingPlan
-// they make together (src/lib/train-plan.ts). The training screen reads `plan` (null while something
+// they make together (src/lib/train/plan.ts). The training screen reads `plan` (null while something
 // is missing, with the reasons in `blockers`) and sets `locked` while a run uses it.
 //
 // It follows the base model: when a model starts loading (or is loaded), its tokenizer and config.json
 // are loaded in the page (ui/dataset/page-tokenizer.ts) for the dataset preview and the method panel.
 
 import { findModel, hubModel, type ModelSpec } from '../lib/base/catalog.ts';
-import { buildTrainingPlan, planProblems, type TrainingPlan } from '../lib/train-plan.ts';
+import { buildTrainingPlan, planProblems, type TrainingPlan } from '../lib/train/plan.ts';
 import type { BaseModelState } from './base.svelte.ts';
 import { DatasetState } from './dataset/dataset.svelte.ts';
 import { loadPageTokenizer, type PageTokenizer } from './dataset/page-tokenizer.ts';
@@ -35,7 +35,7 @@ export class PlaygroundState {
       padId: tok.tokenizer.padId,
       skippedRecords: d.skippedRecords,
       method: this.method.current,
-      hyper: $state.snapshot(this.method.hyper),
+      config: this.method.currentConfig,
     };
     const problems = planProblems(input);
     if (problems.length) return { plan: null, blockers: problems };
@@ -60,7 +60,7 @@ export class PlaygroundState {
   constructor(base: BaseModelState, opts: { localModels?: string } = {}) {
     this.base = base;
     this.method = new MethodState();
-    this.dataset = new DatasetState(() => this.method.hyper.seqLen);
+    this.dataset = new DatasetState(() => this.method.config.max_length);
     this.localModels = opts.localModels ?? new URL('models/', document.baseURI).href;
     this.disposeEffects = $effect.root(() => {
       $effect(() => {

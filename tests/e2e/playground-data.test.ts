@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
-import { defaultMethod, trainableParamCount } from '../../src/lib/train-plan.ts';
+import { defaultMethod } from '../../src/lib/train/config.ts';
+import { trainableParamCount } from '../../src/lib/train/memory.ts';
 import { launch, type Browser } from './browser.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
@@ -98,7 +99,7 @@ describe('the dataset and method screens', () => {
   });
 
   it('shows the trainable parameters and the memory estimate, and makes a plan with the defaults', async () => {
-    const expected = trainableParamCount(defaultMethod('lora', config), config);
+    const expected = trainableParamCount(defaultMethod('LORA'), config);
     await poll(() => page.getByTestId('trainable-params').textContent()).toContain(expected.toLocaleString('en-US'));
     expect(await page.getByTestId('memory-estimate').textContent()).toMatch(/\d+(\.\d)? MB/);
     await poll(() => page.getByTestId('plan-status').textContent()).toMatch(/^\s*Ready: Pirate Q&A/);

@@ -1,13 +1,15 @@
 // The engine facade on a tiny model: export/import of trainable weights, checkpoint and restore
-// (training continues bit for bit), LoRA merge/unmerge, generation on the KV cache agreeing with
-// full forward passes (prefix tuning included), seeded sampling, and the base weights never changing.
+// (training continues bit for bit), LoRA merged for generation, generation on the KV cache agreeing
+// with full forward passes (prefix tuning included), seeded sampling, and the base weights never
+// changing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { createRng } from '../../src/lib/random.ts';
-import { Engine, type Batch } from '../../src/lib/engine.ts';
+import { Engine, type Batch, type GenerateOptions, type MethodConfig } from '../../src/lib/engine.ts';
 import { argmax } from '../../src/lib/generate/sampling.ts';
-import { FIXTURES, maxAbsDiff, modelFiles } from './fixtures.ts';
+import { defaultTrainConfig } from '../../src/lib/train/config.ts';
+import { collect, FIXTURES, maxAbsDiff, modelFiles } from './fixtures.ts';
 
 const gpu = useGpu();
 let engine: Engine;
@@ -16,7 +18,19 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.destroy());
 
-const LORA = { method: 'lora' as const, r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], useRslora: false };
+const LORA: MethodConfig = {
+  peft_type: 'LORA',
+  r: 4,
+  lora_alpha: 8,
+  lora_dropout: 0,
+  target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  use_rslora: false,
+  layers_to_transform: null,
+};
+const BOTTLENECK = (non_linearity: 'relu' | 'silu'): MethodConfig => ({ peft_type: 'BOTTLENECK', bottleneck_size: 8, non_linearity, placement: ['self_attn', 'mlp'] });
+const CONSTANT = { ...defaultTrainConfig(), learning_rate: 1e-2, warmup_steps: 0, max_steps: 10, lr_scheduler_type: 'constant' as const };
+
+const generateAll = (prompt: number[], opts: GenerateOptions) => collect(engine.generate(prompt, opts));
 
 function batch(seed: number): Batch {
   const rand = createRng(seed);
@@ -58,7 +72,7 @@ describe('engine', () => {
     const b = batch(10);
     engine.detach();
     const base = await engine.logits(b.ids, b.B, b.T);
-    for (const method of [LORA, { method: 'bottleneck' as const, size: 8, nonlinearity: 'relu' as const, afterAttention: true, afterMlp: true }]) {
+    for (const method of [LORA, BOTTLENECK('relu')]) {
       engine.attach(method, 11);
       expect(Array.from(await engine.logits(b.ids, b.B, b.T))).toEqual(Array.from(base));
     }
@@ -66,44 +80,29 @@ describe('engine', () => {
 
   it('checkpoint/restore resumes training exactly', async () => {
     engine.attach(LORA, 4);
-    engine.startTraining({ learningRate: 1e-2, warmupSteps: 0, maxSteps: 10, schedule: 'constant' });
-    await engine.trainStep([batch(1)]);
-    await engine.trainStep([batch(2)]);
+    engine.startTraining(CONSTANT);
+    await engine.trainStep([batch(1)], 1e-2);
+    await engine.trainStep([batch(2)], 1e-2);
     const ckpt = await engine.checkpoint();
     expect(ckpt.step).toBe(2);
-    const r1 = await engine.trainStep([batch(3), batch(4)]); // with gradient accumulation
+    const r1 = await engine.trainStep([batch(3), batch(4)], 1e-2); // with gradient accumulation
     const w1 = await engine.exportWeights();
-    engine.restore(ckpt);
+    engine.restore(ckpt, CONSTANT);
     expect(engine.step).toBe(2);
-    const r2 = await engine.trainStep([batch(3), batch(4)]);
+    const r2 = await engine.trainStep([batch(3), batch(4)], 1e-2);
     const w2 = await engine.exportWeights();
     expect(r2.loss).toBe(r1.loss);
     for (const [k, t] of w1) expect(Array.from(w2.get(k)!.data)).toEqual(Array.from(t.data));
     // A fresh run restored from the checkpoint as ArrayBuffers (what the worker persists).
     const copy = structuredClone(ckpt);
     engine.detach();
-    engine.restore(copy, { learningRate: 1e-2, warmupSteps: 0, maxSteps: 10, schedule: 'constant' });
-    const r3 = await engine.trainStep([batch(3), batch(4)]);
+    engine.restore(copy, CONSTANT);
+    const r3 = await engine.trainStep([batch(3), batch(4)], 1e-2);
     expect(r3.loss).toBe(r1.loss);
     engine.endTraining();
   });
 
-  it('train() runs steps with progress and lowers the loss on a repeated batch; abort stops it', async () => {
-    engine.attach(LORA, 12);
-    engine.startTraining({ learningRate: 2e-2, warmupSteps: 0, maxSteps: 6, schedule: 'constant' });
-    const seen: number[] = [];
-    const b = batch(13);
-    const r = await engine.train(() => [b], { steps: 6, onStep: (s) => seen.push(s.loss) });
-    expect(r).toEqual({ steps: 6, stopped: 'done' });
-    expect(seen).toHaveLength(6);
-    expect(seen[5]).toBeLessThan(seen[0]);
-    const ctl = new AbortController();
-    ctl.abort();
-    expect(await engine.train(() => [b], { steps: 10, signal: ctl.signal })).toEqual({ steps: 6, stopped: 'aborted' });
-    engine.endTraining();
-  });
-
-  it('merged LoRA gives the same logits; unmerging restores them; the base never changes', async () => {
+  it('generation merges LoRA into copies of the weights: same logits within 1e-4, base untouched, unmerged again for training', async () => {
     const before = await engine.model.base.readAll();
     engine.attach(LORA, 5);
     await randomize(6);
@@ -114,23 +113,31 @@ describe('engine', () => {
     expect(maxAbsDiff(branch, base)).toBeGreaterThan(1e-2); // the adapter does something
     engine.attach(LORA, 5);
     await randomize(6);
-    engine.mergeLora();
+    expect(engine.model.merged).toBeNull();
+    await generateAll([1, 2, 3], { maxNewTokens: 2, stopTokens: [] });
+    expect(engine.model.merged).not.toBeNull();
     const merged = await engine.logits(b.ids, b.B, b.T);
     const err = maxAbsDiff(merged, branch);
     console.log(`merged vs LoRA branch: max |Δlogits| = ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
-    engine.unmergeLora();
+    engine.startTraining(CONSTANT);
+    expect(engine.model.merged).toBeNull();
     expect(Array.from(await engine.logits(b.ids, b.B, b.T))).toEqual(Array.from(branch));
+    engine.endTraining();
     const after = await engine.model.base.readAll();
     expect(Buffer.from(after.buffer).equals(Buffer.from(before.buffer))).toBe(true);
   });
 
-  it.each(['lora', 'prefix', 'bottleneck'] as const)('KV-cache generation with %s equals greedy over full forward passes', async (method) => {
-    const cfg = method === 'lora' ? LORA : method === 'prefix' ? { method, numVirtualTokens: 5 } : { method, size: 8, nonlinearity: 'silu' as const, afterAttention: true, afterMlp: true };
+  const methods: [string, MethodConfig][] = [
+    ['lora', LORA],
+    ['prefix', { peft_type: 'PREFIX_TUNING', num_virtual_tokens: 5 }],
+    ['bottleneck', BOTTLENECK('silu')],
+  ];
+  it.each(methods)('KV-cache generation with %s equals greedy over full forward passes', async (_, cfg) => {
     engine.attach(cfg, 8);
     await randomize(9);
     const prompt = [5, 17, 42, 7, 99, 3];
-    const { tokens } = await engine.generateAll(prompt, { maxNewTokens: 10, stopTokens: [] });
+    const { tokens } = await generateAll(prompt, { maxNewTokens: 10, stopTokens: [] });
     const seq = [...prompt];
     const V = engine.config.vocabSize;
     for (let i = 0; i < 10; i++) {
@@ -144,15 +151,15 @@ describe('engine', () => {
     engine.detach();
     const prompt = [5, 17, 42];
     const sampling = { temperature: 1.5, topK: 50, topP: 0.95, seed: 11 };
-    const a = await engine.generateAll(prompt, { maxNewTokens: 12, sampling, stopTokens: [] });
-    const b = await engine.generateAll(prompt, { maxNewTokens: 12, sampling, stopTokens: [] });
-    const c = await engine.generateAll(prompt, { maxNewTokens: 12, sampling: { ...sampling, seed: 12 }, stopTokens: [] });
+    const a = await generateAll(prompt, { maxNewTokens: 12, sampling, stopTokens: [] });
+    const b = await generateAll(prompt, { maxNewTokens: 12, sampling, stopTokens: [] });
+    const c = await generateAll(prompt, { maxNewTokens: 12, sampling: { ...sampling, seed: 12 }, stopTokens: [] });
     expect(a.tokens).toEqual(b.tokens);
     expect(a.tokens).not.toEqual(c.tokens);
     expect(a.stop).toBe('length');
     const stopAt = a.tokens[4];
-    const d = await engine.generateAll(prompt, { maxNewTokens: 12, sampling, stopTokens: [stopAt] });
-    expect(d.stop).toBe('stop-token');
+    const d = await generateAll(prompt, { maxNewTokens: 12, sampling, stopTokens: [stopAt] });
+    expect(d.stop).toBe('eos');
     expect(d.tokens).toEqual(a.tokens.slice(0, a.tokens.indexOf(stopAt) + 1));
   });
 });

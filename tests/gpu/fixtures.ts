@@ -1,4 +1,5 @@
 // Reading the PyTorch reference fixtures (tests/fixtures/README.md) and model folders in GPU tests.
+import type { LoraConfig } from '../../src/lib/adapters/config.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSafetensors, tensorToFloat32, tensorToInt32, type SafetensorsFile } from '../../src/lib/model/safetensors.ts';
@@ -44,4 +45,19 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ref = 0;
   for (let i = 0; i < b.length; i++) ref = Math.max(ref, Math.abs(b[i]));
   return maxAbsDiff(a, b) / Math.max(ref, 1e-30);
+}
+
+/** Every token a generation yields, and why it stopped. */
+export async function collect(it: AsyncGenerator<number, string>): Promise<{ tokens: number[]; stop: string }> {
+  const tokens: number[] = [];
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return { tokens, stop: r.value };
+    tokens.push(r.value);
+  }
+}
+
+/** A LoRA config with PEFT's names (the rest of PEFT's defaults). */
+export function lora(r: number, lora_alpha: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig {
+  return { peft_type: 'LORA', r, lora_alpha, lora_dropout: 0, target_modules, use_rslora: false, layers_to_transform: null, ...extra };
 }

@@ -3,11 +3,11 @@
 // LoRA and bottleneck adapters attached, must produce the same tokens.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
-import type { AdapterConfig } from '../../src/lib/adapters/config.ts';
-import { DEFAULT_BOTTLENECK, DEFAULT_LORA } from '../../src/lib/adapters/config.ts';
-import { generateAll } from '../../src/lib/generate/generate.ts';
+import type { MethodConfig } from '../../src/lib/adapters/config.ts';
+import { generate } from '../../src/lib/generate/generate.ts';
 import { Model } from '../../src/lib/model/model.ts';
-import { DEFAULT_MODEL, fixtureJson, modelFiles } from './fixtures.ts';
+import { defaultMethod } from '../../src/lib/train/config.ts';
+import { collect, DEFAULT_MODEL, fixtureJson, modelFiles } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -18,10 +18,10 @@ interface GreedyCase {
 }
 
 const cases = fixtureJson<GreedyCase[]>('greedy.json');
-const methods: [string, AdapterConfig | null][] = [
+const methods: [string, MethodConfig | null][] = [
   ['no adapter', null],
-  ['zero-initialised LoRA', { ...DEFAULT_LORA, r: 4, alpha: 8 }],
-  ['zero-initialised bottleneck', DEFAULT_BOTTLENECK],
+  ['zero-initialised LoRA', { ...defaultMethod('LORA'), r: 4, lora_alpha: 8 }],
+  ['zero-initialised bottleneck', defaultMethod('BOTTLENECK')],
 ];
 
 describe('greedy generation matches PyTorch', () => {
@@ -30,9 +30,9 @@ describe('greedy generation matches PyTorch', () => {
     try {
       if (method) model.attach(method, 1);
       for (const c of cases) {
-        const { tokens, stop } = await generateAll(model, c.input_ids, { maxNewTokens: 32 });
+        const { tokens, stop } = await collect(generate(model, c.input_ids, { maxNewTokens: 32 }));
         expect(tokens, c.prompt).toEqual(c.output_ids);
-        expect(stop).toBe(c.output_ids.length < 32 ? 'stop-token' : 'length');
+        expect(stop).toBe(c.output_ids.length < 32 ? 'eos' : 'length');
       }
     } finally {
       model.destroy();

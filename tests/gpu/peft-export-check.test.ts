@@ -15,11 +15,9 @@ import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { Engine } from '../../src/lib/engine.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
-import { baseShapeFromConfig } from '../../src/lib/peft/base.ts';
-import { exportAdapter, importAdapterFiles } from '../../src/lib/peft/adapter.ts';
-import { fromPeftConfig } from '../../src/lib/adapters/config.ts';
-import type { ModelConfig } from '../../src/lib/model/config.ts';
-import { defaultMethod, toAdapterConfig, toPeftConfig, type MethodPlan } from '../../src/lib/train-plan.ts';
+import { exportAdapter, importAdapter, readAdapterFiles } from '../../src/lib/peft/adapter.ts';
+import type { AdapterMethod } from '../../src/lib/peft/config.ts';
+import { defaultMethod, defaultTrainConfig } from '../../src/lib/train/config.ts';
 import { DEFAULT_MODEL, ROOT, fixture, i32, maxAbsDiff, modelFiles } from './fixtures.ts';
 
 const gpu = useGpu();
@@ -54,10 +52,15 @@ function runCheck(adapter: string, logits: string): { status: number; out: Check
   }
 }
 
-const cases: { name: string; method: (cfg: ModelConfig) => MethodPlan; lr: number; as: 'folder' | 'zip' }[] = [
-  { name: 'LoRA on every projection', method: (cfg) => ({ ...(defaultMethod('lora', cfg) as MethodPlan & { kind: 'lora' }), r: 4, alpha: 8 }), lr: 1e-2, as: 'folder' },
-  { name: 'bottleneck adapter after attention and MLP', method: () => ({ kind: 'bottleneck', size: 8, placement: ['self_attn', 'mlp'], nonLinearity: 'relu' }), lr: 1e-2, as: 'zip' },
-  { name: 'prefix tuning', method: () => ({ kind: 'prefix', numVirtualTokens: 4 }), lr: 5e-2, as: 'folder' },
+const cases: { name: string; method: AdapterMethod; lr: number; as: 'folder' | 'zip' }[] = [
+  { name: 'LoRA on every projection', method: { ...defaultMethod('LORA'), r: 4, lora_alpha: 8 }, lr: 1e-2, as: 'folder' },
+  {
+    name: 'bottleneck adapter after attention and MLP',
+    method: { peft_type: 'BOTTLENECK', bottleneck_size: 8, placement: ['self_attn', 'mlp'], non_linearity: 'relu' },
+    lr: 1e-2,
+    as: 'zip',
+  },
+  { name: 'prefix tuning', method: { peft_type: 'PREFIX_TUNING', num_virtual_tokens: 4 }, lr: 5e-2, as: 'folder' },
 ];
 
 describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
@@ -71,17 +74,16 @@ describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
     let fresh: Engine | null = null;
     try {
       const baseLogits = await engine.logits(ids, B, T);
-      const plan = method(engine.config);
-      engine.attach(toAdapterConfig(plan), 1);
-      engine.startTraining({ batchSize: B, seqLen: T, maxSteps: 4, warmupSteps: 0, gradClip: 0 });
+      engine.attach(method, 1);
+      engine.startTraining({ ...defaultTrainConfig(), per_device_train_batch_size: B, max_length: T, max_steps: 4, warmup_steps: 0, max_grad_norm: 0 });
       const losses: number[] = [];
       for (let s = 0; s < 4; s++) losses.push((await engine.trainStep([{ B, T, ids, targets }], lr)).loss);
       expect(losses.every(Number.isFinite)).toBe(true);
       expect(losses[3]).toBeLessThan(losses[0]);
 
       const tuned = await engine.logits(ids, B, T);
-      const base = baseShapeFromConfig(engine.config, 'brown-llama-4m');
-      const exported = exportAdapter(toPeftConfig(plan, engine.config, 'brown-llama-4m'), await engine.exportWeights(), base);
+      const base = { name: 'brown-llama-4m', config: engine.config };
+      const exported = exportAdapter(method, await engine.exportWeights(), base);
 
       let adapterPath: string;
       if (as === 'zip') {
@@ -107,7 +109,7 @@ describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
       const check = runCheck(adapterPath, logitsFile('engine_logits.safetensors', tuned));
       console.log(`check_adapter.py (${as}): ${check.text.trim()}`);
       expect(check.status, check.text).toBe(0);
-      expect(check.out?.peft_type).toBe(exported.config.peft_type);
+      expect(check.out?.peft_type).toBe(method.peft_type);
       expect(check.out!.max_abs_error).toBeLessThanOrEqual(TOL);
       // The adapter changed the logits far more than the tolerance: the check had something to catch.
       expect(check.out!.max_adapter_effect).toBeGreaterThan(20 * TOL);
@@ -117,12 +119,12 @@ describe.each(cases)('PEFT export of $name', ({ method, lr, as }) => {
       expect(control.out!.max_abs_error).toBeGreaterThan(TOL);
 
       // Import the same files back into a fresh model: the same logits.
-      const imported = await importAdapterFiles(
+      const files = await readAdapterFiles(
         as === 'zip' ? [{ name: 'adapter.zip', bytes: exported.zip() }] : exported.files.map((f) => ({ name: f.name, bytes: f.data })),
-        base,
       );
+      const imported = importAdapter(files, base);
       fresh = await Engine.load(modelFiles(DEFAULT_MODEL), { gpu: gpu() });
-      fresh.attach(fromPeftConfig(exported.configJson), 99);
+      fresh.attach(imported.config.method, 99);
       fresh.importWeights(imported.tensors);
       const reimported = await fresh.logits(ids, B, T);
       expect(maxAbsDiff(reimported, tuned)).toBe(0);

@@ -8,15 +8,16 @@ import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
-import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
-import { FIXTURES, maxAbsDiff, modelFiles, relError } from './fixtures.ts';
+import type { Batch } from '../../src/lib/data/batches.ts';
+import { encodeGradients } from '../../src/lib/train/step.ts';
+import { FIXTURES, maxAbsDiff, modelFiles, relError, lora } from './fixtures.ts';
 
 const gpu = useGpu();
 
 async function lossAndGrads(opts: LoadOptions, b: Batch) {
   const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
   try {
-    const a = model.attach({ method: 'lora', r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'down_proj'], useRslora: false }, 1);
+    const a = model.attach(lora(2, 4, ['q_proj', 'down_proj']), 1);
     const rand = createRng(4);
     const theta = await a.params.readAll();
     for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
@@ -61,12 +62,12 @@ describe('classifier chunking', () => {
 describe('projection weights larger than one binding', () => {
   // 64 KiB buffers split tiny-smollm2's MLP weights (256×96 floats) and its embedding into row chunks.
   const SPLIT = { maxBufferBytes: 64 * 1024 };
-  const LORA = { method: 'lora' as const, r: 2, alpha: 4, dropout: 0, targetModules: ['gate_proj', 'down_proj', 'q_proj'], useRslora: false };
+  const LORA = lora(2, 4, ['gate_proj', 'down_proj', 'q_proj']);
 
   async function run(opts: LoadOptions, method: 'lora' | 'full', b: Batch) {
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
     try {
-      const a = model.attach(method === 'lora' ? LORA : { method: 'full' }, 1);
+      const a = model.attach(method === 'lora' ? LORA : { peft_type: 'FULL' }, 1);
       if (method === 'lora') {
         const rand = createRng(4);
         const theta = await a.params.readAll();

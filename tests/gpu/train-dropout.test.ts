@@ -8,8 +8,9 @@ import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { dropoutForward, dropoutMask } from '../../src/lib/adapters/dropout/dropout.ts';
 import { Model } from '../../src/lib/model/model.ts';
-import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
-import { FIXTURES, modelFiles } from './fixtures.ts';
+import type { Batch } from '../../src/lib/data/batches.ts';
+import { encodeGradients } from '../../src/lib/train/step.ts';
+import { FIXTURES, modelFiles, lora } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -42,7 +43,7 @@ describe('LoRA dropout', () => {
         ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * V)),
         targets: Int32Array.from({ length: B * T }, () => Math.floor(rand() * V)),
       };
-      const a = model.attach({ method: 'lora', r: 4, alpha: 8, dropout: 0.3, targetModules: ['q_proj', 'v_proj', 'up_proj', 'down_proj'], useRslora: false }, 3);
+      const a = model.attach(lora(4, 8, ['q_proj', 'v_proj', 'up_proj', 'down_proj'], { lora_dropout: 0.3 }), 3);
       // Non-zero B so the branch matters.
       const theta = await a.params.readAll();
       for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => (rand() - 0.5) * 0.2));

@@ -9,8 +9,9 @@ import { useGpu } from '../helpers/gpu.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { loraKeys } from '../../src/lib/adapters/lora.ts';
 import { Model } from '../../src/lib/model/model.ts';
-import { encodeGradients, type Batch } from '../../src/lib/train/step.ts';
-import { FIXTURES, modelFiles, relError } from './fixtures.ts';
+import type { Batch } from '../../src/lib/data/batches.ts';
+import { encodeGradients } from '../../src/lib/train/step.ts';
+import { FIXTURES, modelFiles, relError, lora } from './fixtures.ts';
 import { createRng } from '../../src/lib/random.ts';
 
 const gpu = useGpu();
@@ -38,21 +39,21 @@ describe.each(['tiny-qwen2', 'tiny-gpt2'])('full fine-tuning gradients (%s)', (n
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, name)));
     try {
       const b = batch(model.cfg.vocabSize, 2, 16, 1);
-      model.attach({ method: 'full' });
+      model.attach({ peft_type: 'FULL' });
       const full = model.attached!;
       const G = full.grads;
       const gFlat = await gradients(model, b);
       const targets = model.cfg.family === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
       const dW = new Map(model.arch.params.filter((p) => p.shape.length === 2).map((p) => [p.name, { shape: p.shape, g: G.extract(gFlat, p.name) }]));
-      model.attach({ method: 'lora', r: 3, alpha: 6, dropout: 0, targetModules: targets, useRslora: false }, 5);
-      const lora = model.attached!;
-      const pFlat = await lora.params.readAll();
+      model.attach(lora(3, 6, targets), 5);
+      const attached = model.attached!;
+      const pFlat = await attached.params.readAll();
       const lFlat = await gradients(model, b);
       let worst = 0;
       let checked = 0;
-      for (const spec of lora.def.specs.filter((s) => s.name.endsWith('lora_B.weight'))) {
+      for (const spec of attached.def.specs.filter((s) => s.name.endsWith('lora_B.weight'))) {
         const module = spec.name.slice('base_model.model.'.length, -'.lora_B.weight'.length);
-        const A = lora.params.extract(pFlat, loraKeys(module).A); // (r,in)
+        const A = attached.params.extract(pFlat, loraKeys(module).A); // (r,in)
         const { shape: [out, inF], g } = dW.get(`${module}.weight`)!; // (out,in)
         const want = new Float64Array(out * 3);
         for (let o = 0; o < out; o++) for (let j = 0; j < 3; j++) {
@@ -60,8 +61,8 @@ describe.each(['tiny-qwen2', 'tiny-gpt2'])('full fine-tuning gradients (%s)', (n
           for (let i = 0; i < inF; i++) s += g[o * inF + i] * A[j * inF + i];
           want[o * 3 + j] = 2 * s; // scaling = alpha/r = 2
         }
-        worst = Math.max(worst, relError(lora.grads.extract(lFlat, spec.name), want));
-        expect(lora.grads.extract(lFlat, loraKeys(module).A).every((x) => x === 0)).toBe(true);
+        worst = Math.max(worst, relError(attached.grads.extract(lFlat, spec.name), want));
+        expect(attached.grads.extract(lFlat, loraKeys(module).A).every((x) => x === 0)).toBe(true);
         checked++;
       }
       console.log(`${name}: dB vs scaling·dW·Aᵀ worst rel err ${worst.toExponential(2)} over ${checked} projections`);
@@ -76,7 +77,7 @@ describe.each(['tiny-qwen2', 'tiny-gpt2'])('full fine-tuning gradients (%s)', (n
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, name)));
     try {
       const b = batch(model.cfg.vocabSize, 2, 16, 2);
-      model.attach({ method: 'full' });
+      model.attach({ peft_type: 'FULL' });
       const { params, grads } = model.attached!;
       const theta = await params.readAll();
       const g = await gradients(model, b);

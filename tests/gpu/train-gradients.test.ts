@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
-import { fromPeftConfig } from '../../src/lib/adapters/config.ts';
+import { parseAdapterConfig } from '../../src/lib/peft/config.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { encodeGradients } from '../../src/lib/train/step.ts';
 import { DEFAULT_MODEL, f32, fixture, fixtureJson, i32, modelFiles, relError } from './fixtures.ts';
@@ -14,7 +14,7 @@ const gpu = useGpu();
 describe.each(['lora', 'bottleneck', 'prefix'])('%s gradients match PyTorch', (method) => {
   it('loss and every parameter gradient', async () => {
     const ref = fixture(`${method}.safetensors`);
-    const config = fromPeftConfig(fixtureJson(`${method}.json`));
+    const config = parseAdapterConfig(fixtureJson(`${method}.json`)).method;
     const model = Model.load(gpu(), modelFiles(DEFAULT_MODEL));
     try {
       const attached = model.attach(config);

@@ -7,9 +7,11 @@ import { useGpu } from '../helpers/gpu.ts';
 import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model } from '../../src/lib/model/model.ts';
-import { DEFAULT_TRAIN_CONFIG } from '../../src/lib/train/config.ts';
-import { encodeGradients, Trainer, type Batch } from '../../src/lib/train/step.ts';
-import { FIXTURES, maxAbsDiff, modelFiles, relError } from './fixtures.ts';
+import type { Batch } from '../../src/lib/data/batches.ts';
+import type { MethodConfig } from '../../src/lib/adapters/config.ts';
+import { defaultTrainConfig } from '../../src/lib/train/config.ts';
+import { encodeGradients, Trainer } from '../../src/lib/train/step.ts';
+import { FIXTURES, maxAbsDiff, modelFiles, relError, lora } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -24,7 +26,7 @@ function batch(V: number, seed: number): Batch {
   };
 }
 
-const BOTTLENECK = { method: 'bottleneck' as const, size: 8, nonlinearity: 'relu' as const, afterAttention: true, afterMlp: true };
+const BOTTLENECK: MethodConfig = { peft_type: 'BOTTLENECK', bottleneck_size: 8, non_linearity: 'relu', placement: ['self_attn', 'mlp'] };
 
 describe('training step', () => {
   it('gradient accumulation gives the mean of the micro-batch gradients', async () => {
@@ -62,8 +64,8 @@ describe('training step', () => {
   it('a NaN in the weights is reported and the update skipped; a normal step updates only trainable weights', async () => {
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')));
     try {
-      const a = model.attach({ method: 'lora', r: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false }, 1);
-      const trainer = new Trainer(model, { ...DEFAULT_TRAIN_CONFIG, learningRate: 1e-2 });
+      const a = model.attach(lora(2, 4, ['q_proj', 'v_proj']), 1);
+      const trainer = new Trainer(model, { ...defaultTrainConfig(), learning_rate: 1e-2 });
       const b = batch(model.cfg.vocabSize, 5);
       const base0 = await model.base.readAll();
       const ok = await trainer.trainStep([b], 1e-2);

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { architectureFor } from '../../src/lib/model/architecture';
 import { parseModelConfig } from '../../src/lib/model/config';
-import { fromPeftConfig, isTargetModule, loraScaling } from '../../src/lib/adapters/config';
+import { isTargetModule, loraScaling, type LoraConfig } from '../../src/lib/adapters/config';
+import { parseAdapterConfig } from '../../src/lib/peft/config';
 import { trainableDef } from '../../src/lib/adapters/trainable';
 
 const llama = architectureFor(parseModelConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 40, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, vocab_size: 50 }));
 const gpt2 = architectureFor(parseModelConfig({ model_type: 'gpt2', n_embd: 16, n_head: 4, n_layer: 2, vocab_size: 50, n_positions: 32 }));
 
 describe('LoRA with PEFT semantics', () => {
-  const cfg = { method: 'lora' as const, r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'down_proj'], useRslora: false };
+  const cfg: LoraConfig = {
+    peft_type: 'LORA',
+    r: 4,
+    lora_alpha: 8,
+    lora_dropout: 0,
+    target_modules: ['q_proj', 'v_proj', 'down_proj'],
+    use_rslora: false,
+    layers_to_transform: null,
+  };
 
   it('names A (r,in) and B (out,r) as PEFT saves them', () => {
     const def = trainableDef(llama, cfg);
@@ -33,11 +42,17 @@ describe('LoRA with PEFT semantics', () => {
 
   it('scales by alpha/r, or alpha/√r with rsLoRA', () => {
     expect(loraScaling(cfg)).toBe(2);
-    expect(loraScaling({ ...cfg, useRslora: true })).toBe(4);
+    expect(loraScaling({ ...cfg, use_rslora: true })).toBe(4);
+  });
+
+  it('layers_to_transform keeps the branches of the listed layers only', () => {
+    const def = trainableDef(llama, { ...cfg, layers_to_transform: [1] });
+    expect(def.specs).toHaveLength(3 * 2);
+    expect(def.specs.every((s) => s.name.includes('.layers.1.'))).toBe(true);
   });
 
   it('targets GPT-2 Conv1D modules; c_attn\'s B keeps q|k|v as three blocks', () => {
-    const def = trainableDef(gpt2, { ...cfg, targetModules: ['c_attn', 'c_proj'] });
+    const def = trainableDef(gpt2, { ...cfg, target_modules: ['c_attn', 'c_proj'] });
     const B = def.specs.find((s) => s.name === 'base_model.model.transformer.h.0.attn.c_attn.lora_B.weight')!;
     expect(B.shape).toEqual([48, 4]);
     expect(B.chunkRows).toBe(16);
@@ -51,13 +66,14 @@ describe('LoRA with PEFT semantics', () => {
     expect(isTargetModule(['proj'], 'model.layers.0.self_attn.q_proj')).toBe(false);
     expect(isTargetModule('.*\\.(q|v)_proj', 'model.layers.0.self_attn.v_proj')).toBe(true);
     expect(isTargetModule('.*\\.(q|v)_proj', 'model.layers.0.self_attn.k_proj')).toBe(false);
-    expect(() => trainableDef(llama, { ...cfg, targetModules: ['nothing'] })).toThrow(/match no projection/);
+    expect(() => trainableDef(llama, { ...cfg, target_modules: ['nothing'] })).toThrow(/match no projection/);
+    expect(() => trainableDef(llama, { ...cfg, layers_to_transform: [7] })).toThrow(/in layers \[7\]/);
   });
 });
 
 describe('bottleneck adapters', () => {
   it('place down (size,C)+bias and zero-initialised up (C,size)+bias after attention and/or MLP', () => {
-    const def = trainableDef(llama, { method: 'bottleneck', size: 6, nonlinearity: 'relu', afterAttention: true, afterMlp: false });
+    const def = trainableDef(llama, { peft_type: 'BOTTLENECK', bottleneck_size: 6, non_linearity: 'relu', placement: ['self_attn'] });
     expect(def.specs.map((s) => s.name)).toEqual(
       [0, 1].flatMap((l) => ['down.weight', 'down.bias', 'up.weight', 'up.bias'].map((k) => `base_model.model.model.layers.${l}.self_attn.adapter.${k}`)),
     );
@@ -70,15 +86,18 @@ describe('bottleneck adapters', () => {
   });
 
   it('reads the fixture-style config', () => {
-    expect(fromPeftConfig({ peft_type: 'BOTTLENECK', bottleneck_size: 16, non_linearity: 'relu', placement: ['self_attn', 'mlp'] })).toEqual({
-      method: 'bottleneck', size: 16, nonlinearity: 'relu', afterAttention: true, afterMlp: true,
+    expect(parseAdapterConfig({ peft_type: 'BOTTLENECK', bottleneck_size: 16, non_linearity: 'relu', placement: ['self_attn', 'mlp'] }).method).toEqual({
+      peft_type: 'BOTTLENECK',
+      bottleneck_size: 16,
+      non_linearity: 'relu',
+      placement: ['self_attn', 'mlp'],
     });
   });
 });
 
 describe('prefix tuning', () => {
   it('keeps PEFT\'s prompt_embeddings (P, L·2·NKV·HS), initialised N(0,1)', () => {
-    const def = trainableDef(llama, { method: 'prefix', numVirtualTokens: 5 });
+    const def = trainableDef(llama, { peft_type: 'PREFIX_TUNING', num_virtual_tokens: 5 });
     expect(def.specs).toEqual([{ name: 'prompt_embeddings', shape: [5, 2 * 2 * 2 * 4] }]);
     const x = def.init(3).get('prompt_embeddings')!;
     const mean = x.reduce((a, b) => a + b, 0) / x.length;
@@ -89,13 +108,15 @@ describe('prefix tuning', () => {
   });
 
   it('reads a PEFT PREFIX_TUNING config', () => {
-    expect(fromPeftConfig({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 8 })).toEqual({ method: 'prefix', numVirtualTokens: 8 });
+    const file = parseAdapterConfig({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 8, num_layers: 2, token_dim: 8, num_attention_heads: 2 });
+    expect(file.method).toEqual({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 8 });
+    expect(file.prefixShape).toEqual({ num_layers: 2, token_dim: 8, num_attention_heads: 2 });
   });
 });
 
 describe('full fine-tuning', () => {
   it('exports Hugging Face names and layouts (GPT-2 Conv1D back to (in,out))', () => {
-    const def = trainableDef(gpt2, { method: 'full' });
+    const def = trainableDef(gpt2, { peft_type: 'FULL' });
     const w = new Float32Array(16 * 64).map((_, i) => i);
     const t = def.toExport('transformer.h.0.mlp.c_fc.weight', w);
     expect(t.key).toBe('transformer.h.0.mlp.c_fc.weight');

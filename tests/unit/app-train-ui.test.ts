@@ -2,12 +2,12 @@
 // the URL, comparison sides, and the adapter list's description of PEFT files.
 
 import { describe, expect, it } from 'vitest';
+import { describeMethod, type LoraConfig } from '../../src/lib/adapters/config.ts';
 import { exportAdapter, expectedAdapterTensors } from '../../src/lib/peft/adapter.ts';
-import { baseShapeFromConfig } from '../../src/lib/peft/base.ts';
-import { bottleneckConfig, loraConfig, prefixConfig } from '../../src/lib/peft/config.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
-import { describeAdapterFiles, describePeftConfig } from '../../src/lib/store/adapters.ts';
-import { DEFAULT_HYPER, type TrainingPlan } from '../../src/lib/train-plan.ts';
+import { describeAdapterFiles } from '../../src/lib/store/adapters.ts';
+import { defaultMethod } from '../../src/lib/train/config.ts';
+import type { TrainingPlan } from '../../src/lib/train/plan.ts';
 import { importedName } from '../../src/ui/adapters/names.ts';
 import { adapterChoice, ENGINE_BASE, evaluationWeights, ONNX_BASE, toSide } from '../../src/ui/compare/sides.ts';
 import { debugStep, runName } from '../../src/ui/train/run.ts';
@@ -24,14 +24,21 @@ const cfg = parseModelConfig({
   rms_norm_eps: 1e-5,
   tie_word_embeddings: true,
 });
-const base = baseShapeFromConfig(cfg, 'tiny');
+const base = { name: 'tiny', config: cfg };
+const lora = (r: number, lora_alpha: number, target_modules: string[] | string, use_rslora = false): LoraConfig => ({
+  ...defaultMethod('LORA'),
+  r,
+  lora_alpha,
+  target_modules,
+  use_rslora,
+});
 
 describe('runName', () => {
-  const plan = (method: TrainingPlan['method']) => ({ method, data: { name: 'pirate.jsonl' }, hyper: DEFAULT_HYPER }) as unknown as TrainingPlan;
+  const plan = (method: TrainingPlan['method']) => ({ method, data: { name: 'pirate.jsonl' } }) as unknown as TrainingPlan;
   it('names the method, its size and the dataset', () => {
-    expect(runName(plan({ kind: 'lora', r: 8, alpha: 16, dropout: 0, targetModules: ['q_proj'], rslora: false }))).toBe('LoRA r8 · pirate.jsonl');
-    expect(runName(plan({ kind: 'bottleneck', size: 16, placement: ['mlp'], nonLinearity: 'relu' }))).toBe('Bottleneck 16 · pirate.jsonl');
-    expect(runName(plan({ kind: 'prefix', numVirtualTokens: 4 }))).toBe('Prefix 4 · pirate.jsonl');
+    expect(runName(plan(lora(8, 16, ['q_proj'])))).toBe('LoRA r8 · pirate.jsonl');
+    expect(runName(plan({ peft_type: 'BOTTLENECK', bottleneck_size: 16, placement: ['mlp'], non_linearity: 'relu' }))).toBe('Bottleneck 16 · pirate.jsonl');
+    expect(runName(plan({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 4 }))).toBe('Prefix 4 · pirate.jsonl');
   });
 });
 
@@ -48,7 +55,7 @@ describe('importedName', () => {
   it('takes the .zip’s name, else the folder’s, else the method', () => {
     expect(importedName([{ name: 'pirate-lora.zip' }], 'LORA')).toBe('pirate-lora');
     expect(importedName([{ name: 'my-adapter/adapter_config.json' }, { name: 'my-adapter/adapter_model.safetensors' }], 'LORA')).toBe('my-adapter');
-    expect(importedName([{ name: 'adapter_config.json' }, { name: 'adapter_model.safetensors' }], 'PREFIX_TUNING')).toBe('Imported Prefix');
+    expect(importedName([{ name: 'adapter_config.json' }, { name: 'adapter_model.safetensors' }], 'PREFIX_TUNING')).toBe('Imported Prefix tuning');
   });
 });
 
@@ -67,16 +74,19 @@ describe('comparison sides', () => {
 
 describe('the adapter list’s description of PEFT files', () => {
   it('says the method and its settings', () => {
-    expect(describePeftConfig(loraConfig({ r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'], baseModel: 'tiny' }))).toBe('LoRA r 8, α 16 · q_proj, v_proj');
-    expect(describePeftConfig(loraConfig({ r: 4, alpha: 4, targetModules: 'all-linear', useRslora: true, baseModel: null }))).toBe('LoRA r 4, α 4, rsLoRA · all-linear');
-    expect(describePeftConfig(prefixConfig({ numVirtualTokens: 6, layers: 2, kvHeads: 2, headDim: 4, hidden: 16, baseModel: 'tiny' }))).toBe('Prefix tuning · 6 virtual tokens');
-    expect(describePeftConfig(bottleneckConfig({ size: 8, nonLinearity: 'relu', placement: ['self_attn', 'mlp'], baseModel: 'tiny' }))).toBe(
+    expect(describeMethod(lora(8, 16, ['q_proj', 'v_proj']))).toBe('LoRA r 8, α 16 · q_proj, v_proj');
+    expect(describeMethod(lora(4, 4, 'all-linear', true))).toBe('LoRA r 4, α 4, rsLoRA · all-linear');
+    expect(describeMethod({ ...lora(4, 4, ['q_proj']), layers_to_transform: [0] })).toBe('LoRA r 4, α 4 · q_proj · layers 0');
+    expect(describeMethod({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 6 })).toBe('Prefix tuning · 6 virtual tokens');
+    expect(describeMethod({ peft_type: 'BOTTLENECK', bottleneck_size: 8, non_linearity: 'relu', placement: ['self_attn', 'mlp'] })).toBe(
       'Bottleneck adapter · size 8, relu · after self_attn and mlp',
     );
   });
   it('counts the parameters and bytes in the weights file and reads the base model', () => {
-    const pc = loraConfig({ r: 2, alpha: 4, targetModules: ['q_proj'], baseModel: 'tiny' });
-    const tensors = new Map([...expectedAdapterTensors(pc, base)].map(([k, shape]) => [k, { shape, data: new Float32Array(shape[0] * shape[1]).fill(0.5) }]));
+    const pc = lora(2, 4, ['q_proj']);
+    const tensors = new Map(
+      [...expectedAdapterTensors({ method: pc, prefixShape: null }, base)].map(([k, shape]) => [k, { shape, data: new Float32Array(shape[0] * shape[1]).fill(0.5) }]),
+    );
     const ex = exportAdapter(pc, tensors, base);
     const d = describeAdapterFiles({ configJson: ex.configJson, weights: ex.weights });
     // Two layers, each q_proj: A (2,16) and B (16,2).

@@ -1,9 +1,8 @@
-// Packing into (B,T) rows with the fixtures' loss convention, batches, splits, histogram, samples.
+// Packing into (B,T) rows with the fixtures' loss convention, splits, histogram, samples.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   assignFiles,
-  evalBatches,
   IGNORE_INDEX,
   packExamples,
   parseDatasetText,
@@ -14,7 +13,6 @@ import {
   splitRoleFromName,
   tokenHistogram,
   tokenizeExamples,
-  trainBatches,
   validationFormatMismatch,
   type TokenizedExample,
 } from '../../src/lib/data';
@@ -101,41 +99,6 @@ describe("'concat' packing: examples end to end, cut into rows", () => {
         if (tg !== X) expect(tg).toBe(p.inputIds[r * T + t + 1]);
       }
     }
-  });
-});
-
-describe('batches', () => {
-  const rows = Array.from({ length: 7 }, (_, i) => ex([i + 10, i + 20, i + 30], [0, 1, 1], i + 1));
-  const packed = packExamples(rows, { seqLen: 3, mode: 'pad', padId: 0 });
-
-  it('an epoch of training batches is full, seeded, and covers every row', () => {
-    const a = trainBatches(packed, 3, 42);
-    const b = trainBatches(packed, 3, 42);
-    expect(a).toHaveLength(3);
-    for (const batch of a) {
-      expect(batch.B).toBe(3);
-      expect(batch.inputIds.length).toBe(9);
-    }
-    expect(a.map((x) => Array.from(x.rowIndices))).toEqual(b.map((x) => Array.from(x.rowIndices)));
-    const seen = new Set(a.flatMap((x) => Array.from(x.rowIndices)));
-    expect(seen.size).toBe(7);
-    const other = trainBatches(packed, 3, 43).map((x) => Array.from(x.rowIndices));
-    expect(other).not.toEqual(a.map((x) => Array.from(x.rowIndices)));
-  });
-
-  it('a batch row holds the packed row it names', () => {
-    const [batch] = trainBatches(packed, 2, 1);
-    const r = batch.rowIndices[1];
-    expect(Array.from(batch.inputIds.subarray(3, 6))).toEqual(Array.from(packed.inputIds.subarray(r * 3, r * 3 + 3)));
-    expect(Array.from(batch.targets.subarray(3, 6))).toEqual(Array.from(packed.targets.subarray(r * 3, r * 3 + 3)));
-  });
-
-  it('evaluation batches hold every row once; padding rows count nothing', () => {
-    const ev = evalBatches(packed, 4);
-    expect(ev).toHaveLength(2);
-    expect(Array.from(ev[1].rowIndices)).toEqual([4, 5, 6, -1]);
-    expect(Array.from(ev[1].targets.subarray(9, 12))).toEqual([X, X, X]);
-    expect(ev.reduce((s, b) => s + b.counted, 0)).toBe(packed.countedTokens);
   });
 });
 

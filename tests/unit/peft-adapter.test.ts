@@ -5,22 +5,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/lib/model/config';
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors';
+import type { LoraConfig } from '../../src/lib/adapters/config';
+import { loraKeys } from '../../src/lib/adapters/lora';
+import { defaultMethod } from '../../src/lib/train/config';
 import {
+  adapterConfigJson,
   type AdapterTensors,
-  baseShapeFromConfig,
-  bottleneckConfig,
+  type BaseModel,
   exportAdapter,
   expectedAdapterTensors,
   importAdapter,
-  importAdapterFiles,
-  loraConfig,
-  loraKey,
-  parsePeftConfig,
+  parseAdapterConfig,
   PeftError,
-  prefixConfig,
   readAdapterFiles,
   readZip,
-  serializePeftConfig,
   writeZip,
 } from '../../src/lib/peft';
 
@@ -30,8 +28,21 @@ const read = (p: string) => readFileSync(p);
 const enc = (s: string) => new TextEncoder().encode(s);
 
 const llamaCfg = parseModelConfig(read(join(ROOT, 'models/brown-llama-4m/config.json')).toString());
-const base = baseShapeFromConfig(llamaCfg, 'brown-llama-4m');
-const gpt2 = baseShapeFromConfig(parseModelConfig(read(join(FIX, 'tiny-gpt2/config.json')).toString()), 'tiny-gpt2');
+const base: BaseModel = { name: 'brown-llama-4m', config: llamaCfg };
+const gpt2: BaseModel = { name: 'tiny-gpt2', config: parseModelConfig(read(join(FIX, 'tiny-gpt2/config.json')).toString()) };
+const loraKey = (module: string, which: 'A' | 'B') => loraKeys(module)[which];
+const lora = (r: number, lora_alpha: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig => ({
+  ...defaultMethod('LORA'),
+  r,
+  lora_alpha,
+  target_modules,
+  ...extra,
+});
+/** LoRA tensors expected for a method alone (no file-level prefix shape). */
+const expectedFor = (method: LoraConfig, b: BaseModel = base) => expectedAdapterTensors({ method, prefixShape: null }, b);
+const fixtureConfig = (name: string) => parseAdapterConfig(read(join(FIX, `${name}.json`)).toString());
+/** readAdapterFiles + importAdapter, as the page does with a drop of files or a .zip. */
+const importAdapterFiles = async (files: { name: string; bytes: Uint8Array }[], b: BaseModel) => importAdapter(await readAdapterFiles(files), b);
 
 /** The adapter tensors of a fixture file: every tensor except gradients and the test inputs. */
 function fixtureAdapter(name: string): AdapterTensors {
@@ -65,7 +76,7 @@ describe('the recipe fixtures import as PEFT adapters for the default model', ()
     it(`${name}: exactly the keys and shapes the config calls for`, () => {
       const tensors = fixtureAdapter(name);
       const config = read(join(FIX, `${name}.json`)).toString();
-      const expected = expectedAdapterTensors(parsePeftConfig(config), base);
+      const expected = expectedAdapterTensors(parseAdapterConfig(config), base);
       expect([...expected.keys()].sort()).toEqual([...tensors.keys()].sort());
       for (const [k, shape] of expected) expect(tensors.get(k)!.shape, k).toEqual(shape);
       const imported = importAdapter(asFiles(config, tensors), base);
@@ -75,14 +86,14 @@ describe('the recipe fixtures import as PEFT adapters for the default model', ()
   }
 
   it('LoRA keys and shapes follow PEFT: A (r, in), B (out, r)', () => {
-    const e = expectedAdapterTensors(parsePeftConfig(read(join(FIX, 'lora.json')).toString()), base);
+    const e = expectedAdapterTensors(fixtureConfig('lora'), base);
     expect(e.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')).toEqual([4, 256]);
     expect(e.get('base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight')).toEqual([128, 4]); // NKV·HS = 2·64
     expect(e.get('base_model.model.model.layers.3.mlp.down_proj.lora_A.weight')).toEqual([4, 688]);
   });
 
   it('prefix: prompt_embeddings (P, L·2·NKV·HS)', () => {
-    const e = expectedAdapterTensors(parsePeftConfig(read(join(FIX, 'prefix.json')).toString()), base);
+    const e = expectedAdapterTensors(fixtureConfig('prefix'), base);
     expect(e.get('prompt_embeddings')).toEqual([8, 4 * 2 * 2 * 64]);
   });
 });
@@ -90,13 +101,7 @@ describe('the recipe fixtures import as PEFT adapters for the default model', ()
 describe('adapter_config.json', () => {
   it('is written as PEFT writes it: sorted keys, two-space indent, every field of the recipe config with its value', () => {
     const recipe = JSON.parse(read(join(FIX, 'lora.json')).toString());
-    const cfg = loraConfig({
-      r: 4,
-      alpha: 8,
-      targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-      baseModel: 'brown-llama-4m',
-    });
-    const text = serializePeftConfig(cfg);
+    const text = adapterConfigJson(lora(4, 8, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']), base);
     const obj = JSON.parse(text);
     expect(Object.keys(obj)).toEqual([...Object.keys(obj)].sort());
     expect(text).toContain('\n  "lora_alpha": 8,');
@@ -109,20 +114,19 @@ describe('adapter_config.json', () => {
 
   it('prefix config for GQA stores the key/value width, as the recipe does', () => {
     const recipe = JSON.parse(read(join(FIX, 'prefix.json')).toString());
-    const cfg = prefixConfig({ numVirtualTokens: 8, layers: 4, kvHeads: 2, headDim: 64, hidden: 256, baseModel: 'brown-llama-4m' });
-    const obj = JSON.parse(serializePeftConfig(cfg));
+    const obj = JSON.parse(adapterConfigJson({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 8 }, base));
     for (const [k, v] of Object.entries(recipe)) if (k !== 'inference_mode') expect(obj[k], k).toEqual(v);
   });
 
   it('bottleneck config matches the recipe json', () => {
     const recipe = JSON.parse(read(join(FIX, 'bottleneck.json')).toString());
-    const obj = JSON.parse(serializePeftConfig(bottleneckConfig({ size: 16, nonLinearity: 'relu', placement: ['self_attn', 'mlp'], baseModel: 'brown-llama-4m' })));
+    const obj = JSON.parse(adapterConfigJson({ peft_type: 'BOTTLENECK', bottleneck_size: 16, non_linearity: 'relu', placement: ['self_attn', 'mlp'] }, base));
     for (const [k, v] of Object.entries(recipe)) expect(obj[k], k).toEqual(v);
   });
 
   it('names every problem in a bad config', () => {
     const e = peftError(() =>
-      parsePeftConfig({ peft_type: 'LORA', task_type: 'SEQ_CLS', r: 0, lora_alpha: -1, target_modules: [], bias: 'all', use_dora: true }),
+      parseAdapterConfig({ peft_type: 'LORA', task_type: 'SEQ_CLS', r: 0, lora_alpha: -1, target_modules: [], bias: 'all', use_dora: true }),
     );
     expect(e.problems).toEqual([
       'task_type "SEQ_CLS" is not supported: only "CAUSAL_LM" adapters apply to a language model',
@@ -132,20 +136,20 @@ describe('adapter_config.json', () => {
       'bias "all" is not supported: only "none" (LoRA without trained biases)',
       'use_dora is true: DoRA adapters are not supported',
     ]);
-    expect(peftError(() => parsePeftConfig({ peft_type: 'IA3' })).message).toMatch(/peft_type "IA3" is not supported/);
-    expect(peftError(() => parsePeftConfig('{not json')).message).toMatch(/adapter_config\.json: not valid JSON/);
-    expect(peftError(() => parsePeftConfig({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 4, num_layers: 4, token_dim: 128, num_attention_heads: 2, prefix_projection: true })).message).toMatch(
+    expect(peftError(() => parseAdapterConfig({ peft_type: 'IA3' })).message).toMatch(/peft_type "IA3" is not supported/);
+    expect(peftError(() => parseAdapterConfig('{not json')).message).toMatch(/adapter_config\.json: not valid JSON/);
+    expect(peftError(() => parseAdapterConfig({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 4, num_layers: 4, token_dim: 128, num_attention_heads: 2, prefix_projection: true })).message).toMatch(
       /prefix_projection is true/,
     );
   });
 
   it('regex target_modules, all-linear and layers_to_transform select modules as PEFT does', () => {
-    const rx = expectedAdapterTensors(loraConfig({ r: 2, alpha: 4, targetModules: '.*\\.(q|v)_proj', baseModel: null }), base);
+    const rx = expectedFor(lora(2, 4, '.*\\.(q|v)_proj'));
     expect(rx.size).toBe(4 * 2 * 2);
     expect(rx.has(loraKey('model.layers.2.self_attn.v_proj', 'A'))).toBe(true);
-    const all = expectedAdapterTensors(loraConfig({ r: 2, alpha: 4, targetModules: 'all-linear', baseModel: null }), base);
+    const all = expectedFor(lora(2, 4, 'all-linear'));
     expect(all.size).toBe(4 * 7 * 2);
-    const some = expectedAdapterTensors(loraConfig({ r: 2, alpha: 4, targetModules: ['q_proj'], baseModel: null, layersToTransform: [1, 3] }), base);
+    const some = expectedFor(lora(2, 4, ['q_proj'], { layers_to_transform: [1, 3] }));
     expect([...some.keys()].filter((k) => k.endsWith('lora_A.weight'))).toEqual([
       loraKey('model.layers.1.self_attn.q_proj', 'A'),
       loraKey('model.layers.3.self_attn.q_proj', 'A'),
@@ -153,7 +157,7 @@ describe('adapter_config.json', () => {
   });
 
   it('GPT-2: Conv1D modules, c_attn is 3C wide', () => {
-    const e = expectedAdapterTensors(loraConfig({ r: 2, alpha: 2, targetModules: ['c_attn', 'c_proj'], baseModel: 'tiny-gpt2', fanInFanOut: true }), gpt2);
+    const e = expectedFor(lora(2, 2, ['c_attn', 'c_proj']), gpt2);
     expect(e.get('base_model.model.transformer.h.0.attn.c_attn.lora_B.weight')).toEqual([3 * 64, 2]);
     // c_proj matches both the attention output and the MLP output projection, as in PEFT
     expect(e.get('base_model.model.transformer.h.1.mlp.c_proj.lora_A.weight')).toEqual([2, 4 * 64]);
@@ -164,8 +168,8 @@ describe('adapter_config.json', () => {
 describe('export and import', () => {
   it('round-trips LoRA bit for bit, as two files and as a .zip', async () => {
     const tensors = fixtureAdapter('lora');
-    const cfg = parsePeftConfig(read(join(FIX, 'lora.json')).toString());
-    const exported = exportAdapter(cfg, tensors, base);
+    const cfg = fixtureConfig('lora');
+    const exported = exportAdapter(cfg.method, tensors, base);
     expect(exported.files.map((f) => f.name)).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     const st = parseSafetensors(exported.weights);
     expect(st.metadata).toEqual({ format: 'pt' });
@@ -173,7 +177,7 @@ describe('export and import', () => {
     const fromFiles = await importAdapterFiles(exported.files.map((f) => ({ name: f.name, bytes: f.data })), base);
     const fromZip = await importAdapterFiles([{ name: 'my-lora.zip', bytes: exported.zip() }], base);
     for (const imported of [fromFiles, fromZip]) {
-      expect(imported.config).toEqual({ ...cfg, inference_mode: true });
+      expect(imported.config).toEqual(cfg);
       for (const [k, t] of tensors) {
         expect(imported.tensors.get(k)!.shape).toEqual(t.shape);
         expect(Buffer.from(imported.tensors.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)))).toBe(true);
@@ -184,14 +188,14 @@ describe('export and import', () => {
   it('round-trips prefix and bottleneck adapters', () => {
     for (const name of ['prefix', 'bottleneck']) {
       const tensors = fixtureAdapter(name);
-      const exported = exportAdapter(parsePeftConfig(read(join(FIX, `${name}.json`)).toString()), tensors, base);
+      const exported = exportAdapter(fixtureConfig(name).method, tensors, base);
       const back = importAdapter({ config: exported.configJson, weights: exported.weights }, base);
       for (const [k, t] of tensors) expect(Array.from(back.tensors.get(k)!.data)).toEqual(Array.from(t.data));
     }
   });
 
   it('reads a zip with the files in a folder, ignoring macOS metadata', async () => {
-    const exported = exportAdapter(parsePeftConfig(read(join(FIX, 'prefix.json')).toString()), fixtureAdapter('prefix'), base);
+    const exported = exportAdapter(fixtureConfig('prefix').method, fixtureAdapter('prefix'), base);
     const zip = writeZip([
       { name: 'adapter/adapter_config.json', data: exported.files[0].data },
       { name: '__MACOSX/adapter/._adapter_config.json', data: enc('junk') },
@@ -205,7 +209,7 @@ describe('export and import', () => {
   it('refuses to export tensors that do not fit the base', () => {
     const tensors = fixtureAdapter('lora');
     tensors.delete(loraKey('model.layers.0.self_attn.q_proj', 'A'));
-    const e = peftError(() => exportAdapter(parsePeftConfig(read(join(FIX, 'lora.json')).toString()), tensors, base));
+    const e = peftError(() => exportAdapter(fixtureConfig('lora').method, tensors, base));
     expect(e.problems).toEqual(['tensor "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" is missing (shape [4, 256] expected)']);
   });
 });
@@ -287,8 +291,7 @@ describe('import names everything wrong', () => {
       'num_attention_heads is 4 but brown-llama-4m has 2 key/value heads',
       "token_dim is 256 but brown-llama-4m's keys are 128 wide (2 heads × 64)",
     ]);
-    const none = loraConfig({ r: 2, alpha: 2, targetModules: ['c_attn'], baseModel: null });
-    expect(peftError(() => expectedAdapterTensors(none, base)).problems[0]).toMatch(
+    expect(peftError(() => expectedFor(lora(2, 2, ['c_attn']))).problems[0]).toMatch(
       /target_modules \["c_attn"\] match no module of brown-llama-4m \(its projections: q_proj, k_proj/,
     );
   });

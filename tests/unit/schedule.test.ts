@@ -1,8 +1,11 @@
 // Learning-rate schedule: linear warmup, then cosine / linear decay to the minimum, or constant.
 import { describe, expect, it } from 'vitest';
-import { learningRateAt, learningRates, type Schedule } from '../../src/lib/train/schedule.ts';
+import { learningRateAt as lrAt, type Schedule } from '../../src/lib/train/schedule.ts';
 
-const S: Schedule = { learningRate: 1e-3, minLearningRate: 1e-4, warmupSteps: 10, maxSteps: 110, schedule: 'cosine' };
+type Run = Schedule & { steps: number };
+const S: Run = { learning_rate: 1e-3, min_lr_rate: 0.1, warmup_steps: 10, steps: 110, lr_scheduler_type: 'cosine' };
+const learningRateAt = (s: Run, step: number) => lrAt(s, s.steps, step);
+const learningRates = (s: Run) => Array.from({ length: s.steps }, (_, i) => learningRateAt(s, i));
 
 describe('learning-rate schedule', () => {
   it('warms up linearly from lr/warmup to the peak', () => {
@@ -21,7 +24,7 @@ describe('learning-rate schedule', () => {
   });
 
   it('linear: decays by equal steps to the minimum', () => {
-    const L = { ...S, schedule: 'linear' as const };
+    const L = { ...S, lr_scheduler_type: 'linear' as const };
     expect(learningRateAt(L, 10)).toBeCloseTo(1e-3, 15);
     expect(learningRateAt(L, 60)).toBeCloseTo(5.5e-4, 15);
     expect(learningRateAt(L, 85)).toBeCloseTo(1e-3 - 0.75 * 9e-4, 15);
@@ -29,7 +32,7 @@ describe('learning-rate schedule', () => {
   });
 
   it('constant: the peak after warmup, forever', () => {
-    const C = { ...S, schedule: 'constant' as const };
+    const C = { ...S, lr_scheduler_type: 'constant' as const };
     expect(learningRateAt(C, 0)).toBeCloseTo(1e-4, 15);
     expect(learningRateAt(C, 10)).toBe(1e-3);
     expect(learningRateAt(C, 5000)).toBe(1e-3);
@@ -37,7 +40,7 @@ describe('learning-rate schedule', () => {
 
   it('never increases after warmup and stays within [min, peak]', () => {
     for (const schedule of ['cosine', 'linear'] as const) {
-      const lrs = learningRates({ ...S, schedule });
+      const lrs = learningRates({ ...S, lr_scheduler_type: schedule });
       expect(lrs.length).toBe(110);
       for (let i = 11; i < lrs.length; i++) expect(lrs[i]).toBeLessThanOrEqual(lrs[i - 1]);
       for (const x of lrs) {
@@ -48,17 +51,18 @@ describe('learning-rate schedule', () => {
   });
 
   it('works without warmup and when warmup covers every step', () => {
-    expect(learningRateAt({ ...S, warmupSteps: 0 }, 0)).toBe(1e-3);
-    const allWarm = { ...S, warmupSteps: 20, maxSteps: 20 };
+    expect(learningRateAt({ ...S, warmup_steps: 0 }, 0)).toBe(1e-3);
+    const allWarm = { ...S, warmup_steps: 20, steps: 20 };
     expect(learningRateAt(allWarm, 19)).toBeCloseTo(1e-3, 15);
     expect(learningRateAt(allWarm, 20)).toBe(1e-4);
   });
 
   it('rejects schedules and steps that make no sense, saying why', () => {
-    expect(() => learningRateAt({ ...S, learningRate: 0 }, 0)).toThrow(/learningRate 0/);
-    expect(() => learningRateAt({ ...S, minLearningRate: 2e-3 }, 0)).toThrow(/minLearningRate/);
-    expect(() => learningRateAt({ ...S, warmupSteps: -1 }, 0)).toThrow(/warmupSteps/);
-    expect(() => learningRateAt({ ...S, maxSteps: 0 }, 0)).toThrow(/maxSteps/);
+    expect(() => learningRateAt({ ...S, learning_rate: 0 }, 0)).toThrow(/learning_rate 0/);
+    expect(() => learningRateAt({ ...S, min_lr_rate: 2 }, 0)).toThrow(/min_lr_rate/);
+    expect(() => learningRateAt({ ...S, warmup_steps: -1 }, 0)).toThrow(/warmup_steps/);
+    expect(() => learningRateAt({ ...S, steps: 0 }, 0)).toThrow(/steps/);
+    expect(learningRateAt({ ...S, warmup_steps: 50, steps: 20 }, 19)).toBeCloseTo(1e-3, 15);
     expect(() => learningRateAt(S, -1)).toThrow(/step -1/);
   });
 });

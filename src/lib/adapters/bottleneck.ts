@@ -6,7 +6,7 @@
 // Keys: base_model.model.<attention or mlp module>.adapter.{down,up}.{weight,bias}.
 import type { Architecture } from '../model/architecture.ts';
 import type { ParamSpec } from '../model/params.ts';
-import type { BottleneckConfig } from './config.ts';
+import type { BottleneckConfig, BottleneckPlacement } from './config.ts';
 import { PEFT_PREFIX } from './lora.ts';
 
 export function bottleneckKeys(module: string) {
@@ -16,19 +16,21 @@ export function bottleneckKeys(module: string) {
 
 /** The modules whose output gets an adapter, in layer order. */
 export function bottleneckModules(arch: Architecture, cfg: BottleneckConfig): string[] {
-  return arch.layers.flatMap((l) => [...(cfg.afterAttention ? [l.attnModule] : []), ...(cfg.afterMlp ? [l.mlpModule] : [])]);
+  const after = (p: BottleneckPlacement) => cfg.placement.includes(p);
+  return arch.layers.flatMap((l) => [...(after('self_attn') ? [l.attnModule] : []), ...(after('mlp') ? [l.mlpModule] : [])]);
 }
 
 export function bottleneckSpecs(arch: Architecture, cfg: BottleneckConfig): ParamSpec[] {
-  if (!(cfg.size >= 1 && Number.isInteger(cfg.size))) throw new Error(`bottleneck: size must be a positive integer, got ${cfg.size}`);
-  if (!cfg.afterAttention && !cfg.afterMlp) throw new Error('bottleneck: place it after attention, the MLP or both');
+  const S = cfg.bottleneck_size;
+  if (!(S >= 1 && Number.isInteger(S))) throw new Error(`bottleneck: bottleneck_size must be a positive integer, got ${S}`);
+  if (cfg.placement.length === 0) throw new Error('bottleneck: place it after attention, the MLP or both');
   const C = arch.cfg.hidden;
   return bottleneckModules(arch, cfg).flatMap((m) => {
     const k = bottleneckKeys(m);
     return [
-      { name: k.downW, shape: [cfg.size, C] },
-      { name: k.downB, shape: [cfg.size] },
-      { name: k.upW, shape: [C, cfg.size] },
+      { name: k.downW, shape: [S, C] },
+      { name: k.downB, shape: [S] },
+      { name: k.upW, shape: [C, S] },
       { name: k.upB, shape: [C] },
     ];
   });

@@ -1,113 +1,72 @@
-// The trainable methods and their settings, named as PEFT names them (so an adapter_config.json
-// maps onto these one to one; see fromPeftConfig).
+// The one method config: where the trainable weights sit and how many there are. Its fields are the
+// ones PEFT writes into adapter_config.json, with PEFT's names, from the method panel through the
+// worker to the GPU; peft/config.ts reads and writes the file from and to exactly this type.
+//
+//   LORA           PEFT's LoraConfig: y = x·Wᵀ + scaling·(dropout(x)·Aᵀ)·Bᵀ on every targeted projection
+//   BOTTLENECK     Houlsby adapters y ← y + up(act(down(y))) after attention and/or the MLP. PEFT has no
+//                  such type; the file layout is ours (tests/fixtures/README.md), in PEFT's style.
+//   PREFIX_TUNING  PEFT's PrefixTuningConfig without prefix_projection: P trainable key/value positions
+//                  in every layer
+//   FULL           full fine-tuning: every weight of the base model trains (not a PEFT method; the
+//                  result is a model folder, not an adapter)
 
 export interface LoraConfig {
-  method: 'lora';
+  peft_type: 'LORA';
   /** rank of the update B·A */
   r: number;
-  /** the update is scaled by alpha/r (alpha/√r with useRslora) */
-  alpha: number;
-  /** dropout on the LoRA branch's input, training only (PEFT's lora_dropout) */
-  dropout: number;
+  /** the update is scaled by lora_alpha/r (lora_alpha/√r with use_rslora) */
+  lora_alpha: number;
+  /** dropout on the LoRA branch's input, training only */
+  lora_dropout: number;
   /**
    * Which projections get a LoRA branch: module names matched as PEFT does (a module matches if its
-   * path equals a name or ends with '.' + name), or one regular expression that must match the whole
+   * path equals a name or ends with '.' + name), one regular expression that must match the whole
    * path, or 'all-linear' (every projection except lm_head).
    */
-  targetModules: string[] | string;
-  /** rank-stabilised LoRA: scaling alpha/√r */
-  useRslora: boolean;
+  target_modules: string[] | string;
+  /** rank-stabilised LoRA: scaling lora_alpha/√r */
+  use_rslora: boolean;
+  /** only these layers get LoRA branches; null: every layer */
+  layers_to_transform: number[] | null;
 }
+
+export type BottleneckPlacement = 'self_attn' | 'mlp';
+export type BottleneckNonLinearity = 'relu' | 'silu' | 'gelu' | 'gelu_tanh';
 
 export interface BottleneckConfig {
-  method: 'bottleneck';
+  peft_type: 'BOTTLENECK';
   /** width of the bottleneck (rows of down) */
-  size: number;
-  nonlinearity: 'relu' | 'silu' | 'gelu' | 'gelu_tanh';
-  /** after the attention sublayer's output projection */
-  afterAttention: boolean;
-  /** after the MLP's output projection */
-  afterMlp: boolean;
+  bottleneck_size: number;
+  non_linearity: BottleneckNonLinearity;
+  /** after the attention block's output ('self_attn') and/or the MLP's ('mlp'); at least one */
+  placement: BottleneckPlacement[];
 }
 
-export interface PrefixConfig {
-  method: 'prefix';
+export interface PrefixTuningConfig {
+  peft_type: 'PREFIX_TUNING';
   /** P: virtual tokens whose keys/values every layer prepends */
-  numVirtualTokens: number;
+  num_virtual_tokens: number;
 }
 
 export interface FullConfig {
-  method: 'full';
+  peft_type: 'FULL';
 }
 
-export type AdapterConfig = LoraConfig | BottleneckConfig | PrefixConfig | FullConfig;
+export type MethodConfig = LoraConfig | BottleneckConfig | PrefixTuningConfig | FullConfig;
+export type MethodType = MethodConfig['peft_type'];
 
-export const DEFAULT_LORA: LoraConfig = {
-  method: 'lora',
-  r: 8,
-  alpha: 16,
-  dropout: 0,
-  targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'c_attn', 'c_proj', 'c_fc'],
-  useRslora: false,
-};
-
-export const DEFAULT_BOTTLENECK: BottleneckConfig = {
-  method: 'bottleneck',
-  size: 16,
-  nonlinearity: 'relu',
-  afterAttention: true,
-  afterMlp: true,
-};
-
-export const DEFAULT_PREFIX: PrefixConfig = { method: 'prefix', numVirtualTokens: 8 };
-
-type Json = Record<string, unknown>;
-
-/**
- * Reads a PEFT adapter_config.json (LORA, PREFIX_TUNING) or the bottleneck adapter's json
- * (tests/fixtures/README.md) into an AdapterConfig.
- */
-export function fromPeftConfig(json: Json | string): AdapterConfig {
-  const c: Json = typeof json === 'string' ? JSON.parse(json) : json;
-  const type = String(c.peft_type ?? c.method ?? '').toUpperCase();
-  if (type === 'LORA') {
-    const tm = c.target_modules;
-    return {
-      method: 'lora',
-      r: Number(c.r ?? 8),
-      alpha: Number(c.lora_alpha ?? 8),
-      dropout: Number(c.lora_dropout ?? 0),
-      targetModules: Array.isArray(tm) ? tm.map(String) : typeof tm === 'string' ? tm : DEFAULT_LORA.targetModules,
-      useRslora: c.use_rslora === true,
-    };
-  }
-  if (type === 'PREFIX_TUNING') {
-    if (c.prefix_projection === true) throw new Error('prefix tuning with prefix_projection is not supported');
-    return { method: 'prefix', numVirtualTokens: Number(c.num_virtual_tokens) };
-  }
-  if (type === 'BOTTLENECK' || type === 'ADAPTER' || 'adapter_size' in c || 'bottleneck_size' in c) {
-    const where = c.placement ?? c.location ?? c.adapter_placement;
-    const places = Array.isArray(where) ? where.map(String) : typeof where === 'string' ? [where] : ['attn', 'mlp'];
-    const has = (k: string) => places.some((p) => p.includes(k) || p === 'both');
-    return {
-      method: 'bottleneck',
-      size: Number(c.adapter_size ?? c.bottleneck_size ?? c.size),
-      nonlinearity: String(c.non_linearity ?? c.nonlinearity ?? c.act ?? 'relu') as BottleneckConfig['nonlinearity'],
-      afterAttention: has('attn'),
-      afterMlp: has('mlp'),
-    };
-  }
-  throw new Error(`adapter config: unsupported peft_type "${type}"`);
-}
+export const BOTTLENECK_PLACEMENTS: readonly BottleneckPlacement[] = ['self_attn', 'mlp'];
+export const BOTTLENECK_NON_LINEARITIES: readonly BottleneckNonLinearity[] = ['relu', 'silu', 'gelu', 'gelu_tanh'];
 
 /** PEFT's scaling of the LoRA update. */
-export function loraScaling(c: LoraConfig): number {
-  return c.useRslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
+export function loraScaling(c: Pick<LoraConfig, 'r' | 'lora_alpha' | 'use_rslora'>): number {
+  return c.use_rslora ? c.lora_alpha / Math.sqrt(c.r) : c.lora_alpha / c.r;
 }
 
 /**
  * PEFT's check_target_module_exists: a string target is a regular expression matched against the
- * whole module path; a list matches a module whose path equals an entry or ends with '.' + entry.
+ * whole module path ('all-linear' means every projection); a list matches a module whose path
+ * equals an entry or ends with '.' + entry.
  */
 export function isTargetModule(targets: string[] | string, module: string): boolean {
   if (typeof targets === 'string') {
@@ -115,4 +74,34 @@ export function isTargetModule(targets: string[] | string, module: string): bool
     return new RegExp(`^(?:${targets})$`).test(module);
   }
   return targets.some((t) => module === t || module.endsWith(`.${t}`));
+}
+
+/** A plain deep copy (no shared arrays, no reactive proxies: structuredClone refuses Svelte's). */
+export function copyMethod<M extends MethodConfig>(m: M): M {
+  return JSON.parse(JSON.stringify(m)) as M;
+}
+
+/** What each method is called on screen. */
+export const METHOD_LABELS: Record<MethodType, string> = {
+  LORA: 'LoRA',
+  BOTTLENECK: 'Bottleneck adapter',
+  PREFIX_TUNING: 'Prefix tuning',
+  FULL: 'Full fine-tuning',
+};
+
+/** The method and its settings in a few words: "LoRA r 8, α 16 · q_proj, v_proj" and friends. */
+export function describeMethod(m: MethodConfig): string {
+  switch (m.peft_type) {
+    case 'LORA': {
+      const targets = typeof m.target_modules === 'string' ? m.target_modules : m.target_modules.join(', ');
+      const layers = m.layers_to_transform ? ` · layers ${m.layers_to_transform.join(', ')}` : '';
+      return `LoRA r ${m.r}, α ${m.lora_alpha}${m.use_rslora ? ', rsLoRA' : ''} · ${targets}${layers}`;
+    }
+    case 'PREFIX_TUNING':
+      return `Prefix tuning · ${m.num_virtual_tokens} virtual tokens`;
+    case 'BOTTLENECK':
+      return `Bottleneck adapter · size ${m.bottleneck_size}, ${m.non_linearity} · after ${m.placement.join(' and ')}`;
+    case 'FULL':
+      return 'Full fine-tuning · every weight';
+  }
 }

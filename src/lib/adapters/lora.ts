@@ -3,32 +3,62 @@
 // PEFT initialises A with kaiming_uniform_(a=√5) — U(-1/√in, 1/√in), since gain √(2/(1+5)) times
 // √3/√in is 1/√in — and B with zeros, so an untrained adapter changes nothing.
 // Keys: base_model.model.<module>.lora_A.weight / lora_B.weight.
-import type { Architecture, LinearDef } from '../model/architecture.ts';
+//
+// The module names come from the architecture (model/llama.ts, model/gpt2.ts): the one registry from
+// which the PEFT keys, target matching and the shapes an imported adapter must have all follow.
+import type { Architecture, LayerDef, LinearDef } from '../model/architecture.ts';
 import type { ParamSpec } from '../model/params.ts';
 import { isTargetModule, type LoraConfig } from './config.ts';
 
+/** What PEFT puts before a module path in adapter_model.safetensors keys. */
 export const PEFT_PREFIX = 'base_model.model.';
 
 export function loraKeys(module: string): { A: string; B: string } {
   return { A: `${PEFT_PREFIX}${module}.lora_A.weight`, B: `${PEFT_PREFIX}${module}.lora_B.weight` };
 }
 
-/** Every projection of the model, in layer order (the modules LoRA can target). */
-export function allLinears(arch: Architecture): LinearDef[] {
-  return arch.layers.flatMap((l) => [l.q, l.k, l.v, l.o, ...l.mlpIn, l.mlpOut]);
+/** Every projection of one layer (the modules LoRA can target). */
+export function layerLinears(layer: LayerDef): LinearDef[] {
+  return [layer.q, layer.k, layer.v, layer.o, ...layer.mlpIn, layer.mlpOut];
 }
 
-/** The targeted modules, once each, with the shape of the whole module (GPT-2's c_attn is 3C wide). */
-export function loraModules(arch: Architecture, cfg: LoraConfig): { module: string; in: number; out: number; blocks: number }[] {
-  const seen = new Map<string, { module: string; in: number; out: number; blocks: number }>();
+/** Every projection of the model, in layer order, with its layer. */
+export function allLinears(arch: Architecture): (LinearDef & { layer: number })[] {
+  return arch.layers.flatMap((l, layer) => layerLinears(l).map((lin) => ({ ...lin, layer })));
+}
+
+/** Short names of the model's projections, in layer order, once each ('q_proj', …): what target_modules lists. */
+export function projectionNames(arch: Architecture): string[] {
+  return [...new Set(allLinears(arch).map((lin) => lin.module.split('.').pop()!))];
+}
+
+export interface LoraModule {
+  module: string;
+  layer: number;
+  in: number;
+  /** the whole module's outputs (GPT-2's c_attn is 3C wide) */
+  out: number;
+  blocks: number;
+}
+
+/** Whether a projection gets a LoRA branch under this config. */
+export function isLoraTarget(cfg: Pick<LoraConfig, 'target_modules' | 'layers_to_transform'>, module: string, layer: number): boolean {
+  if (cfg.layers_to_transform && !cfg.layers_to_transform.includes(layer)) return false;
+  return isTargetModule(cfg.target_modules, module);
+}
+
+/** The targeted modules, once each, in layer order. */
+export function loraModules(arch: Architecture, cfg: LoraConfig): LoraModule[] {
+  const seen = new Map<string, LoraModule>();
   for (const lin of allLinears(arch)) {
-    if (!isTargetModule(cfg.targetModules, lin.module)) continue;
-    const m = seen.get(lin.module);
-    if (m) continue;
-    seen.set(lin.module, { module: lin.module, in: lin.in, out: lin.out * lin.blocks, blocks: lin.blocks });
+    if (seen.has(lin.module) || !isLoraTarget(cfg, lin.module, lin.layer)) continue;
+    seen.set(lin.module, { module: lin.module, layer: lin.layer, in: lin.in, out: lin.out * lin.blocks, blocks: lin.blocks });
   }
   if (seen.size === 0) {
-    throw new Error(`LoRA: target_modules ${JSON.stringify(cfg.targetModules)} match no projection of this model`);
+    const where = cfg.layers_to_transform ? ` in layers ${JSON.stringify(cfg.layers_to_transform)}` : '';
+    throw new Error(
+      `LoRA: target_modules ${JSON.stringify(cfg.target_modules)} match no projection of this model${where} (its projections: ${projectionNames(arch).join(', ')})`,
+    );
   }
   return [...seen.values()];
 }

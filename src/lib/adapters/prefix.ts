@@ -7,12 +7,12 @@
 // engine keeps exactly PEFT's layout.
 import type { Architecture } from '../model/architecture.ts';
 import type { ParamSpec } from '../model/params.ts';
-import type { PrefixConfig } from './config.ts';
+import type { PrefixTuningConfig } from './config.ts';
 
 export const PREFIX_KEY = 'prompt_embeddings';
 
-export function prefixSpecs(arch: Architecture, cfg: PrefixConfig): ParamSpec[] {
-  const P = cfg.numVirtualTokens;
+export function prefixSpecs(arch: Architecture, cfg: PrefixTuningConfig): ParamSpec[] {
+  const P = cfg.num_virtual_tokens;
   if (!(P >= 1 && Number.isInteger(P))) throw new Error(`prefix: num_virtual_tokens must be a positive integer, got ${P}`);
   const { layers: L, kvHeads: NKV, headDim: HS } = arch.cfg;
   return [{ name: PREFIX_KEY, shape: [P, L * 2 * NKV * HS] }];

@@ -6,13 +6,13 @@ import type { Architecture } from '../model/architecture.ts';
 import { numel, type ParamSpec } from '../model/params.ts';
 import { transpose2d } from '../model/weights.ts';
 import { bottleneckInit, bottleneckSpecs } from './bottleneck.ts';
-import type { AdapterConfig } from './config.ts';
+import type { MethodConfig } from './config.ts';
 import { loraInit, loraSpecs } from './lora.ts';
 import { prefixInit, prefixSpecs } from './prefix.ts';
 import { createRng } from '../random.ts';
 
 export interface TrainableDef {
-  config: AdapterConfig;
+  config: MethodConfig;
   specs: ParamSpec[];
   /**
    * Initial values by spec name, drawn from a generator seeded with `seed`. Full fine-tuning
@@ -25,7 +25,7 @@ export interface TrainableDef {
   fromExport(key: string, shape: number[], data: Float32Array): { name: string; data: Float32Array } | null;
 }
 
-export function trainableDef(arch: Architecture, config: AdapterConfig): TrainableDef {
+export function trainableDef(arch: Architecture, config: MethodConfig): TrainableDef {
   const identity = (specs: ParamSpec[]) => {
     const byName = new Map(specs.map((s) => [s.name, s]));
     return {
@@ -45,20 +45,20 @@ export function trainableDef(arch: Architecture, config: AdapterConfig): Trainab
     return new Map(specs.map((s) => [s.name, f(s, rng)]));
   };
 
-  switch (config.method) {
-    case 'lora': {
+  switch (config.peft_type) {
+    case 'LORA': {
       const specs = loraSpecs(arch, config);
       return { config, specs, init: seeded(specs, loraInit), ...identity(specs) };
     }
-    case 'bottleneck': {
+    case 'BOTTLENECK': {
       const specs = bottleneckSpecs(arch, config);
       return { config, specs, init: seeded(specs, (s, rng) => bottleneckInit(s, arch.cfg.hidden, rng)), ...identity(specs) };
     }
-    case 'prefix': {
+    case 'PREFIX_TUNING': {
       const specs = prefixSpecs(arch, config);
       return { config, specs, init: seeded(specs, prefixInit), ...identity(specs) };
     }
-    case 'full': {
+    case 'FULL': {
       // Same specs as the base weights, so the trainable store has the base store's exact layout
       // and starts as a buffer-to-buffer copy of it.
       const specs = arch.params;

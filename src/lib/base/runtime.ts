@@ -21,6 +21,9 @@ import {
   type TextStreamer,
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
+import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
+
+export type { GenerationResult, StopReason, StreamedToken };
 import { isGreedy, normalizeSampling, sampleToken, type SamplingOptions } from '../generate/sampling.ts';
 import { createRng, type Rng } from '../random.ts';
 
@@ -67,32 +70,6 @@ export interface GenerateOptions extends SamplingOptions {
   chat: boolean;
 }
 
-/** One generated token and the text it completed (may be '' while a multi-byte character is pending). */
-export interface StreamedToken {
-  index: number;
-  id: number;
-  text: string;
-}
-
-export type StopReason = 'eos' | 'length' | 'stopped';
-
-export interface GenerationResult {
-  /** The exact text the model saw (the chat template applied, when asked). */
-  renderedPrompt: string;
-  promptIds: number[];
-  /** Generated token ids, an end-of-sequence token included when one stopped generation. */
-  tokenIds: number[];
-  /** Generated text, special tokens removed. */
-  text: string;
-  stopReason: StopReason;
-  /** From the start of generate() to the first new token (the prompt's forward pass). */
-  prefillMs: number;
-  /** From the first new token to the last. */
-  decodeMs: number;
-  /** Decoding speed: tokens after the first per second of decodeMs (all tokens over the total when only one). */
-  tokensPerSecond: number;
-}
-
 /** The dtype a model loads with on a backend. */
 export function chooseDtype(model: ModelSpec, backend: Backend, f16 = false): ModelDtype {
   if (backend === 'webgpu') return (f16 && model.dtype.webgpuF16) || model.dtype.webgpu;
@@ -137,55 +114,23 @@ class AbortCriteria extends StoppingCriteria {
   }
 }
 
-/**
- * Streams generated tokens with their text. Decodes the whole continuation each time and emits what is
- * new, so tokens that split a UTF-8 character or merge across a boundary still come out right; text
- * ending in U+FFFD (an incomplete character) is held back until the next token completes it.
- */
+/** Hands each generated token to a TextStream (transformers.js first echoes the prompt: skipped). */
 class TokenStreamer extends BaseStreamer {
-  readonly ids: number[] = [];
-  firstTokenAt = 0;
-  lastTokenAt = 0;
-  private printed = 0;
   private seenPrompt = false;
-  private readonly tokenizer: PreTrainedTokenizer;
-  private readonly onToken: (token: StreamedToken) => void;
 
-  constructor(tokenizer: PreTrainedTokenizer, onToken: (token: StreamedToken) => void) {
+  constructor(readonly stream: TextStream) {
     super();
-    this.tokenizer = tokenizer;
-    this.onToken = onToken;
-  }
-
-  text(): string {
-    return this.tokenizer.decode(this.ids, { skip_special_tokens: true });
   }
 
   override put(value: bigint[][]): void {
     if (!this.seenPrompt) {
-      this.seenPrompt = true; // generate() first echoes the prompt
+      this.seenPrompt = true;
       return;
     }
-    const now = performance.now();
-    if (this.ids.length === 0) this.firstTokenAt = now;
-    this.lastTokenAt = now;
-    const id = Number(value[0][0]);
-    this.ids.push(id);
-    const text = this.text();
-    let piece = '';
-    if (!text.endsWith('\uFFFD')) {
-      piece = text.slice(this.printed);
-      this.printed = text.length;
-    }
-    this.onToken({ index: this.ids.length - 1, id, text: piece });
+    this.stream.push(Number(value[0][0]));
   }
 
   override end(): void {}
-
-  /** Text not yet emitted (a trailing incomplete character at the very end). */
-  rest(): string {
-    return this.text().slice(this.printed);
-  }
 }
 
 function toIdList(x: unknown): number[] {
@@ -293,10 +238,9 @@ export class BaseRuntime {
       const promptIds = this.encode(renderedPrompt, !chat);
       if (promptIds.length === 0) throw new Error('the prompt is empty: type something for the model to continue');
 
-      const streamer = new TokenStreamer(this.tokenizer, onToken);
+      const stream = new TextStream((ids) => this.decode(ids), onToken);
       const processors = new LogitsProcessorList();
       if (!isGreedy(sampling)) processors.push(new SeededSampler(sampling));
-      const started = performance.now();
       await this.model.generate({
         input_ids: tensorFromIds(promptIds), // (1,T)
         attention_mask: tensorFromIds(promptIds.map(() => 1)), // (1,T)
@@ -305,39 +249,28 @@ export class BaseRuntime {
         logits_processor: processors,
         stopping_criteria: [new AbortCriteria(signal)],
         // The typings intersect with GenerationConfig.streamer (a TextStreamer); any BaseStreamer works.
-        streamer: streamer as unknown as TextStreamer,
+        streamer: new TokenStreamer(stream) as unknown as TextStreamer,
       });
-
-      const ids = streamer.ids;
-      const rest = streamer.rest();
-      if (rest) onToken({ index: ids.length - 1, id: ids[ids.length - 1], text: rest });
+      const ids = stream.ids;
       const last = ids[ids.length - 1];
-      const stopReason: StopReason = this.info.eosTokenIds.includes(last)
-        ? 'eos'
-        : ids.length >= sampling.maxNewTokens
-          ? 'length'
-          : 'stopped';
-      const prefillMs = ids.length > 0 ? streamer.firstTokenAt - started : performance.now() - started;
-      const decodeMs = ids.length > 0 ? streamer.lastTokenAt - streamer.firstTokenAt : 0;
-      const tokensPerSecond =
-        ids.length > 1 && decodeMs > 0
-          ? ((ids.length - 1) * 1000) / decodeMs
-          : ids.length > 0
-            ? (ids.length * 1000) / (prefillMs + decodeMs)
-            : 0;
-      return {
-        renderedPrompt,
-        promptIds,
-        tokenIds: [...ids],
-        text: streamer.text(),
-        stopReason,
-        prefillMs,
-        decodeMs,
-        tokensPerSecond,
-      };
+      const stopReason: StopReason = this.info.eosTokenIds.includes(last) ? 'eos' : ids.length >= sampling.maxNewTokens ? 'length' : 'stopped';
+      return stream.finish({ rendered: renderedPrompt, ids: promptIds }, stopReason);
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Logits (T·V) of one forward pass over `ids` without a cache: the reference the engine's base
+   * logits are checked against.
+   */
+  async logits(ids: number[]): Promise<Float32Array> {
+    const input_ids = tensorFromIds(ids);
+    const attention_mask = tensorFromIds(ids.map(() => 1));
+    const outputs = (await this.model.forward({ input_ids, attention_mask })) as Record<string, Tensor>;
+    const data = Float32Array.from(outputs.logits.data as Float32Array);
+    for (const t of Object.values(outputs)) t.dispose?.();
+    return data;
   }
 
   async dispose(): Promise<void> {

@@ -9,6 +9,8 @@ export * from './split';
 export * from './templates';
 export * from './tokenize';
 export * from './pack';
+export * from './batches';
 export * from './preview';
 export * from './samples';
 export * from './prepare';
+export * from './prompts';

@@ -15,7 +15,6 @@
 import type { DatasetFormat } from './formats';
 import { type DataProblem, formatCount } from './problems';
 import type { TokenizedExample } from './tokenize';
-import { permutation } from '../random';
 
 export const IGNORE_INDEX = -100;
 
@@ -133,61 +132,4 @@ export function packExamples(examples: TokenizedExample[], opts: PackOptions): P
     countedTokens += c;
   }
   return { T, rows, inputIds, targets, countedPerRow, countedTokens, warnings };
-}
-
-export interface Batch {
-  B: number;
-  T: number;
-  inputIds: Int32Array; // (B,T)
-  targets: Int32Array; // (B,T)
-  /** Positions whose loss counts. To average a loss over several batches, weight each by this. */
-  counted: number;
-  /** Which packed rows these are (-1 for an all-padding row). */
-  rowIndices: Int32Array; // (B)
-}
-
-function gatherBatch(packed: PackedRows, rowIdx: number[], padId: number): Batch {
-  const B = rowIdx.length;
-  const T = packed.T;
-  const inputIds = new Int32Array(B * T).fill(padId);
-  const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
-  let counted = 0;
-  rowIdx.forEach((r, b) => {
-    if (r < 0) return;
-    inputIds.set(packed.inputIds.subarray(r * T, (r + 1) * T), b * T);
-    targets.set(packed.targets.subarray(r * T, (r + 1) * T), b * T);
-    counted += packed.countedPerRow[r];
-  });
-  return { B, T, inputIds, targets, counted, rowIndices: Int32Array.from(rowIdx) };
-}
-
-/**
- * One epoch of training batches: the rows in a seeded order, B at a time. Every batch is full (the
- * engine keeps one shape): the last one is topped up from the start of the same order, so a few rows
- * are seen twice in that epoch. With fewer rows than B, rows repeat within the batch.
- */
-export function trainBatches(packed: PackedRows, B: number, seed: number, padId = 0): Batch[] {
-  if (packed.rows === 0) return [];
-  const order = permutation(packed.rows, seed);
-  const batches: Batch[] = [];
-  for (let start = 0; start < order.length; start += B) {
-    const idx: number[] = [];
-    for (let b = 0; b < B; b++) idx.push(order[(start + b) % order.length]);
-    batches.push(gatherBatch(packed, idx, padId));
-  }
-  return batches;
-}
-
-/**
- * Batches for evaluation: every row exactly once, in order; the last batch is filled with all-padding
- * rows whose targets are -100. Average the loss over batches weighted by `counted`.
- */
-export function evalBatches(packed: PackedRows, B: number, padId = 0): Batch[] {
-  const batches: Batch[] = [];
-  for (let start = 0; start < packed.rows; start += B) {
-    const idx: number[] = [];
-    for (let b = 0; b < B; b++) idx.push(start + b < packed.rows ? start + b : -1);
-    batches.push(gatherBatch(packed, idx, padId));
-  }
-  return batches;
 }

@@ -8,6 +8,7 @@ import type { Model } from '../model/model.ts';
 import { KvCacheBuffers } from './kvcache.ts';
 import { createRng } from '../random.ts';
 import { sampleToken, type SamplingOptions } from './sampling.ts';
+import type { StopReason } from './stream.ts';
 
 export interface GenerateOptions {
   /** new tokens at most */
@@ -20,7 +21,6 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-export type StopReason = 'stop-token' | 'length' | 'aborted';
 
 /** The prompt is padded to a multiple of this, so a few activation sets serve every prompt length. */
 const PREFILL_BUCKET = 16;
@@ -54,10 +54,10 @@ export async function* generate(model: Model, prompt: ArrayLike<number>, opts: G
     let logits = await step(model, ids, Tp, cache, row, n0 - 1);
     cache.past = n0;
     for (let i = 0; i < maxNew; i++) {
-      if (opts.signal?.aborted) return 'aborted';
+      if (opts.signal?.aborted) return 'stopped';
       const next = sampleToken(logits, sampling, rng);
       yield next;
-      if (stop.has(next)) return 'stop-token';
+      if (stop.has(next)) return 'eos';
       if (i === maxNew - 1) break;
       logits = await step(model, Int32Array.of(next), 1, cache, row, 0);
       cache.past++;
@@ -79,15 +79,4 @@ async function step(model: Model, ids: Int32Array, T: number, cache: KvCacheBuff
   model.transformer.logits(rec, acts, row, { start: last, count: 1 });
   rec.submit();
   return readF32(model.gpu, row);
-}
-
-/** All tokens of one generation, and why it stopped. */
-export async function generateAll(model: Model, prompt: ArrayLike<number>, opts: GenerateOptions): Promise<{ tokens: number[]; stop: StopReason }> {
-  const tokens: number[] = [];
-  const it = generate(model, prompt, opts);
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return { tokens, stop: r.value };
-    tokens.push(r.value);
-  }
 }

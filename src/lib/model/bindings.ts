@@ -3,7 +3,7 @@
 // tensors it writes (only trainable ones). Resolved once when a method is attached, so the forward
 // and backward passes are plain lists of dispatches over ready tensors.
 import type { Tensor } from '../gpu/index.ts';
-import type { AdapterConfig } from '../adapters/config.ts';
+import type { MethodConfig } from '../adapters/config.ts';
 import { loraScaling } from '../adapters/config.ts';
 import { bottleneckKeys } from '../adapters/bottleneck.ts';
 import { loraKeys } from '../adapters/lora.ts';
@@ -102,11 +102,11 @@ export interface ModelBinding {
 export function bindModel(
   arch: Architecture,
   base: ParamStore,
-  method: AdapterConfig | null,
+  method: MethodConfig | null,
   trainable: ParamStore | null,
   grads: ParamStore | null,
 ): ModelBinding {
-  const full = method?.method === 'full';
+  const full = method?.peft_type === 'FULL';
   const weights = full ? trainable! : base;
   const gradOf = (name: string, block = 0, blocks = 1): Tensor | null => (full && grads ? grads.block(name, block, blocks) : null);
 
@@ -123,14 +123,14 @@ export function bindModel(
   let loraCount = 0;
   const linear = (def: LinearDef): LinearBinding => {
     let lora: LoraBinding | null = null;
-    if (method?.method === 'lora') {
+    if (method?.peft_type === 'LORA') {
       const keys = loraKeys(def.module);
       if (trainable!.has(keys.A)) {
         lora = {
           id: loraCount++,
           r: method.r,
           scale: loraScaling(method),
-          dropout: method.dropout,
+          dropout: method.lora_dropout,
           A: trainable!.tensor(keys.A),
           B: trainable!.block(keys.B, def.block, def.blocks),
           dA: grads ? grads.tensor(keys.A) : null,
@@ -150,14 +150,14 @@ export function bindModel(
     };
   };
   const bottleneck = (module: string): BottleneckBinding | null => {
-    if (method?.method !== 'bottleneck') return null;
+    if (method?.peft_type !== 'BOTTLENECK') return null;
     const k = bottleneckKeys(module);
     if (!trainable!.has(k.downW)) return null;
     const t = (n: string) => trainable!.tensor(n);
     const g = (n: string) => grads!.tensor(n);
     return {
-      size: method.size,
-      act: method.nonlinearity === 'gelu' ? 'gelu_erf' : method.nonlinearity,
+      size: method.bottleneck_size,
+      act: method.non_linearity === 'gelu' ? 'gelu_erf' : method.non_linearity,
       downW: t(k.downW),
       downB: t(k.downB),
       upW: t(k.upW),
@@ -165,11 +165,11 @@ export function bindModel(
       grads: grads ? { downW: g(k.downW), downB: g(k.downB), upW: g(k.upW), upB: g(k.upB) } : null,
     };
   };
-  const prefixLength = method?.method === 'prefix' ? method.numVirtualTokens : 0;
+  const prefixLength = method?.peft_type === 'PREFIX_TUNING' ? method.num_virtual_tokens : 0;
   const prefix = (layer: number): PrefixBinding | null => {
-    if (method?.method !== 'prefix') return null;
+    if (method?.peft_type !== 'PREFIX_TUNING') return null;
     return {
-      P: method.numVirtualTokens,
+      P: method.num_virtual_tokens,
       kv: trainable!.tensor(PREFIX_KEY),
       dkv: grads ? grads.tensor(PREFIX_KEY) : null,
       ...prefixLayerOffset(arch, layer),

@@ -2,7 +2,7 @@
 // attached trainable method — LoRA, bottleneck adapters, prefix tuning or full fine-tuning — whose
 // parameters and gradients live in two stores of one layout.
 import { createTensor, readF32, Recorder, reshape, type Gpu, type Tensor } from '../gpu/index.ts';
-import type { AdapterConfig } from '../adapters/config.ts';
+import type { MethodConfig } from '../adapters/config.ts';
 import { trainableDef, type TrainableDef } from '../adapters/trainable.ts';
 import { Activations } from './activations.ts';
 import { architectureFor, type Architecture } from './architecture.ts';
@@ -72,14 +72,14 @@ export class Model {
    * Attaches a trainable method (replacing any other): fresh parameters with the method's initial
    * values (drawn from `seed`; full fine-tuning copies the base weights), zero gradients.
    */
-  attach(config: AdapterConfig, seed = 0): Attached {
+  attach(config: MethodConfig, seed = 0): Attached {
     this.detach();
     const def = trainableDef(this.arch, config);
     const maxBytes = maxBufferBytes(this.gpu, this.loadOptions);
     const layout = layoutParams(def.specs, maxBytes);
     const params = new ParamStore(this.gpu, layout, 'trainable');
     const grads = new ParamStore(this.gpu, layout, 'grads');
-    if (config.method === 'full') {
+    if (config.peft_type === 'FULL') {
       const enc = this.gpu.device.createCommandEncoder({ label: 'full fine-tuning: copy base weights' });
       this.base.buffers.forEach((b, i) => enc.copyBufferToBuffer(b, 0, params.buffers[i], 0, b.size));
       this.gpu.device.queue.submit([enc.finish()]);
@@ -108,7 +108,7 @@ export class Model {
    */
   mergeLora(): void {
     const a = this.attached;
-    if (!a || a.def.config.method !== 'lora') throw new Error('mergeLora: no LoRA adapter is attached');
+    if (!a || a.def.config.peft_type !== 'LORA') throw new Error('mergeLora: no LoRA adapter is attached');
     this.unmergeLora();
     const lora = a.def.config;
     const modules = new Set(loraModules(this.arch, lora).map((m) => m.module));

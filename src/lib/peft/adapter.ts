@@ -10,6 +10,9 @@
 //   bottleneck  base_model.model.<attention or mlp block>.adapter.{down,up}.{weight,bias}:
 //               down.weight (size, C), down.bias (size), up.weight (C, size), up.bias (C)
 
+import { architectureFor } from '../model/architecture.ts';
+import { trainableDef } from '../adapters/trainable.ts';
+import { allLinears, isLoraTarget, projectionNames } from '../adapters/lora.ts';
 import {
   parseSafetensors,
   SafetensorsError,
@@ -17,22 +20,11 @@ import {
   writeSafetensors,
   type TensorToWrite,
 } from '../model/safetensors';
-import { type BaseModelShape, matchesTarget } from './base';
-import { type PeftConfig, PeftError, parsePeftConfig, serializePeftConfig } from './config';
+import { adapterConfigJson, type AdapterConfigFile, type AdapterMethod, type BaseModel, PeftError, parseAdapterConfig } from './config';
 import { looksLikeZip, readZip, writeZip, ZipError } from './zip';
 
-export const PEFT_PREFIX = 'base_model.model.';
-export const PREFIX_KEY = 'prompt_embeddings';
 export const CONFIG_FILE = 'adapter_config.json';
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
-
-export function loraKey(modulePath: string, which: 'A' | 'B'): string {
-  return `${PEFT_PREFIX}${modulePath}.lora_${which}.weight`;
-}
-
-export function bottleneckKey(blockPath: string, part: 'down' | 'up', param: 'weight' | 'bias'): string {
-  return `${PEFT_PREFIX}${blockPath}.adapter.${part}.${param}`;
-}
 
 export interface AdapterTensor {
   shape: number[];
@@ -44,59 +36,32 @@ export type AdapterTensors = Map<string, AdapterTensor>;
 const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
- * The tensors an adapter with this config must hold for this base model, key → shape. Throws a
- * PeftError when the config itself does not fit the base (wrong layer count, no matching module).
+ * The tensors an adapter of this method must hold for this base model, key → shape: exactly the
+ * trainable parameters the engine would create for it (adapters/trainable.ts), so import, export and
+ * training agree by construction. Throws a PeftError when the config itself does not fit the base.
  */
-export function expectedAdapterTensors(cfg: PeftConfig, base: BaseModelShape): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+export function expectedAdapterTensors(file: Pick<AdapterConfigFile, 'method' | 'prefixShape'>, base: BaseModel): Map<string, number[]> {
+  const cfg = base.config;
   const problems: string[] = [];
-  switch (cfg.peft_type) {
-    case 'LORA': {
-      const layers = cfg.layers_to_transform;
-      if (layers) {
-        const bad = layers.filter((l) => l >= base.layers);
-        if (bad.length) problems.push(`layers_to_transform ${JSON.stringify(bad)} name layers the base model (${base.layers} layers) does not have`);
-      }
-      for (const m of base.linears) {
-        if (!matchesTarget(cfg.target_modules, m.path)) continue;
-        if (layers && !layers.includes(m.layer)) continue;
-        out.set(loraKey(m.path, 'A'), [cfg.r, m.in]);
-        out.set(loraKey(m.path, 'B'), [m.out, cfg.r]);
-      }
-      if (out.size === 0 && problems.length === 0) {
-        const names = [...new Set(base.linears.map((m) => m.path.split('.').pop()))].join(', ');
-        problems.push(`target_modules ${JSON.stringify(cfg.target_modules)} match no module of ${base.name} (its projections: ${names})`);
-      }
-      break;
-    }
-    case 'PREFIX_TUNING': {
-      if (cfg.num_layers !== base.layers) problems.push(`num_layers is ${cfg.num_layers} but ${base.name} has ${base.layers} layers`);
-      if (cfg.num_attention_heads !== base.kvHeads) {
-        problems.push(`num_attention_heads is ${cfg.num_attention_heads} but ${base.name} has ${base.kvHeads} key/value heads`);
-      }
-      if (cfg.token_dim !== base.kvDim) {
-        problems.push(`token_dim is ${cfg.token_dim} but ${base.name}'s keys are ${base.kvDim} wide (${base.kvHeads} heads × ${base.headDim})`);
-      }
-      out.set(PREFIX_KEY, [cfg.num_virtual_tokens, cfg.num_layers * 2 * cfg.token_dim]);
-      break;
-    }
-    case 'BOTTLENECK': {
-      const C = base.hidden;
-      const S = cfg.bottleneck_size;
-      for (const b of base.blocks) {
-        for (const place of cfg.placement) {
-          const path = place === 'self_attn' ? b.attn : b.mlp;
-          out.set(bottleneckKey(path, 'down', 'weight'), [S, C]);
-          out.set(bottleneckKey(path, 'down', 'bias'), [S]);
-          out.set(bottleneckKey(path, 'up', 'weight'), [C, S]);
-          out.set(bottleneckKey(path, 'up', 'bias'), [C]);
-        }
-      }
-      break;
+  const { method } = file;
+  if (method.peft_type === 'LORA' && method.layers_to_transform) {
+    const bad = method.layers_to_transform.filter((l) => l >= cfg.layers);
+    if (bad.length) problems.push(`layers_to_transform ${JSON.stringify(bad)} name layers the base model (${cfg.layers} layers) does not have`);
+  }
+  const p = file.prefixShape;
+  if (p) {
+    if (p.num_layers !== cfg.layers) problems.push(`num_layers is ${p.num_layers} but ${base.name} has ${cfg.layers} layers`);
+    if (p.num_attention_heads !== cfg.kvHeads) problems.push(`num_attention_heads is ${p.num_attention_heads} but ${base.name} has ${cfg.kvHeads} key/value heads`);
+    if (p.token_dim !== cfg.kvHeads * cfg.headDim) {
+      problems.push(`token_dim is ${p.token_dim} but ${base.name}'s keys are ${cfg.kvHeads * cfg.headDim} wide (${cfg.kvHeads} heads × ${cfg.headDim})`);
     }
   }
+  const arch = architectureFor(cfg);
+  if (method.peft_type === 'LORA' && !problems.length && !allLinears(arch).some((lin) => isLoraTarget(method, lin.module, lin.layer))) {
+    problems.push(`target_modules ${JSON.stringify(method.target_modules)} match no module of ${base.name} (its projections: ${projectionNames(arch).join(', ')})`);
+  }
   if (problems.length) throw new PeftError(`adapter_config.json does not fit ${base.name}`, problems);
-  return out;
+  return new Map(trainableDef(arch, method).specs.map((s) => [s.name, s.shape]));
 }
 
 /** Lists problems, at most `max` of them, then how many more. */
@@ -105,25 +70,24 @@ function capped(problems: string[], max = 12): string[] {
 }
 
 /** Explains why a key that the base/config does not expect is there. */
-function whyUnexpected(key: string, cfg: PeftConfig, base: BaseModelShape): string {
+function whyUnexpected(key: string, method: AdapterMethod, base: BaseModel): string {
+  const L = base.config.layers;
   const layer = /\.(?:layers|h)\.(\d+)\./.exec(key);
-  if (layer && Number(layer[1]) >= base.layers) return `tensor "${key}" is for layer ${layer[1]}, but ${base.name} has ${base.layers} layers (0–${base.layers - 1})`;
-  if (cfg.peft_type === 'LORA') {
+  if (layer && Number(layer[1]) >= L) return `tensor "${key}" is for layer ${layer[1]}, but ${base.name} has ${L} layers (0–${L - 1})`;
+  if (method.peft_type === 'LORA') {
     const m = /^base_model\.model\.(.+)\.lora_[AB]\.weight$/.exec(key);
     if (!m) return `tensor "${key}" is not a LoRA weight (expected base_model.model.<module>.lora_A.weight / lora_B.weight)`;
-    if (!base.linears.some((l) => l.path === m[1])) return `tensor "${key}": ${base.name} has no module "${m[1]}"`;
-    return `tensor "${key}": module "${m[1]}" is not in target_modules ${JSON.stringify(cfg.target_modules)}`;
+    if (!allLinears(architectureFor(base.config)).some((l) => l.module === m[1])) return `tensor "${key}": ${base.name} has no module "${m[1]}"`;
+    if (method.layers_to_transform && layer && !method.layers_to_transform.includes(Number(layer[1]))) {
+      return `tensor "${key}": layer ${layer[1]} is not in layers_to_transform ${JSON.stringify(method.layers_to_transform)}`;
+    }
+    return `tensor "${key}": module "${m[1]}" is not in target_modules ${JSON.stringify(method.target_modules)}`;
   }
-  return `tensor "${key}" does not belong to a ${cfg.peft_type} adapter for ${base.name}`;
+  return `tensor "${key}" does not belong to a ${method.peft_type} adapter for ${base.name}`;
 }
 
 /** Checks tensors against the expected keys and shapes, and that every value is finite. */
-function checkTensors(
-  tensors: AdapterTensors,
-  expected: Map<string, number[]>,
-  cfg: PeftConfig,
-  base: BaseModelShape,
-): string[] {
+function checkTensors(tensors: AdapterTensors, expected: Map<string, number[]>, method: AdapterMethod, base: BaseModel): string[] {
   const problems: string[] = [];
   for (const [key, shape] of expected) {
     const t = tensors.get(key);
@@ -133,8 +97,8 @@ function checkTensors(
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       let why = '';
-      if (cfg.peft_type === 'LORA' && key.endsWith('lora_A.weight')) why = ` (r = ${cfg.r} × the module's input width)`;
-      if (cfg.peft_type === 'LORA' && key.endsWith('lora_B.weight')) why = ` (the module's output width × r = ${cfg.r})`;
+      if (method.peft_type === 'LORA' && key.endsWith('lora_A.weight')) why = ` (r = ${method.r} × the module's input width)`;
+      if (method.peft_type === 'LORA' && key.endsWith('lora_B.weight')) why = ` (the module's output width × r = ${method.r})`;
       problems.push(`tensor "${key}" has shape ${fmtShape(t.shape)}, but ${base.name} needs ${fmtShape(shape)}${why}`);
       continue;
     }
@@ -150,12 +114,11 @@ function checkTensors(
       }
     }
   }
-  for (const key of tensors.keys()) if (!expected.has(key)) problems.push(whyUnexpected(key, cfg, base));
+  for (const key of tensors.keys()) if (!expected.has(key)) problems.push(whyUnexpected(key, method, base));
   return problems;
 }
 
 export interface ExportedAdapter {
-  config: PeftConfig;
   /** adapter_config.json text */
   configJson: string;
   /** adapter_model.safetensors bytes */
@@ -166,37 +129,21 @@ export interface ExportedAdapter {
   zip(modified?: Date): Uint8Array;
 }
 
-/**
- * Writes an adapter in PEFT's format. With `base`, the tensors are first checked against it (so
- * what is exported imports back); without it only their sizes and values are checked.
- */
-export function exportAdapter(
-  config: PeftConfig,
-  tensors: AdapterTensors | Record<string, AdapterTensor>,
-  base?: BaseModelShape,
-): ExportedAdapter {
+/** Writes an adapter in PEFT's format, after checking its tensors against the base model (so what is exported imports back). */
+export function exportAdapter(method: AdapterMethod, tensors: AdapterTensors | Record<string, AdapterTensor>, base: BaseModel): ExportedAdapter {
   const map: AdapterTensors = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
-  // Round-trip the config through the validator: only what PEFT (or our BOTTLENECK) accepts is written.
-  const cfg = parsePeftConfig(JSON.parse(serializePeftConfig(config)));
-  if (base) {
-    const problems = checkTensors(map, expectedAdapterTensors(cfg, base), cfg, base);
-    if (problems.length) throw new PeftError('cannot export this adapter', capped(problems));
-  }
+  const problems = checkTensors(map, expectedAdapterTensors({ method, prefixShape: null }, base), method, base);
+  if (problems.length) throw new PeftError('cannot export this adapter', capped(problems));
   const toWrite: Record<string, TensorToWrite> = {};
-  for (const [key, t] of map) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== n) throw new PeftError('cannot export this adapter', [`tensor "${key}" holds ${t.data.length} values, its shape ${fmtShape(t.shape)} needs ${n}`]);
-    toWrite[key] = { dtype: 'F32', shape: t.shape, data: t.data };
-  }
-  const configJson = serializePeftConfig(cfg);
+  for (const [key, t] of map) toWrite[key] = { dtype: 'F32', shape: t.shape, data: t.data };
+  const configJson = adapterConfigJson(method, base);
   // PEFT saves with safetensors' save_file(..., metadata={"format": "pt"}).
   const weights = writeSafetensors(toWrite, { format: 'pt' });
-  const configBytes = new TextEncoder().encode(configJson);
   const files = [
-    { name: CONFIG_FILE, data: configBytes },
+    { name: CONFIG_FILE, data: new TextEncoder().encode(configJson) },
     { name: WEIGHTS_FILE, data: weights },
   ];
-  return { config: cfg, configJson, weights, files, zip: (modified?: Date) => writeZip(files, modified) };
+  return { configJson, weights, files, zip: (modified?: Date) => writeZip(files, modified) };
 }
 
 export interface AdapterFiles {
@@ -254,7 +201,7 @@ export async function readAdapterFiles(files: { name: string; bytes: Uint8Array 
 }
 
 export interface ImportedAdapter {
-  config: PeftConfig;
+  config: AdapterConfigFile;
   /** PEFT key → float32 tensor, exactly the keys the config and base model call for. */
   tensors: AdapterTensors;
   /** Things that do not stop the import (e.g. a different base_model_name_or_path). */
@@ -271,16 +218,17 @@ function normalizeKey(key: string): string {
  * config fields, a safetensors file that is corrupt (header size, offsets, dtype sizes), missing
  * or unexpected tensors, wrong shapes, non-float dtypes, non-finite values.
  */
-export function importAdapter(files: AdapterFiles, base: BaseModelShape): ImportedAdapter {
-  const config = parsePeftConfig(files.config);
+export function importAdapter(files: AdapterFiles, base: BaseModel): ImportedAdapter {
+  const config = parseAdapterConfig(files.config);
   const warnings: string[] = [];
-  if (config.base_model_name_or_path && config.base_model_name_or_path !== base.name) {
+  if (config.baseModel && config.baseModel !== base.name) {
     warnings.push(
-      `this adapter was trained on "${config.base_model_name_or_path}" and is loaded onto "${base.name}": the shapes fit, but the results may not be what its author saw`,
+      `this adapter was trained on "${config.baseModel}" and is loaded onto "${base.name}": the shapes fit, but the results may not be what its author saw`,
     );
   }
-  if (config.peft_type === 'LORA' && config.fan_in_fan_out !== base.conv1d) {
-    warnings.push(`fan_in_fan_out is ${config.fan_in_fan_out}, but ${base.name} ${base.conv1d ? 'uses' : 'does not use'} Conv1D layers; the adapter shapes are the same, so it is ignored`);
+  const conv1d = base.config.family === 'gpt2';
+  if (config.method.peft_type === 'LORA' && config.fanInFanOut !== conv1d) {
+    warnings.push(`fan_in_fan_out is ${config.fanInFanOut}, but ${base.name} ${conv1d ? 'uses' : 'does not use'} Conv1D layers; the adapter shapes are the same, so it is ignored`);
   }
   const expected = expectedAdapterTensors(config, base);
 
@@ -305,12 +253,7 @@ export function importAdapter(files: AdapterFiles, base: BaseModelShape): Import
     }
     tensors.set(key, { shape: info.shape.slice(), data: tensorToFloat32(st, info.name) });
   }
-  problems.push(...checkTensors(tensors, expected, config, base));
+  problems.push(...checkTensors(tensors, expected, config.method, base));
   if (problems.length) throw new PeftError('cannot import this adapter', capped(problems));
   return { config, tensors, warnings };
-}
-
-/** readAdapterFiles + importAdapter, for a drop of files or a .zip. */
-export async function importAdapterFiles(files: { name: string; bytes: Uint8Array }[], base: BaseModelShape): Promise<ImportedAdapter> {
-  return importAdapter(await readAdapterFiles(files), base);
 }

@@ -1,10 +1,10 @@
-// adapter_config.json: read, validate, write — with the field names and values PEFT uses, so an
-// exported adapter loads with `PeftModel.from_pretrained(base, dir)` and a PEFT-trained adapter
-// imports here.
+// adapter_config.json: the one reader and the one writer, to and from the one method config
+// (adapters/config.ts), with the field names and values PEFT uses — so an exported adapter loads with
+// `PeftModel.from_pretrained(base, dir)` and a PEFT-trained adapter imports here.
 //
 // LORA           PEFT's LoraConfig fields (r, lora_alpha, lora_dropout, target_modules, use_rslora,
-//                bias, fan_in_fan_out, ...). Features this app cannot run (DoRA, bias training,
-//                modules_to_save, per-module ranks) are refused with the reason.
+//                layers_to_transform, bias, fan_in_fan_out, ...). Features this app cannot run (DoRA,
+//                bias training, modules_to_save, per-module ranks) are refused with the reason.
 // PREFIX_TUNING  PEFT's PrefixTuningConfig (num_virtual_tokens, num_layers, token_dim,
 //                num_attention_heads, ...). For grouped-query attention PEFT stores the key/value
 //                width: token_dim = NKV·HS and num_attention_heads = NKV. prefix_projection is refused.
@@ -13,60 +13,34 @@
 //                ("self_attn": after the attention block's output, "mlp": after the MLP's).
 //                PEFT cannot load it; other tools can read the safetensors.
 
-export type PeftType = 'LORA' | 'PREFIX_TUNING' | 'BOTTLENECK';
+import {
+  BOTTLENECK_NON_LINEARITIES,
+  BOTTLENECK_PLACEMENTS,
+  type BottleneckNonLinearity,
+  type BottleneckPlacement,
+  type MethodConfig,
+} from '../adapters/config.ts';
+import type { ModelConfig } from '../model/config.ts';
 
-interface Common {
-  task_type: 'CAUSAL_LM';
-  base_model_name_or_path: string | null;
-  revision: string | null;
-  inference_mode: boolean;
+/** The methods that save as a PEFT adapter (full fine-tuning saves a model folder instead). */
+export type AdapterMethod = Exclude<MethodConfig, { peft_type: 'FULL' }>;
+
+/** What an adapter is for: the base model's name (base_model_name_or_path) and its config.json. */
+export interface BaseModel {
+  name: string;
+  config: ModelConfig;
 }
 
-export interface LoraPeftConfig extends Common {
-  peft_type: 'LORA';
-  r: number;
-  lora_alpha: number;
-  lora_dropout: number;
-  /** module names (matched as a path suffix) or one regular expression matched against the whole path */
-  target_modules: string[] | string;
-  use_rslora: boolean;
-  bias: 'none';
-  /** true for GPT-2's Conv1D layers (weights stored (in,out)); the adapter shapes are the same */
-  fan_in_fan_out: boolean;
-  init_lora_weights: boolean;
-  use_dora: false;
-  modules_to_save: null;
-  /** only these layers get adapters (PEFT's layers_to_transform), or all */
-  layers_to_transform: number[] | null;
-  layers_pattern: null;
-  rank_pattern: Record<string, never>;
-  alpha_pattern: Record<string, never>;
+/** adapter_config.json, read. */
+export interface AdapterConfigFile {
+  method: AdapterMethod;
+  /** base_model_name_or_path, when the file names one */
+  baseModel: string | null;
+  /** LoRA: the file says the base has Conv1D layers (GPT-2); the adapter shapes are the same either way */
+  fanInFanOut: boolean;
+  /** PREFIX_TUNING: the base shape the file was made for, checked against the model on import */
+  prefixShape: { num_layers: number; token_dim: number; num_attention_heads: number } | null;
 }
-
-export interface PrefixPeftConfig extends Common {
-  peft_type: 'PREFIX_TUNING';
-  num_virtual_tokens: number;
-  num_layers: number;
-  /** width of one layer's key (or value): NKV·HS */
-  token_dim: number;
-  /** key/value heads: NKV */
-  num_attention_heads: number;
-  num_transformer_submodules: 1;
-  encoder_hidden_size: number;
-  prefix_projection: false;
-}
-
-export type BottleneckPlacement = 'self_attn' | 'mlp';
-export type BottleneckNonLinearity = 'relu' | 'silu' | 'gelu' | 'gelu_tanh';
-
-export interface BottleneckPeftConfig extends Common {
-  peft_type: 'BOTTLENECK';
-  bottleneck_size: number;
-  non_linearity: BottleneckNonLinearity;
-  placement: BottleneckPlacement[];
-}
-
-export type PeftConfig = LoraPeftConfig | PrefixPeftConfig | BottleneckPeftConfig;
 
 export class PeftError extends Error {
   /** Every problem found, each a full sentence. */
@@ -78,98 +52,56 @@ export class PeftError extends Error {
   }
 }
 
-const NON_LINEARITIES: readonly BottleneckNonLinearity[] = ['relu', 'silu', 'gelu', 'gelu_tanh'];
-const PLACEMENTS: readonly BottleneckPlacement[] = ['self_attn', 'mlp'];
-
-/** A LoRA config as PEFT would write it for these settings. */
-export function loraConfig(opts: {
-  r: number;
-  alpha: number;
-  dropout?: number;
-  targetModules: string[] | string;
-  useRslora?: boolean;
-  baseModel: string | null;
-  fanInFanOut?: boolean;
-  layersToTransform?: number[] | null;
-}): LoraPeftConfig {
-  return {
-    peft_type: 'LORA',
-    task_type: 'CAUSAL_LM',
-    base_model_name_or_path: opts.baseModel,
-    revision: null,
-    inference_mode: true,
-    r: opts.r,
-    lora_alpha: opts.alpha,
-    lora_dropout: opts.dropout ?? 0,
-    target_modules: Array.isArray(opts.targetModules) ? [...opts.targetModules] : opts.targetModules,
-    use_rslora: opts.useRslora ?? false,
-    bias: 'none',
-    fan_in_fan_out: opts.fanInFanOut ?? false,
-    init_lora_weights: true,
-    use_dora: false,
-    modules_to_save: null,
-    layers_to_transform: opts.layersToTransform ?? null,
-    layers_pattern: null,
-    rank_pattern: {},
-    alpha_pattern: {},
-  };
-}
-
-/** A prefix-tuning config for a base with L layers, NKV key/value heads of HS, hidden size C. */
-export function prefixConfig(opts: {
-  numVirtualTokens: number;
-  layers: number;
-  kvHeads: number;
-  headDim: number;
-  hidden: number;
-  baseModel: string | null;
-}): PrefixPeftConfig {
-  return {
-    peft_type: 'PREFIX_TUNING',
-    task_type: 'CAUSAL_LM',
-    base_model_name_or_path: opts.baseModel,
-    revision: null,
-    inference_mode: true,
-    num_virtual_tokens: opts.numVirtualTokens,
-    num_layers: opts.layers,
-    token_dim: opts.kvHeads * opts.headDim,
-    num_attention_heads: opts.kvHeads,
-    num_transformer_submodules: 1,
-    encoder_hidden_size: opts.hidden,
-    prefix_projection: false,
-  };
-}
-
-export function bottleneckConfig(opts: {
-  size: number;
-  nonLinearity: BottleneckNonLinearity;
-  placement: BottleneckPlacement[];
-  baseModel: string | null;
-}): BottleneckPeftConfig {
-  return {
-    peft_type: 'BOTTLENECK',
-    task_type: 'CAUSAL_LM',
-    base_model_name_or_path: opts.baseModel,
-    revision: null,
-    inference_mode: true,
-    bottleneck_size: opts.size,
-    non_linearity: opts.nonLinearity,
-    placement: [...opts.placement],
-  };
-}
+type Json = Record<string, unknown>;
 
 /**
- * adapter_config.json text as PEFT's save_pretrained writes it: keys sorted, two-space indent.
- * inference_mode is written true, as PEFT does when saving.
+ * adapter_config.json text as PEFT's save_pretrained writes it for `method` on `base`: keys sorted,
+ * two-space indent, inference_mode true, the fields PEFT writes with their defaults.
  */
-export function serializePeftConfig(cfg: PeftConfig): string {
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(cfg).sort()) sorted[k] = (cfg as unknown as Record<string, unknown>)[k];
-  sorted.inference_mode = true;
+export function adapterConfigJson(method: AdapterMethod, base: BaseModel): string {
+  const cfg = base.config;
+  const common = { task_type: 'CAUSAL_LM', base_model_name_or_path: base.name, revision: null, inference_mode: true };
+  let fields: Json;
+  switch (method.peft_type) {
+    case 'LORA':
+      fields = {
+        r: method.r,
+        lora_alpha: method.lora_alpha,
+        lora_dropout: method.lora_dropout,
+        target_modules: Array.isArray(method.target_modules) ? [...method.target_modules] : method.target_modules,
+        use_rslora: method.use_rslora,
+        layers_to_transform: method.layers_to_transform ? [...method.layers_to_transform] : null,
+        bias: 'none',
+        // GPT-2's Conv1D layers store weights (in,out); PEFT notes it, the adapter shapes are the same.
+        fan_in_fan_out: cfg.family === 'gpt2',
+        init_lora_weights: true,
+        use_dora: false,
+        modules_to_save: null,
+        layers_pattern: null,
+        rank_pattern: {},
+        alpha_pattern: {},
+      };
+      break;
+    case 'PREFIX_TUNING':
+      fields = {
+        num_virtual_tokens: method.num_virtual_tokens,
+        num_layers: cfg.layers,
+        token_dim: cfg.kvHeads * cfg.headDim,
+        num_attention_heads: cfg.kvHeads,
+        num_transformer_submodules: 1,
+        encoder_hidden_size: cfg.hidden,
+        prefix_projection: false,
+      };
+      break;
+    case 'BOTTLENECK':
+      fields = { bottleneck_size: method.bottleneck_size, non_linearity: method.non_linearity, placement: [...method.placement] };
+      break;
+  }
+  const all: Json = { ...common, ...fields, peft_type: method.peft_type };
+  const sorted: Json = {};
+  for (const k of Object.keys(all).sort()) sorted[k] = all[k];
   return JSON.stringify(sorted, null, 2);
 }
-
-type Json = Record<string, unknown>;
 
 const isPosInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0;
 const show = (x: unknown) => JSON.stringify(x) ?? String(x);
@@ -179,7 +111,7 @@ const show = (x: unknown) => JSON.stringify(x) ?? String(x);
  * listing every problem. Fields this app does not use are ignored; fields that would change what
  * the adapter computes, and that the app cannot honour, are errors.
  */
-export function parsePeftConfig(input: string | Json): PeftConfig {
+export function parseAdapterConfig(input: string | Json): AdapterConfigFile {
   const what = 'adapter_config.json';
   let c: Json;
   if (typeof input === 'string') {
@@ -205,11 +137,9 @@ export function parsePeftConfig(input: string | Json): PeftConfig {
   }
   const base = c.base_model_name_or_path;
   if (base !== undefined && base !== null && typeof base !== 'string') problems.push(`base_model_name_or_path must be a string, got ${show(base)}`);
-  const common: Common = {
-    task_type: 'CAUSAL_LM',
-    base_model_name_or_path: typeof base === 'string' ? base : null,
-    revision: typeof c.revision === 'string' ? c.revision : null,
-    inference_mode: c.inference_mode !== false,
+  const file = (method: AdapterMethod, extra: Partial<AdapterConfigFile> = {}): AdapterConfigFile => {
+    if (problems.length) throw new PeftError(what, problems);
+    return { method, baseModel: typeof base === 'string' ? base : null, fanInFanOut: false, prefixShape: null, ...extra };
   };
 
   if (type === 'LORA') {
@@ -246,21 +176,18 @@ export function parsePeftConfig(input: string | Json): PeftConfig {
     else if (Array.isArray(ltt) && ltt.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) layers = ltt as number[];
     else if (ltt != null) problems.push(`layers_to_transform must be a layer index or a list of them, got ${show(ltt)}`);
     if (c.use_rslora !== undefined && typeof c.use_rslora !== 'boolean') problems.push(`use_rslora must be true or false, got ${show(c.use_rslora)}`);
-    if (problems.length) throw new PeftError(what, problems);
-    return {
-      ...loraConfig({
+    return file(
+      {
+        peft_type: 'LORA',
         r: c.r as number,
-        alpha: alpha as number,
-        dropout: dropout as number,
-        targetModules: targets,
-        useRslora: c.use_rslora === true,
-        baseModel: common.base_model_name_or_path,
-        fanInFanOut: c.fan_in_fan_out === true,
-        layersToTransform: layers,
-      }),
-      ...common,
-      init_lora_weights: c.init_lora_weights !== false,
-    };
+        lora_alpha: alpha as number,
+        lora_dropout: dropout as number,
+        target_modules: targets,
+        use_rslora: c.use_rslora === true,
+        layers_to_transform: layers,
+      },
+      { fanInFanOut: c.fan_in_fan_out === true },
+    );
   }
 
   if (type === 'PREFIX_TUNING') {
@@ -273,36 +200,26 @@ export function parsePeftConfig(input: string | Json): PeftConfig {
     if (c.prefix_projection === true) problems.push('prefix_projection is true: prefixes produced by an MLP encoder are not supported');
     const subs = c.num_transformer_submodules ?? 1;
     if (subs !== 1) problems.push(`num_transformer_submodules ${show(subs)} is not supported: a decoder-only model has 1`);
-    if (problems.length) throw new PeftError(what, problems);
-    return {
-      ...common,
-      peft_type: 'PREFIX_TUNING',
-      num_virtual_tokens: c.num_virtual_tokens as number,
-      num_layers: c.num_layers as number,
-      token_dim: c.token_dim as number,
-      num_attention_heads: c.num_attention_heads as number,
-      num_transformer_submodules: 1,
-      encoder_hidden_size: isPosInt(c.encoder_hidden_size) ? c.encoder_hidden_size : (c.token_dim as number),
-      prefix_projection: false,
-    };
+    return file(
+      { peft_type: 'PREFIX_TUNING', num_virtual_tokens: c.num_virtual_tokens as number },
+      { prefixShape: { num_layers: c.num_layers as number, token_dim: c.token_dim as number, num_attention_heads: c.num_attention_heads as number } },
+    );
   }
 
   // BOTTLENECK
   if (!isPosInt(c.bottleneck_size)) problems.push(`bottleneck_size must be a positive integer, got ${show(c.bottleneck_size)}`);
   const act = c.non_linearity ?? 'relu';
-  if (!NON_LINEARITIES.includes(act as BottleneckNonLinearity)) {
-    problems.push(`non_linearity ${show(act)} is not supported (expected ${NON_LINEARITIES.join(', ')})`);
+  if (!BOTTLENECK_NON_LINEARITIES.includes(act as BottleneckNonLinearity)) {
+    problems.push(`non_linearity ${show(act)} is not supported (expected ${BOTTLENECK_NON_LINEARITIES.join(', ')})`);
   }
   const pl = c.placement;
-  if (!Array.isArray(pl) || pl.length === 0 || !pl.every((p) => PLACEMENTS.includes(p as BottleneckPlacement))) {
-    problems.push(`placement must be a non-empty list of ${PLACEMENTS.map((p) => `"${p}"`).join(' and ')}, got ${show(pl)}`);
+  if (!Array.isArray(pl) || pl.length === 0 || !pl.every((p) => BOTTLENECK_PLACEMENTS.includes(p as BottleneckPlacement))) {
+    problems.push(`placement must be a non-empty list of ${BOTTLENECK_PLACEMENTS.map((p) => `"${p}"`).join(' and ')}, got ${show(pl)}`);
   } else if (new Set(pl).size !== pl.length) problems.push(`placement ${show(pl)} names a place twice`);
-  if (problems.length) throw new PeftError(what, problems);
-  return {
-    ...common,
+  return file({
     peft_type: 'BOTTLENECK',
     bottleneck_size: c.bottleneck_size as number,
     non_linearity: act as BottleneckNonLinearity,
     placement: pl as BottleneckPlacement[],
-  };
+  });
 }

@@ -1,5 +1,4 @@
 // Adapters in Hugging Face PEFT's format: adapter_config.json + adapter_model.safetensors (or a .zip).
 export * from './config';
-export * from './base';
 export * from './adapter';
 export * from './zip';

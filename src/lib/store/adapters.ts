@@ -4,7 +4,8 @@
 // and being used again.
 
 import { parseSafetensors } from '../model/safetensors.ts';
-import { parsePeftConfig, type PeftConfig, type PeftType } from '../peft/config.ts';
+import { describeMethod } from '../adapters/config.ts';
+import { parseAdapterConfig, type AdapterMethod } from '../peft/config.ts';
 import { done, STORES, transact } from './db.ts';
 import { nameProblem, uniqueName } from './names.ts';
 
@@ -28,7 +29,7 @@ export interface AdapterMeta {
   name: string;
   /** The base model it was trained on / declares (adapter_config.json's base_model_name_or_path). */
   baseModel: string | null;
-  peftType: PeftType;
+  peftType: AdapterMethod['peft_type'];
   /** The method and its settings in a few words, e.g. "LoRA r 8, α 16 · q_proj, v_proj". */
   summary: string;
   /** Trainable numbers in the file. */
@@ -58,32 +59,18 @@ export interface NewAdapter {
   training?: TrainingSummary | null;
 }
 
-/** "LoRA r 8, α 16 · q_proj, v_proj" and friends. */
-export function describePeftConfig(cfg: PeftConfig): string {
-  switch (cfg.peft_type) {
-    case 'LORA': {
-      const targets = typeof cfg.target_modules === 'string' ? cfg.target_modules : cfg.target_modules.join(', ');
-      return `LoRA r ${cfg.r}, α ${cfg.lora_alpha}${cfg.use_rslora ? ', rsLoRA' : ''} · ${targets}`;
-    }
-    case 'PREFIX_TUNING':
-      return `Prefix tuning · ${cfg.num_virtual_tokens} virtual tokens`;
-    case 'BOTTLENECK':
-      return `Bottleneck adapter · size ${cfg.bottleneck_size}, ${cfg.non_linearity} · after ${cfg.placement.join(' and ')}`;
-  }
-}
-
 /** The list entry for a pair of files (parses both; throws what the parsers throw on bad input). */
 export function describeAdapterFiles(
   files: { configJson: string; weights: Uint8Array },
 ): Pick<AdapterMeta, 'baseModel' | 'peftType' | 'summary' | 'parameters' | 'bytes'> {
-  const cfg = parsePeftConfig(files.configJson);
+  const file = parseAdapterConfig(files.configJson);
   const st = parseSafetensors(files.weights, { source: 'adapter_model.safetensors' });
   let parameters = 0;
   for (const t of st.tensors) parameters += t.shape.reduce((a, b) => a * b, 1);
   return {
-    baseModel: cfg.base_model_name_or_path,
-    peftType: cfg.peft_type,
-    summary: describePeftConfig(cfg),
+    baseModel: file.baseModel,
+    peftType: file.method.peft_type,
+    summary: describeMethod(file.method),
     parameters,
     bytes: files.weights.byteLength,
   };

@@ -1,11 +1,11 @@
 // Checkpoints of a training run: the trainable parameters, AdamW's two moments and its step count,
 // as plain ArrayBuffers (the worker stores them in IndexedDB or transfers them to the page). A
 // checkpoint names its method and parameter layout, so it can only be restored onto the same one.
-import type { AdapterConfig } from '../adapters/config.ts';
+import type { MethodConfig } from '../adapters/config.ts';
 import type { Trainer } from './step.ts';
 
 export interface Checkpoint {
-  method: AdapterConfig;
+  method: MethodConfig;
   /** name and shape of every trainable tensor, in storage order (the layout the buffers follow) */
   tensors: { name: string; shape: number[] }[];
   /** optimizer steps taken */

@@ -37,14 +37,14 @@ export class AdamW {
   /** Encodes the gradient statistics and the update with learning rate `lr` as step t+1. */
   encode(rec: Recorder, cfg: TrainConfig, lr: number): void {
     const { params, grads } = this.attached;
-    gradNorm(rec, this.stats, this.flat(grads), { maxNorm: cfg.gradClip });
+    gradNorm(rec, this.stats, this.flat(grads), { maxNorm: cfg.max_grad_norm });
     adamwStep(rec, this.flat(params), this.flat(this.m), this.flat(this.v), this.flat(grads), {
       lr,
       t: this.t + 1,
-      beta1: cfg.beta1,
-      beta2: cfg.beta2,
-      eps: cfg.eps,
-      weightDecay: cfg.weightDecay,
+      beta1: cfg.adam_beta1,
+      beta2: cfg.adam_beta2,
+      eps: cfg.adam_epsilon,
+      weightDecay: cfg.weight_decay,
       stats: this.stats,
     });
   }

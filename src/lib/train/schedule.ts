@@ -1,46 +1,31 @@
-// Learning-rate schedule (CPU): linear warmup from lr/warmup to the peak, then cosine or linear
-// decay to the minimum at maxSteps (nanoGPT's get_lr), or constant. The value goes into AdamW's
-// uniform each step, so a schedule costs nothing on the GPU.
+// Learning-rate schedule (CPU): linear warm-up to the peak, then cosine or linear decay to
+// learning_rate·min_lr_rate at the run's last step (nanoGPT's get_lr), or constant. The value goes into
+// AdamW's uniform each step, so a schedule costs nothing on the GPU.
+import type { TrainConfig } from './config.ts';
 
-export interface Schedule {
-  /** peak learning rate, reached at the end of warmup */
-  learningRate: number;
-  /** where the decay ends (at maxSteps) and stays */
-  minLearningRate: number;
-  /** steps of linear warmup: step s < warmupSteps gets learningRate·(s+1)/warmupSteps */
-  warmupSteps: number;
-  /** total optimizer steps; the decay spans warmupSteps..maxSteps */
-  maxSteps: number;
-  schedule: 'cosine' | 'linear' | 'constant';
-}
+export type Schedule = Pick<TrainConfig, 'learning_rate' | 'lr_scheduler_type' | 'min_lr_rate' | 'warmup_steps'>;
 
-export function checkSchedule(s: Schedule): void {
+/**
+ * Learning rate of optimizer step `step` (0-based) of a run of `steps` steps. Warm-up longer than the
+ * run ends with the run.
+ */
+export function learningRateAt(s: Schedule, steps: number, step: number): number {
   const bad = (why: string) => {
     throw new Error(`learning-rate schedule: ${why}`);
   };
-  if (!(s.learningRate > 0) || !Number.isFinite(s.learningRate)) bad(`learningRate ${s.learningRate} must be a positive number`);
-  if (!(s.minLearningRate >= 0) || s.minLearningRate > s.learningRate) {
-    bad(`minLearningRate ${s.minLearningRate} must be between 0 and learningRate ${s.learningRate}`);
-  }
-  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0) bad(`warmupSteps ${s.warmupSteps} must be a whole number >= 0`);
-  if (!Number.isInteger(s.maxSteps) || s.maxSteps < 1) bad(`maxSteps ${s.maxSteps} must be a whole number >= 1`);
-}
-
-/** Learning rate for optimizer step `step` (0-based). */
-export function learningRateAt(s: Schedule, step: number): number {
-  checkSchedule(s);
-  if (!Number.isInteger(step) || step < 0) throw new Error(`learning-rate schedule: step ${step} must be a whole number >= 0`);
-  const { learningRate: peak, minLearningRate: min, warmupSteps: warm, maxSteps } = s;
+  if (!(s.learning_rate > 0) || !Number.isFinite(s.learning_rate)) bad(`learning_rate ${s.learning_rate} must be a positive number`);
+  if (!(s.min_lr_rate >= 0 && s.min_lr_rate <= 1)) bad(`min_lr_rate ${s.min_lr_rate} must be between 0 and 1`);
+  if (!Number.isInteger(s.warmup_steps) || s.warmup_steps < 0) bad(`warmup_steps ${s.warmup_steps} must be a whole number >= 0`);
+  if (!Number.isInteger(steps) || steps < 1) bad(`the run's ${steps} steps must be a whole number >= 1`);
+  if (!Number.isInteger(step) || step < 0) bad(`step ${step} must be a whole number >= 0`);
+  const peak = s.learning_rate;
+  const min = peak * s.min_lr_rate;
+  const warm = Math.min(s.warmup_steps, steps);
   if (step < warm) return (peak * (step + 1)) / warm;
-  if (s.schedule === 'constant') return peak;
-  if (step >= maxSteps) return min;
-  // progress 0 at the end of warmup, 1 at maxSteps
-  const progress = (step - warm) / Math.max(1, maxSteps - warm);
-  if (s.schedule === 'linear') return peak + (min - peak) * progress;
+  if (s.lr_scheduler_type === 'constant') return peak;
+  if (step >= steps) return min;
+  // progress 0 at the end of warm-up, 1 at the last step
+  const progress = (step - warm) / Math.max(1, steps - warm);
+  if (s.lr_scheduler_type === 'linear') return peak + (min - peak) * progress;
   return min + 0.5 * (peak - min) * (1 + Math.cos(Math.PI * progress));
-}
-
-/** The whole schedule, one value per step (for the UI's preview). */
-export function learningRates(s: Schedule): Float64Array {
-  return Float64Array.from({ length: s.maxSteps }, (_, i) => learningRateAt(s, i));
 }

@@ -9,18 +9,9 @@
 // one map of 2·accumulation + 4 floats. Nothing else comes back to the CPU during training.
 import { createTensor, Recorder, view, type Tensor } from '../gpu/index.ts';
 import type { Model } from '../model/model.ts';
+import type { Batch } from '../data/batches.ts';
 import type { TrainConfig } from './config.ts';
 import { AdamW } from './optimizer.ts';
-
-/** A packed (B,T) batch: ids, and targets (already shifted; -100 where the loss does not count). */
-export interface Batch {
-  B: number;
-  T: number;
-  ids: Int32Array; // (B,T)
-  targets: Int32Array; // (B,T)
-  /** position of each token in its sequence; defaults to 0..T-1 in every row */
-  positions?: Int32Array;
-}
 
 export interface StepResult {
   /** mean over micro-batches of each one's mean masked loss */

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
-// The one worker that owns the models (and, later, the GPUDevice and the engine). It runs requests one
-// at a time, in arrival order, so a generation never interleaves with a load; `cancel` is answered at
-// once, so the page can stop a long generation between two tokens.
+// The one worker that owns the GPUDevice, the models and the engine. It runs requests one at a time,
+// in arrival order, so a generation never interleaves with a load or a training step; `cancel` is
+// answered at once, so the page can stop a long generation between two tokens or a run between steps.
 
 import * as base from './base-handlers.ts';
 import * as engine from './engine-handlers.ts';
@@ -18,6 +18,7 @@ const handlers: Handlers = {
   evaluate: engine.evaluate,
   compare: engine.compare,
   parity: engine.parity,
+  debug: engine.debug,
 };
 
 function post(event: WorkerEvent, transfer: Transferable[] = []): void {

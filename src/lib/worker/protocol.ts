@@ -1,18 +1,27 @@
-// Messages between the page (client.ts) and the one worker that owns the models (engine.worker.ts).
+// Messages between the page (client.ts) and the one worker that owns the GPU, the models and the
+// engine (engine.worker.ts).
 //
 // The page sends requests, each with a fresh id; the worker answers with events carrying that id: any
-// number of status / progress / token events, then exactly one `done` (with the request's result) or
-// one `error`. A `cancel` request aborts another request by id.
+// number of status / progress / token / train events, then exactly one `done` (with the request's
+// result) or one `error`. A `cancel` request aborts another request by id.
 //
-// To add a request kind (the engine's train, tuned generation, …): add an entry to `Requests` with its
-// payload and result, and a handler in engine.worker.ts. To add an event kind (a training `step`): add an
-// entry to `EventPayloads`. Both unions below follow from these two maps.
+// To add a request kind: an entry in `Requests` with its payload and result, and a handler in
+// engine.worker.ts's table. To add an event kind: an entry in `EventPayloads`. Both unions below
+// follow from these two maps.
 
 import type { BackendPreference } from '../base/backend.ts';
 import type { ModelSpec } from '../base/catalog.ts';
-import type { Backend, GenerationResult, LoadedModel, StreamedToken } from '../base/runtime.ts';
+import type { Backend, LoadedModel } from '../base/runtime.ts';
+import type { GenerationResult, StreamedToken } from '../generate/stream.ts';
 import type { SamplingOptions } from '../generate/sampling.ts';
-import type * as Engine from './engine-protocol.ts';
+import type { PackedRows } from '../data/pack.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { TrainingPlan } from '../train/plan.ts';
+import type { RunDebug, RunStatus, TrainUpdate } from '../train/run.ts';
+
+export type { LossAt, RunDebug, RunStatus, TrainHistory, TrainUpdate } from '../train/run.ts';
+
+// ─── load: the base model (transformers.js on onnxruntime-web) ─────────────────────────────────
 
 export interface LoadRequest {
   model: ModelSpec;
@@ -38,22 +47,142 @@ export interface GenerateRequest {
   chat: boolean;
 }
 
-export interface CancelRequest {
-  /** Id of the request to abort. */
-  target: number;
+// ─── engineLoad: our WGSL engine on the same model ─────────────────────────────────────────────
+
+export interface EngineLoadRequest {
+  /** The model the base runtime has loaded (the engine shares its tokenizer). */
+  model: ModelSpec;
+  /** Absolute URL of the app's models/ folder. */
+  localModels: string;
+  /** Host serving the Hub's URL layout; Hugging Face when absent. */
+  hubHost?: string;
 }
+
+export interface EngineInfo {
+  /** Model id (what adapter_config.json's base_model_name_or_path says). */
+  model: string;
+  /** The model's config.json, parsed: what an adapter for it must fit (import validation uses it). */
+  config: ModelConfig;
+  /** The WebGPU adapter the engine runs on, in words. */
+  gpu: string;
+  /** Base-model parameters. */
+  parameters: number;
+  vocabSize: number;
+  /** End-of-sequence token ids. */
+  eosTokenIds: number[];
+  /** Backend of the onnxruntime-web base runtime the engine is checked against. */
+  referenceBackend: Backend;
+  loadMs: number;
+}
+
+// ─── train ───────────────────────────────────────────────────────────────────────────────────────
+
+export interface TrainRequest {
+  /** Names the run: its checkpoint and its adapter are kept under this id. */
+  runId: string;
+  /** The plan to train; omitted to resume from the run's checkpoint (which keeps its plan). */
+  plan?: TrainingPlan;
+  /** Continue from the run's last checkpoint (its weights, optimizer state and step). */
+  resume: boolean;
+  /** Keep a checkpoint every this many steps (and at the start and the end); about ten per run by default. */
+  checkpointEvery?: number;
+  /** Name for the run's adapter the first time it is saved. */
+  adapterName: string;
+}
+
+export interface TrainResult {
+  status: RunStatus;
+  /** Optimizer steps done when it ended (the checkpoint's step after a NaN or a lost device). */
+  step: number;
+  totalSteps: number;
+  /** What happened, for the user (a NaN's step, the device's message). */
+  message: string;
+  /** The saved adapter holding the run's weights (null when none could be saved, e.g. device lost). */
+  adapterId: string | null;
+  /** Step of the last checkpoint kept in IndexedDB (null when none). */
+  checkpointStep: number | null;
+}
+
+// ─── evaluate ────────────────────────────────────────────────────────────────────────────────────
+
+export interface EvaluateRequest {
+  /** The base model alone (null), or a saved adapter attached. */
+  adapterId: string | null;
+  /** Held-out rows (targets IGNORE_INDEX where the loss does not count). */
+  rows: PackedRows;
+  /** Rows per forward pass. */
+  batch: number;
+  /** Token id of the padding rows that fill the last batch. */
+  padId: number;
+}
+
+export interface EvaluateResult {
+  /** Mean cross-entropy over the counted positions, in nats. */
+  loss: number;
+  perplexity: number;
+  /** Positions the loss counted. */
+  tokens: number;
+}
+
+// ─── compare ─────────────────────────────────────────────────────────────────────────────────────
+
+/** One side of a comparison: the base model on onnxruntime-web, or the engine with or without an adapter. */
+export type CompareSide = { runtime: 'onnx' } | { runtime: 'engine'; adapterId: string | null };
+
+export interface CompareRequest {
+  prompt: string;
+  chat: boolean;
+  sampling: SamplingOptions;
+  left: CompareSide;
+  right: CompareSide;
+}
+
+export interface CompareResult {
+  left: GenerationResult;
+  right: GenerationResult;
+}
+
+// ─── parity ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface ParityRequest {
+  prompt: string;
+  chat: boolean;
+}
+
+export interface ParityResult {
+  /** Prompt positions compared and the vocabulary width. */
+  tokens: number;
+  vocab: number;
+  /** max |engine − onnxruntime| over every position's logits. */
+  maxAbsDiff: number;
+  meanAbsDiff: number;
+  /** Positions whose most likely next token agrees. */
+  argmaxAgree: number;
+  threshold: number;
+  pass: boolean;
+  referenceBackend: string;
+}
+
+/** Where the engine's base must match onnxruntime-web's logits (float32 on both sides). */
+export const PARITY_THRESHOLD = 1e-3;
+
+// ─── the maps ────────────────────────────────────────────────────────────────────────────────────
 
 /** Every request kind: what the page sends and what the worker's `done` event returns. */
 export interface Requests {
   load: { payload: LoadRequest; result: LoadResult };
   generate: { payload: GenerateRequest; result: GenerationResult };
-  cancel: { payload: CancelRequest; result: { cancelled: boolean } };
-  // The engine (WGSL): engine-protocol.ts, handlers in engine-handlers.ts.
-  engineLoad: { payload: Engine.EngineLoadRequest; result: Engine.EngineInfo };
-  train: { payload: Engine.TrainRequest; result: Engine.TrainResult };
-  evaluate: { payload: Engine.EvaluateRequest; result: Engine.EvaluateResult };
-  compare: { payload: Engine.CompareRequest; result: Engine.CompareResult };
-  parity: { payload: Engine.ParityRequest; result: Engine.ParityResult };
+  cancel: { payload: { target: number }; result: { cancelled: boolean } };
+  engineLoad: { payload: EngineLoadRequest; result: EngineInfo };
+  train: { payload: TrainRequest; result: TrainResult };
+  evaluate: { payload: EvaluateRequest; result: EvaluateResult };
+  compare: { payload: CompareRequest; result: CompareResult };
+  parity: { payload: ParityRequest; result: ParityResult };
+  /**
+   * Test hooks for the next fresh training run (the page sends it only with ?debug-lose-device=N or
+   * ?debug-nan-after=N in its URL): lose the GPU device, or poison the weights with NaN, after a step.
+   */
+  debug: { payload: RunDebug; result: { armed: boolean } };
 }
 
 export type RequestKind = keyof Requests;
@@ -73,10 +202,10 @@ export interface EventPayloads {
   done: { result: unknown };
   /** The request failed; nothing more comes for this id. */
   error: { message: string };
-  /** Training progress (engine-protocol.ts's TrainUpdate). */
-  train: Engine.EngineEventPayloads['train'];
+  /** Training progress. */
+  train: { update: TrainUpdate };
   /** One token of one side of a comparison. */
-  compareToken: Engine.EngineEventPayloads['compareToken'];
+  compareToken: { side: 'left' | 'right'; token: StreamedToken };
 }
 
 export type EventType = keyof EventPayloads;

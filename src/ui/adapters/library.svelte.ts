@@ -2,7 +2,7 @@
 // delete, export in PEFT's format (a .zip, or the two files) and import of the same files, checked
 // against the loaded base model. Also whether the browser granted persistent storage.
 
-import type { BaseModelShape } from '../../lib/peft/base.ts';
+import type { BaseModel } from '../../lib/peft/config.ts';
 import { CONFIG_FILE, importAdapter, readAdapterFiles, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
 import { PeftError } from '../../lib/peft/config.ts';
 import { writeZip } from '../../lib/peft/zip.ts';
@@ -113,7 +113,7 @@ export class AdapterLibrary {
    * Imports dropped or picked files (two files or one .zip) for the loaded base model: every check of
    * peft/adapter.ts runs before anything is saved, and every problem is listed.
    */
-  async importFiles(picked: File[], base: BaseModelShape): Promise<AdapterMeta | null> {
+  async importFiles(picked: File[], base: BaseModel): Promise<AdapterMeta | null> {
     this.importing = true;
     this.importProblem = null;
     this.importWarnings = [];
@@ -123,7 +123,7 @@ export class AdapterLibrary {
       const raw = await readAdapterFiles(files);
       const checked = importAdapter(raw, base);
       const meta = await saveAdapter({
-        name: importedName(files, checked.config.peft_type),
+        name: importedName(files, checked.config.method.peft_type),
         configJson: raw.config,
         weights: raw.weights,
         source: 'imported',

@@ -5,7 +5,7 @@
 import { normalizeSampling, type SamplingOptions } from '../../lib/generate/sampling.ts';
 import type { PackedRows } from '../../lib/data/pack.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
-import type { CompareResult, EvaluateResult, ParityResult } from '../../lib/worker/engine-protocol.ts';
+import type { CompareResult, EvaluateResult, ParityResult } from '../../lib/worker/protocol.ts';
 import { ENGINE_BASE, evaluationWeights, ONNX_BASE, toSide, type SideChoice } from './sides.ts';
 import type { GenerationResult } from '../../lib/base/runtime.ts';
 import type { WorkerEvent } from '../../lib/worker/protocol.ts';
@@ -93,7 +93,7 @@ export class CompareState {
   }
 
   /** Held-out loss and perplexity of both sides on `rows` (the validation split). */
-  async evaluate(rows: PackedRows, batch: number): Promise<void> {
+  async evaluate(rows: PackedRows, batch: number, padId: number): Promise<void> {
     if (this.evaluating) return;
     this.evaluating = true;
     this.evalError = null;
@@ -103,8 +103,8 @@ export class CompareState {
       const snapshot = $state.snapshot(rows) as PackedRows;
       const l = evaluationWeights(this.left);
       const r = evaluationWeights(this.right);
-      this.leftEval = await this.client.request('evaluate', { adapterId: l, rows: snapshot, batch }).result;
-      this.rightEval = l === r ? this.leftEval : await this.client.request('evaluate', { adapterId: r, rows: snapshot, batch }).result;
+      this.leftEval = await this.client.request('evaluate', { adapterId: l, rows: snapshot, batch, padId }).result;
+      this.rightEval = l === r ? this.leftEval : await this.client.request('evaluate', { adapterId: r, rows: snapshot, batch, padId }).result;
     } catch (err) {
       this.evalError = err instanceof Error ? err.message : String(err);
     } finally {

@@ -1,7 +1,7 @@
 // The two sides of a comparison as the pickers hold them (plain strings, so a <select> binds them) and
 // what each means to the worker.
 
-import type { CompareSide } from '../../lib/worker/engine-protocol.ts';
+import type { CompareSide } from '../../lib/worker/protocol.ts';
 
 /** A side as the pickers hold it: 'onnx', 'engine' (base, no adapter) or 'adapter:<id>'. */
 export type SideChoice = string;

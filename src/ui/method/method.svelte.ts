@@ -1,98 +1,114 @@
 // State of the method panel: which method (LoRA, bottleneck adapter, prefix tuning) with its settings,
-// the training hyper-parameters, and what they cost on the loaded model (trainable parameters, GPU
-// memory). Each method keeps its own settings, so switching back and forth loses nothing.
+// and the training config — the one method config and the one training config, edited in place —
+// plus what they cost on the loaded model (trainable parameters, GPU memory). Each method keeps its
+// own settings, so switching back and forth loses nothing.
 
+import { copyMethod, type BottleneckConfig, type LoraConfig, type MethodConfig, type PrefixTuningConfig } from '../../lib/adapters/config.ts';
+import { projectionNames } from '../../lib/adapters/lora.ts';
+import { architectureFor } from '../../lib/model/architecture.ts';
 import type { ModelConfig } from '../../lib/model/config.ts';
-import {
-  type BottleneckMethod,
-  DEFAULT_BOTTLENECK_METHOD,
-  DEFAULT_HYPER,
-  DEFAULT_LORA_METHOD,
-  DEFAULT_LR,
-  DEFAULT_PREFIX_METHOD,
-  baseParamCount,
-  copyMethod,
-  defaultTargetModules,
-  estimateTrainingMemory,
-  type HyperParams,
-  hyperProblems,
-  type LoraMethod,
-  type MemoryEstimate,
-  type MethodKind,
-  type MethodPlan,
-  methodProblems,
-  type PrefixMethod,
-  projectionNames,
-  trainableParamCount,
-} from '../../lib/train-plan.ts';
+import { configProblems, methodProblems } from '../../lib/train/checks.ts';
+import { DEFAULTS, defaultMethod, defaultTrainConfig, type TrainConfig } from '../../lib/train/config.ts';
+import { baseParamCount, estimateTrainingMemory, trainableParamCount, type MemoryEstimate } from '../../lib/train/memory.ts';
+
+/** The methods the panel offers. */
+export type PanelMethod = 'LORA' | 'BOTTLENECK' | 'PREFIX_TUNING';
 
 export class MethodState {
-  kind = $state<MethodKind>('lora');
-  lora = $state<LoraMethod>({ ...DEFAULT_LORA_METHOD, targetModules: [] });
-  bottleneck = $state<BottleneckMethod>({ ...DEFAULT_BOTTLENECK_METHOD, placement: [...DEFAULT_BOTTLENECK_METHOD.placement] });
-  prefix = $state<PrefixMethod>({ ...DEFAULT_PREFIX_METHOD });
-  hyper = $state<HyperParams>({ ...DEFAULT_HYPER });
+  type = $state<PanelMethod>('LORA');
+  lora = $state<LoraConfig>(defaultMethod('LORA'));
+  bottleneck = $state<BottleneckConfig>(defaultMethod('BOTTLENECK'));
+  prefix = $state<PrefixTuningConfig>(defaultMethod('PREFIX_TUNING'));
+  config = $state<TrainConfig>(defaultTrainConfig('LORA'));
+  /** The steps to go back to when the length switches from epochs to steps. */
+  private steps = DEFAULTS.training.max_steps;
   /** The loaded model's config.json, parsed; null until a model's tokenizer and config have loaded. */
-  config = $state.raw<ModelConfig | null>(null);
+  model = $state.raw<ModelConfig | null>(null);
   modelId = $state<string | null>(null);
 
   /** The method as the plan takes it (a plain copy). */
-  readonly current = $derived.by((): MethodPlan => {
-    if (this.kind === 'lora') return copyMethod(this.lora);
-    if (this.kind === 'bottleneck') return copyMethod(this.bottleneck);
+  readonly current = $derived.by((): MethodConfig => {
+    if (this.type === 'LORA') return copyMethod(this.lora);
+    if (this.type === 'BOTTLENECK') return copyMethod(this.bottleneck);
     return copyMethod(this.prefix);
   });
 
+  /** The training config as the plan takes it (a plain copy). */
+  readonly currentConfig = $derived.by((): TrainConfig => ({ ...this.config }));
+
   /** Projection names of the loaded model ('q_proj', …): the LoRA target checkboxes. */
-  readonly modules = $derived(this.config ? projectionNames(this.config) : []);
+  readonly modules = $derived(this.model ? projectionNames(architectureFor(this.model)) : []);
 
   /** Every problem with the settings ([] when they can train); [] before a model is known. */
   readonly problems = $derived.by((): string[] => {
-    if (!this.config) return [];
-    return [...methodProblems(this.current, this.config), ...hyperProblems($state.snapshot(this.hyper) as HyperParams, this.config)];
+    if (!this.model) return [];
+    return [...methodProblems(this.current, this.model), ...configProblems(this.currentConfig, this.model)];
   });
 
   /** Trainable parameters, or null when unknown (no model yet) or the settings are invalid. */
   readonly trainableParams = $derived.by((): number | null => {
-    if (!this.config || methodProblems(this.current, this.config).length) return null;
-    return trainableParamCount(this.current, this.config);
+    if (!this.model || methodProblems(this.current, this.model).length) return null;
+    return trainableParamCount(this.current, this.model);
   });
 
-  readonly baseParams = $derived(this.config ? baseParamCount(this.config) : null);
+  readonly baseParams = $derived(this.model ? baseParamCount(this.model) : null);
 
   /** GPU memory a training step needs, or null when unknown or the settings are invalid. */
   readonly memory = $derived.by((): MemoryEstimate | null => {
-    const c = this.config;
+    const c = this.model;
     if (!c || this.problems.length) return null;
-    return estimateTrainingMemory(c, this.current, this.hyper.batchSize, this.hyper.seqLen);
+    return estimateTrainingMemory(c, this.current, this.config.per_device_train_batch_size, this.config.max_length);
   });
 
+  /** Train for a number of epochs (max_steps -1) rather than of steps. */
+  get byEpochs(): boolean {
+    return this.config.max_steps === -1;
+  }
+
+  set byEpochs(on: boolean) {
+    if (on === this.byEpochs) return;
+    if (on) this.steps = this.config.max_steps;
+    this.config.max_steps = on ? -1 : this.steps;
+  }
+
+  /** The names LoRA targets now, as checkboxes show them ('all-linear' is every projection). */
+  get targets(): string[] {
+    const t = this.lora.target_modules;
+    return t === 'all-linear' ? [...this.modules] : Array.isArray(t) ? t : [];
+  }
+
+  setTarget(name: string, on: boolean): void {
+    const set = new Set(this.targets);
+    if (on) set.add(name);
+    else set.delete(name);
+    this.lora.target_modules = this.modules.filter((x) => set.has(x));
+  }
+
   /**
-   * A model's config arrived. For a new model the LoRA targets become all of its projections (the
-   * old names may not exist in it) and the sequence length is kept within its limit.
+   * A model's config arrived. For another model the LoRA targets go back to every projection (the old
+   * names may not exist in it), and the sequence length stays within its limit.
    */
   setModel(id: string, config: ModelConfig): void {
-    const changed = this.modelId !== id;
-    this.config = config;
+    if (this.modelId !== null && this.modelId !== id) this.lora.target_modules = 'all-linear';
+    this.model = config;
     this.modelId = id;
-    if (changed || this.lora.targetModules.length === 0) this.lora.targetModules = defaultTargetModules(config);
-    if (this.hyper.seqLen > config.maxPositions) this.hyper.seqLen = config.maxPositions;
+    if (this.config.max_length > config.maxPositions) this.config.max_length = config.maxPositions;
   }
 
   /** Switches method; a learning rate still at the old method's default moves to the new one's. */
-  setKind(kind: MethodKind): void {
-    if (kind === this.kind) return;
-    if (this.hyper.lr === DEFAULT_LR[this.kind]) this.hyper.lr = DEFAULT_LR[kind];
-    this.kind = kind;
+  setType(type: PanelMethod): void {
+    if (type === this.type) return;
+    if (this.config.learning_rate === DEFAULTS.learningRate[this.type]) this.config.learning_rate = DEFAULTS.learningRate[type];
+    this.type = type;
   }
 
   /** Every setting back to its default (for the loaded model). */
   reset(): void {
-    const lr = DEFAULT_LR[this.kind];
-    this.lora = { ...DEFAULT_LORA_METHOD, targetModules: this.config ? defaultTargetModules(this.config) : [] };
-    this.bottleneck = { ...DEFAULT_BOTTLENECK_METHOD, placement: [...DEFAULT_BOTTLENECK_METHOD.placement] };
-    this.prefix = { ...DEFAULT_PREFIX_METHOD };
-    this.hyper = { ...DEFAULT_HYPER, lr };
-    if (this.config && this.hyper.seqLen > this.config.maxPositions) this.hyper.seqLen = this.config.maxPositions;
+    this.lora = defaultMethod('LORA');
+    this.bottleneck = defaultMethod('BOTTLENECK');
+    this.prefix = defaultMethod('PREFIX_TUNING');
+    this.config = defaultTrainConfig(this.type);
+    this.steps = DEFAULTS.training.max_steps;
+    if (this.model && this.config.max_length > this.model.maxPositions) this.config.max_length = this.model.maxPositions;
   }
 }

@@ -3,8 +3,7 @@
 
 import type { ModelSpec } from '../../lib/base/catalog.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
-import type { EngineInfo } from '../../lib/worker/engine-protocol.ts';
-import type { WorkerEvent } from '../../lib/worker/protocol.ts';
+import type { EngineInfo, WorkerEvent } from '../../lib/worker/protocol.ts';
 
 export type EnginePhase = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -35,8 +34,8 @@ export class EngineState {
     return this.totalBytes > 0 ? Math.min(1, this.loadedBytes / this.totalBytes) : null;
   }
 
-  /** Loads `model` into the engine, with the onnxruntime-web reference on `backend`. */
-  async load(model: ModelSpec, backend: 'webgpu' | 'wasm'): Promise<void> {
+  /** Loads `model` (the base runtime's) into the engine. */
+  async load(model: ModelSpec): Promise<void> {
     this.requested = model.id;
     this.phase = 'loading';
     this.error = null;
@@ -46,7 +45,7 @@ export class EngineState {
     this.stage = 'Waiting for the worker…';
     const task = this.client.request(
       'engineLoad',
-      { model, localModels: new URL('models/', document.baseURI).href, hubHost: this.hubHost, referenceBackend: backend },
+      { model, localModels: new URL('models/', document.baseURI).href, hubHost: this.hubHost },
       (event: WorkerEvent) => {
         if (task !== this.task) return;
         if (event.type === 'status') this.stage = event.message;

@@ -1,12 +1,19 @@
 // Small facts about a run, apart from its state: the name its adapter gets, and the test hooks a URL
 // can switch on.
 
-import type { TrainingPlan } from '../../lib/train-plan.ts';
+import type { TrainingPlan } from '../../lib/train/plan.ts';
 
 /** The default adapter name for a plan: method and dataset. */
 export function runName(plan: TrainingPlan): string {
   const m = plan.method;
-  const what = m.kind === 'lora' ? `LoRA r${m.r}` : m.kind === 'bottleneck' ? `Bottleneck ${m.size}` : `Prefix ${m.numVirtualTokens}`;
+  const what =
+    m.peft_type === 'LORA'
+      ? `LoRA r${m.r}`
+      : m.peft_type === 'BOTTLENECK'
+        ? `Bottleneck ${m.bottleneck_size}`
+        : m.peft_type === 'PREFIX_TUNING'
+          ? `Prefix ${m.num_virtual_tokens}`
+          : 'Full';
   return `${what} · ${plan.data.name}`;
 }
 

@@ -5,7 +5,7 @@
 import { untrack } from 'svelte';
 import { findModel, hubModel } from '../../lib/base/catalog.ts';
 import type { SamplingOptions } from '../../lib/generate/sampling.ts';
-import type { TrainingPlan } from '../../lib/train-plan.ts';
+import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';
 import type { BaseModelState } from '../base.svelte.ts';
@@ -35,10 +35,9 @@ export class TrainScreens {
     this.base = base;
     this.source = source;
     this.engine = new EngineState(client, base.hubHost);
-    this.train = new TrainState(client, {
-      loseDeviceAfterStep: debugStep(search, 'debug-lose-device'),
-      poisonAfterStep: debugStep(search, 'debug-nan-after'),
-    });
+    const loseDeviceAfterStep = debugStep(search, 'debug-lose-device');
+    const poisonAfterStep = debugStep(search, 'debug-nan-after');
+    this.train = new TrainState(client, loseDeviceAfterStep || poisonAfterStep ? { loseDeviceAfterStep, poisonAfterStep } : null);
     this.library = new AdapterLibrary();
     this.compare = new CompareState(client);
     this.dispose = $effect.root(() => {
@@ -48,7 +47,7 @@ export class TrainScreens {
         if (base.phase !== 'ready' || !m) return;
         if (this.engine.requested === m.id) return;
         const spec = findModel(m.id) ?? hubModel(m.id);
-        void this.engine.load($state.snapshot(spec), m.backend === 'webgpu' ? 'webgpu' : 'wasm');
+        void this.engine.load($state.snapshot(spec));
       });
       // A run ended: its adapter was saved (or updated); once listed, it goes on the comparison's right.
       $effect(() => {

@@ -3,22 +3,14 @@
 // run ended — with Resume when it can continue (after Pause, a NaN, a lost GPU device, or a reload).
 
 import { newestCheckpoint } from '../../lib/store/checkpoints.ts';
-import type { TrainingPlan } from '../../lib/train-plan.ts';
+import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
-import type { TrainResult, TrainStatus, TrainUpdate } from '../../lib/worker/engine-protocol.ts';
-import type { WorkerEvent } from '../../lib/worker/protocol.ts';
+import type { RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
 import type { LossPoint } from './chart.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
 import { runName } from './run.ts';
 
-export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | TrainStatus | 'error';
-
-export interface TrainOptions {
-  /** Tests: destroy the engine's GPU device after this step (from ?debug-lose-device=N). */
-  loseDeviceAfterStep?: number;
-  /** Tests: overwrite the trainable weights with NaN after this step (from ?debug-nan-after=N). */
-  poisonAfterStep?: number;
-}
+export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | RunStatus | 'error';
 
 function newRunId(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now().toString(36)}`;
@@ -49,12 +41,13 @@ export class TrainState {
   finishedRuns = $state(0);
 
   private readonly client: EngineClient;
-  private readonly options: TrainOptions;
+  /** Test hooks from the URL (?debug-lose-device=N, ?debug-nan-after=N), armed before each fresh run. */
+  private readonly debug: RunDebug | null;
   private task: Task<TrainResult> | null = null;
 
-  constructor(client: EngineClient, options: TrainOptions = {}) {
+  constructor(client: EngineClient, debug: RunDebug | null = null) {
     this.client = client;
-    this.options = options;
+    this.debug = debug;
   }
 
   get running(): boolean {
@@ -127,17 +120,11 @@ export class TrainState {
     this.error = null;
     this.message = '';
     this.samples = [];
+    // Test hooks fire in a fresh run only, so Resume can show the recovery.
+    if (this.debug && !req.resume) void this.client.request('debug', this.debug).result.catch(() => {});
     const task = this.client.request(
       'train',
-      {
-        runId: req.runId,
-        plan: req.plan,
-        resume: req.resume,
-        adapterName: this.runName || 'Trained adapter',
-        // Test hooks fire in a fresh run only, so Resume can show the recovery.
-        loseDeviceAfterStep: req.resume ? undefined : this.options.loseDeviceAfterStep,
-        poisonAfterStep: req.resume ? undefined : this.options.poisonAfterStep,
-      },
+      { runId: req.runId, plan: req.plan, resume: req.resume, adapterName: this.runName || 'Trained adapter' },
       (event: WorkerEvent) => {
         if (event.type === 'train' && task === this.task) this.apply(event.update);
       },

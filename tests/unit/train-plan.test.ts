@@ -1,4 +1,4 @@
-// The training plan (src/lib/train-plan.ts): defaults that work on the shipped model, trainable
+// The training plan (src/lib/train/): defaults that work on the shipped model, trainable
 // parameter counts checked against the PyTorch fixtures, the GPU memory estimate, the named problems,
 // and a whole plan built from each built-in sample with the model's real tokenizer.
 import { readFileSync } from 'node:fs';
@@ -17,24 +17,23 @@ import {
 } from '../../src/lib/data';
 import { parseModelConfig, type ModelConfig } from '../../src/lib/model/config';
 import { parseSafetensors } from '../../src/lib/model/safetensors';
-import { parsePeftConfig } from '../../src/lib/peft/config';
-import {
-  baseParamCount,
-  buildTrainingPlan,
-  DEFAULT_HYPER,
-  defaultMethod,
-  defaultTargetModules,
-  estimateTrainingMemory,
-  hyperProblems,
-  type MethodPlan,
-  methodProblems,
-  PlanError,
-  quickPrompts,
-  resolveSteps,
-  stepsPerEpoch,
-  toPeftConfig,
-  trainableParamCount,
-} from '../../src/lib/train-plan';
+import { quickPrompts } from '../../src/lib/data';
+import type { LoraConfig, MethodConfig } from '../../src/lib/adapters/config';
+import { projectionNames } from '../../src/lib/adapters/lora';
+import { architectureFor } from '../../src/lib/model/architecture';
+import { adapterConfigJson, parseAdapterConfig } from '../../src/lib/peft/config';
+import { configProblems, methodProblems } from '../../src/lib/train/checks';
+import { DEFAULTS, defaultMethod, stepsPerEpoch, totalSteps, type TrainConfig } from '../../src/lib/train/config';
+import { baseParamCount, estimateTrainingMemory, trainableParamCount } from '../../src/lib/train/memory';
+import { buildTrainingPlan, PlanError } from '../../src/lib/train/plan';
+
+const DEFAULT_CONFIG: TrainConfig = DEFAULTS.training;
+const lora = (r: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig => ({
+  ...defaultMethod('LORA'),
+  r,
+  target_modules,
+  ...extra,
+});
 
 const ROOT = join(__dirname, '../..');
 const MODEL_DIR = join(ROOT, 'models/brown-llama-4m');
@@ -53,19 +52,19 @@ function fixtureParams(file: string): number {
 describe('trainable parameters', () => {
   it('LoRA r=4 on the seven projections has as many parameters as the PyTorch fixture', () => {
     const peft = JSON.parse(read('tests/fixtures/lora.json').toString());
-    const m: MethodPlan = { kind: 'lora', r: peft.r, alpha: peft.lora_alpha, dropout: 0, targetModules: peft.target_modules, rslora: false };
+    const m = lora(peft.r, peft.target_modules, { lora_alpha: peft.lora_alpha });
     expect(trainableParamCount(m, cfg)).toBe(fixtureParams('tests/fixtures/lora.safetensors'));
   });
 
   it('a bottleneck adapter after attention and MLP has as many parameters as the fixture', () => {
     const j = JSON.parse(read('tests/fixtures/bottleneck.json').toString());
-    const m: MethodPlan = { kind: 'bottleneck', size: j.bottleneck_size, placement: j.placement, nonLinearity: j.non_linearity };
+    const m: MethodConfig = { peft_type: 'BOTTLENECK', bottleneck_size: j.bottleneck_size, placement: j.placement, non_linearity: j.non_linearity };
     expect(trainableParamCount(m, cfg)).toBe(fixtureParams('tests/fixtures/bottleneck.safetensors'));
   });
 
   it('prefix tuning has P·L·2·NKV·HS parameters, as the fixture', () => {
     const j = JSON.parse(read('tests/fixtures/prefix.json').toString());
-    const m: MethodPlan = { kind: 'prefix', numVirtualTokens: j.num_virtual_tokens };
+    const m: MethodConfig = { peft_type: 'PREFIX_TUNING', num_virtual_tokens: j.num_virtual_tokens };
     expect(trainableParamCount(m, cfg)).toBe(fixtureParams('tests/fixtures/prefix.safetensors'));
   });
 
@@ -73,12 +72,10 @@ describe('trainable parameters', () => {
     // brown-llama-4m: C=256, q/o 256↔256, k/v 256→128, gate/up 256→688, down 688→256, 4 layers.
     const r = 8;
     const perLayer = r * (512 + 384 + 384 + 512 + 944 + 944 + 944);
-    expect(trainableParamCount({ kind: 'lora', r, alpha: 16, dropout: 0, targetModules: defaultTargetModules(cfg), rslora: false }, cfg)).toBe(
-      4 * perLayer,
-    );
-    expect(trainableParamCount({ kind: 'lora', r, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], rslora: false }, cfg)).toBe(
-      4 * r * (512 + 384),
-    );
+    expect(trainableParamCount(lora(r, 'all-linear'), cfg)).toBe(4 * perLayer);
+    expect(trainableParamCount(lora(r, projectionNames(architectureFor(cfg))), cfg)).toBe(4 * perLayer);
+    expect(trainableParamCount(lora(r, ['q_proj', 'v_proj']), cfg)).toBe(4 * r * (512 + 384));
+    expect(trainableParamCount(lora(r, ['q_proj', 'v_proj'], { layers_to_transform: [1, 3] }), cfg)).toBe(2 * r * (512 + 384));
   });
 
   it('the base model has the parameters model.safetensors stores (float32)', () => {
@@ -89,63 +86,74 @@ describe('trainable parameters', () => {
 });
 
 describe('defaults', () => {
-  it('target every projection the model has', () => {
-    expect(defaultTargetModules(cfg)).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
-    expect(defaultTargetModules(gpt2)).toEqual(['c_attn', 'c_proj', 'c_fc']);
+  it('LoRA targets every projection the model has', () => {
+    expect(projectionNames(architectureFor(cfg))).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+    expect(projectionNames(architectureFor(gpt2))).toEqual(['c_attn', 'c_proj', 'c_fc']);
+    expect(trainableParamCount(defaultMethod('LORA'), gpt2)).toBe(trainableParamCount(lora(8, ['c_attn', 'c_proj', 'c_fc']), gpt2));
   });
 
-  it('are valid for every method on the default model', () => {
-    for (const kind of ['lora', 'bottleneck', 'prefix'] as const) expect(methodProblems(defaultMethod(kind, cfg), cfg)).toEqual([]);
-    expect(hyperProblems(DEFAULT_HYPER, cfg)).toEqual([]);
-  });
-
-  it('write adapter configs PEFT accepts', () => {
-    for (const kind of ['lora', 'bottleneck', 'prefix'] as const) {
-      const c = toPeftConfig(defaultMethod(kind, cfg), cfg, 'brown-llama-4m');
-      expect(() => parsePeftConfig(JSON.parse(JSON.stringify(c)))).not.toThrow();
+  it('are valid for every method on the default model and on GPT-2', () => {
+    for (const type of ['LORA', 'BOTTLENECK', 'PREFIX_TUNING', 'FULL'] as const) {
+      expect(methodProblems(defaultMethod(type), cfg)).toEqual([]);
+      expect(methodProblems(defaultMethod(type), gpt2)).toEqual([]);
     }
-    const lora = toPeftConfig(defaultMethod('lora', gpt2), gpt2, null);
-    expect(lora.peft_type === 'LORA' && lora.fan_in_fan_out).toBe(true);
+    expect(configProblems(DEFAULT_CONFIG, cfg)).toEqual([]);
+  });
+
+  it('write adapter configs that read back to the same method', () => {
+    for (const type of ['LORA', 'BOTTLENECK', 'PREFIX_TUNING'] as const) {
+      const m = defaultMethod(type);
+      const file = parseAdapterConfig(adapterConfigJson(m, { name: 'brown-llama-4m', config: cfg }));
+      expect(file.method).toEqual(m);
+      expect(file.baseModel).toBe('brown-llama-4m');
+    }
+    expect(parseAdapterConfig(adapterConfigJson(defaultMethod('LORA'), { name: 'gpt2', config: gpt2 })).fanInFanOut).toBe(true);
   });
 });
 
 describe('problems are named', () => {
   it('for methods', () => {
-    const lora = defaultMethod('lora', cfg) as Extract<MethodPlan, { kind: 'lora' }>;
-    expect(methodProblems({ ...lora, r: 0 }, cfg).join()).toMatch(/rank/);
-    expect(methodProblems({ ...lora, targetModules: [] }, cfg).join()).toMatch(/at least one target module/);
-    expect(methodProblems({ ...lora, targetModules: ['c_attn'] }, cfg).join()).toMatch(/no module "c_attn"/);
-    expect(methodProblems({ ...lora, dropout: 1 }, cfg).join()).toMatch(/dropout/);
-    expect(methodProblems({ kind: 'bottleneck', size: 16, placement: [], nonLinearity: 'relu' }, cfg).join()).toMatch(/after attention/);
-    expect(methodProblems({ kind: 'prefix', numVirtualTokens: 2.5 }, cfg).join()).toMatch(/virtual tokens/);
+    const l = defaultMethod('LORA');
+    expect(methodProblems({ ...l, r: 0 }, cfg).join()).toMatch(/rank/);
+    expect(methodProblems({ ...l, target_modules: [] }, cfg).join()).toMatch(/at least one target module/);
+    expect(methodProblems({ ...l, target_modules: ['c_attn'] }, cfg).join()).toMatch(/no module "c_attn"/);
+    expect(methodProblems({ ...l, target_modules: 'model\\.nowhere\\..*' }, cfg).join()).toMatch(/matches no module/);
+    expect(methodProblems({ ...l, layers_to_transform: [4] }, cfg).join()).toMatch(/layer numbers from 0 to 3/);
+    expect(methodProblems({ ...l, lora_dropout: 1 }, cfg).join()).toMatch(/dropout/);
+    expect(methodProblems({ peft_type: 'BOTTLENECK', bottleneck_size: 16, placement: [], non_linearity: 'relu' }, cfg).join()).toMatch(/after attention/);
+    expect(methodProblems({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 2.5 }, cfg).join()).toMatch(/virtual tokens/);
   });
 
-  it('for hyper-parameters, with the model limit for the sequence length', () => {
-    expect(hyperProblems({ ...DEFAULT_HYPER, seqLen: 1024 }, cfg).join()).toMatch(/from 8 to 512/);
-    expect(hyperProblems({ ...DEFAULT_HYPER, lr: 0 }, cfg).join()).toMatch(/learning rate/);
-    expect(hyperProblems({ ...DEFAULT_HYPER, batchSize: 0 }, cfg).join()).toMatch(/batch size/);
-    expect(hyperProblems({ ...DEFAULT_HYPER, lengthBy: 'epochs', epochs: 0 }, cfg).join()).toMatch(/epochs/);
-    expect(hyperProblems({ ...DEFAULT_HYPER, warmup: -1 }, cfg).join()).toMatch(/warm-up/);
+  it('for the training config, with the model limit for the sequence length', () => {
+    expect(configProblems({ ...DEFAULT_CONFIG, max_length: 1024 }, cfg).join()).toMatch(/from 8 to 512/);
+    expect(configProblems({ ...DEFAULT_CONFIG, learning_rate: 0 }, cfg).join()).toMatch(/learning rate/);
+    expect(configProblems({ ...DEFAULT_CONFIG, per_device_train_batch_size: 0 }, cfg).join()).toMatch(/batch size/);
+    expect(configProblems({ ...DEFAULT_CONFIG, gradient_accumulation_steps: 0 }, cfg).join()).toMatch(/gradient accumulation/);
+    expect(configProblems({ ...DEFAULT_CONFIG, max_steps: -1, num_train_epochs: 0 }, cfg).join()).toMatch(/epochs/);
+    expect(configProblems({ ...DEFAULT_CONFIG, max_steps: 0 }, cfg).join()).toMatch(/steps/);
+    expect(configProblems({ ...DEFAULT_CONFIG, warmup_steps: -1 }, cfg).join()).toMatch(/warm-up/);
   });
 });
 
 describe('training length', () => {
+  const per = (B: number, G = 1) => ({ per_device_train_batch_size: B, gradient_accumulation_steps: G });
   it('counts steps per epoch with the last batch topped up', () => {
-    expect(stepsPerEpoch(29, 8)).toBe(4);
-    expect(stepsPerEpoch(32, 8)).toBe(4);
-    expect(stepsPerEpoch(0, 8)).toBe(0);
+    expect(stepsPerEpoch(29, per(8))).toBe(4);
+    expect(stepsPerEpoch(32, per(8))).toBe(4);
+    expect(stepsPerEpoch(32, per(4, 2))).toBe(4);
+    expect(stepsPerEpoch(0, per(8))).toBe(0);
   });
-  it('resolves epochs into steps, and keeps steps as given', () => {
-    expect(resolveSteps({ ...DEFAULT_HYPER, lengthBy: 'epochs', epochs: 3, batchSize: 8 }, 29).steps).toBe(12);
-    expect(resolveSteps({ ...DEFAULT_HYPER, lengthBy: 'steps', steps: 77 }, 29).steps).toBe(77);
+  it('resolves epochs into steps when max_steps is -1, and keeps max_steps otherwise', () => {
+    expect(totalSteps({ ...DEFAULT_CONFIG, max_steps: -1, num_train_epochs: 3, ...per(8) }, 29)).toBe(12);
+    expect(totalSteps({ ...DEFAULT_CONFIG, max_steps: 77 }, 29)).toBe(77);
   });
 });
 
 describe('GPU memory estimate', () => {
-  const prefix: MethodPlan = { kind: 'prefix', numVirtualTokens: 8 };
+  const prefix: MethodConfig = { peft_type: 'PREFIX_TUNING', num_virtual_tokens: 8 };
 
   it('is base weights + 4 copies of the trainable parameters + activations, all float32', () => {
-    const m = defaultMethod('lora', cfg);
+    const m = defaultMethod('LORA');
     const e = estimateTrainingMemory(cfg, m, 8, 128);
     expect(e.weights).toBe(4 * baseParamCount(cfg));
     expect(e.trainable).toBe(4 * 4 * trainableParamCount(m, cfg));
@@ -170,13 +178,13 @@ describe('GPU memory estimate', () => {
   });
 
   it('grows with B·T, LoRA branches and bottleneck widths', () => {
-    const a = (m: MethodPlan, B: number, T: number) => estimateTrainingMemory(cfg, m, B, T).activations;
+    const a = (m: MethodConfig, B: number, T: number) => estimateTrainingMemory(cfg, m, B, T).activations;
     expect(a(prefix, 2, 64) - a(prefix, 1, 64)).toBe(a(prefix, 1, 64) - 16);
     expect(a(prefix, 4, 32)).toBe(a(prefix, 1, 128));
-    const lora = (r: number): MethodPlan => ({ kind: 'lora', r, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj'], rslora: false });
+    const qv = (r: number) => lora(r, ['q_proj', 'v_proj']);
     // x·Aᵀ for two projections in each of 4 layers, and one shared du scratch of r: (4·2 + 1)·r per token.
-    expect(a(lora(16), 1, 64) - a(lora(8), 1, 64)).toBe(4 * 64 * (4 * 2 + 1) * 8);
-    const bn = (size: number): MethodPlan => ({ kind: 'bottleneck', size, placement: ['mlp'], nonLinearity: 'relu' });
+    expect(a(qv(16), 1, 64) - a(qv(8), 1, 64)).toBe(4 * 64 * (4 * 2 + 1) * 8);
+    const bn = (size: number): MethodConfig => ({ peft_type: 'BOTTLENECK', bottleneck_size: size, placement: ['mlp'], non_linearity: 'relu' });
     // pre/post activation per layer, plus the shared dh/da scratch: (4·2 + 2)·size per token.
     expect(a(bn(32), 1, 64) - a(bn(16), 1, 64)).toBe(4 * 64 * (4 * 2 + 2) * 16);
   });
@@ -201,10 +209,10 @@ describe('plans from the built-in samples with the real tokenizer', () => {
     chat = chatTemplateFromTokenizer(hf);
   }, 60_000);
 
-  async function planFor(id: string, hyper = DEFAULT_HYPER, method?: MethodPlan) {
+  async function planFor(id: string, config = DEFAULT_CONFIG, method?: MethodConfig) {
     const sample = SAMPLE_DATASETS.find((s) => s.id === id)!;
     const parsed = await parseDatasetText(read(`static/samples/${sample.file}`).toString(), sample.file);
-    const prepared = await prepareTraining({ train: parsed, tokenizer: tok, chatTemplate: chat, seqLen: hyper.seqLen });
+    const prepared = await prepareTraining({ train: parsed, tokenizer: tok, chatTemplate: chat, seqLen: config.max_length });
     const input = {
       model: { id: 'brown-llama-4m', config: cfg },
       name: sample.title,
@@ -213,8 +221,8 @@ describe('plans from the built-in samples with the real tokenizer', () => {
       chatTemplate: chat,
       padId: tok.padId,
       skippedRecords: 0,
-      method: method ?? defaultMethod('lora', cfg),
-      hyper,
+      method: method ?? defaultMethod('LORA'),
+      config,
     };
     return { parsed, prepared, input, plan: () => buildTrainingPlan(input) };
   }
@@ -227,12 +235,12 @@ describe('plans from the built-in samples with the real tokenizer', () => {
     expect(p.data.validationExamples).toBe(Math.round(parsed.examples.length / 10));
     expect(p.data.train.rows).toBe(p.data.trainExamples);
     expect(p.data.validation.rows).toBe(p.data.validationExamples);
-    expect(p.data.train.T).toBe(DEFAULT_HYPER.seqLen);
-    expect(p.data.train.inputIds.length).toBe(p.data.train.rows * DEFAULT_HYPER.seqLen);
+    expect(p.data.train.T).toBe(DEFAULT_CONFIG.max_length);
+    expect(p.data.train.inputIds.length).toBe(p.data.train.rows * DEFAULT_CONFIG.max_length);
     expect(p.data.quickPrompts).toHaveLength(p.data.validationExamples);
     const byPrompt = new Map(parsed.examples.map((e) => (e.format === 'prompt-completion' ? [e.prompt, e.completion] : ['', ''])));
     p.data.quickPrompts.forEach((q, i) => expect(byPrompt.get(q)).toBe(p.data.quickReferences[i]));
-    expect(p.hyper.steps).toBe(DEFAULT_HYPER.steps);
+    expect(p.steps).toBe(DEFAULT_CONFIG.max_steps);
     expect(p.estimate.trainableParams).toBe(trainableParamCount(p.method, cfg));
     expect(p.model.id).toBe('brown-llama-4m');
   });
@@ -249,11 +257,11 @@ describe('plans from the built-in samples with the real tokenizer', () => {
   });
 
   it('Small fables: plain text packed end to end, epochs resolved into steps', async () => {
-    const hyper = { ...DEFAULT_HYPER, lengthBy: 'epochs' as const, epochs: 5, batchSize: 4 };
-    const { plan } = await planFor('small-fables', hyper);
+    const config = { ...DEFAULT_CONFIG, max_steps: -1, num_train_epochs: 5, per_device_train_batch_size: 4 };
+    const { plan } = await planFor('small-fables', config);
     const p = plan();
     expect(p.data.packMode).toBe('concat');
-    expect(p.hyper.steps).toBe(5 * Math.ceil(p.data.train.rows / 4));
+    expect(p.steps).toBe(5 * Math.ceil(p.data.train.rows / 4));
     for (const q of p.data.quickPrompts) expect(q.split(' ').length).toBeLessThanOrEqual(8);
   });
 
@@ -261,7 +269,7 @@ describe('plans from the built-in samples with the real tokenizer', () => {
     const { input } = await planFor('pirate-qa');
     let err: unknown;
     try {
-      buildTrainingPlan({ ...input, hyper: { ...DEFAULT_HYPER, seqLen: 64 }, method: { kind: 'prefix', numVirtualTokens: 0 } });
+      buildTrainingPlan({ ...input, config: { ...DEFAULT_CONFIG, max_length: 64 }, method: { peft_type: 'PREFIX_TUNING', num_virtual_tokens: 0 } });
     } catch (e) {
       err = e;
     }

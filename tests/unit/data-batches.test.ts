@@ -1,9 +1,10 @@
-// How a training run walks its data: batches per step (resumable), held-out batches and their mean.
+// How a training run walks its data (data/batches.ts): batches per step (resumable), gradient
+// accumulation's micro-batches, held-out batches; and how often a run keeps a checkpoint.
 
 import { describe, expect, it } from 'vitest';
 import { IGNORE_INDEX, type PackedRows } from '../../src/lib/data/pack.ts';
-import { DEFAULT_HYPER } from '../../src/lib/train-plan.ts';
-import { batchRows, checkpointInterval, evalBatches, gatherRows, meanLoss, trainConfigOf } from '../../src/lib/worker/engine-run.ts';
+import { batchRows, evalBatches, gatherRows, stepBatches } from '../../src/lib/data/batches.ts';
+import { checkpointInterval } from '../../src/lib/train/run.ts';
 
 function rows(n: number, T: number, counted: (r: number) => number): PackedRows {
   const inputIds = new Int32Array(n * T);
@@ -53,33 +54,28 @@ describe('gatherRows', () => {
   });
 });
 
-describe('evalBatches and meanLoss', () => {
+describe('stepBatches', () => {
+  it('gives each optimizer step `accumulation` consecutive micro-batches of the same run-wide order', () => {
+    const data = rows(10, 3, () => 2);
+    const flat = Array.from({ length: 6 }, (_, k) => gatherRows(data, batchRows(10, 4, 7, k)));
+    const steps = [0, 1, 2].map((s) => stepBatches(data, 4, 2, 7, s));
+    expect(steps.flat().map((b) => [...b.ids])).toEqual(flat.map((b) => [...b.ids]));
+    expect(steps.every((s) => s.length === 2 && s.every((b) => b.B === 4 && b.T === 3))).toBe(true);
+  });
+});
+
+describe('evalBatches', () => {
   it('pads the last batch with ignored rows and counts only real targets', () => {
     const data = rows(5, 4, (r) => r); // row 0 counts nothing
     const batches = evalBatches(data, 2, 9);
     expect(batches).toHaveLength(3);
-    expect(batches.map((b) => b.counted)).toEqual([1, 5, 4]);
+    expect(batches.map((b) => b.targets.filter((t) => t !== IGNORE_INDEX).length)).toEqual([1, 5, 4]);
     const last = batches[2];
     expect([...last.ids.subarray(4)]).toEqual([9, 9, 9, 9]);
     expect([...last.targets.subarray(4)]).toEqual([IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]);
   });
   it('leaves out batches with nothing to count', () => {
     expect(evalBatches(rows(2, 3, () => 0), 1, 0)).toEqual([]);
-  });
-  it('averages per-batch means weighted by counted positions', () => {
-    expect(meanLoss([{ loss: 2, counted: 1 }, { loss: 4, counted: 3 }])).toEqual({ loss: 3.5, tokens: 4 });
-    expect(meanLoss([]).loss).toBeNaN();
-  });
-});
-
-describe('trainConfigOf', () => {
-  it('keeps the plan’s numbers and decays by cosine to a tenth of the peak', () => {
-    const cfg = trainConfigOf({ ...DEFAULT_HYPER, lr: 1e-3, steps: 40, warmup: 100 });
-    expect(cfg.learningRate).toBe(1e-3);
-    expect(cfg.minLearningRate).toBeCloseTo(1e-4, 12);
-    expect(cfg.maxSteps).toBe(40);
-    expect(cfg.warmupSteps).toBe(40); // never more warm-up than steps
-    expect(cfg.schedule).toBe('cosine');
   });
 });
 

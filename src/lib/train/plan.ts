@@ -1,0 +1,144 @@
+// The training plan: everything a run needs besides the GPU — the prepared data, the method config
+// and the training config — built by the page's dataset and method screens or by the command line,
+// from the same inputs with the same checks. Plain data (typed arrays and numbers, no class
+// instances), so it posts to the worker as is and a checkpoint can keep it for Resume.
+//
+//   data    the dataset, prepared: packed (rows,T) inputs and targets for train and validation
+//           (data/pack.ts's convention: targets are IGNORE_INDEX where the loss does not count)
+//   method  the one method config (adapters/config.ts), PEFT's names
+//   config  the one training config (train/config.ts), Transformers' names
+
+import { copyMethod, type MethodConfig } from '../adapters/config.ts';
+import {
+  type ChatTemplateFn,
+  type DatasetFormat,
+  describeWhere,
+  type Example,
+  type PackedRows,
+  type PackMode,
+  PREFERENCE_NOTE,
+  type PreparedData,
+  quickPrompts,
+} from '../data';
+import type { ModelConfig } from '../model/config.ts';
+import { configProblems, methodProblems } from './checks.ts';
+import { totalSteps, type TrainConfig } from './config.ts';
+import { estimateTrainingMemory, trainableParamCount } from './memory.ts';
+
+export interface PlanData {
+  /** what the user picked: a file name, "train.jsonl + valid.jsonl", or a built-in sample's title */
+  name: string;
+  format: DatasetFormat;
+  packMode: PackMode;
+  /** training rows (rows,T) */
+  train: PackedRows;
+  /** validation rows (rows,T); rows is 0 when there was nothing to hold out (a one-example dataset) */
+  validation: PackedRows;
+  /** how the validation split was made, and its description for the UI */
+  split: 'file' | 'auto' | 'none';
+  splitNote: string;
+  /** examples in each split (before packing) */
+  trainExamples: number;
+  validationExamples: number;
+  /** bad records the user chose to skip (0 unless they did), over all files */
+  skippedRecords: number;
+  /** Prompts from the validation examples for the compare screen (data/prompts.ts), at most 8. */
+  quickPrompts: string[];
+  /** what each quick prompt's example answered, same order */
+  quickReferences: string[];
+  /** token id of padding in the rows (targets there are ignored, so its value never reaches the loss) */
+  padId: number;
+}
+
+export interface TrainingPlan {
+  /** the base model the plan was made for (the tokenizer and the trainable shapes depend on it) */
+  model: { id: string };
+  data: PlanData;
+  method: MethodConfig;
+  config: TrainConfig;
+  /** optimizer steps the run takes (config.max_steps, or its epochs over these rows) */
+  steps: number;
+  estimate: {
+    trainableParams: number;
+    /** bytes of GPU memory training is expected to need (train/memory.ts) */
+    memoryBytes: number;
+  };
+}
+
+/** No rows, T positions each: the validation split of a dataset too small to hold one out. */
+export function emptyRows(T: number): PackedRows {
+  return { T, rows: 0, inputIds: new Int32Array(0), targets: new Int32Array(0), countedPerRow: new Int32Array(0), countedTokens: 0, warnings: [] };
+}
+
+export interface PlanInput {
+  model: { id: string; config: ModelConfig };
+  /** the dataset's name as the user knows it */
+  name: string;
+  /** prepareTraining's output, packed at config.max_length */
+  prepared: PreparedData;
+  /** the good examples of the training and validation files, to find the validation examples' prompts */
+  sourceExamples: readonly Example[];
+  chatTemplate: ChatTemplateFn | null;
+  padId: number;
+  /** bad records the user chose to skip */
+  skippedRecords: number;
+  method: MethodConfig;
+  config: TrainConfig;
+}
+
+export class PlanError extends Error {
+  /** Every reason the plan cannot be made, each a sentence. */
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'PlanError';
+    this.problems = problems;
+  }
+}
+
+/** Every reason `buildTrainingPlan` would refuse these inputs; [] when it would succeed. */
+export function planProblems(input: PlanInput): string[] {
+  const { prepared, config, model } = input;
+  const p = [...methodProblems(input.method, model.config), ...configProblems(config, model.config)];
+  if (prepared.format === 'preference') p.push(PREFERENCE_NOTE);
+  if (prepared.train.packed.T !== config.max_length) {
+    p.push(`the dataset is packed into rows of ${prepared.train.packed.T} positions, not the ${config.max_length} asked for; prepare it again`);
+  }
+  if (prepared.train.packed.rows === 0) p.push('no training row has a token the loss counts');
+  return p;
+}
+
+/** The plan a run trains. Throws a PlanError naming every problem. */
+export function buildTrainingPlan(input: PlanInput): TrainingPlan {
+  const problems = planProblems(input);
+  if (problems.length) throw new PlanError(problems);
+  const { prepared, model, method, config } = input;
+  const valKeys = new Set((prepared.validation?.examples ?? []).map((e) => describeWhere(e.where)));
+  const validationSource = input.sourceExamples.filter((e) => valKeys.has(describeWhere(e.where)));
+  const quick = quickPrompts(validationSource, { chatTemplate: input.chatTemplate });
+  return {
+    model: { id: model.id },
+    data: {
+      name: input.name,
+      format: prepared.format,
+      packMode: prepared.packMode,
+      train: prepared.train.packed,
+      validation: prepared.validation?.packed ?? emptyRows(config.max_length),
+      split: prepared.split,
+      splitNote: prepared.splitNote,
+      trainExamples: prepared.train.examples.length,
+      validationExamples: prepared.validation?.examples.length ?? 0,
+      skippedRecords: input.skippedRecords,
+      quickPrompts: quick.prompts,
+      quickReferences: quick.references,
+      padId: input.padId,
+    },
+    method: copyMethod(method),
+    config: { ...config },
+    steps: totalSteps(config, prepared.train.packed.rows),
+    estimate: {
+      trainableParams: trainableParamCount(method, model.config),
+      memoryBytes: estimateTrainingMemory(model.config, method, config.per_device_train_batch_size, config.max_length).total,
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// The run loop: one training run from its plan to its end, the same for the page's worker, the
+// command line and the tests. It owns the batches (data/batches.ts), the learning-rate schedule,
+// validation every eval_steps, checkpoints, the NaN/Inf stop with rollback to the last good
+// checkpoint, a lost GPU device, Stop (an AbortSignal) and Resume (a checkpoint to continue from).
+// What it does not own is passed in: where progress goes (onUpdate) and where checkpoints are kept
+// (keepCheckpoint: IndexedDB in the page, a file or nowhere on the command line).
+//
+//   attach the method (seeded) → fresh AdamW → [restore a checkpoint]
+//   step 0: validate, keep a checkpoint
+//   each step: micro-batches → engine.trainStep at the schedule's rate → loss
+//              NaN/Inf → restore the last good checkpoint, stop ('diverged')
+//              every eval_steps and at the end: validation loss
+//              every checkpointEvery steps: keep a checkpoint
+//   at the end (or on Stop): keep a checkpoint
+
+import type { MethodConfig } from '../adapters/config.ts';
+import { evalBatches, stepBatches } from '../data/batches.ts';
+import type { PackedRows } from '../data/pack.ts';
+import { DeviceLost, type Checkpoint, type Engine } from '../engine.ts';
+import type { TrainConfig } from './config.ts';
+import { learningRateAt } from './schedule.ts';
+
+export interface LossAt {
+  step: number;
+  loss: number;
+}
+
+/** Loss curves, as a checkpoint keeps them and a resumed run starts from. */
+export interface TrainHistory {
+  train: LossAt[];
+  validation: LossAt[];
+}
+
+export type RunStatus = 'finished' | 'stopped' | 'diverged' | 'device-lost';
+
+/** Progress of a run, one per event. */
+export type TrainUpdate =
+  | {
+      kind: 'start';
+      step: number;
+      totalSteps: number;
+      /** The curves so far (empty for a fresh run; the checkpoint's for a resumed one). */
+      history: TrainHistory;
+      trainableParams: number;
+      /** Train rows, validation rows, B and T. */
+      rows: number;
+      validationRows: number;
+      batch: number;
+      seqLen: number;
+    }
+  | {
+      kind: 'step';
+      step: number;
+      totalSteps: number;
+      loss: number;
+      lr: number;
+      /** Tokens (B·T positions of every micro-batch) processed since this start or resume. */
+      tokens: number;
+      /** Milliseconds spent in steps since this start or resume. */
+      elapsedMs: number;
+    }
+  | {
+      kind: 'stage';
+      /** What the run is doing before its next step, in words (the first step also compiles the GPU programs). */
+      message: string;
+    }
+  | { kind: 'validation'; step: number; loss: number }
+  | { kind: 'checkpoint'; step: number; savedAt: number }
+  | { kind: 'restored'; step: number; reason: string };
+
+/** What a run trains: the plan's method, config and rows (train/plan.ts). */
+export interface RunInput {
+  method: MethodConfig;
+  config: TrainConfig;
+  data: { train: PackedRows; validation: PackedRows; padId: number };
+  /** optimizer steps in the whole run (train/config.ts totalSteps) */
+  steps: number;
+}
+
+export interface RunOptions {
+  /** Every progress event, in order. */
+  onUpdate?: (update: TrainUpdate) => void;
+  /** Keeps a checkpoint where it survives the device (and, in the page, a reload). */
+  keepCheckpoint?: (state: Checkpoint, history: TrainHistory) => Promise<void>;
+  /** Keep a checkpoint every this many steps; about ten per run by default (checkpointInterval). */
+  checkpointEvery?: number;
+  /** Continue from this checkpoint with these curves. */
+  resume?: { state: Checkpoint; history: TrainHistory } | null;
+  /** Stop after the current step. */
+  signal?: AbortSignal;
+  /** Test hooks: lose the device after a step, or fill the weights with NaN after a step. */
+  debug?: RunDebug;
+}
+
+export interface RunDebug {
+  /** destroys the engine's GPUDevice after this step, as a driver reset or a crashed GPU process would */
+  loseDeviceAfterStep?: number;
+  /** overwrites the trainable weights with NaN after this step, so the next loss is NaN */
+  poisonAfterStep?: number;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  /** Optimizer steps done when it ended (the checkpoint's step after a NaN). */
+  step: number;
+  totalSteps: number;
+  /** What happened, in a sentence for the user. */
+  message: string;
+  history: TrainHistory;
+  /** The last good state (what a NaN rolled back to; the final weights otherwise); null if the device was lost first. */
+  last: Checkpoint | null;
+  /** Step of the last checkpoint handed to keepCheckpoint (null when none was). */
+  keptStep: number | null;
+  /** Tokens processed and milliseconds spent in steps in this start or resume. */
+  tokens: number;
+  elapsedMs: number;
+}
+
+/** Checkpoints: about ten per run, and at least every 25 steps. */
+export function checkpointInterval(steps: number): number {
+  return Math.min(25, Math.max(1, Math.ceil(steps / 10)));
+}
+
+/** Mean loss of whatever the engine has attached over every counted position of `rows`. */
+export function heldOutLoss(engine: Engine, rows: PackedRows, B: number, padId: number): Promise<{ loss: number; tokens: number }> {
+  return engine.whileAlive(engine.evaluate(evalBatches(rows, B, padId)));
+}
+
+/** Runs (or resumes) a training run on `engine` until it finishes, is stopped, diverges or loses its device. */
+export async function runTraining(engine: Engine, input: RunInput, opts: RunOptions = {}): Promise<RunResult> {
+  const { config, data, steps } = input;
+  const B = config.per_device_train_batch_size;
+  const G = config.gradient_accumulation_steps;
+  const T = data.train.T;
+  if (data.train.rows === 0) throw new Error('there are no training rows');
+  if (!(steps >= 1)) throw new Error(`a run needs at least one step (got ${steps})`);
+  const say = (u: TrainUpdate) => opts.onUpdate?.(u);
+  const every = Math.max(1, opts.checkpointEvery ?? checkpointInterval(steps));
+  const debug = opts.debug ?? {};
+
+  engine.attach(input.method, config.seed);
+  engine.startTraining(config);
+  const history: TrainHistory = opts.resume ? structuredClone(opts.resume.history) : { train: [], validation: [] };
+  let last: Checkpoint | null = null;
+  let keptStep: number | null = opts.resume?.state.step ?? null;
+  let tokens = 0;
+  let elapsedMs = 0;
+  const result = (status: RunStatus, message: string): RunResult => ({
+    status,
+    step: engine.step,
+    totalSteps: steps,
+    message,
+    history,
+    last,
+    keptStep,
+    tokens,
+    elapsedMs,
+  });
+
+  try {
+    if (opts.resume) engine.restore(opts.resume.state, config);
+    last = opts.resume ? opts.resume.state : await engine.whileAlive(engine.checkpoint());
+    say({
+      kind: 'start',
+      step: engine.step,
+      totalSteps: steps,
+      history: structuredClone(history),
+      trainableParams: engine.trainableParameters,
+      rows: data.train.rows,
+      validationRows: data.validation.rows,
+      batch: B,
+      seqLen: T,
+    });
+
+    const validate = async () => {
+      if (data.validation.rows === 0) return;
+      const { loss } = await heldOutLoss(engine, data.validation, B, data.padId);
+      history.validation.push({ step: engine.step, loss });
+      say({ kind: 'validation', step: engine.step, loss });
+    };
+    const checkpoint = async () => {
+      last = await engine.whileAlive(engine.checkpoint());
+      if (!opts.keepCheckpoint) return;
+      await opts.keepCheckpoint(last, history);
+      keptStep = last.step;
+      say({ kind: 'checkpoint', step: last.step, savedAt: Date.now() });
+    };
+
+    if (!opts.resume) {
+      if (data.validation.rows > 0) say({ kind: 'stage', message: `Measuring the validation loss before training (${data.validation.rows} rows)…` });
+      await validate();
+      say({ kind: 'stage', message: 'Saving the starting checkpoint…' });
+      await checkpoint(); // step 0: a lost device before the first interval resumes from here
+    }
+    say({ kind: 'stage', message: `Step ${engine.step + 1}: compiling the GPU programs for the backward pass and AdamW, then the first update…` });
+
+    while (engine.step < steps) {
+      if (opts.signal?.aborted) {
+        await checkpoint();
+        return result('stopped', `Stopped at step ${engine.step} of ${steps}.`);
+      }
+      const step = engine.step; // 0-based index of this step
+      const lr = learningRateAt(config, steps, step);
+      const t0 = performance.now();
+      const r = await engine.whileAlive(engine.trainStep(stepBatches(data.train, B, G, config.seed, step), lr));
+      elapsedMs += performance.now() - t0;
+      tokens += B * T * G;
+      if (r.nonfinite) {
+        // AdamW skipped this update on the GPU; the weights may still be bad from earlier steps
+        // (finite but huge), so go back to the last checkpoint, which was finite.
+        const good = last!;
+        engine.restore(good, config);
+        const what = Number.isFinite(r.loss) ? `the gradients held NaN or Inf (loss ${r.loss.toFixed(4)})` : `the loss became ${r.loss}`;
+        const message = `At step ${step + 1}, ${what}. Training stopped and the weights were restored from step ${good.step}. Lower the learning rate and train again.`;
+        history.train = history.train.filter((p) => p.step <= good.step);
+        history.validation = history.validation.filter((p) => p.step <= good.step);
+        say({ kind: 'restored', step: good.step, reason: message });
+        return result('diverged', message);
+      }
+      const done = engine.step;
+      history.train.push({ step: done, loss: r.loss });
+      say({ kind: 'step', step: done, totalSteps: steps, loss: r.loss, lr, tokens, elapsedMs });
+      if (debug.loseDeviceAfterStep === done) engine.gpu.device.destroy();
+      const end = done === steps;
+      if (done % config.eval_steps === 0 || end) await validate();
+      if (done % every === 0 && !end) await checkpoint();
+      if (debug.poisonAfterStep === done) engine.poison();
+    }
+    await checkpoint();
+    return result('finished', `Trained ${engine.step} steps.`);
+  } catch (err) {
+    if (!(err instanceof DeviceLost) && !engine.lost) throw err;
+    const why = engine.lost ?? (err as Error).message;
+    const from = keptStep === null ? 'from the start' : `from its checkpoint at step ${keptStep}`;
+    last = null;
+    return { ...result('device-lost', `${why} Press Resume to continue ${from} on a new device.`), step: keptStep ?? 0 };
+  } finally {
+    if (!engine.lost) engine.endTraining();
+  }
+}

@@ -1,0 +1,228 @@
+/// <reference lib="webworker" />
+// What the worker holds: the one base runtime (transformers.js on onnxruntime-web — the tokenizer,
+// the chat template, base generation and the reference logits) and the engine on the same model,
+// with one adapter at a time attached to it. Both are replaced when the page loads another model; a
+// lost GPU device gets a fresh engine (same model) on the next request.
+
+import { chooseBackend, probeWebGPU } from '../base/backend.ts';
+import { useOwnOrtWasm } from '../base/ort-assets.ts';
+import { BaseRuntime } from '../base/runtime.ts';
+import { Engine, type ModelFiles } from '../engine.ts';
+import type { BaseModel } from '../peft/config.ts';
+import { importAdapter } from '../peft/adapter.ts';
+import { getAdapterFiles } from '../store/adapters.ts';
+import type { HandlerContext } from './handler.ts';
+import type { EngineInfo, EngineLoadRequest, LoadRequest, LoadResult } from './protocol.ts';
+
+export interface EngineSession {
+  request: EngineLoadRequest;
+  engine: Engine;
+  info: EngineInfo;
+  /** What saved adapters must fit. */
+  base: BaseModel;
+  /** Which weights are attached: a saved adapter's id, `run:<id>` after a run, or null (the base). */
+  attachedKey: string | null;
+}
+
+let runtime: BaseRuntime | null = null;
+let session: EngineSession | null = null;
+
+/**
+ * transformers.js 4.3 only reads "local" models from a path, never from an http(s) URL (it skips its
+ * local lookup for URLs), so the shipped models' URL becomes its path on this origin.
+ */
+function sameOriginPath(url: string): string {
+  const parsed = new URL(url, self.location.href);
+  if (parsed.origin !== self.location.origin) throw new Error(`the models folder ${url} is not on this site`);
+  return parsed.pathname;
+}
+
+/** Loads the base model (replacing any other model, and the engine that ran it). */
+export async function loadBase(request: LoadRequest, { emit }: HandlerContext): Promise<LoadResult> {
+  emit({ type: 'status', stage: 'backend', message: 'Looking for a WebGPU adapter…' });
+  const probe = await probeWebGPU();
+  const choice = chooseBackend(request.backend, probe);
+  useOwnOrtWasm();
+  closeEngine();
+  if (runtime) {
+    const old = runtime;
+    runtime = null;
+    await old.dispose();
+  }
+  const where = choice.backend === 'webgpu' ? 'WebGPU' : 'WebAssembly';
+  emit({ type: 'status', stage: 'download', message: `Loading ${request.model.id} for ${where}…` });
+  let lastEmit = 0;
+  runtime = await BaseRuntime.load({
+    model: request.model,
+    backend: choice.backend,
+    f16: probe.f16,
+    localModels: sameOriginPath(request.localModels),
+    hubHost: request.hubHost,
+    onProgress: (p) => {
+      // Progress comes per network chunk; a few updates a second are plenty for a bar.
+      const now = performance.now();
+      if (now - lastEmit < 50 && p.loaded < p.total) return;
+      lastEmit = now;
+      emit({ type: 'progress', ...p });
+    },
+  });
+  return { ...runtime.info, fallbackReason: choice.fallbackReason, adapter: choice.backend === 'webgpu' ? probe.adapter : undefined };
+}
+
+/** The loaded base runtime. */
+export function baseRuntime(): BaseRuntime {
+  if (!runtime) throw new Error('No model is loaded yet: load one first.');
+  return runtime;
+}
+
+// ─── the engine ──────────────────────────────────────────────────────────────────────────────────
+
+/** Where the model's files are: the app's models/<id>/ or the hub's <id>/resolve/main/. */
+function modelFolder(req: EngineLoadRequest): string {
+  if (req.model.source === 'shipped') return new URL(`${req.model.id}/`, req.localModels).href;
+  const host = req.hubHost ?? 'https://huggingface.co/';
+  return `${host.endsWith('/') ? host : host + '/'}${req.model.id}/resolve/main/`;
+}
+
+async function fetchOk(url: string, signal: AbortSignal): Promise<Response> {
+  const response = await fetch(url, { signal });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+  return response;
+}
+
+/** Reads a response body, reporting bytes as they come. */
+async function readBytes(response: Response, onBytes: (n: number) => void): Promise<Uint8Array> {
+  const total = Number(response.headers.get('Content-Length') ?? 0);
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    n += value.byteLength;
+    onBytes(n);
+  }
+  if (total && n !== total) throw new Error(`${response.url}: got ${n} of ${total} bytes`);
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** config.json, generation_config.json and the safetensors weights (one file or the shards of an index). */
+async function fetchModelFiles(req: EngineLoadRequest, emit: HandlerContext['emit'], signal: AbortSignal): Promise<ModelFiles> {
+  const folder = modelFolder(req);
+  const config = await (await fetchOk(folder + 'config.json', signal)).text();
+  const gen = await fetch(folder + 'generation_config.json', { signal });
+  const generationConfig = gen.ok ? await gen.text() : undefined;
+  let names = ['model.safetensors'];
+  const single = await fetch(folder + 'model.safetensors', { signal });
+  let first: Response | null = single;
+  if (!single.ok) {
+    first = null;
+    const index = await fetch(folder + 'model.safetensors.index.json', { signal });
+    if (!index.ok) throw new Error(`${folder}: no model.safetensors (HTTP ${single.status}) and no model.safetensors.index.json`);
+    const map = (await index.json()) as { weight_map?: Record<string, string> };
+    names = [...new Set(Object.values(map.weight_map ?? {}))];
+  }
+  const weights: Uint8Array[] = [];
+  let before = 0;
+  for (const name of names) {
+    const response = first ?? (await fetchOk(folder + name, signal));
+    first = null;
+    const total = before + Number(response.headers.get('Content-Length') ?? 0);
+    const bytes = await readBytes(response, (n) => emit({ type: 'progress', file: name, loaded: before + n, total: Math.max(total, before + n) }));
+    before += bytes.byteLength;
+    weights.push(bytes);
+  }
+  return { config, generationConfig, weights };
+}
+
+function describeAdapter(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' · ') || 'WebGPU adapter';
+}
+
+async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerContext): Promise<EngineSession> {
+  const reference = baseRuntime();
+  if (reference.info.id !== request.model.id) {
+    throw new Error(`the engine needs the base model it runs to be loaded first (${reference.info.id} is, not ${request.model.id})`);
+  }
+  const started = performance.now();
+  emit({ type: 'status', stage: 'download', message: `Loading ${request.model.id} weights for the engine…` });
+  const files = await fetchModelFiles(request, emit, signal);
+  emit({ type: 'status', stage: 'upload', message: 'Uploading the weights to the GPU…' });
+  const engine = await Engine.load(files);
+  const info: EngineInfo = {
+    model: request.model.id,
+    config: engine.config,
+    gpu: describeAdapter(engine.gpu.adapter),
+    parameters: engine.parameters,
+    vocabSize: engine.config.vocabSize,
+    eosTokenIds: reference.info.eosTokenIds,
+    referenceBackend: reference.info.backend,
+    loadMs: performance.now() - started,
+  };
+  return { request, engine, info, base: { name: request.model.id, config: engine.config }, attachedKey: null };
+}
+
+function closeEngine(): void {
+  if (!session) return;
+  try {
+    session.engine.destroy();
+  } catch {
+    // the device may be gone already
+  }
+  session = null;
+}
+
+/** Loads the engine for the base model that is loaded. */
+export async function loadEngine(request: EngineLoadRequest, context: HandlerContext): Promise<EngineInfo> {
+  closeEngine();
+  session = await openEngine(request, context);
+  return session.info;
+}
+
+/** The engine; after a lost device, a fresh one (same model) on a new device. */
+export async function liveEngine(context: HandlerContext): Promise<EngineSession> {
+  if (!session) throw new Error('The engine is not loaded yet: load a model first.');
+  if (session.engine.lost) {
+    const { request, engine } = session;
+    context.emit({ type: 'status', stage: 'gpu', message: `${engine.lost} Starting a new GPU device…` });
+    closeEngine();
+    session = await openEngine(request, context);
+  }
+  return session;
+}
+
+/** Attaches a saved adapter, or none (validated against the base again: IndexedDB could hold anything). */
+export async function attachSaved(s: EngineSession, adapterId: string | null): Promise<void> {
+  if (s.attachedKey === adapterId && (adapterId === null) === (s.engine.method === null)) return;
+  if (adapterId === null) {
+    s.engine.detach();
+    s.attachedKey = null;
+    return;
+  }
+  const files = await getAdapterFiles(adapterId);
+  const imported = importAdapter({ config: files.configJson, weights: files.weights }, s.base);
+  s.attachedKey = null; // until the weights are in
+  s.engine.attach(imported.config.method);
+  s.engine.importWeights(imported.tensors);
+  s.attachedKey = adapterId;
+}
+
+/** The prompt as both runtimes see it (the base runtime's own rendering and tokenization). */
+export function renderPrompt(prompt: string, chat: boolean): { rendered: string; ids: number[] } {
+  const r = baseRuntime();
+  const useChat = chat && r.info.hasChatTemplate;
+  const rendered = r.renderPrompt(prompt, useChat);
+  const ids = r.encode(rendered, !useChat);
+  if (ids.length === 0) throw new Error('the prompt is empty: type something for the model to continue');
+  return { rendered, ids };
+}
