@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Three layers of tests (see shared DESIGN.md): unit (Node, no GPU), gpu (Node + Dawn's `webgpu`
@@ -7,6 +8,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The page's state classes (*.svelte.ts) use runes: the Svelte plugin compiles them for the tests.
+        plugins: [svelte({ configFile: false })],
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],

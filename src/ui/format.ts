@@ -1,4 +1,6 @@
-// Numbers as people read them.
+// Numbers and outcomes as people read them.
+
+import type { GenerationResult, StopReason } from '../lib/generate/stream.ts';
 
 /** 1536 → "1.5 KB", 16_777_216 → "16.8 MB" (decimal units, as download sizes are shown). */
 export function formatBytes(bytes: number): string {
@@ -29,4 +31,18 @@ export function formatRate(perSecond: number): string {
   if (perSecond < 1) return perSecond.toFixed(2);
   if (perSecond < 100) return perSecond.toFixed(1);
   return Math.round(perSecond).toString();
+}
+
+/** Why a generation ended, in the words every screen uses. */
+export const STOP_WORDS: Readonly<Record<StopReason, string>> = { eos: 'end of text', length: 'token limit', stopped: 'stopped' };
+
+/**
+ * The facts under a generation, one short phrase each: while it streams, the token count and live
+ * speed; once finished, the result's count and speed, the time to the first token and why it stopped.
+ */
+export function generationFacts(g: { tokens: number; liveTokensPerSecond: number; result: GenerationResult | null }): string[] {
+  const count = (n: number) => `${n} token${n === 1 ? '' : 's'}`;
+  const r = g.result;
+  if (!r) return g.tokens > 0 ? [count(g.tokens), `${formatRate(g.liveTokensPerSecond)} tok/s`] : [];
+  return [count(r.tokenIds.length), `${formatRate(r.tokensPerSecond)} tok/s`, `first token ${formatDuration(r.prefillMs)}`, `stop: ${STOP_WORDS[r.stopReason]}`];
 }

@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, launch, waitForModel, type Browser } from './browser.ts';
+import { generate, generatePanel, launch, waitForModel, type Browser } from './browser.ts';
 import { startHubServer, type HubServer } from './hub-server.ts';
 import { startRecordingProxy, type RecordingProxy } from './proxy.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
@@ -159,9 +159,10 @@ describe('the built site on the WebAssembly backend', () => {
   });
 
   it('stays responsive while generating: Stop ends a long generation between two tokens', async () => {
-    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(greedy[1].prompt);
-    await page.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill('400');
-    await page.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill('0');
+    const panel = generatePanel(page);
+    await panel.getByRole('textbox', { name: 'Prompt', exact: true }).fill(greedy[1].prompt);
+    await panel.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill('400');
+    await panel.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill('0');
     const output = page.getByRole('region', { name: 'Output', exact: true });
     const before = Number(await output.getAttribute('data-completed'));
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
@@ -175,9 +176,9 @@ describe('the built site on the WebAssembly backend', () => {
   });
 
   it('can be used from the keyboard: Ctrl+Enter in the prompt generates', async () => {
-    const prompt = page.getByRole('textbox', { name: 'Prompt', exact: true });
+    const prompt = generatePanel(page).getByRole('textbox', { name: 'Prompt', exact: true });
     await prompt.fill(greedy[0].prompt);
-    await page.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill('4');
+    await generatePanel(page).getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill('4');
     const before = Number(await page.getByRole('region', { name: 'Output', exact: true }).getAttribute('data-completed'));
     await prompt.focus();
     await page.keyboard.press('Control+Enter');

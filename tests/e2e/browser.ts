@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -94,14 +94,20 @@ export interface Generation {
   tokensPerSecond: number;
 }
 
+/** The Generate panel (the Compare panel has sampling controls of its own, bound to the same settings). */
+export function generatePanel(page: Page): Locator {
+  return page.getByRole('region', { name: 'Generate', exact: true });
+}
+
 /** Fills the prompt and sampling controls, presses Generate and waits for the finished output. */
 export async function generate(page: Page, prompt: string, sampling: SamplingInput, timeout = 600_000): Promise<Generation> {
-  await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill(prompt);
-  await page.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill(String(sampling.maxNewTokens));
-  await page.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill(String(sampling.temperature));
-  if (sampling.topK !== undefined) await page.getByRole('spinbutton', { name: 'Top-k', exact: true }).fill(String(sampling.topK));
-  if (sampling.topP !== undefined) await page.getByRole('spinbutton', { name: 'Top-p', exact: true }).fill(String(sampling.topP));
-  if (sampling.seed !== undefined) await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill(String(sampling.seed));
+  const panel = generatePanel(page);
+  await panel.getByRole('textbox', { name: 'Prompt', exact: true }).fill(prompt);
+  await panel.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill(String(sampling.maxNewTokens));
+  await panel.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill(String(sampling.temperature));
+  if (sampling.topK !== undefined) await panel.getByRole('spinbutton', { name: 'Top-k', exact: true }).fill(String(sampling.topK));
+  if (sampling.topP !== undefined) await panel.getByRole('spinbutton', { name: 'Top-p', exact: true }).fill(String(sampling.topP));
+  if (sampling.seed !== undefined) await panel.getByRole('spinbutton', { name: 'Seed', exact: true }).fill(String(sampling.seed));
   return pressGenerate(page, timeout);
 }
 
@@ -123,6 +129,6 @@ export async function pressGenerate(page: Page, timeout = 600_000): Promise<Gene
 export async function readGeneration(page: Page): Promise<Generation> {
   const text = (await page.getByTestId('generated').textContent()) ?? '';
   const ids = ((await page.getByTestId('generated-ids').textContent()) ?? '').split(' ').filter(Boolean).map(Number);
-  const tokensPerSecond = Number(await page.getByTestId('tokens-per-second').getAttribute('data-value'));
+  const tokensPerSecond = Number(await page.getByTestId('generation-stats').getAttribute('data-tokens-per-second'));
   return { text, ids, tokensPerSecond };
 }

@@ -149,10 +149,14 @@ export async function compare(page: Page, o: { left: string; right: string; text
   };
 }
 
-/** Sets the Generate panel's sampling, which Compare uses too. */
+/** Sets the sampling in the Compare panel (the same settings as the Generate panel's). */
 export async function setSampling(page: Page, s: { maxNewTokens: number; temperature: number }): Promise<void> {
-  await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill(String(s.maxNewTokens));
-  await page.getByRole('spinbutton', { name: 'Temperature' }).fill(String(s.temperature));
+  const panel = page.getByRole('region', { name: 'Compare', exact: true });
+  const summary = panel.locator('summary', { hasText: /^Sampling for both sides/ });
+  if ((await summary.locator('xpath=..').getAttribute('open')) === null) await summary.click();
+  await panel.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill(String(s.maxNewTokens));
+  await panel.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill(String(s.temperature));
+  await summary.filter({ hasText: `up to ${s.maxNewTokens} new tokens` }).waitFor();
 }
 
 /** Imports files through the adapter screen; resolves with the error text, or null when imported. */

@@ -166,6 +166,10 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(out.left.startsWith(ANSWER)).toBe(false);
     expect(out.rightIds).not.toEqual(out.leftIds);
     tunedInFirstProfile = out;
+    // Both runtimes' stop reasons in the same words, and the facts apart from each other.
+    for (const which of ['left', 'right']) {
+      expect(await page.getByTestId(`compare-${which}-stats`).innerText()).toMatch(/^\d+ tokens?\s+[\d.]+ tok\/s\s+first token .+\s+stop: (end of text|token limit)$/);
+    }
     await screenshot(page, 'compare-tuned');
     // The engine without the adapter gives what onnxruntime gives: the difference is the adapter.
     const bases = await compare(page, { left: ONNX_BASE, right: ENGINE_BASE, text: QUESTION });

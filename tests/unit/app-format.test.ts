@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatRate } from '../../src/ui/format.ts';
+import type { GenerationResult } from '../../src/lib/generate/stream.ts';
+import { formatBytes, formatDuration, formatRate, generationFacts } from '../../src/ui/format.ts';
 
 describe('formatting for people', () => {
   it('writes byte counts in decimal units', () => {
@@ -22,5 +23,35 @@ describe('formatting for people', () => {
     expect(formatRate(3.46)).toBe('3.5');
     expect(formatRate(157.2)).toBe('157');
     expect(formatRate(0)).toBe('–');
+  });
+});
+
+describe('the facts under a generation', () => {
+  const result = (stopReason: GenerationResult['stopReason'], n = 12): GenerationResult => ({
+    renderedPrompt: 'p',
+    promptIds: [1],
+    tokenIds: Array.from({ length: n }, (_, i) => i),
+    text: 'x',
+    stopReason,
+    prefillMs: 80,
+    decodeMs: 1000,
+    tokensPerSecond: 1.34,
+  });
+
+  it('says nothing before the first token, then the count and live speed while streaming', () => {
+    expect(generationFacts({ tokens: 0, liveTokensPerSecond: 0, result: null })).toEqual([]);
+    expect(generationFacts({ tokens: 1, liveTokensPerSecond: 0, result: null })).toEqual(['1 token', '– tok/s']);
+    expect(generationFacts({ tokens: 5, liveTokensPerSecond: 2.5, result: null })).toEqual(['5 tokens', '2.5 tok/s']);
+  });
+
+  it('words every stop reason the same way, whichever runtime generated', () => {
+    expect(generationFacts({ tokens: 12, liveTokensPerSecond: 9, result: result('length') })).toEqual([
+      '12 tokens',
+      '1.3 tok/s',
+      'first token 80 ms',
+      'stop: token limit',
+    ]);
+    expect(generationFacts({ tokens: 3, liveTokensPerSecond: 9, result: result('eos', 3) }).at(-1)).toBe('stop: end of text');
+    expect(generationFacts({ tokens: 2, liveTokensPerSecond: 9, result: result('stopped', 2) }).at(-1)).toBe('stop: stopped');
   });
 });

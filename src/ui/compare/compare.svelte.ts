@@ -7,16 +7,8 @@ import type { PackedRows } from '../../lib/data/pack.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { CompareResult, EvaluateResult, ParityResult } from '../../lib/worker/protocol.ts';
 import { ENGINE_BASE, evaluationWeights, ONNX_BASE, toSide, type SideChoice } from './sides.ts';
-import type { GenerationResult } from '../../lib/base/runtime.ts';
 import type { WorkerEvent } from '../../lib/worker/protocol.ts';
-
-export interface SideOutput {
-  text: string;
-  tokens: number;
-  result: GenerationResult | null;
-}
-
-const empty = (): SideOutput => ({ text: '', tokens: 0, result: null });
+import { GenerationStream } from '../generation.svelte.ts';
 
 export class CompareState {
   left = $state<SideChoice>(ONNX_BASE);
@@ -27,8 +19,8 @@ export class CompareState {
   reference = $state<string | null>(null);
 
   running = $state(false);
-  leftOut = $state.raw<SideOutput>(empty());
-  rightOut = $state.raw<SideOutput>(empty());
+  readonly leftOut = new GenerationStream();
+  readonly rightOut = new GenerationStream();
   /** The sampling options the last comparison used (shown with the result). */
   usedSampling = $state.raw<SamplingOptions | null>(null);
   error = $state<string | null>(null);
@@ -59,8 +51,8 @@ export class CompareState {
     if (this.running || !this.prompt.trim()) return;
     this.running = true;
     this.error = null;
-    this.leftOut = empty();
-    this.rightOut = empty();
+    this.leftOut.reset();
+    this.rightOut.reset();
     const used = normalizeSampling(sampling);
     this.usedSampling = used;
     const task = this.client.request(
@@ -68,17 +60,14 @@ export class CompareState {
       { prompt: this.prompt, chat: this.chat, sampling: used, left: toSide(this.left), right: toSide(this.right) },
       (event: WorkerEvent) => {
         if (event.type !== 'compareToken' || task !== this.task) return;
-        const out = event.side === 'left' ? this.leftOut : this.rightOut;
-        const next = { text: out.text + event.token.text, tokens: out.tokens + 1, result: null };
-        if (event.side === 'left') this.leftOut = next;
-        else this.rightOut = next;
+        (event.side === 'left' ? this.leftOut : this.rightOut).push(event.token);
       },
     );
     this.task = task;
     try {
       const r = await task.result;
-      this.leftOut = { text: r.left.text, tokens: r.left.tokenIds.length, result: r.left };
-      this.rightOut = { text: r.right.text, tokens: r.right.tokenIds.length, result: r.right };
+      this.leftOut.finish(r.left);
+      this.rightOut.finish(r.right);
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     } finally {

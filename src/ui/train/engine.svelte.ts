@@ -2,70 +2,41 @@
 // the GPU it runs on. The training, compare and adapter screens read it; only the worker touches the GPU.
 
 import type { ModelSpec } from '../../lib/base/catalog.ts';
-import type { EngineClient, Task } from '../../lib/worker/client.ts';
-import type { EngineInfo, WorkerEvent } from '../../lib/worker/protocol.ts';
-
-export type EnginePhase = 'idle' | 'loading' | 'ready' | 'error';
+import type { EngineClient } from '../../lib/worker/client.ts';
+import type { EngineInfo } from '../../lib/worker/protocol.ts';
+import { ModelLoad } from '../model-load.svelte.ts';
 
 export class EngineState {
-  phase = $state<EnginePhase>('idle');
-  info = $state.raw<EngineInfo | null>(null);
-  error = $state<string | null>(null);
-  stage = $state('');
-  loadedBytes = $state(0);
-  totalBytes = $state(0);
+  /** Loading the engine: phase, stage, bytes, and what got loaded or the error. */
+  readonly loader = new ModelLoad<EngineInfo>();
   /** The model id the engine was last asked to load. */
   requested = $state<string | null>(null);
 
   private readonly client: EngineClient;
   private readonly hubHost: string | undefined;
-  private task: Task<EngineInfo> | null = null;
 
   constructor(client: EngineClient, hubHost?: string) {
     this.client = client;
     this.hubHost = hubHost;
   }
 
-  get ready(): boolean {
-    return this.phase === 'ready' && this.info !== null;
+  /** The loaded engine's model and GPU, or null. */
+  get info(): EngineInfo | null {
+    return this.loader.value;
   }
 
-  get progress(): number | null {
-    return this.totalBytes > 0 ? Math.min(1, this.loadedBytes / this.totalBytes) : null;
+  get phase() {
+    return this.loader.phase;
+  }
+
+  get ready(): boolean {
+    return this.loader.ready;
   }
 
   /** Loads `model` (the base runtime's) into the engine. */
   async load(model: ModelSpec): Promise<void> {
     this.requested = model.id;
-    this.phase = 'loading';
-    this.error = null;
-    this.info = null;
-    this.loadedBytes = 0;
-    this.totalBytes = 0;
-    this.stage = 'Waiting for the worker…';
-    const task = this.client.request(
-      'engineLoad',
-      { model, localModels: new URL('models/', document.baseURI).href, hubHost: this.hubHost },
-      (event: WorkerEvent) => {
-        if (task !== this.task) return;
-        if (event.type === 'status') this.stage = event.message;
-        if (event.type === 'progress') {
-          this.loadedBytes = event.loaded;
-          this.totalBytes = event.total;
-        }
-      },
-    );
-    this.task = task;
-    try {
-      const info = await task.result;
-      if (task !== this.task) return;
-      this.info = info;
-      this.phase = 'ready';
-      this.stage = '';
-    } catch (err) {
-      if (task !== this.task) return;
-      this.phase = 'error';
-      this.error = err instanceof Error ? err.message : String(err);
-    }
+    const payload = { model, localModels: new URL('models/', document.baseURI).href, hubHost: this.hubHost };
+    await this.loader.run('Waiting for the worker…', (onEvent) => this.client.request('engineLoad', payload, onEvent));
   }
 }

@@ -4,11 +4,10 @@
 
 import { untrack } from 'svelte';
 import { findModel, hubModel } from '../../lib/base/catalog.ts';
-import type { SamplingOptions } from '../../lib/generate/sampling.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';
-import type { BaseModelState } from '../base.svelte.ts';
+import type { BaseModelState, SamplingSettings } from '../base.svelte.ts';
 import { CompareState } from '../compare/compare.svelte.ts';
 import { adapterChoice } from '../compare/sides.ts';
 import { EngineState } from './engine.svelte.ts';
@@ -72,8 +71,9 @@ export class TrainScreens {
     return reasons.length ? `To train: ${reasons.join('; ')}.` : '';
   }
 
-  get sampling(): SamplingOptions {
-    return this.base.sampling;
+  /** The Generate panel's sampling settings: Compare samples the same way. */
+  get sampling(): SamplingSettings {
+    return this.base;
   }
 
   /** Reads what IndexedDB kept from earlier visits and asks for persistent storage. */
