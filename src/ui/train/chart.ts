@@ -18,6 +18,8 @@ export interface Axis {
   min: number;
   max: number;
   ticks: number[];
+  /** The ticks as the axis writes them: as many decimals as the tick step needs, so no two are alike. */
+  labels: string[];
 }
 
 export interface Scales {
@@ -28,18 +30,40 @@ export interface Scales {
   py(loss: number): number;
 }
 
-/** Round tick values covering [min, max]: steps of 1, 2 or 5 × 10^k, about `count` of them. */
+/**
+ * Round tick values covering [min, max]: steps of 1, 2 or 5 × 10^k, about `count` of them, and at
+ * least two whenever min < max (a smaller step is taken when the first choice fits only one).
+ */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
   if (max < min) [min, max] = [max, min];
   if (max === min) return [min];
+  const mantissas = [1, 2, 5];
   const raw = (max - min) / Math.max(1, count);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  const first = Math.ceil(min / step - 1e-9) * step;
-  const ticks: number[] = [];
-  for (let v = first; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
+  let k = Math.floor(Math.log10(raw));
+  let i = mantissas.findIndex((m) => m * 10 ** k >= raw);
+  if (i < 0) [i, k] = [0, k + 1];
+  for (;;) {
+    const step = mantissas[i] * 10 ** k;
+    const first = Math.ceil(min / step - 1e-9) * step;
+    const ticks: number[] = [];
+    for (let v = first; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+    if (ticks.length >= 2) return ticks;
+    if (--i < 0) [i, k] = [mantissas.length - 1, k - 1];
+  }
+}
+
+/**
+ * Tick values as text with the decimals their step needs: a step of m·10^k (m = 1, 2 or 5) is a
+ * multiple of 10^k, so max(0, −k) decimals write every tick exactly and two ticks never read alike
+ * (5.596, 5.598, 5.600 rather than 5.60, 5.60, 5.60).
+ */
+export function tickLabels(ticks: number[]): string[] {
+  if (ticks.length === 0) return [];
+  if (ticks.length === 1) return [String(ticks[0])];
+  const step = Math.abs(ticks[1] - ticks[0]);
+  const decimals = Math.min(12, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+  return ticks.map((t) => t.toFixed(decimals));
 }
 
 /**
@@ -72,9 +96,11 @@ export function lossScales(series: LossPoint[][], frame: Frame, totalSteps = 0):
   const plotH = Math.max(1, height - margin.top - margin.bottom);
   const px = (step: number) => margin.left + (step / xMax) * plotW;
   const py = (loss: number) => margin.top + (1 - (loss - yMin) / (yMax - yMin)) * plotH;
+  const xTicks = niceTicks(0, xMax, 5).filter((t) => Number.isInteger(t));
+  const yTicks = niceTicks(yMin, yMax, 4);
   return {
-    x: { min: 0, max: xMax, ticks: niceTicks(0, xMax, 5).filter((t) => Number.isInteger(t)) },
-    y: { min: yMin, max: yMax, ticks: niceTicks(yMin, yMax, 4) },
+    x: { min: 0, max: xMax, ticks: xTicks, labels: xTicks.map(String) },
+    y: { min: yMin, max: yMax, ticks: yTicks, labels: tickLabels(yTicks) },
     px,
     py,
   };
