@@ -131,7 +131,18 @@ describe('train LoRA, compare, export and keep the adapter', () => {
 
   it('trains, pauses at a checkpoint, resumes to the end, and the loss falls', async () => {
     await page.getByRole('button', { name: 'Start training' }).click();
+    // Before the first step (pipelines compile, a first validation pass) the screen says what it is
+    // doing, with a moving (indeterminate) bar: read both at once.
+    await page.getByTestId('train-stage').waitFor();
+    const before = await page.evaluate(() => ({
+      stage: document.querySelector('[data-testid="train-stage"]')?.textContent ?? '',
+      barValue: document.querySelector('[role="progressbar"][aria-label="Training progress"]')?.getAttribute('aria-valuenow') ?? null,
+    }));
+    expect(before.stage).toMatch(/plan|validation loss|checkpoint|compiling the GPU programs/);
+    expect(before.barValue).toBeNull();
+    await screenshot(page, 'train-first-seconds');
     await waitForStep(page, 6);
+    expect(await page.getByTestId('train-stage').count()).toBe(0);
     await screenshot(page, 'train-running');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     expect(await waitForTrainPhase(page, ['stopped', 'finished', 'diverged', 'device-lost', 'error']), await trainStatus(page)).toBe('stopped');
@@ -230,10 +241,15 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     exportedFiles = two;
   });
 
-  it('keeps the adapter across a reload, and a rename too', async () => {
+  it('keeps the adapter across a reload, and a rename too; the finished run is named but not offered for Resume', async () => {
     await page.reload();
     await waitForModel(page);
     await expect.poll(() => adapterNames(page)).toContain(TRAINED);
+    const earlier = page.getByTestId('train-earlier');
+    await earlier.waitFor();
+    expect(await earlier.getAttribute('data-resumable')).toBe('false');
+    expect(await earlier.innerText()).toContain(`finished all ${SETTINGS.steps} steps on pirate.jsonl`);
+    expect(await page.getByRole('button', { name: /^Resume/ }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: `Rename ${TRAINED}` }).click();
     await page.getByRole('textbox', { name: `New name for ${TRAINED}` }).fill('Pirate answers');
     await page.getByRole('button', { name: 'Save name' }).click();

@@ -3,10 +3,14 @@
 
 import { describe, expect, it } from 'vitest';
 import type { GenerationResult } from '../../src/lib/generate/stream.ts';
-import type { Task } from '../../src/lib/worker/client.ts';
-import type { WorkerEvent } from '../../src/lib/worker/protocol.ts';
+import type { TrainingPlan } from '../../src/lib/train/plan.ts';
+import type { EngineClient, Task } from '../../src/lib/worker/client.ts';
+import type { TrainResult, TrainUpdate, WorkerEvent } from '../../src/lib/worker/protocol.ts';
+import { defaultMethod } from '../../src/lib/train/config.ts';
 import { GenerationStream } from '../../src/ui/generation.svelte.ts';
 import { ModelLoad } from '../../src/ui/model-load.svelte.ts';
+import { earlierRun, unfinished, type EarlierRun } from '../../src/ui/train/run.ts';
+import { TrainState } from '../../src/ui/train/train.svelte.ts';
 
 /** A request the test finishes by hand, with a way to send its events. */
 function pending<T>() {
@@ -88,5 +92,76 @@ describe('GenerationStream', () => {
     expect(g.tokens).toBe(4);
     g.reset();
     expect([g.text, g.tokens, g.result]).toEqual(['', 0, null]);
+  });
+});
+
+/** An EngineClient stand-in that hands each request's event handler and outcome to the test. */
+function fakeClient() {
+  const requests: { kind: string; payload: unknown; req: ReturnType<typeof pending<unknown>> }[] = [];
+  const client = {
+    request(kind: string, payload: unknown, onEvent?: (e: WorkerEvent) => void) {
+      const req = pending<unknown>();
+      requests.push({ kind, payload, req });
+      return req.start(onEvent ?? (() => {}));
+    },
+  } as unknown as EngineClient;
+  return { client, requests };
+}
+
+const plan = (steps: number) => ({ steps, method: defaultMethod('LORA'), data: { name: 'pirate.jsonl' } }) as unknown as TrainingPlan;
+const saved = (step: number, steps: number): EarlierRun => earlierRun({ runId: 'r1', step, savedAt: 0, run: { plan: plan(steps), adapterName: 'LoRA r8 · pirate.jsonl', adapterId: 'a1' } })!;
+
+describe('TrainState before the first step', () => {
+  it('says what the run is doing (the run loop’s stage updates) until the first step arrives', async () => {
+    const { client, requests } = fakeClient();
+    const t = new TrainState(client);
+    const done = t.start(plan(4));
+    expect(t.phase).toBe('starting');
+    expect(t.stage).not.toBe('');
+    const say = (update: TrainUpdate) => requests[0].req.emit({ type: 'train', id: 1, update });
+    say({ kind: 'start', step: 0, totalSteps: 4, history: { train: [], validation: [] }, trainableParams: 10, rows: 8, validationRows: 1, batch: 4, seqLen: 32 });
+    say({ kind: 'stage', message: 'Measuring the validation loss before training (1 rows)…' });
+    expect(t.stage).toBe('Measuring the validation loss before training (1 rows)…');
+    say({ kind: 'stage', message: 'Step 1: compiling the GPU programs…' });
+    expect(t.stage).toBe('Step 1: compiling the GPU programs…');
+    say({ kind: 'step', step: 1, totalSteps: 4, loss: 5.5, lr: 0.01, tokens: 128, elapsedMs: 40_000 });
+    expect(t.stage).toBe('');
+    expect(t.step).toBe(1);
+    const result: TrainResult = { status: 'finished', step: 4, totalSteps: 4, message: 'Trained 4 steps.', adapterId: 'a1', checkpointStep: 4 };
+    requests[0].req.resolve(result);
+    await done;
+    expect([t.phase, t.stage]).toEqual(['finished', '']);
+  });
+});
+
+describe('a run left by an earlier visit', () => {
+  it('is offered for Resume only when it stopped before its last step', async () => {
+    const { client } = fakeClient();
+    const stopped = new TrainState(client);
+    await stopped.findEarlier(async () => saved(6, 24));
+    expect(stopped.canResume).toBe(true);
+    expect(stopped.plan?.data.name).toBe('pirate.jsonl');
+
+    const finished = new TrainState(client);
+    await finished.findEarlier(async () => saved(24, 24));
+    expect(finished.earlier).not.toBeNull();
+    expect(finished.canResume).toBe(false);
+  });
+
+  it('resumes the earlier run by its id, under its adapter’s name', async () => {
+    const { client, requests } = fakeClient();
+    const t = new TrainState(client);
+    await t.findEarlier(async () => saved(6, 24));
+    void t.resume();
+    expect(requests[0].kind).toBe('train');
+    expect(requests[0].payload).toMatchObject({ runId: 'r1', resume: true, adapterName: 'LoRA r8 · pirate.jsonl' });
+    expect(t.earlier).toBeNull();
+  });
+
+  it('is read from a checkpoint record that keeps the plan; an older record without one is ignored', () => {
+    expect(unfinished(saved(6, 24))).toBe(true);
+    expect(unfinished(saved(24, 24))).toBe(false);
+    expect(earlierRun({ runId: 'x', step: 3, savedAt: 0, run: undefined as never })).toBeNull();
+    expect(earlierRun(null)).toBeNull();
   });
 });

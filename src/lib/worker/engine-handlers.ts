@@ -9,22 +9,14 @@ import type { Checkpoint } from '../engine.ts';
 import { exportAdapter } from '../peft/adapter.ts';
 import { replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/checkpoints.ts';
-import type { TrainingPlan } from '../train/plan.ts';
 import { heldOutLoss, runTraining, type RunDebug, type TrainHistory } from '../train/run.ts';
 import type { Handler } from './handler.ts';
-import { PARITY_THRESHOLD, type CompareSide, type TrainResult } from './protocol.ts';
+import { PARITY_THRESHOLD, type CompareSide, type RunSetup, type TrainResult } from './protocol.ts';
 import { attachSaved, baseRuntime, liveEngine, loadEngine, renderPrompt, type EngineSession } from './session.ts';
 
 export const engineLoad: Handler<'engineLoad'> = (request, context) => loadEngine(request, context);
 
 // ─── train ───────────────────────────────────────────────────────────────────────────────────────
-
-/** The plan and the adapter it saves into: what Resume needs besides the weights. */
-interface RunSetup {
-  plan: TrainingPlan;
-  adapterName: string;
-  adapterId: string | null;
-}
 
 type RunCheckpoint = CheckpointRecord<Checkpoint, RunSetup, TrainHistory>;
 

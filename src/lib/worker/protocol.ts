@@ -90,6 +90,13 @@ export interface TrainRequest {
   adapterName: string;
 }
 
+/** The plan and the adapter a run saves into, kept in its checkpoint: what Resume needs besides the weights. */
+export interface RunSetup {
+  plan: TrainingPlan;
+  adapterName: string;
+  adapterId: string | null;
+}
+
 export interface TrainResult {
   status: RunStatus;
   /** Optimizer steps done when it ended (the checkpoint's step after a NaN or a lost device). */

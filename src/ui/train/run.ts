@@ -1,7 +1,9 @@
-// Small facts about a run, apart from its state: the name its adapter gets, and the test hooks a URL
-// can switch on.
+// Small facts about a run, apart from its state: the name its adapter gets, the run an earlier visit
+// left in IndexedDB, and the test hooks a URL can switch on.
 
+import { loadCheckpoint, newestCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
+import type { RunSetup } from '../../lib/worker/protocol.ts';
 
 /** The default adapter name for a plan: method and dataset. */
 export function runName(plan: TrainingPlan): string {
@@ -25,4 +27,33 @@ export function debugStep(search: string, name: 'debug-lose-device' | 'debug-nan
   const v = new URLSearchParams(search).get(name);
   const n = v === null ? NaN : Number(v);
   return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** A run an earlier visit kept in IndexedDB (its newest checkpoint), as the training screen offers it. */
+export interface EarlierRun {
+  runId: string;
+  /** Steps done when the checkpoint was saved. */
+  step: number;
+  savedAt: number;
+  /** What it trained on and how, the dataset's rows included: Resume and Compare need nothing else. */
+  plan: TrainingPlan;
+  adapterName: string;
+}
+
+/** The run a checkpoint record describes, or null when it holds no plan (a record from an older version). */
+export function earlierRun(record: Pick<CheckpointRecord<unknown, RunSetup, unknown>, 'runId' | 'step' | 'savedAt' | 'run'> | null): EarlierRun | null {
+  const plan = record?.run?.plan;
+  if (!record || !plan || !(plan.steps >= 1)) return null;
+  return { runId: record.runId, step: record.step, savedAt: record.savedAt, plan, adapterName: record.run.adapterName };
+}
+
+/** Whether Resume has something to do: the run stopped before its last step. */
+export function unfinished(run: EarlierRun): boolean {
+  return run.step < run.plan.steps;
+}
+
+/** The newest run kept by an earlier visit, or null. */
+export async function loadEarlierRun(): Promise<EarlierRun | null> {
+  const info = await newestCheckpoint();
+  return info ? earlierRun(await loadCheckpoint<unknown, RunSetup, unknown>(info.runId)) : null;
 }

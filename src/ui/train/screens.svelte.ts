@@ -66,6 +66,14 @@ export class TrainScreens {
     return this.source?.plan ?? null;
   }
 
+  /**
+   * The data Compare measures held-out loss on and picks prompts from: the dataset on the page, else
+   * the current (or an earlier visit's) run's, which its checkpoint kept.
+   */
+  get comparePlan(): TrainingPlan | null {
+    return this.plan ?? this.train.plan;
+  }
+
   get planHint(): string {
     const reasons = this.source?.blockers ?? ['the dataset screen is not on this page'];
     return reasons.length ? `To train: ${reasons.join('; ')}.` : '';

@@ -1,14 +1,15 @@
-// State of the training screen: one run at a time, driven in the worker. Keeps the loss curves
+// State of the training screen: one run at a time, driven in the worker. Keeps what the run is doing
+// before its first step (compiling GPU programs, a first validation pass), the loss curves
 // ($state.raw: they are replaced, never mutated), speed and time left, the last checkpoint, and how the
-// run ended — with Resume when it can continue (after Pause, a NaN, a lost GPU device, or a reload).
+// run ended — with Resume when it can continue (after Pause, a NaN, a lost GPU device, or a reload of an
+// unfinished run).
 
-import { newestCheckpoint } from '../../lib/store/checkpoints.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
 import type { LossPoint } from './chart.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
-import { runName } from './run.ts';
+import { loadEarlierRun, runName, unfinished, type EarlierRun } from './run.ts';
 
 export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | RunStatus | 'error';
 
@@ -20,6 +21,10 @@ export class TrainState {
   phase = $state<TrainPhase>('idle');
   runId = $state<string | null>(null);
   runName = $state('');
+  /** The plan of the current run, or of the earlier visit's run (its data included). */
+  plan = $state.raw<TrainingPlan | null>(null);
+  /** What the run is doing until its next step arrives, in words ('' once steps are coming). */
+  stage = $state('');
   step = $state(0);
   totalSteps = $state(0);
   train = $state.raw<LossPoint[]>([]);
@@ -35,8 +40,8 @@ export class TrainState {
   error = $state<string | null>(null);
   /** The saved adapter holding this run's weights. */
   adapterId = $state<string | null>(null);
-  /** A checkpoint from an earlier visit, offered for Resume. */
-  earlier = $state.raw<{ runId: string; step: number; savedAt: number } | null>(null);
+  /** The run an earlier visit left (finished or not); Resume is offered only when it is unfinished. */
+  earlier = $state.raw<EarlierRun | null>(null);
   /** Counts finished runs (any outcome), so other screens can refresh their lists. */
   finishedRuns = $state(0);
 
@@ -66,21 +71,24 @@ export class TrainState {
     return etaMs(this.samples, this.totalSteps);
   }
 
-  /** Resume is possible: the run ended early and has a checkpoint (or one survives from an earlier visit). */
+  /** Resume is possible: the run ended early and has a checkpoint (or an earlier visit left one unfinished). */
   get canResume(): boolean {
     if (this.running) return false;
     if (this.runId && this.checkpointStep !== null) return this.phase === 'stopped' || this.phase === 'diverged' || this.phase === 'device-lost';
-    return this.phase === 'idle' && this.earlier !== null;
+    return this.phase === 'idle' && this.earlier !== null && unfinished(this.earlier);
   }
 
-  /** Looks for a checkpoint left by an earlier visit (IndexedDB survives reloads). */
-  async findEarlier(): Promise<void> {
+  /** Looks for the run an earlier visit left (IndexedDB survives reloads); `load` reads it. */
+  async findEarlier(load: () => Promise<EarlierRun | null> = loadEarlierRun): Promise<void> {
+    let run: EarlierRun | null;
     try {
-      const info = await newestCheckpoint();
-      if (this.phase === 'idle') this.earlier = info;
+      run = await load();
     } catch {
-      this.earlier = null; // no IndexedDB: nothing to resume
+      run = null; // no IndexedDB: nothing to resume
     }
+    if (this.phase !== 'idle') return;
+    this.earlier = run;
+    this.plan = run?.plan ?? null;
   }
 
   /** Starts a new run of `plan`. */
@@ -88,6 +96,7 @@ export class TrainState {
     const runId = newRunId();
     this.runId = runId;
     this.runName = runName(plan);
+    this.plan = plan;
     this.adapterId = null;
     this.checkpointStep = null;
     this.checkpointAt = null;
@@ -103,6 +112,7 @@ export class TrainState {
     const runId = this.runId ?? this.earlier?.runId;
     if (!runId) return Promise.resolve();
     this.runId = runId;
+    if (this.earlier) this.runName = this.earlier.adapterName;
     this.earlier = null;
     return this.run({ runId, resume: true });
   }
@@ -117,6 +127,7 @@ export class TrainState {
   private async run(req: { runId: string; plan?: TrainingPlan; resume: boolean }): Promise<void> {
     if (this.running) return;
     this.phase = 'starting';
+    this.stage = req.resume ? 'Loading the checkpoint…' : 'Sending the plan to the worker…';
     this.error = null;
     this.message = '';
     this.samples = [];
@@ -142,6 +153,7 @@ export class TrainState {
       this.error = err instanceof Error ? err.message : String(err);
     } finally {
       if (this.task === task) this.task = null;
+      this.stage = '';
       this.finishedRuns++;
     }
   }
@@ -157,7 +169,11 @@ export class TrainState {
         this.trainableParams = u.trainableParams;
         this.shape = { rows: u.rows, validationRows: u.validationRows, batch: u.batch, seqLen: u.seqLen };
         break;
+      case 'stage':
+        this.stage = u.message;
+        break;
       case 'step':
+        this.stage = '';
         this.step = u.step;
         this.totalSteps = u.totalSteps;
         this.lr = u.lr;
