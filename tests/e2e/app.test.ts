@@ -90,6 +90,11 @@ describe('the built site in Chromium with WebGPU', () => {
     expect(backend, `the page reports backend "${backend}"; a WebGPU adapter is required\n${browser.errors.join('\n')}`).toBe('webgpu');
     await expect.poll(() => page.getByLabel(/^Backend: /).innerText()).toContain('WebGPU');
     expect(await page.getByRole('alert').filter({ hasText: /WebGPU is not available|Could not load/ }).count()).toBe(0);
+    // The WebGPU adapter is called the GPU, apart from the LoRA adapters listed under it.
+    const facts = page.getByLabel('Loaded model');
+    expect(await facts.getByRole('term').allInnerTexts()).toContain('GPU');
+    expect(await facts.getByRole('term').allInnerTexts()).not.toContain('Adapter');
+    expect((await page.getByTestId('model-gpu').innerText()).length).toBeGreaterThan(0);
   });
 
   it("greedy continuation of the fixture prompt equals PyTorch's", async () => {
