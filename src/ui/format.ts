@@ -46,3 +46,11 @@ export function generationFacts(g: { tokens: number; liveTokensPerSecond: number
   if (!r) return g.tokens > 0 ? [count(g.tokens), `${formatRate(g.liveTokensPerSecond)} tok/s`] : [];
   return [count(r.tokenIds.length), `${formatRate(r.tokensPerSecond)} tok/s`, `first token ${formatDuration(r.prefillMs)}`, `stop: ${STOP_WORDS[r.stopReason]}`];
 }
+
+/**
+ * Reasons as one sentence after a lead: "Not ready to train: a; b." Each reason's own closing period is
+ * dropped, so the sentence ends with exactly one.
+ */
+export function reasonsSentence(lead: string, reasons: readonly string[]): string {
+  return `${lead}: ${reasons.map((r) => r.replace(/[\s.]+$/, '')).join('; ')}.`;
+}

@@ -173,6 +173,10 @@ describe('the dataset and method screens', () => {
     expect(await page.getByTestId('dataset-format').first().textContent()).toBe('Preference pairs (DPO)');
     expect(await page.getByTestId('preference-note').textContent()).toContain('no preference-training method');
     expect(await page.getByTestId('plan-status').textContent()).toContain('Not ready to train');
+    // The note is said once; the status lines point to it, each ending with one period.
+    await poll(() => page.getByTestId('dataset-status').isVisible()).toBe(true);
+    expect((await page.locator('main').innerText()).match(/no preference-training method/g)).toHaveLength(1);
+    for (const id of ['dataset-status', 'plan-status']) expect((await page.getByTestId(id).textContent())?.trim()).toMatch(/[^.]\.$/);
   });
 
   it('reads an MLX train.jsonl + valid.jsonl pair as training and validation files', async () => {

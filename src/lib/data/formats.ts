@@ -32,7 +32,7 @@ export const FORMAT_DESCRIPTIONS: Readonly<Record<DatasetFormat, string>> = {
   'prompt-completion': 'prompt → completion; the loss counts the completion only',
   messages: "chat messages rendered with the model's chat template; the loss counts the assistant turns",
   alpaca: 'Alpaca instruction/input/output rendered with the Alpaca prompt; the loss counts the output',
-  preference: 'preference pairs (DPO); recognised and kept, but no preference-training method exists yet',
+  preference: 'a prompt with a chosen and a rejected answer, as DPO uses',
 };
 
 /** Said plainly wherever preference data shows up. */

@@ -9,6 +9,7 @@ import {
   formatCount,
   parseDatasetFile,
   type ParsedDataset,
+  PREFERENCE_NOTE,
   readyToTrain,
   validationFormatMismatch,
 } from '../../lib/data';
@@ -91,6 +92,12 @@ export function badRecordCount(files: LoadedFiles): number {
 }
 
 /**
+ * Why preference data cannot train, as a reason in the status lines: the Dataset panel shows the whole
+ * note (PREFERENCE_NOTE) once, and the status lines point to it rather than repeat it.
+ */
+export const PREFERENCE_REASON = 'this is preference data (DPO pairs), which nothing here trains on yet: see the note in the Dataset panel';
+
+/**
  * Whether training may start on these files: every reason it may not, each a sentence ([] when it may).
  * With bad records it may only when the user chose to skip them.
  */
@@ -105,7 +112,8 @@ export function filesReadiness(files: LoadedFiles, skipBadRecords: boolean): str
   for (const d of [files.train, files.validation]) {
     if (!d) continue;
     const r = readyToTrain(d, { skipBadRecords });
-    if (!r.ok && !reasons.includes(r.reason)) reasons.push(r.reason);
+    const reason = r.ok ? null : r.reason === PREFERENCE_NOTE ? PREFERENCE_REASON : r.reason;
+    if (reason && !reasons.includes(reason)) reasons.push(reason);
   }
   if (files.validation) {
     const mismatch = validationFormatMismatch(files.train, files.validation);

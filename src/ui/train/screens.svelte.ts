@@ -8,6 +8,7 @@ import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';
 import type { BaseModelState, SamplingSettings } from '../base.svelte.ts';
+import { reasonsSentence } from '../format.ts';
 import { CompareState } from '../compare/compare.svelte.ts';
 import { adapterChoice } from '../compare/sides.ts';
 import { EngineState } from './engine.svelte.ts';
@@ -76,7 +77,7 @@ export class TrainScreens {
 
   get planHint(): string {
     const reasons = this.source?.blockers ?? ['the dataset screen is not on this page'];
-    return reasons.length ? `To train: ${reasons.join('; ')}.` : '';
+    return reasons.length ? reasonsSentence('To train', reasons) : '';
   }
 
   /** The Generate panel's sampling settings: Compare samples the same way. */
