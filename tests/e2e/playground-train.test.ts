@@ -130,6 +130,8 @@ describe('train LoRA, compare, export and keep the adapter', () => {
   });
 
   it('trains, pauses at a checkpoint, resumes to the end, and the loss falls', async () => {
+    const storage = page.getByTestId('adapter-storage');
+    const usedBefore = Number(await storage.getAttribute('data-usage'));
     await page.getByRole('button', { name: 'Start training' }).click();
     // Before the first step (pipelines compile, a first validation pass) the screen says what it is
     // doing, with a moving (indeterminate) bar: read both at once.
@@ -166,6 +168,8 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(r.tokensPerSecond).toBeGreaterThan(0);
     await screenshot(page, 'train-finished');
     expect(await adapterNames(page)).toContain(TRAINED);
+    // The storage line follows the saved adapter (and checkpoints) without a reload.
+    await expect.poll(async () => Number(await storage.getAttribute('data-usage'))).toBeGreaterThan(usedBefore);
   });
 
   it('compares base and tuned output for the same prompt: the tuned model gives the trained answer', async () => {

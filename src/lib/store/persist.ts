@@ -18,12 +18,14 @@ export async function requestPersistence(storage: StorageManager | undefined = g
   // persist() exists only in windows (not in workers); Chromium grants it from site engagement,
   // Firefox asks the user.
   if (!persisted && typeof storage.persist === 'function') persisted = await storage.persist();
-  let usage: number | null = null;
-  let quota: number | null = null;
-  if (typeof storage.estimate === 'function') {
-    const e = await storage.estimate();
-    usage = e.usage ?? null;
-    quota = e.quota ?? null;
-  }
-  return { supported: true, persisted, usage, quota };
+  return { supported: true, persisted, ...(await storageUsage(storage)) };
+}
+
+/** Bytes this site uses and may use now (each null when the browser does not say): re-read after every save. */
+export async function storageUsage(
+  storage: StorageManager | undefined = globalThis.navigator?.storage,
+): Promise<Pick<PersistenceState, 'usage' | 'quota'>> {
+  if (!storage || typeof storage.estimate !== 'function') return { usage: null, quota: null };
+  const e = await storage.estimate();
+  return { usage: e.usage ?? null, quota: e.quota ?? null };
 }

@@ -15,6 +15,7 @@ import {
   renameAdapter,
   requestPersistence,
   saveAdapter,
+  storageUsage,
   type AdapterMeta,
   type PersistenceState,
 } from '../../lib/store/index.ts';
@@ -52,7 +53,7 @@ export class AdapterLibrary {
   /** Imports finished (either way) since the page opened. */
   imports = $state(0);
 
-  /** Re-reads the list from IndexedDB. */
+  /** Re-reads the list from IndexedDB, and the storage used (a save, an import or a delete changes it). */
   async refresh(): Promise<void> {
     try {
       this.list = await listAdapters();
@@ -62,6 +63,9 @@ export class AdapterLibrary {
     } finally {
       this.loaded = true;
     }
+    // Only the numbers: whether storage is persistent is persist()'s answer, asked once.
+    const used = await storageUsage().catch(() => null);
+    if (used && this.persistence?.supported) this.persistence = { ...this.persistence, ...used };
   }
 
   /** Asks for persistent storage once (the answer is shown next to the list). */
