@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/lib/model/config';
-import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors';
+import { parseSafetensors, tensorBytes, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors';
 import type { LoraConfig } from '../../src/lib/adapters/config';
 import { loraKeys } from '../../src/lib/adapters/lora';
 import { defaultMethod } from '../../src/lib/train/config';
@@ -15,6 +15,7 @@ import {
   exportAdapter,
   expectedAdapterTensors,
   importAdapter,
+  nameAdapterWeights,
   parseAdapterConfig,
   PeftError,
   readAdapterFiles,
@@ -204,6 +205,27 @@ describe('export and import', () => {
     const files = await readAdapterFiles([{ name: 'download', bytes: zip }]);
     expect(files.config).toBe(exported.configJson);
     expect((await readZip(zip)).length).toBe(3);
+  });
+
+  it('keeps the adapter’s name in the weights’ metadata, next to PEFT’s format, and reads it back on import', async () => {
+    const tensors = fixtureAdapter('lora');
+    const exported = exportAdapter(fixtureConfig('lora').method, tensors, base);
+    expect(importAdapter({ config: exported.configJson, weights: exported.weights }, base).name).toBeNull();
+    const named = nameAdapterWeights(exported.weights, 'Pirate answers · r8');
+    const st = parseSafetensors(named);
+    expect(st.metadata).toEqual({ format: 'pt', name: 'Pirate answers · r8' });
+    expect(st.dataStart % 8).toBe(0);
+    // The tensors are the same bytes; only the header grew.
+    const before = parseSafetensors(exported.weights);
+    for (const t of before.tensors) expect(Buffer.from(tensorBytes(st, t.name)).equals(Buffer.from(tensorBytes(before, t.name)))).toBe(true);
+    expect(named.byteLength - st.dataStart).toBe(exported.weights.byteLength - before.dataStart);
+    const zip = writeZip([
+      { name: 'adapter_config.json', data: enc(exported.configJson) },
+      { name: 'adapter_model.safetensors', data: named },
+    ]);
+    expect((await importAdapterFiles([{ name: 'download (3).zip', bytes: zip }], base)).name).toBe('Pirate answers · r8');
+    // Renamed again: the new name replaces the old one.
+    expect(parseSafetensors(nameAdapterWeights(named, 'Renamed')).metadata).toEqual({ format: 'pt', name: 'Renamed' });
   });
 
   it('refuses to export tensors that do not fit the base', () => {

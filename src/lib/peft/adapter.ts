@@ -1,7 +1,9 @@
 // Adapters in Hugging Face PEFT's file format: adapter_config.json + adapter_model.safetensors,
 // as two files or one .zip. Export writes exactly what PEFT's save_pretrained writes (F32 tensors,
 // metadata {"format": "pt"}, keys without the adapter name); import checks everything against the
-// base model before a single weight is used, and names every problem.
+// base model before a single weight is used, and names every problem. The adapter's name travels in
+// adapter_model.safetensors's __metadata__ (next to PEFT's "format": "pt"; PEFT ignores other keys
+// there), not in adapter_config.json, whose unknown keys older PEFT loaders refuse.
 //
 // Keys and shapes (tests/fixtures/README.md):
 //   LoRA        base_model.model.<module>.lora_A.weight (r, in), ...lora_B.weight (out, r)
@@ -16,6 +18,7 @@ import { allLinears, isLoraTarget, projectionNames } from '../adapters/lora.ts';
 import {
   parseSafetensors,
   SafetensorsError,
+  tensorBytes,
   tensorToFloat32,
   writeSafetensors,
   type TensorToWrite,
@@ -25,6 +28,8 @@ import { looksLikeZip, readZip, writeZip, ZipError } from './zip';
 
 export const CONFIG_FILE = 'adapter_config.json';
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
+/** The __metadata__ key of adapter_model.safetensors that keeps the adapter's name. */
+export const NAME_METADATA_KEY = 'name';
 
 export interface AdapterTensor {
   shape: number[];
@@ -146,6 +151,22 @@ export function exportAdapter(method: AdapterMethod, tensors: AdapterTensors | R
   return { configJson, weights, files, zip: (modified?: Date) => writeZip(files, modified) };
 }
 
+/**
+ * The same adapter_model.safetensors with `name` kept in its __metadata__ (other metadata, PEFT's
+ * "format": "pt" among it, and every tensor's bytes unchanged). Throws a PeftError for a corrupt file.
+ */
+export function nameAdapterWeights(weights: Uint8Array, name: string): Uint8Array {
+  let st;
+  try {
+    st = parseSafetensors(weights, { source: WEIGHTS_FILE });
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new PeftError('cannot name this adapter', [e.message]);
+    throw e;
+  }
+  const tensors = new Map<string, TensorToWrite>(st.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: tensorBytes(st, t.name) }]));
+  return writeSafetensors(tensors, { ...st.metadata, [NAME_METADATA_KEY]: name });
+}
+
 export interface AdapterFiles {
   /** adapter_config.json text */
   config: string;
@@ -202,6 +223,8 @@ export async function readAdapterFiles(files: { name: string; bytes: Uint8Array 
 
 export interface ImportedAdapter {
   config: AdapterConfigFile;
+  /** The name it was exported with (adapter_model.safetensors's __metadata__), or null when it has none. */
+  name: string | null;
   /** PEFT key → float32 tensor, exactly the keys the config and base model call for. */
   tensors: AdapterTensors;
   /** Things that do not stop the import (e.g. a different base_model_name_or_path). */
@@ -255,5 +278,6 @@ export function importAdapter(files: AdapterFiles, base: BaseModel): ImportedAda
   }
   problems.push(...checkTensors(tensors, expected, config.method, base));
   if (problems.length) throw new PeftError('cannot import this adapter', capped(problems));
-  return { config, tensors, warnings };
+  const name = st.metadata[NAME_METADATA_KEY]?.trim() || null;
+  return { config, name, tensors, warnings };
 }

@@ -3,7 +3,7 @@
 // against the loaded base model. Also whether the browser granted persistent storage.
 
 import type { BaseModel } from '../../lib/peft/config.ts';
-import { CONFIG_FILE, importAdapter, readAdapterFiles, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
+import { CONFIG_FILE, importAdapter, nameAdapterWeights, readAdapterFiles, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
 import { PeftError } from '../../lib/peft/config.ts';
 import { writeZip } from '../../lib/peft/zip.ts';
 import { importedName } from './names.ts';
@@ -96,11 +96,17 @@ export class AdapterLibrary {
     await this.refresh();
   }
 
+  /** The two PEFT files of a saved adapter, its current name kept in the weights' metadata. */
+  private async exported(meta: AdapterMeta): Promise<{ config: Uint8Array; weights: Uint8Array }> {
+    const files = await getAdapterFiles(meta.id);
+    return { config: new TextEncoder().encode(files.configJson), weights: nameAdapterWeights(files.weights, meta.name) };
+  }
+
   /** Downloads the adapter as one .zip holding adapter_config.json and adapter_model.safetensors. */
   async exportZip(meta: AdapterMeta): Promise<void> {
-    const files = await getAdapterFiles(meta.id);
+    const files = await this.exported(meta);
     const zip = writeZip([
-      { name: CONFIG_FILE, data: new TextEncoder().encode(files.configJson) },
+      { name: CONFIG_FILE, data: files.config },
       { name: WEIGHTS_FILE, data: files.weights },
     ]);
     download(`${fileStem(meta.name)}.zip`, zip, 'application/zip');
@@ -108,8 +114,8 @@ export class AdapterLibrary {
 
   /** Downloads the two files themselves (as PEFT's save_pretrained writes them into a folder). */
   async exportFiles(meta: AdapterMeta): Promise<void> {
-    const files = await getAdapterFiles(meta.id);
-    download(CONFIG_FILE, new TextEncoder().encode(files.configJson), 'application/json');
+    const files = await this.exported(meta);
+    download(CONFIG_FILE, files.config, 'application/json');
     download(WEIGHTS_FILE, files.weights, 'application/octet-stream');
   }
 
@@ -127,7 +133,7 @@ export class AdapterLibrary {
       const raw = await readAdapterFiles(files);
       const checked = importAdapter(raw, base);
       const meta = await saveAdapter({
-        name: importedName(files, checked.config.method.peft_type),
+        name: checked.name ?? importedName(files, checked.config.method.peft_type),
         configJson: raw.config,
         weights: raw.weights,
         source: 'imported',

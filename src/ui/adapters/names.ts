@@ -1,4 +1,5 @@
-// What an imported adapter is called in the list.
+// What an imported adapter is called in the list when its files do not keep a name (PEFT's own
+// exports, or files from before names were kept): the .zip's or folder's name, else the method.
 
 import { METHOD_LABELS, type MethodType } from '../../lib/adapters/config.ts';
 
