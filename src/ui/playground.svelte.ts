@@ -4,6 +4,8 @@
 //
 // It follows the base model: when a model starts loading (or is loaded), its tokenizer and config.json
 // are loaded in the page (ui/dataset/page-tokenizer.ts) for the dataset preview and the method panel.
+// And it follows the data: a prepared dataset's suggested max sequence length becomes the method
+// panel's, until the user sets one.
 
 import { findModel, hubModel, type ModelSpec } from '../lib/base/catalog.ts';
 import { buildTrainingPlan, planProblems, type TrainingPlan } from '../lib/train/plan.ts';
@@ -66,6 +68,11 @@ export class PlaygroundState {
       $effect(() => {
         const spec = this.modelInUse();
         untrack(() => void this.useModel(spec));
+      });
+      // A prepared dataset suggests a max sequence length that holds its longest example.
+      $effect(() => {
+        const s = this.dataset.lengthSuggestion;
+        if (s) this.method.suggestLength(s.suggested);
       });
     });
   }

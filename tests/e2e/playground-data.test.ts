@@ -96,6 +96,15 @@ describe('the dataset and method screens', () => {
 
     await page.getByRole('button', { name: 'Next example' }).click();
     expect(await page.getByRole('spinbutton', { name: 'Example' }).inputValue()).toBe('2');
+
+    // The data suggests a max sequence length that holds its longest example, and it is set.
+    const hint = page.getByText(/longest example: \d+ tokens — \d+ is enough/);
+    await poll(() => hint.count()).toBe(1);
+    const [, longest, enough] = /longest example: (\d+) tokens — (\d+) is enough/.exec((await hint.textContent()) ?? '')!.map(Number);
+    expect(enough).toBeGreaterThanOrEqual(longest - 1);
+    expect(enough).toBeLessThan(128);
+    await poll(() => page.getByRole('spinbutton', { name: 'Max sequence length' }).inputValue()).toBe(String(enough));
+    expect(await page.getByText(/Training rows of \d+/).textContent()).toBe(`Training rows of ${enough}`);
   });
 
   it('shows the trainable parameters and the memory estimate, and makes a plan with the defaults', async () => {
@@ -128,7 +137,7 @@ describe('the dataset and method screens', () => {
 
   it('truncation warnings follow the max sequence length', async () => {
     await page.getByRole('spinbutton', { name: 'Max sequence length' }).fill('16');
-    await poll(() => page.getByText(/are longer than 17 tokens/).isVisible()).toBe(true);
+    await poll(() => page.getByText(/are longer than 16 positions/).isVisible()).toBe(true);
     expect(await page.getByRole('list', { name: 'Truncated examples' }).getByRole('listitem').first().textContent()).toMatch(
       /pirate-qa\.jsonl, line \d+: truncated/,
     );

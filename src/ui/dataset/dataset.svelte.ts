@@ -14,6 +14,7 @@ import {
 import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type LoadedFiles } from './load-files.ts';
 import type { PageTokenizer } from './page-tokenizer.ts';
 import { repackPrepared } from './repack.ts';
+import { suggestForPrepared, type LengthSuggestion } from './seq-len.ts';
 
 export type ReadPhase = 'empty' | 'reading' | 'ready';
 
@@ -57,6 +58,11 @@ export class DatasetState {
     if (!Number.isInteger(T) || T < 8 || T > tok.config.maxPositions) return base;
     return repackPrepared(base, T, tok.tokenizer.padId);
   });
+
+  /** A max sequence length that holds every example (null for packed text, or before preparing). */
+  readonly lengthSuggestion = $derived.by((): LengthSuggestion | null =>
+    this.tokenizer ? suggestForPrepared(this.basePrepared, this.tokenizer.config.maxPositions) : null,
+  );
 
   /** Train examples, then validation examples, as the token view pages through them. */
   readonly viewExamples = $derived.by((): { example: TokenizedExample; split: 'train' | 'validation' }[] => {

@@ -22,6 +22,8 @@ export class MethodState {
   config = $state<TrainConfig>(defaultTrainConfig('LORA'));
   /** The steps to go back to when the length switches from epochs to steps. */
   private steps = DEFAULTS.training.max_steps;
+  /** The user typed a max sequence length: the data's suggestion no longer replaces it. */
+  lengthSetByUser = $state(false);
   /** The loaded model's config.json, parsed; null until a model's tokenizer and config have loaded. */
   model = $state.raw<ModelConfig | null>(null);
   modelId = $state<string | null>(null);
@@ -71,6 +73,21 @@ export class MethodState {
     this.config.max_steps = on ? -1 : this.steps;
   }
 
+  /** The max sequence length as its field edits it: a length the user sets stays theirs. */
+  get maxLength(): number {
+    return this.config.max_length;
+  }
+
+  set maxLength(value: number) {
+    this.config.max_length = value;
+    this.lengthSetByUser = true;
+  }
+
+  /** The data's suggested length becomes the max sequence length, unless the user has set one. */
+  suggestLength(value: number): void {
+    if (!this.lengthSetByUser && this.config.max_length !== value) this.config.max_length = value;
+  }
+
   /** The names LoRA targets now, as checkboxes show them ('all-linear' is every projection). */
   get targets(): string[] {
     const t = this.lora.target_modules;
@@ -109,6 +126,7 @@ export class MethodState {
     this.prefix = defaultMethod('PREFIX_TUNING');
     this.config = defaultTrainConfig(this.type);
     this.steps = DEFAULTS.training.max_steps;
+    this.lengthSetByUser = false; // the data's suggestion applies again
     if (this.model && this.config.max_length > this.model.maxPositions) this.config.max_length = this.model.maxPositions;
   }
 }
