@@ -21,6 +21,7 @@ import {
   type TextStreamer,
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
+import { configureSource, type ModelSource } from './source.ts';
 import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
 
 export type { GenerationResult, StopReason, StreamedToken };
@@ -30,19 +31,12 @@ import { createRng, type Rng } from '../random.ts';
 /** Where the model runs. 'cpu' is onnxruntime-node (Node only). */
 export type Backend = 'webgpu' | 'wasm' | 'cpu';
 
-export interface LoadOptions {
+/** The model, where it comes from (localModels, hubHost, cacheHub, cacheDir: source.ts), and how it runs. */
+export interface LoadOptions extends ModelSource {
   model: ModelSpec;
   backend: Backend;
   /** The WebGPU adapter has shader-f16 (picks the model's f16 weights when it has them). */
   f16?: boolean;
-  /** URL (browser) or folder (Node) holding the shipped models: <localModels>/<id>/config.json. */
-  localModels: string;
-  /** Host serving the Hub's layout <host>/<id>/resolve/main/<file>; Hugging Face by default. */
-  hubHost?: string;
-  /** Keep hub downloads in the browser's Cache API when it has one (never for shipped models). */
-  cacheHub?: boolean;
-  /** Node only: folder for hub downloads (onnxruntime-node opens the model from a file). */
-  cacheDir?: string;
   onProgress?: (progress: LoadProgress) => void;
 }
 
@@ -155,7 +149,7 @@ export class BaseRuntime {
   static async load(options: LoadOptions): Promise<BaseRuntime> {
     const { model, backend } = options;
     const started = performance.now();
-    configureSource(options);
+    configureSource(env, options);
 
     const files = new Map<string, { loaded: number; total: number }>();
     const progress_callback = (p: ProgressInfo) => {
@@ -315,22 +309,3 @@ function tensorFromIds(ids: number[]): Tensor {
   return new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
 }
 
-/** Points transformers.js at the shipped models folder or at a hub, never at both. */
-function configureSource(options: LoadOptions): void {
-  if (options.model.source === 'shipped') {
-    env.allowLocalModels = true;
-    env.allowRemoteModels = false;
-    env.localModelPath = options.localModels.endsWith('/') ? options.localModels : options.localModels + '/';
-    env.useBrowserCache = false; // served by the app itself: the HTTP cache is enough
-    env.useFSCache = false;
-  } else {
-    env.allowLocalModels = false;
-    env.allowRemoteModels = true;
-    const host = options.hubHost ?? 'https://huggingface.co/';
-    env.remoteHost = host.endsWith('/') ? host : host + '/';
-    env.useBrowserCache = options.cacheHub ?? typeof caches !== 'undefined';
-    // Node: onnxruntime-node opens models from files, so downloads go to a folder — never node_modules.
-    env.useFSCache = options.cacheDir !== undefined;
-    if (options.cacheDir !== undefined) env.cacheDir = options.cacheDir;
-  }
-}

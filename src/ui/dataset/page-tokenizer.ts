@@ -8,6 +8,7 @@
 // lazily, so the page's first paint does not wait for it.
 
 import type { ModelSpec } from '../../lib/base/catalog.ts';
+import { configureSource } from '../../lib/base/source.ts';
 import { chatTemplateFromTokenizer, type ChatTemplateFn, fromTransformersTokenizer, type TextTokenizer } from '../../lib/data';
 import { parseModelConfig, type ModelConfig } from '../../lib/model/config.ts';
 
@@ -33,19 +34,7 @@ export interface TokenizerSource {
  */
 export async function loadPageTokenizer(spec: ModelSpec, source: TokenizerSource): Promise<PageTokenizer> {
   const { AutoConfig, AutoTokenizer, env } = await import('@huggingface/transformers');
-  if (spec.source === 'shipped') {
-    env.allowLocalModels = true;
-    env.allowRemoteModels = false;
-    const path = localPath(source.localModels);
-    env.localModelPath = path.endsWith('/') ? path : path + '/';
-    env.useBrowserCache = false;
-  } else {
-    env.allowLocalModels = false;
-    env.allowRemoteModels = true;
-    const host = source.hubHost ?? 'https://huggingface.co/';
-    env.remoteHost = host.endsWith('/') ? host : host + '/';
-    env.useBrowserCache = typeof caches !== 'undefined';
-  }
+  configureSource(env, { model: spec, localModels: localPath(source.localModels), hubHost: source.hubHost });
   const [hf, config] = await Promise.all([AutoTokenizer.from_pretrained(spec.id), AutoConfig.from_pretrained(spec.id)]);
   const hasTemplate = Boolean((hf as unknown as { chat_template?: unknown }).chat_template);
   return {
