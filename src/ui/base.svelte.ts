@@ -1,5 +1,5 @@
-// State of the base-model screen: which model is loaded (and how far loading got), the prompt, the
-// sampling options and the streamed output. Talks to the worker through EngineClient only.
+// State of the base-model screen: which model is loaded (its load, as ModelLoad follows it), the
+// prompt, the sampling options and the streamed output. Talks to the worker through EngineClient only.
 
 import type { BackendPreference } from '../lib/base/backend.ts';
 import { CATALOG, findModel, hubModel, isHubModelId, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
@@ -10,6 +10,7 @@ import type { LoadResult, WorkerEvent } from '../lib/worker/protocol.ts';
 import { GenerationStream } from './generation.svelte.ts';
 import { ModelLoad } from './model-load.svelte.ts';
 import type { PageOptions } from './url-options.ts';
+import { errorMessage } from './format.ts';
 
 /** The picker's value for "a Hugging Face repo typed in by hand". */
 export const CUSTOM_MODEL = 'custom';
@@ -23,15 +24,12 @@ export interface SamplingSettings {
   resetSampling(): void;
 }
 
-export class BaseModelState implements SamplingSettings {
+export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSettings {
   // What the user picked.
   choice = $state<string>(CATALOG[0].id);
   customId = $state('');
   customDtype = $state<ModelDtype>('fp32');
   backend = $state<BackendPreference>('auto');
-
-  /** Loading the model: phase, stage, bytes, and the loaded model or the error. */
-  readonly loader = new ModelLoad<LoadResult>();
 
   // Generation.
   prompt = $state(DEFAULT_PROMPT);
@@ -51,6 +49,7 @@ export class BaseModelState implements SamplingSettings {
   private generateTask: Task<GenerationResult> | null = null;
 
   constructor(client: EngineClient, options: PageOptions) {
+    super();
     this.client = client;
     this.hubHost = options.hubHost;
     this.backend = options.backend;
@@ -73,21 +72,13 @@ export class BaseModelState implements SamplingSettings {
 
   /** The loaded model, or null (while loading, after an error, before the first load). */
   get model(): LoadResult | null {
-    return this.loader.value;
-  }
-
-  get phase() {
-    return this.loader.phase;
-  }
-
-  get ready(): boolean {
-    return this.loader.ready;
+    return this.value;
   }
 
   async load(): Promise<void> {
     const spec = this.selected;
     if (!spec) {
-      this.loader.fail('Type a Hugging Face repo id like owner/name.');
+      this.fail('Type a Hugging Face repo id like owner/name.');
       return;
     }
     this.cancelGeneration();
@@ -98,7 +89,7 @@ export class BaseModelState implements SamplingSettings {
       localModels: new URL('models/', document.baseURI).href,
       hubHost: this.hubHost,
     };
-    const model = await this.loader.run('Starting…', (onEvent) => this.client.request('load', payload, onEvent));
+    const model = await this.run('Starting…', (onEvent) => this.client.request('load', payload, onEvent));
     if (model && !model.hasChatTemplate) this.chat = false;
   }
 
@@ -122,7 +113,7 @@ export class BaseModelState implements SamplingSettings {
       this.out.finish(result);
       if (result.renderedPrompt !== this.prompt) this.shownPrompt = result.renderedPrompt;
     } catch (err) {
-      this.generateError = err instanceof Error ? err.message : String(err);
+      this.generateError = errorMessage(err);
     } finally {
       if (this.generateTask === task) this.generateTask = null;
       this.generating = false;

@@ -54,3 +54,8 @@ export function generationFacts(g: { tokens: number; liveTokensPerSecond: number
 export function reasonsSentence(lead: string, reasons: readonly string[]): string {
   return `${lead}: ${reasons.map((r) => r.replace(/[\s.]+$/, '')).join('; ')}.`;
 }
+
+/** What went wrong, in the words the error carries (an Error's message, anything else as text). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,10 +1,11 @@
 // Loading a model in the worker, as the page follows it: the phase, the stage the worker reports
-// (status events), the bytes downloaded (progress events), the result or the error. The base runtime's
-// load and the engine's load are both one of these. A newer load supersedes an older one: the older
-// one's events and outcome are ignored.
+// (status events), the bytes downloaded (progress events), the result or the error. The base model's
+// state and the engine's state both extend it. A newer load supersedes an older one: the older one's
+// events and outcome are ignored.
 
 import type { Task } from '../lib/worker/client.ts';
 import type { WorkerEvent } from '../lib/worker/protocol.ts';
+import { errorMessage } from './format.ts';
 
 export type LoadPhase = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -60,7 +61,7 @@ export class ModelLoad<T> {
       return value;
     } catch (err) {
       if (this.current !== token) return null;
-      this.fail(err instanceof Error ? err.message : String(err));
+      this.fail(errorMessage(err));
       return null;
     }
   }

@@ -14,6 +14,7 @@ import { DatasetState } from './dataset/dataset.svelte.ts';
 import { loadPageTokenizer, type PageTokenizer } from './dataset/page-tokenizer.ts';
 import { MethodState } from './method/method.svelte.ts';
 import { untrack } from 'svelte';
+import { errorMessage } from './format.ts';
 
 export class PlaygroundState {
   readonly base: BaseModelState;
@@ -98,7 +99,7 @@ export class PlaygroundState {
       if (this.tokenizerFor !== spec.id) return;
       this.tokenizerFor = null; // try again when the model is picked again
       d.tokenizerPhase = 'error';
-      d.tokenizerError = `${spec.id}: ${e instanceof Error ? e.message : String(e)}`;
+      d.tokenizerError = `${spec.id}: ${errorMessage(e)}`;
       return;
     }
     if (this.tokenizerFor !== spec.id) return;

@@ -19,6 +19,7 @@ import {
   type AdapterMeta,
   type PersistenceState,
 } from '../../lib/store/index.ts';
+import { errorMessage } from '../format.ts';
 
 /** Hands bytes to the browser as a download. */
 export function download(name: string, bytes: Uint8Array, type: string): void {
@@ -59,7 +60,7 @@ export class AdapterLibrary {
       this.list = await listAdapters();
       this.error = null;
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = errorMessage(err);
     } finally {
       this.loaded = true;
     }
@@ -83,7 +84,7 @@ export class AdapterLibrary {
       await this.refresh();
       return null;
     } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+      return errorMessage(err);
     }
   }
 
@@ -91,7 +92,7 @@ export class AdapterLibrary {
     try {
       await deleteAdapter(id);
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = errorMessage(err);
     }
     await this.refresh();
   }
@@ -147,7 +148,7 @@ export class AdapterLibrary {
         const title = err.message.split(/:\n|: /)[0];
         this.importProblem = { title, problems: err.problems };
       } else {
-        this.importProblem = { title: 'cannot import these files', problems: [err instanceof Error ? err.message : String(err)] };
+        this.importProblem = { title: 'cannot import these files', problems: [errorMessage(err)] };
       }
       return null;
     } finally {

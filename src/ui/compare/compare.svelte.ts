@@ -9,6 +9,7 @@ import type { CompareResult, EvaluateResult, ParityResult } from '../../lib/work
 import { ENGINE_BASE, evaluationWeights, ONNX_BASE, toSide, type SideChoice } from './sides.ts';
 import type { WorkerEvent } from '../../lib/worker/protocol.ts';
 import { GenerationStream } from '../generation.svelte.ts';
+import { errorMessage } from '../format.ts';
 
 export class CompareState {
   left = $state<SideChoice>(ONNX_BASE);
@@ -69,7 +70,7 @@ export class CompareState {
       this.leftOut.finish(r.left);
       this.rightOut.finish(r.right);
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = errorMessage(err);
     } finally {
       if (this.task === task) this.task = null;
       this.running = false;
@@ -95,7 +96,7 @@ export class CompareState {
       this.leftEval = await this.client.request('evaluate', { adapterId: l, rows: snapshot, batch, padId }).result;
       this.rightEval = l === r ? this.leftEval : await this.client.request('evaluate', { adapterId: r, rows: snapshot, batch, padId }).result;
     } catch (err) {
-      this.evalError = err instanceof Error ? err.message : String(err);
+      this.evalError = errorMessage(err);
     } finally {
       this.evaluating = false;
     }
@@ -110,7 +111,7 @@ export class CompareState {
     try {
       this.parity = await this.client.request('parity', { prompt: this.prompt, chat: this.chat }).result;
     } catch (err) {
-      this.parityError = err instanceof Error ? err.message : String(err);
+      this.parityError = errorMessage(err);
     } finally {
       this.checking = false;
     }

@@ -15,6 +15,7 @@ import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type Loa
 import type { PageTokenizer } from './page-tokenizer.ts';
 import { repackPrepared } from './repack.ts';
 import { suggestForPrepared, type LengthSuggestion } from './seq-len.ts';
+import { errorMessage } from '../format.ts';
 
 export type ReadPhase = 'empty' | 'reading' | 'ready';
 
@@ -150,7 +151,7 @@ export class DatasetState {
       if (controller !== this.controller) return;
       this.phase = this.files ? 'ready' : 'empty';
       this.controller = null;
-      if (!isAbort(e)) this.notice = `Could not fetch the sample ${sample.title}: ${e instanceof Error ? e.message : String(e)}`;
+      if (!isAbort(e)) this.notice = `Could not fetch the sample ${sample.title}: ${errorMessage(e)}`;
       return;
     }
     if (controller !== this.controller) return;
@@ -194,7 +195,7 @@ export class DatasetState {
       this.phase = previous ? 'ready' : 'empty';
       this.notice = isAbort(e)
         ? `Reading ${sources.map((s) => s.name).join(', ')} was cancelled; ${previous ? 'the previous dataset is kept' : 'no dataset is loaded'}.`
-        : `Could not read the files: ${e instanceof Error ? e.message : String(e)}`;
+        : `Could not read the files: ${errorMessage(e)}`;
     }
   }
 
@@ -240,7 +241,7 @@ export class DatasetState {
     } catch (e) {
       if (controller !== this.prepareController) return;
       if (isAbort(e)) this.notice = 'Tokenizing was cancelled; choose the dataset again to prepare it.';
-      else this.prepareError = e instanceof PrepareError ? e.message : `Could not prepare the dataset: ${e instanceof Error ? e.message : String(e)}`;
+      else this.prepareError = e instanceof PrepareError ? e.message : `Could not prepare the dataset: ${errorMessage(e)}`;
     } finally {
       if (controller === this.prepareController) {
         this.prepareController = null;

@@ -6,9 +6,8 @@ import type { EngineClient } from '../../lib/worker/client.ts';
 import type { EngineInfo } from '../../lib/worker/protocol.ts';
 import { ModelLoad } from '../model-load.svelte.ts';
 
-export class EngineState {
-  /** Loading the engine: phase, stage, bytes, and what got loaded or the error. */
-  readonly loader = new ModelLoad<EngineInfo>();
+/** The engine's load (phase, stage, bytes, error) and what got loaded. */
+export class EngineState extends ModelLoad<EngineInfo> {
   /** The model id the engine was last asked to load. */
   requested = $state<string | null>(null);
 
@@ -16,27 +15,20 @@ export class EngineState {
   private readonly hubHost: string | undefined;
 
   constructor(client: EngineClient, hubHost?: string) {
+    super();
     this.client = client;
     this.hubHost = hubHost;
   }
 
   /** The loaded engine's model and GPU, or null. */
   get info(): EngineInfo | null {
-    return this.loader.value;
-  }
-
-  get phase() {
-    return this.loader.phase;
-  }
-
-  get ready(): boolean {
-    return this.loader.ready;
+    return this.value;
   }
 
   /** Loads `model` (the base runtime's) into the engine. */
   async load(model: ModelSpec): Promise<void> {
     this.requested = model.id;
     const payload = { model, localModels: new URL('models/', document.baseURI).href, hubHost: this.hubHost };
-    await this.loader.run('Waiting for the worker…', (onEvent) => this.client.request('engineLoad', payload, onEvent));
+    await this.run('Waiting for the worker…', (onEvent) => this.client.request('engineLoad', payload, onEvent));
   }
 }

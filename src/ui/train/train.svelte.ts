@@ -10,6 +10,7 @@ import type { RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from 
 import type { LossPoint } from './chart.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
 import { loadEarlierRun, runName, unfinished, type EarlierRun } from './run.ts';
+import { errorMessage } from '../format.ts';
 
 export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | RunStatus | 'error';
 
@@ -150,7 +151,7 @@ export class TrainState {
       this.checkpointStep = result.checkpointStep;
     } catch (err) {
       this.phase = 'error';
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = errorMessage(err);
     } finally {
       if (this.task === task) this.task = null;
       this.stage = '';
