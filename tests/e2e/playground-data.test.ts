@@ -138,6 +138,8 @@ describe('the dataset and method screens', () => {
   it('truncation warnings follow the max sequence length', async () => {
     await page.getByRole('spinbutton', { name: 'Max sequence length' }).fill('16');
     await poll(() => page.getByText(/are longer than 16 positions/).isVisible()).toBe(true);
+    // The histogram says it in the same unit, the max sequence length's.
+    expect(await page.getByRole('img', { name: /^Histogram of tokens per example/ }).getAttribute('aria-label')).toContain('longer than 16 positions');
     expect(await page.getByRole('list', { name: 'Truncated examples' }).getByRole('listitem').first().textContent()).toMatch(
       /pirate-qa\.jsonl, line \d+: truncated/,
     );
