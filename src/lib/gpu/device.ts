@@ -66,12 +66,20 @@ export interface Gpu {
   destroy(): void;
 }
 
+/** navigator.gpu exists but gives no adapter (no driver, or none the browser accepts). */
+export class NoAdapterError extends Error {
+  constructor(message = 'WebGPU is available but no GPU adapter was found.') {
+    super(message);
+    this.name = 'NoAdapterError';
+  }
+}
+
 /** Requests the adapter, then a device with the adapter's limits, falling back step by step. */
 export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const gpuApi = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpuApi) throw new Error('WebGPU is not available here (navigator.gpu is undefined).');
   const adapter = await gpuApi.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
-  if (!adapter) throw new Error('WebGPU is available but no GPU adapter was found.');
+  if (!adapter) throw new NoAdapterError();
 
   const disabled = new Set(opts.disableFeatures ?? []);
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f)) as GPUFeatureName[];
