@@ -14,13 +14,13 @@ import {
   LogitsProcessorList,
   StoppingCriteria,
   Tensor,
-  env,
   type PreTrainedModel,
   type PreTrainedTokenizer,
   type ProgressInfo,
   type TextStreamer,
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
+import { configureModelSource } from './model-source.ts';
 import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
 
 export type { GenerationResult, StopReason, StreamedToken };
@@ -155,7 +155,7 @@ export class BaseRuntime {
   static async load(options: LoadOptions): Promise<BaseRuntime> {
     const { model, backend } = options;
     const started = performance.now();
-    configureSource(options);
+    await configureModelSource(options.model.source, options);
 
     const files = new Map<string, { loaded: number; total: number }>();
     const progress_callback = (p: ProgressInfo) => {
@@ -313,24 +313,4 @@ function yieldToEventLoop(): Promise<void> {
 /** (1,T) int64 tensor of token ids. */
 function tensorFromIds(ids: number[]): Tensor {
   return new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
-}
-
-/** Points transformers.js at the shipped models folder or at a hub, never at both. */
-function configureSource(options: LoadOptions): void {
-  if (options.model.source === 'shipped') {
-    env.allowLocalModels = true;
-    env.allowRemoteModels = false;
-    env.localModelPath = options.localModels.endsWith('/') ? options.localModels : options.localModels + '/';
-    env.useBrowserCache = false; // served by the app itself: the HTTP cache is enough
-    env.useFSCache = false;
-  } else {
-    env.allowLocalModels = false;
-    env.allowRemoteModels = true;
-    const host = options.hubHost ?? 'https://huggingface.co/';
-    env.remoteHost = host.endsWith('/') ? host : host + '/';
-    env.useBrowserCache = options.cacheHub ?? typeof caches !== 'undefined';
-    // Node: onnxruntime-node opens models from files, so downloads go to a folder — never node_modules.
-    env.useFSCache = options.cacheDir !== undefined;
-    if (options.cacheDir !== undefined) env.cacheDir = options.cacheDir;
-  }
 }
