@@ -82,8 +82,11 @@ function distance(a: string, b: string): number {
 function suggest(given: string, names: string[]): string {
   let best = '';
   let bestD = Infinity;
+  const words = given.split('-');
   for (const n of names) {
-    const d = n.startsWith(given) || given.startsWith(n) ? 1 : distance(given, n);
+    // A prefix, or every word of it in the name (--max-tokens → --max-new-tokens), is as good as one typo.
+    const near = n.startsWith(given) || given.startsWith(n) || words.every((w) => n.split('-').includes(w));
+    const d = near ? 1 : distance(given, n);
     if (d < bestD) [best, bestD] = [n, d];
   }
   return bestD <= Math.max(2, Math.floor(given.length / 3)) ? ` (did you mean --${best}?)` : '';
