@@ -16,7 +16,6 @@ import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vulkanSetup } from '../src/lib/gpu/vulkan-env.mjs';
-import { createRunner } from './vite-runner.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Set in the restarted copy, so it never restarts again. */
@@ -56,6 +55,15 @@ async function run() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let createRunner;
+  try {
+    ({ createRunner } = await import('./vite-runner.mjs'));
+  } catch (e) {
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    process.stderr.write(`lora-playground: ${e.message}\nIt runs its TypeScript sources through Vite, a devDependency: run \`npm ci\` (without --omit=dev) in ${ROOT}.\n`);
+    process.exitCode = 1;
+    return;
+  }
   const { runner, close } = await createRunner(ROOT);
   let code;
   try {

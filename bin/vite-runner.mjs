@@ -6,6 +6,8 @@
 // node_modules/.cache/lora-playground/ with the size and modification time of the file it came from,
 // and used again while that file is unchanged. When every module is answered from there, Vite itself
 // (its dev environment) is never even loaded; a changed file is transformed again by a fresh one.
+// An answer also holds where the file's imports resolved to: a new file that would change that without
+// changing the importer (src/lib/data.ts added next to src/lib/data/) is not noticed — delete the folder.
 
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
