@@ -26,7 +26,8 @@ fi
 # (VK_ICD_FILENAMES, and LD_LIBRARY_PATH for its Vulkan loader when none is installed). The same rules
 # as the command line's launcher: src/lib/gpu/vulkan-env.mjs prints what to export. (The `cli` tests
 # run bin/lora-playground.mjs without these variables: it sets them itself.)
-eval "$(node src/lib/gpu/vulkan-env.mjs)"
+vulkan_env="$(node src/lib/gpu/vulkan-env.mjs)" # (a failure stops the script here, under set -e)
+eval "$vulkan_env"
 
 npm run build
 npx vitest run "$@"
