@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { loadModelTokenizer, type ModelTokenizer } from '../lib/base/model-source.ts';
 import { Engine } from '../lib/engine.ts';
 import { acquireNodeGpu } from '../lib/gpu/node.ts';
-import type { Gpu } from '../lib/gpu/index.ts';
+import { describeAdapter, type Gpu } from '../lib/gpu/index.ts';
 import { readModelFiles } from '../lib/model/files.ts';
 import { folderReader } from '../lib/model/files-node.ts';
 import { CONFIG_FILE, importAdapter, readAdapterFiles, WEIGHTS_FILE } from '../lib/peft/adapter.ts';
@@ -120,11 +120,6 @@ export async function loadModel(path: string, out: Reporter): Promise<LoadedMode
     gpu.destroy();
     throw e;
   }
-}
-
-function describeAdapter(adapter: GPUAdapter): string {
-  const i = adapter.info;
-  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' · ') || 'the WebGPU adapter';
 }
 
 /**

@@ -66,6 +66,13 @@ export interface Gpu {
   destroy(): void;
 }
 
+/** The adapter as a person knows it, "vendor · architecture · description", from what the browser tells. */
+export function describeAdapter(adapter: GPUAdapter): string {
+  const info = adapter.info as GPUAdapterInfo | undefined; // older browsers have no adapter.info
+  const words = [info?.vendor, info?.architecture, info?.description].filter((w) => w && w.length > 0);
+  return words.length > 0 ? words.join(' · ') : 'unnamed adapter';
+}
+
 /** navigator.gpu exists but gives no adapter (no driver, or none the browser accepts). */
 export class NoAdapterError extends Error {
   constructor(message = 'WebGPU is available but no GPU adapter was found.') {
