@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { parseSafetensors, tensorToFloat32 } from '../../src/lib/model/safetensors.ts';
-import { baseShapeFromConfig, exportAdapter, parsePeftConfig, type ExportedAdapter } from '../../src/lib/peft';
+import { exportAdapter, parseAdapterConfig, type ExportedAdapter } from '../../src/lib/peft';
 import { MODEL, ROOT } from './run.ts';
 
 /** Writes adapter_config.json and adapter_model.safetensors into `dir`; returns what was written. */
@@ -13,8 +13,9 @@ export function writeFixtureLora(dir: string): ExportedAdapter {
   const st = parseSafetensors(new Uint8Array(readFileSync(join(ROOT, 'tests/fixtures/lora.safetensors'))));
   const weights = st.tensors.filter((t) => /\.lora_[AB]\.weight$/.test(t.name));
   const tensors = new Map(weights.map((t) => [t.name, { shape: t.shape.slice(), data: tensorToFloat32(st, t.name) }]));
-  const base = baseShapeFromConfig(parseModelConfig(readFileSync(join(MODEL, 'config.json'), 'utf8')), 'brown-llama-4m');
-  const exported = exportAdapter(parsePeftConfig(readFileSync(join(ROOT, 'tests/fixtures/lora.json'), 'utf8')), tensors, base);
+  const base = { name: 'brown-llama-4m', config: parseModelConfig(readFileSync(join(MODEL, 'config.json'), 'utf8')) };
+  const { method } = parseAdapterConfig(readFileSync(join(ROOT, 'tests/fixtures/lora.json'), 'utf8'));
+  const exported = exportAdapter(method, tensors, base);
   mkdirSync(dir, { recursive: true });
   for (const f of exported.files) writeFileSync(join(dir, f.name), f.data);
   return exported;
