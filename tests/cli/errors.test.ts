@@ -86,7 +86,7 @@ describe('the command line', () => {
     expect(h.problems).toEqual(['adapter_model.safetensors is missing', 'found: adapter_config.json']);
   });
 
-  it('train checks its flags and files, then says it is not wired to the run loop yet (exit 2)', async () => {
+  it('train checks its flags, files and settings against the model, then says it is not wired to the run loop yet (exit 2)', async () => {
     const data = 'static/samples/pirate-qa.jsonl';
     const out = join(tmp, 'out');
     expect(await failing('train', '--model', MODEL, '--data', data, '--method', 'lora', '--r', '4', '--out', out)).toMatchObject({
@@ -101,6 +101,12 @@ describe('the command line', () => {
       code: 2,
       message: '--method must be one of lora, bottleneck, prefix, not "dora"',
     });
+    const misfit = await failing('train', '--model', MODEL, '--data', data, '--method', 'lora', '--targets', 'q_proj,qkv', '--seq-len', '1000', '--out', out);
+    expect(misfit.code).toBe(1);
+    expect(misfit.problems).toEqual([
+      'this model has no module "qkv" (it has q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)',
+      "max sequence length must be a whole number from 8 to 512, the model's limit (got 1000)",
+    ]);
     expect(await failing('train', '--model', MODEL, '--data', 'missing.jsonl', '--method', 'lora', '--out', out)).toMatchObject({
       code: 1,
       message: '--data missing.jsonl: no such file',
