@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three layers of tests (see shared DESIGN.md): unit (Node, no GPU), gpu (Node + Dawn's `webgpu`
+// Three layers of tests: unit (Node, no GPU), gpu (Node + Dawn's `webgpu`
 // package on whatever Vulkan driver is present: SwiftShader on CI), e2e (playwright-core driving
 // Debian's Chromium against the built site).
 export default defineConfig({

@@ -1,4 +1,3 @@
-// Benchmark: owned by the BENCH engineer (taken over from E4).
 // A tiny static server for the benchmark page: the built page at /, the repository's models/ at
 // /models/, with the cross-origin isolation headers a real host would send (onnxruntime's wasm uses
 // threads only when the page is cross-origin isolated). Loopback only.

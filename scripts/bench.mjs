@@ -1,4 +1,3 @@
-// Benchmark: owned by the BENCH engineer (taken over from E4).
 // `npm run bench`: builds the benchmark page (bench/, its own Vite config), serves it and models/ on
 // loopback with cross-origin isolation, opens it in Debian's headless Chromium with WebGPU (never a
 // downloaded browser), waits for the page's result and prints it as ONE JSON object on stdout (also
