@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   bf16ToF32,
   f16ToF32,
-  f32ToBf16,
-  f32ToF16,
   MAX_HEADER_BYTES,
   parseSafetensors,
   SafetensorsError,
@@ -97,37 +95,9 @@ describe('dtype conversion', () => {
     expect(v[3]).toBe(Infinity);
   });
 
-  it('round-trips every finite half through float32 and back', () => {
-    const all = new Uint16Array(65536);
-    for (let i = 0; i < 65536; i++) all[i] = i;
-    const back = f32ToF16(f16ToF32(all));
-    for (let i = 0; i < 65536; i++) {
-      const exp = (i >> 10) & 0x1f;
-      if (exp === 0x1f && i & 0x3ff) continue; // NaN payloads may change
-      if (back[i] !== i) throw new Error(`half 0x${i.toString(16)} came back as 0x${back[i].toString(16)}`);
-    }
-  });
-
-  it('rounds float32 to the nearest half, ties to even, and overflows to infinity', () => {
-    // 1 + 2^-11 is exactly between 1 and 1 + 2^-10: ties to even → 1.
-    expect(f32ToF16(new Float32Array([1 + 2 ** -11]))[0]).toBe(0x3c00);
-    // 1 + 3·2^-11 is between 1+2^-10 (odd mantissa) and 1+2^-9: ties to even → 1 + 2^-9.
-    expect(f32ToF16(new Float32Array([1 + 3 * 2 ** -11]))[0]).toBe(0x3c02);
-    expect(f32ToF16(new Float32Array([70000]))[0]).toBe(0x7c00);
-    expect(f32ToF16(new Float32Array([1e-10]))[0]).toBe(0);
-  });
-
-  it('rounds float32 to bfloat16 within half a bf16 ulp', () => {
-    const xs = new Float32Array([1, -2, Math.PI, 1e-3, 12345.678]);
-    const back = bf16ToF32(f32ToBf16(xs));
-    for (let i = 0; i < xs.length; i++) {
-      expect(Math.abs(back[i] - xs[i])).toBeLessThanOrEqual(Math.abs(xs[i]) * 2 ** -8);
-    }
-  });
-
   it('reads F16, BF16 and F64 tensors as float32 and I64 as int32', () => {
-    const half = f32ToF16(new Float32Array([0.5, -1.5]));
-    const bf = f32ToBf16(new Float32Array([2, -0.25]));
+    const half = new Uint16Array([0x3800, 0xbe00]); // 0.5, -1.5
+    const bf = new Uint16Array([0x4000, 0xbe80]); // 2, -0.25
     const f64 = new Float64Array([1.25, -8]);
     const i64 = new BigInt64Array([5n, -100n]);
     const bytes = writeSafetensors({

@@ -251,66 +251,6 @@ export function bf16ToF32(bits: Uint16Array): Float32Array {
   return new Float32Array(u32.buffer);
 }
 
-/** float32 → IEEE half bit patterns, rounding to nearest even (values past 65504 become ±Infinity). */
-export function f32ToF16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f[0] = values[i];
-    const x = u[0];
-    const sign = (x >>> 16) & 0x8000;
-    const exp = (x >>> 23) & 0xff;
-    let mant = x & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    let e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-      continue;
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      // Subnormal half: shift the implicit 1 in and round to nearest even.
-      mant |= 0x800000;
-      const shift = 14 - e;
-      let h = mant >>> shift;
-      const rem = mant & ((1 << shift) - 1);
-      const halfway = 1 << (shift - 1);
-      if (rem > halfway || (rem === halfway && h & 1)) h++;
-      out[i] = sign | h;
-      continue;
-    }
-    let h = (e << 10) | (mant >>> 13);
-    const rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // may carry into the exponent: still correct
-    out[i] = sign | h;
-  }
-  return out;
-}
-
-/** float32 → bfloat16 bit patterns, rounding to nearest even (NaN stays NaN). */
-export function f32ToBf16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f[0] = values[i];
-    const x = u[0];
-    if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) {
-      out[i] = (x >>> 16) | 0x40;
-      continue;
-    }
-    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-  }
-  return out;
-}
-
 /** One tensor as float32, converted from F32, F16, BF16 or F64. */
 export function tensorToFloat32(file: SafetensorsFile, name: string): Float32Array {
   const info = getInfo(file, name);
