@@ -46,8 +46,8 @@ function toUint8(input: ArrayBuffer | ArrayBufferView): Uint8Array {
 }
 
 /**
- * Parses and validates a safetensors file. Tensor data is not copied; use `tensorBytes`,
- * `tensorToFloat32` or `tensorToInt32` to read it.
+ * Parses and validates a safetensors file. Tensor data is not copied; use `tensorBytes` or
+ * `tensorToFloat32` to read it.
  *
  * @param source where the bytes came from, used in error messages (e.g. a file name)
  */
@@ -168,17 +168,17 @@ export function tensorBytes(file: SafetensorsFile, name: string): Uint8Array {
   return file.bytes.subarray(file.dataStart + info.dataOffsets[0], file.dataStart + info.dataOffsets[1]);
 }
 
-/** One tensor's dtype and a copy of its bytes in a fresh, aligned buffer, so typed-array views of any element size work. */
-function alignedTensor(file: SafetensorsFile, name: string): { dtype: Dtype; buf: ArrayBuffer } {
-  const bytes = tensorBytes(file, name);
-  const buf = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buf).set(bytes);
-  return { dtype: getInfo(file, name).dtype, buf };
+/** Copies bytes into a fresh, aligned buffer so typed-array views of any element size work. */
+function alignedCopy(bytes: Uint8Array): ArrayBuffer {
+  const out = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(out).set(bytes);
+  return out;
 }
 
 /** One tensor as float32, converted from F32, F16, BF16 or F64. */
 export function tensorToFloat32(file: SafetensorsFile, name: string): Float32Array {
-  const { dtype, buf } = alignedTensor(file, name);
+  const { dtype } = getInfo(file, name);
+  const buf = alignedCopy(tensorBytes(file, name));
   switch (dtype) {
     case 'F32':
       return new Float32Array(buf);
@@ -190,42 +190,5 @@ export function tensorToFloat32(file: SafetensorsFile, name: string): Float32Arr
       return Float32Array.from(new Float64Array(buf));
     default:
       throw new SafetensorsError(`tensor "${name}": dtype ${dtype} is not a floating-point type`);
-  }
-}
-
-/** One integer tensor as int32 (I64/U64/U32 values outside the int32 range are an error). */
-export function tensorToInt32(file: SafetensorsFile, name: string): Int32Array {
-  const { dtype, buf } = alignedTensor(file, name);
-  const narrow = (vals: ArrayLike<number | bigint>): Int32Array => {
-    const out = new Int32Array(vals.length);
-    for (let i = 0; i < vals.length; i++) {
-      const v = Number(vals[i]);
-      if (v < -2147483648 || v > 2147483647) {
-        throw new SafetensorsError(`tensor "${name}": element ${i} = ${vals[i]} does not fit in int32`);
-      }
-      out[i] = v;
-    }
-    return out;
-  };
-  switch (dtype) {
-    case 'I32':
-      return new Int32Array(buf);
-    case 'I64':
-      return narrow(new BigInt64Array(buf));
-    case 'U64':
-      return narrow(new BigUint64Array(buf));
-    case 'U32':
-      return narrow(new Uint32Array(buf));
-    case 'I16':
-      return Int32Array.from(new Int16Array(buf));
-    case 'U16':
-      return Int32Array.from(new Uint16Array(buf));
-    case 'I8':
-      return Int32Array.from(new Int8Array(buf));
-    case 'U8':
-    case 'BOOL':
-      return Int32Array.from(new Uint8Array(buf));
-    default:
-      throw new SafetensorsError(`tensor "${name}": dtype ${dtype} is not an integer type`);
   }
 }

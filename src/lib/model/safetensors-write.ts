@@ -10,16 +10,6 @@ export interface TensorToWrite {
   data: ArrayBufferView;
 }
 
-/** Shorthand for an F32 tensor. */
-export function f32(data: Float32Array, shape: readonly number[]): TensorToWrite {
-  return { dtype: 'F32', shape, data };
-}
-
-/** Shorthand for an I32 tensor. */
-export function i32(data: Int32Array, shape: readonly number[]): TensorToWrite {
-  return { dtype: 'I32', shape, data };
-}
-
 /**
  * Serialises tensors to a safetensors file, as the reference implementation does: tensors ordered by
  * element size (largest first, so every tensor stays aligned to its element size) then by name,

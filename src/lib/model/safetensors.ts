@@ -19,6 +19,5 @@ export {
   type TensorInfo,
   tensorBytes,
   tensorToFloat32,
-  tensorToInt32,
 } from './safetensors-read.ts';
-export { f32, i32, type TensorToWrite, writeSafetensors } from './safetensors-write.ts';
+export { type TensorToWrite, writeSafetensors } from './safetensors-write.ts';
