@@ -79,7 +79,7 @@ export async function generate(page: Page, prompt: string, sampling: SamplingInp
 }
 
 /** Presses Generate and waits for this generation to finish. */
-export async function pressGenerate(page: Page, timeout = 600_000): Promise<Generation> {
+async function pressGenerate(page: Page, timeout = 600_000): Promise<Generation> {
   await untilGenerated(page, () => page.getByRole('button', { name: 'Generate', exact: true }).click(), timeout);
   const failure = page.getByText(/Generation failed/);
   if (await failure.isVisible()) throw new Error(await failure.innerText());

@@ -7,12 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor } from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import { parseSafetensors, tensorToFloat32 } from '../../src/lib/model/safetensors';
-import { i32 } from '../gpu/fixtures';
+import { FIXTURES, i32 } from '../gpu/fixtures';
 import { compare } from '../helpers/gradcheck';
 
 const MODELS = join(__dirname, '../../models');
 const ID = 'brown-llama-4m';
-const FIXTURES = join(__dirname, '../fixtures');
 
 interface GreedyCase { prompt: string; input_ids: number[]; output_ids: number[]; text: string }
 
