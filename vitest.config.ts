@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// The layers of tests (see shared DESIGN.md): unit (Node, no GPU), gpu (Node + Dawn's `webgpu`
-// package on whatever Vulkan driver is present: SwiftShader on CI), cli (the command line in a
-// subprocess), e2e (playwright-core driving Debian's Chromium against the built site).
+// The layers of tests: unit (Node, no GPU), gpu (Node + Dawn's `webgpu` package on whatever Vulkan
+// driver is present: SwiftShader on CI), cli (the command line in a subprocess), e2e (playwright-core
+// driving Debian's Chromium against the built site).
 export default defineConfig({
   test: {
     projects: [

@@ -10,7 +10,7 @@ import { dropoutForward, dropoutMask } from '../../src/lib/adapters/dropout/drop
 import { Model } from '../../src/lib/model/model.ts';
 import type { Batch } from '../../src/lib/data/batches.ts';
 import { encodeGradients } from '../../src/lib/train/step.ts';
-import { FIXTURES, modelFiles, lora } from './fixtures.ts';
+import { FIXTURES, lora, modelFiles, randomizeLoraB } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -45,9 +45,7 @@ describe('LoRA dropout', () => {
       };
       const a = model.attach(lora(4, 8, ['q_proj', 'v_proj', 'up_proj', 'down_proj'], { lora_dropout: 0.3 }), 3);
       // Non-zero B so the branch matters.
-      const theta = await a.params.readAll();
-      for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => (rand() - 0.5) * 0.2));
-      a.params.writeAll(theta);
+      const theta = await randomizeLoraB(a, rand, 0.2);
 
       const lossOut = createTensor(gpu(), [2]);
       const trainLoss = async (seed: number) => {

@@ -21,7 +21,8 @@ import {
   meanLossBackward,
   meanLossForward,
 } from '../../src/lib/ops/crossentropy/crossentropy.ts';
-import { parseSafetensors, tensorToFloat32, tensorToInt32 } from '../../src/lib/model/safetensors.ts';
+import { parseSafetensors, tensorToFloat32 } from '../../src/lib/model/safetensors.ts';
+import { i32 } from '../gpu/fixtures.ts';
 
 const gpu = useGpu();
 
@@ -246,7 +247,7 @@ describe('crossentropy on the GPU', () => {
     const file = parseSafetensors(readFileSync('tests/fixtures/forward.safetensors'), { source: 'forward.safetensors' });
     const [B, T, V] = file.byName.get('logits')!.shape;
     const logits = Float64Array.from(tensorToFloat32(file, 'logits'));
-    const targets = tensorToInt32(file, 'targets');
+    const targets = i32(file, 'targets');
     const want = tensorToFloat32(file, 'loss')[0];
     expect(targets.some((t) => t === -100)).toBe(true); // the fixture exercises the mask
     const got = await runOp(

@@ -26,6 +26,7 @@ import { configProblems, methodProblems } from '../../src/lib/train/checks';
 import { DEFAULTS, defaultMethod, stepsPerEpoch, totalSteps, type TrainConfig } from '../../src/lib/train/config';
 import { baseParamCount, estimateTrainingMemory, trainableParamCount } from '../../src/lib/train/memory';
 import { buildTrainingPlan, PlanError } from '../../src/lib/train/plan';
+import { DEFAULT_MODEL, ROOT } from '../gpu/fixtures';
 
 const DEFAULT_CONFIG: TrainConfig = DEFAULTS.training;
 const lora = (r: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig => ({
@@ -35,10 +36,8 @@ const lora = (r: number, target_modules: string[] | string, extra: Partial<LoraC
   ...extra,
 });
 
-const ROOT = join(__dirname, '../..');
-const MODEL_DIR = join(ROOT, 'models/brown-llama-4m');
 const read = (p: string) => readFileSync(join(ROOT, p));
-const cfg: ModelConfig = parseModelConfig(readFileSync(join(MODEL_DIR, 'config.json'), 'utf8'));
+const cfg: ModelConfig = parseModelConfig(readFileSync(join(DEFAULT_MODEL, 'config.json'), 'utf8'));
 const gpt2: ModelConfig = parseModelConfig(read('tests/fixtures/tiny-gpt2/config.json').toString());
 
 /** Elements of the adapter tensors in a fixture file (gradients left out). */
@@ -79,7 +78,7 @@ describe('trainable parameters', () => {
   });
 
   it('the base model has the parameters model.safetensors stores (float32)', () => {
-    const st = parseSafetensors(readFileSync(join(MODEL_DIR, 'model.safetensors')));
+    const st = parseSafetensors(readFileSync(join(DEFAULT_MODEL, 'model.safetensors')));
     const stored = st.tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
     expect(baseParamCount(cfg)).toBe(stored);
   });

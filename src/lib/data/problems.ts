@@ -50,13 +50,14 @@ export function describeWhere(w: Where): string {
   }
 }
 
-/** One line a person can read: `train.jsonl, line 12, field "messages[1].role": unknown role "bot" …`. */
-export function describeProblem(p: DataProblem): string {
-  const field = p.field ? `, field "${p.field}"` : '';
-  return `${describeWhere(p.where)}${field}: ${p.message}`;
-}
-
 /** Formats a count with thousands separators, independent of locale so messages are stable. */
 export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** What a JSON value is, for messages: "null", "an array", "an object", "a string", "a number"… */
+export function kindOfValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
