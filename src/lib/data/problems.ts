@@ -50,6 +50,12 @@ export function describeWhere(w: Where): string {
   }
 }
 
+/** One line a person can read: `train.jsonl, line 12, field "messages[1].role": unknown role "bot" …`. */
+export function describeProblem(p: DataProblem): string {
+  const field = p.field ? `, field "${p.field}"` : '';
+  return `${describeWhere(p.where)}${field}: ${p.message}`;
+}
+
 /** Formats a count with thousands separators, independent of locale so messages are stable. */
 export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
