@@ -14,7 +14,7 @@ import {
   tokenizeExamples,
 } from '../lib/data';
 import { heldOutLoss } from '../lib/train/run.ts';
-import { filesReadiness } from '../ui/dataset/load-files.ts';
+import { filesReadiness } from '../lib/data/load.ts';
 import type { Command, Parsed } from './args.ts';
 import { attachAdapter, existingFile, InputError, loadModel } from './model.ts';
 import type { Reporter } from './output.ts';

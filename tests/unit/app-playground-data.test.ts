@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findModel } from '../../src/lib/base/catalog';
 import { type DatasetSource, MAX_DATASET_BYTES, parseDatasetText, PREFERENCE_NOTE, prepareTraining } from '../../src/lib/data';
-import { asSource, badRecordCount, datasetName, filesReadiness, loadDatasetFiles } from '../../src/ui/dataset/load-files';
+import { asSource, badRecordCount, datasetName, filesReadiness, loadDatasetFiles } from '../../src/lib/data/load';
 import { loadPageTokenizer, type PageTokenizer } from '../../src/ui/dataset/page-tokenizer';
 import { repackPrepared } from '../../src/ui/dataset/repack';
 

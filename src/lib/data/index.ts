@@ -15,3 +15,4 @@ export * from './preview';
 export * from './samples';
 export * from './prepare';
 export * from './prompts';
+export * from './load';

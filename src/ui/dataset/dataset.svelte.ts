@@ -11,7 +11,7 @@ import {
   sampleUrl,
   type TokenizedExample,
 } from '../../lib/data';
-import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type LoadedFiles } from './load-files.ts';
+import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type LoadedFiles } from '../../lib/data/load.ts';
 import type { PageTokenizer } from './page-tokenizer.ts';
 import { repackPrepared } from './repack.ts';
 

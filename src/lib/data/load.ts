@@ -1,17 +1,9 @@
-// Dropped or picked files → a training file, an optional validation file (MLX-style train/valid names,
-// or the second file), each parsed with progress and cancellation; and whether training may start on
-// them. Plain TypeScript (no Svelte), so it is unit-tested in Node.
+// Dropped, picked or named files → a training file, an optional validation file (MLX-style train/valid
+// names, or the second file), each parsed with progress and cancellation; and whether training may
+// start on them — the same rules for the page and the command line.
 
-import {
-  assignFiles,
-  type DatasetSource,
-  FORMAT_LABELS,
-  formatCount,
-  parseDatasetFile,
-  type ParsedDataset,
-  readyToTrain,
-  validationFormatMismatch,
-} from '../../lib/data';
+import { type DatasetSource, type ParsedDataset, parseDatasetFile, readyToTrain } from './parse';
+import { assignFiles, validationFormatMismatch } from './split';
 
 export interface LoadedFiles {
   /** The file names in the order given. */
@@ -112,11 +104,4 @@ export function filesReadiness(files: LoadedFiles, skipBadRecords: boolean): str
     if (mismatch) reasons.push(mismatch);
   }
   return reasons;
-}
-
-/** "{prompt, completion}" with its record count: what the format line of the screen says. */
-export function formatSummary(d: ParsedDataset): string {
-  if (d.format === null) return 'no known format';
-  const n = d.formatCounts[d.format] ?? 0;
-  return `${FORMAT_LABELS[d.format]} · ${formatCount(n)} record${n === 1 ? '' : 's'}`;
 }
