@@ -14,8 +14,6 @@ import backwardWgsl from './backward.wgsl?raw';
 import meanForwardWgsl from './mean_forward.wgsl?raw';
 import meanBackwardWgsl from './mean_backward.wgsl?raw';
 
-export const IGNORE_INDEX = -100;
-
 const WG = 256; // invocations per row (forward, backward) and for the one mean workgroup
 const FORWARD: Kernel = { name: 'crossentropy_forward', file: 'src/lib/ops/crossentropy/forward.wgsl', code: forwardWgsl };
 const BACKWARD: Kernel = { name: 'crossentropy_backward', file: 'src/lib/ops/crossentropy/backward.wgsl', code: backwardWgsl };
