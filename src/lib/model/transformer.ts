@@ -15,7 +15,7 @@
 // fine-tuning adds every weight's. Every gradient into a parameter is accumulated (the step zeroes
 // the gradient store once), so micro-batches of gradient accumulation simply add up.
 import { createTensor, numel, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
-import { dropoutBackward, dropoutForward } from '../adapters/dropout/dropout.ts';
+import { dropoutBackward, dropoutForward } from '../ops/dropout/dropout.ts';
 import { activationBackward, activationForward } from '../ops/activation/activation.ts';
 import { attentionBackward, attentionDecode, attentionForward, type AttentionPrefix } from '../ops/attention/attention.ts';
 import {
