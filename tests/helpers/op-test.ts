@@ -38,18 +38,12 @@
 // - Run: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium \
 //          npx vitest run --project gpu tests/ops/<op>.test.ts
 import { expect } from 'vitest';
-import {
-  readTensors,
-  Recorder,
-  uploadTensor,
-  type DType,
-  type Gpu,
-  type Tensor,
-} from '../../src/lib/gpu/index.ts';
+import { readTensors, Recorder, type DType, type Gpu, type Tensor } from '../../src/lib/gpu/index.ts';
+import { uploadTensor } from './gpu.ts';
 import { randn, type GradcheckResult } from './gradcheck.ts';
 import { createRng } from '../../src/lib/random.ts';
 
-export { useGpu } from './gpu.ts';
+export { uploadTensor, useGpu } from './gpu.ts';
 
 export interface Tolerance {
   /** Relative tolerance. */

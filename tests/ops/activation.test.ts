@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../helpers/gradcheck.ts';
 import { expectClose, expectGradcheck, input, randF32, roundF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/activation/reference.ts';
-import { activationBackward, activationForward, activationKind } from '../../src/lib/ops/activation/activation.ts';
+import { activationBackward, activationForward } from '../../src/lib/ops/activation/activation.ts';
 
 const gpu = useGpu();
 const KINDS: ref.ActivationKind[] = ['relu', 'silu', 'gelu_tanh', 'gelu_erf'];
@@ -50,15 +50,6 @@ describe('activation reference (float64)', () => {
     for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
     expect(worst).toBeLessThan(1e-3);
     expect(worst).toBeGreaterThan(1e-5);
-  });
-
-  it('maps Hugging Face activation names to kinds', () => {
-    expect(activationKind('gelu_new')).toBe('gelu_tanh');
-    expect(activationKind('gelu_pytorch_tanh')).toBe('gelu_tanh');
-    expect(activationKind('gelu')).toBe('gelu_erf');
-    expect(activationKind('silu')).toBe('silu');
-    expect(activationKind('ReLU')).toBe('relu');
-    expect(() => activationKind('mish')).toThrow(/mish/);
   });
 });
 
