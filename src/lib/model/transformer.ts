@@ -24,10 +24,9 @@ import {
   meanLossBackward,
   meanLossForward,
 } from '../ops/crossentropy/crossentropy.ts';
-import { layernormBackward, layernormForward } from '../ops/layernorm/layernorm.ts';
 import { matmulBackward, matmulForward } from '../ops/matmul/matmul.ts';
+import { normBackward, normForward } from '../ops/norm/norm.ts';
 import { residualForward } from '../ops/residual/residual.ts';
-import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm/rmsnorm.ts';
 import { ropeBackward, ropeForward, ropeTable } from '../ops/rope/rope.ts';
 import { swigluBackward, swigluForward } from '../ops/swiglu/swiglu.ts';
 import { Activations, type LayerActs } from './activations.ts';
@@ -129,8 +128,7 @@ export class Transformer {
   }
 
   private norm(rec: Recorder, out: Tensor, mean: Tensor | null, rstd: Tensor, x: Tensor, n: NormBinding): void {
-    if (this.cfg.norm === 'rmsnorm') rmsnormForward(rec, out, rstd, x, n.weight, this.cfg.normEps);
-    else layernormForward(rec, out, mean!, rstd, x, n.weight, n.bias!, this.cfg.normEps);
+    normForward(rec, out, mean, rstd, x, n.weight, n.bias, { kind: this.cfg.norm, eps: this.cfg.normEps });
   }
 
   private layerForward(
@@ -289,8 +287,7 @@ export class Transformer {
     n: NormBinding,
     accumulate: boolean,
   ): void {
-    if (this.cfg.norm === 'rmsnorm') rmsnormBackward(rec, dinp, n.dweight, dout, x, n.weight, rstd, { accumulate });
-    else layernormBackward(rec, dinp, n.dweight, n.dbias, dout, x, n.weight, mean!, rstd, { accumulate });
+    normBackward(rec, dinp, n.dweight, n.dbias, dout, x, n.weight, mean, rstd, this.cfg.norm, { accumulate });
   }
 
   private layerBackward(
