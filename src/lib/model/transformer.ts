@@ -24,6 +24,7 @@ import {
   meanLossBackward,
   meanLossForward,
 } from '../ops/crossentropy/crossentropy.ts';
+import { embeddingBackward, embeddingForward, gatherRows, groupRows, scatterAddRows } from '../ops/embedding/embedding.ts';
 import { matmulBackward, matmulForward } from '../ops/matmul/matmul.ts';
 import { normBackward, normForward } from '../ops/norm/norm.ts';
 import { residualForward } from '../ops/residual/residual.ts';
@@ -32,7 +33,6 @@ import { swigluBackward, swigluForward } from '../ops/swiglu/swiglu.ts';
 import { Activations, type LayerActs } from './activations.ts';
 import type { Architecture } from './architecture.ts';
 import type { BottleneckBinding, LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBinding, RowChunks } from './bindings.ts';
-import { embeddingForward, embeddingTableBackward, gatherRows, groupRows, scatterAddRows } from './embed/embed.ts';
 import type { ActivationKind } from '../ops/activation/activation.ts';
 import { copy2d } from './kernels/copy2d.ts';
 
@@ -272,8 +272,8 @@ export class Transformer {
     }
     if (b.wte.grads || b.wpe?.grads) {
       if (!inp.hostIds || !inp.hostPositions) throw new Error('backward: full fine-tuning needs hostIds and hostPositions');
-      embeddingTableBackward(rec, b.wte, g.dres, groupRows(inp.hostIds), this.gpu, this.transient);
-      if (b.wpe) embeddingTableBackward(rec, b.wpe, g.dres, groupRows(inp.hostPositions, b.prefixLength), this.gpu, this.transient);
+      embeddingBackward(rec, b.wte, g.dres, groupRows(inp.hostIds), this.transient);
+      if (b.wpe) embeddingBackward(rec, b.wpe, g.dres, groupRows(inp.hostPositions, b.prefixLength), this.transient);
     }
   }
 
