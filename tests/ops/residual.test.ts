@@ -1,8 +1,7 @@
 // Residual add: out = inp1 + inp2; its gradient is dout for both inputs (the reference's backward,
 // gradient-checked here; the model needs no kernel for it).
 import { describe, expect, it } from 'vitest';
-import { gradcheck, randn } from '../helpers/gradcheck.ts';
-import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
+import { expectClose, expectReferenceGradients, input, randF32, randn, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/residual/reference.ts';
 import { residualForward } from '../../src/lib/ops/residual/residual.ts';
 
@@ -18,17 +17,14 @@ const SHAPES: [number, number, number][] = [
 
 describe('residual reference', () => {
   it('gradients match central differences', () => {
-    const a = randn(40, 1);
-    const b = randn(40, 2);
-    const r = gradcheck(
-      ([x, y]) => ref.forward(x, y).out,
-      (dout) => {
-        const g = ref.backward(dout, ref.forward(a, b).cache);
+    expectReferenceGradients(
+      ([x, y]) => ref.forward(x, y),
+      (dout, cache) => {
+        const g = ref.backward(dout, cache);
         return [g.dinp1, g.dinp2];
       },
-      [a, b],
+      [randn(40, 1), randn(40, 2)],
     );
-    expectGradcheck(r);
   });
 });
 

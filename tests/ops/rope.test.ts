@@ -1,8 +1,7 @@
 // RoPE (Llama/Qwen2, rotate-half convention): pairs (i, i+HS/2) of every head turn by p·theta^(-2i/HS);
 // the backward pass turns the gradient back.
 import { describe, expect, it } from 'vitest';
-import { gradcheck, randn } from '../helpers/gradcheck.ts';
-import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
+import { expectClose, expectReferenceGradients, input, randF32, randn, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/rope/reference.ts';
 import { ropeBackward, ropeForward, ropePositions, ropeTable } from '../../src/lib/ops/rope/rope.ts';
 
@@ -14,15 +13,12 @@ describe('rope reference (float64)', () => {
     [1, 4, 3, 6, 100000, 5],
   ])('gradients match central differences: B=%i T=%i NH=%i HS=%i theta=%d offset=%i', (B, T, NH, HS, theta, offset) => {
     const positions = Int32Array.from({ length: B * T }, (_, i) => (i % T) * 2 + 1);
-    const inputs = [randn(B * T * NH * HS, 1)];
-    const r = gradcheck(
-      ([inp]) => ref.forward(inp, positions, B, T, NH, HS, theta, offset).out,
-      (dout) => [ref.backward(dout, ref.forward(inputs[0], positions, B, T, NH, HS, theta, offset).cache).dinp],
-      inputs,
-      { maxPerInput: 1000 },
+    expectReferenceGradients(
+      ([inp]) => ref.forward(inp, positions, B, T, NH, HS, theta, offset),
+      (dout, cache) => [ref.backward(dout, cache).dinp],
+      [randn(B * T * NH * HS, 1)],
+      { maxError: 1e-7 },
     );
-    expect(r.checked).toBe(B * T * NH * HS);
-    expectGradcheck(r, 1e-7);
   });
 
   it('follows rotate_half: pairs (i, i+HS/2) rotate by p·theta^(-2i/HS), position 0 is the identity', () => {
