@@ -1,9 +1,9 @@
 // Elementwise activations: relu, silu, gelu_tanh (GPT-2's gelu_new), gelu_erf (exact GELU). One
-// pipeline per pass serves all four: the kind is a uniform.
+// kernel serves all four kinds (a uniform) and both passes (the BACKWARD override: f and f' share
+// their helpers, erf and a stable tanh).
 import { grid1d, params, sameNumel, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
 import type { ActivationKind } from './reference.ts';
-import forwardWgsl from './forward.wgsl?raw';
-import backwardWgsl from './backward.wgsl?raw';
+import activationWgsl from './activation.wgsl?raw';
 
 export type { ActivationKind } from './reference.ts';
 
@@ -11,17 +11,16 @@ export type { ActivationKind } from './reference.ts';
 const ACTIVATION_KINDS: Record<ActivationKind, number> = { relu: 0, silu: 1, gelu_tanh: 2, gelu_erf: 3 };
 
 const WG = 256;
-const FORWARD: Kernel = { name: 'activation_forward', file: 'src/lib/ops/activation/forward.wgsl', code: forwardWgsl };
-const BACKWARD: Kernel = { name: 'activation_backward', file: 'src/lib/ops/activation/backward.wgsl', code: backwardWgsl };
+const ACTIVATION: Kernel = { name: 'activation', file: 'src/lib/ops/activation/activation.wgsl', code: activationWgsl };
 
 /** out = f(inp), elementwise over any shape. */
 export function activationForward(rec: Recorder, out: Tensor, inp: Tensor, kind: ActivationKind): void {
   const N = sameNumel('activationForward', out, inp);
   rec.dispatch({
-    kernel: FORWARD,
-    overrides: { WG },
+    kernel: ACTIVATION,
+    overrides: { WG, BACKWARD: 0 },
     outputs: [out],
-    inputs: [inp],
+    inputs: [inp, inp], // the forward reads no dout: inp fills its slot
     params: params(N, ACTIVATION_KINDS[kind]),
     workgroups: grid1d(N, WG),
   });
@@ -38,8 +37,8 @@ export function activationBackward(
 ): void {
   const N = sameNumel('activationBackward', dinp, dout, inp);
   rec.dispatch({
-    kernel: BACKWARD,
-    overrides: { WG, ACCUMULATE: opts.accumulate === false ? 0 : 1 },
+    kernel: ACTIVATION,
+    overrides: { WG, BACKWARD: 1, ACCUMULATE: opts.accumulate === false ? 0 : 1 },
     outputs: [dinp],
     inputs: [dout, inp],
     params: params(N, ACTIVATION_KINDS[kind]),
