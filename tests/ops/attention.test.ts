@@ -49,6 +49,14 @@ function peftPrefix(s: Shape, pk: ArrayLike<number>, pv: ArrayLike<number>, laye
   return { data, shape: [s.P, stride], offset: 2 * layer * row, stride };
 }
 
+/** A backward case: inputs and dout from their seeds, the reference forward and gradients, q and k/v shapes. */
+function backwardCase(s: Shape, seed: number, doutSeed: number) {
+  const x = inputs(s, seed);
+  const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
+  const dout = randF32(want.out.length, doutSeed);
+  return { x, want, dout, g: ref.backward(dout, want.cache), qs: [s.B, s.T, s.NH, s.HS], ks: [s.B, s.T, s.NKV, s.HS] };
+}
+
 describe('attention reference (float64)', () => {
   it.each([
     ['multi-head, no prefix', sh(2, 5, 2, 2, 4, 0)],
@@ -133,12 +141,7 @@ describe('attention on the GPU', () => {
   });
 
   it.each(SHAPES)('backward adds the reference gradients into dq, dk, dv, dprefix: %s', async (_name, s) => {
-    const x = inputs(s, 20);
-    const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
-    const dout = randF32(want.out.length, 25);
-    const g = ref.backward(dout, want.cache);
-    const qs = [s.B, s.T, s.NH, s.HS];
-    const ks = [s.B, s.T, s.NKV, s.HS];
+    const { x, want, dout, g, qs, ks } = backwardCase(s, 20, 25);
     // Gradients already holding another path's contribution.
     const dq0 = randF32(g.dq.length, 26);
     const dk0 = randF32(g.dk.length, 27);
@@ -178,12 +181,7 @@ describe('attention on the GPU', () => {
 
   it('backward with accumulate: false overwrites, and is bitwise deterministic', async () => {
     const s = sh(2, 23, 4, 2, 16, 3);
-    const x = inputs(s, 40);
-    const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
-    const dout = randF32(want.out.length, 41);
-    const g = ref.backward(dout, want.cache);
-    const qs = [s.B, s.T, s.NH, s.HS];
-    const ks = [s.B, s.T, s.NKV, s.HS];
+    const { x, want, dout, g, qs, ks } = backwardCase(s, 40, 41);
     const pre = peftPrefix(s, x.pk, x.pv);
     const run = () =>
       runOp(
@@ -220,16 +218,11 @@ describe('attention on the GPU', () => {
     const s = sh(2, 11, 4, 2, 16, 3);
     const L = 3;
     const layer = 1;
-    const x = inputs(s, 50);
+    const { x, want, dout, g, qs, ks } = backwardCase(s, 50, 53);
     const row = s.NKV * s.HS;
     const others = randF32(s.P * L * 2 * row, 51); // the other layers' entries, which must not matter
     const pre = peftPrefix(s, x.pk, x.pv, layer, L, others);
     const grad0 = randF32(pre.data.length, 52);
-    const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
-    const dout = randF32(want.out.length, 53);
-    const g = ref.backward(dout, want.cache);
-    const qs = [s.B, s.T, s.NH, s.HS];
-    const ks = [s.B, s.T, s.NKV, s.HS];
     const got = await runOp(
       gpu(),
       {

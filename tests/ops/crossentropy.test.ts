@@ -79,6 +79,18 @@ function targetsFor(N: number, V: number, seed: number): Int32Array {
   return t;
 }
 
+/** A loss step's tensors: loss (2), per-token losses, lse and dlosses zeroed; logits and targets uploaded. */
+function lossTensors(logits: Float64Array, targets: Int32Array, B: number, T: number, V: number) {
+  return {
+    loss: zeros([2]),
+    losses: zeros([B, T]),
+    lse: zeros([B, T]),
+    dlosses: zeros([B, T]),
+    logits: input(logits, [B, T, V]),
+    targets: input(targets, [B, T], 'i32'),
+  };
+}
+
 describe('crossentropy on the GPU', () => {
   // V below one workgroup (11), one workgroup's reach times 16 (4096), not a multiple (5000), GPT-2's 50257
   const SHAPES: [number, number, number][] = [
@@ -133,14 +145,7 @@ describe('crossentropy on the GPU', () => {
     const targets = targetsFor(B * T, V, 31);
     const got = await runOp(
       gpu(),
-      {
-        loss: zeros([2]),
-        losses: zeros([B, T]),
-        lse: zeros([B, T]),
-        dlosses: zeros([B, T]),
-        logits: input(logits, [B, T, V]),
-        targets: input(targets, [B, T], 'i32'),
-      },
+      lossTensors(logits, targets, B, T, V),
       (rec, t) => {
         crossentropyForward(rec, t.losses, t.lse, t.logits, t.targets);
         meanLossForward(rec, t.loss, t.losses, t.targets);
@@ -232,13 +237,7 @@ describe('crossentropy on the GPU', () => {
     expect(targets.some((t) => t === -100)).toBe(true); // the fixture exercises the mask
     const got = await runOp(
       gpu(),
-      {
-        loss: zeros([2]),
-        losses: zeros([B, T]),
-        lse: zeros([B, T]),
-        logits: input(logits, [B, T, V]),
-        targets: input(targets, [B, T], 'i32'),
-      },
+      lossTensors(logits, targets, B, T, V),
       (rec, t) => {
         crossentropyForward(rec, t.losses, t.lse, t.logits, t.targets);
         meanLossForward(rec, t.loss, t.losses, t.targets);

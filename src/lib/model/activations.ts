@@ -60,6 +60,11 @@ export interface GradActs {
   zeros: Tensor; // (B,T) stays 0 (to count the targets, see transformer.ts)
 }
 
+/** The tensors of LayerActs that every layer has, under these names (labels `L<l>.<name>`). */
+const LAYER_TENSORS = ['n1', 'rstd1', 'q', 'k', 'v', 'att', 'lse', 'ao', 'mid', 'n2', 'rstd2', 'hmid', 'mo'] as const;
+/** The tensors of GradActs that training always has. */
+const GRAD_TENSORS = ['dres', 'dn', 'dy', 'datt', 'dq', 'dk', 'dv', 'dhmid', 'dlosses', 'zeros'] as const;
+
 /** Target size of the logits buffer (rows × V × 4 bytes). */
 export const HEAD_BYTES = 64 * 1024 * 1024;
 
@@ -260,6 +265,9 @@ export class Activations {
       const x = opt(h);
       return x ? { h: x, a: req(a) } : null;
     };
+    /** the required tensors `names`, labelled prefix + name, by name */
+    const pick = <K extends string>(names: readonly K[], prefix = '') =>
+      Object.fromEntries(names.map((n) => [n, req(prefix + n)])) as Record<K, Tensor>;
     const list = (prefix: string) => [0, 1].map((i) => opt(`${prefix}${i}`)).filter((x): x is Tensor => x !== null);
 
     const res = (i: number) => req(`res${training ? i : i % 2}`);
@@ -268,28 +276,16 @@ export class Activations {
       const lora = new Map<LinearBinding, Tensor>();
       for (const b of projections(binding.layers[l])) if (b.lora) lora.set(b, req(loraLabel(l, b.def.module, b.def.block)));
       return {
+        ...pick(LAYER_TENSORS, p),
         inp: res(l),
-        n1: req(`${p}n1`),
+        out: res(l + 1),
         mean1: opt(`${p}mean1`),
-        rstd1: req(`${p}rstd1`),
+        mean2: opt(`${p}mean2`),
         qlin: opt('qlin'),
         klin: opt('klin'),
-        q: req(`${p}q`),
-        k: req(`${p}k`),
-        v: req(`${p}v`),
-        att: req(`${p}att`),
-        lse: req(`${p}lse`),
-        ao: req(`${p}ao`),
         bnAttn: binding.layers[l].attnAdapter ? pair(`${p}bnAttn.h`, `${p}bnAttn.a`) : null,
-        mid: req(`${p}mid`),
-        n2: req(`${p}n2`),
-        mean2: opt(`${p}mean2`),
-        rstd2: req(`${p}rstd2`),
-        fc: list(`${p}fc`),
-        hmid: req(`${p}hmid`),
-        mo: req(`${p}mo`),
         bnMlp: binding.layers[l].mlpAdapter ? pair(`${p}bnMlp.h`, `${p}bnMlp.a`) : null,
-        out: res(l + 1),
+        fc: list(`${p}fc`),
         lora,
       };
     };
@@ -309,21 +305,12 @@ export class Activations {
     const dbn = pair('dbn.h', 'dbn.a');
     this.grads = training
       ? {
-          dres: req('dres'),
-          dn: req('dn'),
-          dy: req('dy'),
-          datt: req('datt'),
-          dq: req('dq'),
-          dk: req('dk'),
-          dv: req('dv'),
+          ...pick(GRAD_TENSORS),
           dqlin: opt('dqlin'),
           dklin: opt('dklin'),
           dfc: list('dfc'),
-          dhmid: req('dhmid'),
           du: opt('du'),
           dbn: dbn && { dh: dbn.h, da: dbn.a },
-          dlosses: req('dlosses'),
-          zeros: req('zeros'),
         }
       : null;
   }

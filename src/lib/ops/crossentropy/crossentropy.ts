@@ -34,6 +34,11 @@ function checkTargets(op: string, targets: Tensor, N: number): void {
   }
 }
 
+/** The (2) [mean, count] tensor of meanLossForward. */
+function checkLoss(op: string, loss: Tensor): void {
+  if (numel(loss.shape) !== 2) throw new Error(`${op}: loss [${loss.shape}] should hold 2 values (mean, count)`);
+}
+
 function checkRows(op: string, N: number, ...ts: Tensor[]): void {
   for (const t of ts) if (numel(t.shape) !== N) throw new Error(`${op}: [${t.shape}] should hold one value per row (${N})`);
 }
@@ -88,7 +93,7 @@ export function crossentropyBackward(rec: Recorder, logits: Tensor, targets: Ten
 export function meanLossForward(rec: Recorder, loss: Tensor, losses: Tensor, targets: Tensor): void {
   const N = numel(losses.shape);
   checkTargets('meanLossForward', targets, N);
-  if (numel(loss.shape) !== 2) throw new Error(`meanLossForward: loss [${loss.shape}] should hold 2 values (mean, count)`);
+  checkLoss('meanLossForward', loss);
   rec.dispatch({
     kernel: MEAN_FORWARD,
     overrides: { WG },
@@ -106,7 +111,7 @@ export function meanLossForward(rec: Recorder, loss: Tensor, losses: Tensor, tar
 export function meanLossBackward(rec: Recorder, dlosses: Tensor, targets: Tensor, loss: Tensor, dloss = 1): void {
   const N = numel(dlosses.shape);
   checkTargets('meanLossBackward', targets, N);
-  if (numel(loss.shape) !== 2) throw new Error(`meanLossBackward: loss [${loss.shape}] should hold 2 values (mean, count)`);
+  checkLoss('meanLossBackward', loss);
   rec.dispatch({
     kernel: MEAN_BACKWARD,
     overrides: { WG },
