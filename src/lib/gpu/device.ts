@@ -2,8 +2,7 @@
 // and device loss / uncaptured errors turned into readable messages.
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
-import { createTensor } from './arena.ts';
-import type { Tensor } from './tensor.ts';
+import { createTensor, type Tensor } from './tensor.ts';
 
 /** Features the engine can use when the adapter has them; none is required. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
@@ -12,7 +11,7 @@ export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] 
  * Limits the engine asks for. Big models need big storage bindings; the matmul tiles need
  * workgroup memory and 256 invocations; the model binds up to ~10 storage buffers per kernel.
  */
-export const WANTED_LIMITS = [
+const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupStorageSize',
@@ -24,7 +23,7 @@ export const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
   'maxUniformBufferBindingSize',
 ] as const;
-export type WantedLimit = (typeof WANTED_LIMITS)[number];
+type WantedLimit = (typeof WANTED_LIMITS)[number];
 
 /** Limits that may be halved on the way down the ladder (the others are requested as-is or not at all). */
 const SIZE_LIMITS: WantedLimit[] = ['maxStorageBufferBindingSize', 'maxBufferSize'];
@@ -59,7 +58,7 @@ export interface Gpu {
   scratch(key: string, elements: number): Tensor;
   /**
    * Awaits every deferred check (shader compilation info, per-dispatch validation scopes) and
-   * throws the first problem as an Error naming the op and its .wgsl file. readTensor() calls it,
+   * throws the first problem as an Error naming the op and its .wgsl file. readTensors() calls it,
    * so a broken kernel surfaces at the next readback at the latest.
    */
   checkErrors(): Promise<void>;

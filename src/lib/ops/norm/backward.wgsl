@@ -1,6 +1,6 @@
-// LayerNorm backward to the input, one workgroup per row (llm.c's derivation): with
+// Norm backward to the input, one workgroup per row (llm.c's derivation): with
 // norm = (x-mean)·rstd and dnorm = weight·dout,  dinp (+)= rstd·(dnorm - mean(dnorm) - norm·mean(dnorm·norm)).
-// Matches dinp of backward() in src/lib/ops/layernorm/reference.ts.
+// RMSNorm has mean = 0 and no mean(dnorm) term. Matches dinp of backward() in src/lib/ops/norm/reference.ts.
 
 struct Params {
   N: u32, // B*T rows
@@ -8,6 +8,7 @@ struct Params {
 }
 
 override WG: u32 = 128; // a power of two: the tree reduction halves it
+override LAYERNORM: bool = true; // false: RMSNorm (mean is bound but never read)
 // Gradients accumulate (llm.c): the input is the residual stream. false overwrites.
 override ACCUMULATE: bool = true;
 
@@ -15,7 +16,7 @@ override ACCUMULATE: bool = true;
 @group(0) @binding(1) var<storage, read> dout: array<f32>;       // (B,T,C)
 @group(0) @binding(2) var<storage, read> inp: array<f32>;        // (B,T,C)
 @group(0) @binding(3) var<storage, read> weight: array<f32>;     // (C)
-@group(0) @binding(4) var<storage, read> mean: array<f32>;       // (B,T)
+@group(0) @binding(4) var<storage, read> mean: array<f32>;       // (B,T) LayerNorm only
 @group(0) @binding(5) var<storage, read> rstd: array<f32>;       // (B,T)
 @group(0) @binding(6) var<uniform> p: Params;
 
@@ -40,7 +41,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let row = wid.y * nwg.x + wid.x;
   if (row >= p.N) { return; }
   let x = row * p.C;
-  let m = mean[row];
+  var m = 0.0;
+  if (LAYERNORM) { m = mean[row]; }
   let r = rstd[row];
 
   var sums = vec2f(0.0); // (Σ dnorm, Σ dnorm·norm)
@@ -49,7 +51,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let dnorm = weight[i] * dout[x + i];
     sums += vec2f(dnorm, dnorm * norm);
   }
-  let means = workgroup_sum2(lid, sums) / f32(p.C);
+  var means = workgroup_sum2(lid, sums) / f32(p.C);
+  if (!LAYERNORM) { means.x = 0.0; } // the mean is no function of x: no mean(dnorm) term
 
   for (var i = lid; i < p.C; i += WG) {
     let norm = (inp[x + i] - m) * r;
