@@ -7,6 +7,7 @@ import { useGpu } from '../helpers/gpu.ts';
 import type { MethodConfig } from '../../src/lib/adapters/config.ts';
 import { activationBytes, activationShapeOfBinding, plainActivationShape, type ActivationShape } from '../../src/lib/model/activations.ts';
 import { Model } from '../../src/lib/model/model.ts';
+import { activationShapeFor, estimateTrainingMemory } from '../../src/lib/train/memory.ts';
 import { FIXTURES, lora, modelFiles } from './fixtures.ts';
 
 const gpu = useGpu();
@@ -52,6 +53,10 @@ describe.each(Object.entries(FAMILIES))('%s: activationBytes equals the allocati
       model.attach(config, 1);
       const shape = expectedShape(model.cfg.layers) ?? plainActivationShape(model.cfg);
       expect(activationShapeOfBinding(model.transformer.binding)).toEqual(shape);
+      // The training plan's memory estimate works out the same shape from the method config alone.
+      expect(activationShapeFor(model.cfg, config)).toEqual(shape);
+      expect(estimateTrainingMemory(model.cfg, config, 3, 40, headBytes).activations).toBe(model.activations(3, 40, true).bytes);
+      model.releaseActivations();
       for (const training of [true, false]) {
         for (const [B, T] of [[2, 16], [3, 40]]) {
           const want = activationBytes(model.cfg, shape, B, T, training, headBytes);
