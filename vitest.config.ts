@@ -1,9 +1,9 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
-// Three layers of tests (see shared DESIGN.md): unit (Node, no GPU), gpu (Node + Dawn's `webgpu`
-// package on whatever Vulkan driver is present: SwiftShader on CI), e2e (playwright-core driving
-// Debian's Chromium against the built site).
+// The layers of tests: unit (Node, no GPU), gpu (Node + Dawn's `webgpu` package on whatever Vulkan
+// driver is present: SwiftShader on CI), cli (the command line in a subprocess), e2e (playwright-core
+// driving Debian's Chromium against the built site).
 export default defineConfig({
   test: {
     projects: [
@@ -26,6 +26,19 @@ export default defineConfig({
           hookTimeout: 300_000,
           // One GPU device per worker; SwiftShader is a CPU, so running files in parallel only
           // fights over the same two cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // The command line (bin/lora-playground.mjs) run as a subprocess on the shipped model: it sets
+          // up its own WebGPU (Dawn on SwiftShader without a GPU), so this project needs no setup file.
+          name: 'cli',
+          include: ['tests/cli/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          // Each command owns a GPU device and SwiftShader is a CPU: one at a time.
           fileParallelism: false,
         },
       },

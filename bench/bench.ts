@@ -1,4 +1,3 @@
-// Benchmark: owned by the BENCH engineer (taken over from E4).
 // The benchmark page (`npm run bench` builds it, serves it and reads its result). In one browser, one
 // run, it measures:
 //   1. matmul GFLOP/s of the engine's GEMM on the default model's shapes (forward, dinp and dweight

@@ -1,4 +1,3 @@
-// Benchmark: owned by the BENCH engineer (taken over from E4).
 // Builds the benchmark page (bench/index.html → bench-results/site/) on its own, so the app's
 // vite.config.ts is untouched. The page imports the engine from src/lib and onnxruntime-web, whose wasm
 // files it imports with `?url` (emitted next to the bundle, never fetched from a CDN). The model is not

@@ -1,4 +1,3 @@
-// Benchmark: owned by the BENCH engineer (taken over from E4).
 // `npm run bench`: builds the benchmark page (bench/, its own Vite config), serves it and models/ on
 // loopback with cross-origin isolation, opens it in Debian's headless Chromium with WebGPU (never a
 // downloaded browser), waits for the page's result and prints it as ONE JSON object on stdout (also
@@ -7,30 +6,17 @@
 // Settings pass through to the page as URL parameters, e.g.
 //   BENCH_PARAMS='B=8&T=128&forwardIters=3' npm run bench
 // (see SETTINGS in bench/bench.ts). CHROMIUM_PATH overrides /usr/bin/chromium.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
-import { startServer } from '../bench/server.mjs';
+import { CHROMIUM, launchChromium } from './chromium.mjs';
+import { startStaticServer } from './static-server.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
 const SITE = join(OUT, 'site');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 15 * 60_000);
-
-// The same flags as the end-to-end tests (tests/e2e/browser.ts): quiet, offline, WebGPU on Linux.
-const FLAGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-default-apps',
-];
 
 const started = Date.now();
 const round2 = (x) => Math.round(x * 100) / 100;
@@ -40,16 +26,11 @@ async function main() {
   say('building bench/ with Vite');
   await build({ configFile: join(ROOT, 'bench', 'vite.config.ts'), logLevel: 'warn' });
 
-  const server = await startServer({ '/': SITE, '/models/': join(ROOT, 'models') });
-  const profile = mkdtempSync(join(tmpdir(), 'lora-playground-bench-'));
-  let context;
+  const server = await startStaticServer({ '/': SITE, '/models/': join(ROOT, 'models') });
+  let browser;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ webgpu: true });
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on('console', (m) => {
       const text = m.text();
       if (text.startsWith('[bench')) process.stderr.write(`  page ${text}\n`);
@@ -77,8 +58,7 @@ async function main() {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     say(`done; also written to ${join(OUT, 'bench.json')}`);
   } finally {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await server.close();
   }
 }

@@ -22,13 +22,12 @@ if ! python3 -c 'import numpy' 2>/dev/null; then
   export PATH="$PWD/node_modules/.python:$PATH"
 fi
 
-# Dawn (the `webgpu` package) looks for a Vulkan driver; without a GPU, use chromium's SwiftShader.
-if [ -z "${VK_ICD_FILENAMES:-}" ] && [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] && ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
-  export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
-fi
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
-  export LD_LIBRARY_PATH="/usr/lib/chromium${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+# Dawn (the `webgpu` package) looks for a Vulkan driver; without a GPU, use chromium's SwiftShader
+# (VK_ICD_FILENAMES, and LD_LIBRARY_PATH for its Vulkan loader when none is installed). The same rules
+# as the command line's launcher: src/lib/gpu/vulkan-env.mjs prints what to export. (The `cli` tests
+# run bin/lora-playground.mjs without these variables: it sets them itself.)
+vulkan_env="$(node src/lib/gpu/vulkan-env.mjs)" # (a failure stops the script here, under set -e)
+eval "$vulkan_env"
 
 npm run build
 npx vitest run "$@"

@@ -9,14 +9,15 @@
 // checks miss. (Chromium's own background services — component updates, sign-in — also knock on the
 // proxy; they are refused, logged to test-results/e2e-proxy.log, and not the app's requests.)
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, generatePanel, launch, waitForModel, type Browser } from './browser.ts';
+import type { StaticServer } from '../../scripts/static-server.mjs';
+import { generate, generatePanel, openPage, readGeneration, untilGenerated, waitForModel, type Browser } from './browser.ts';
 import { startHubServer, type HubServer } from './hub-server.ts';
 import { startRecordingProxy, type RecordingProxy } from './proxy.ts';
-import { startStaticServer, type StaticServer } from './static-server.ts';
+import { narrowOverflow, offOrigin, RESULTS, ROOT, screenshot, startSite } from './site.ts';
 
 interface GreedyCase {
   prompt: string;
@@ -25,30 +26,9 @@ interface GreedyCase {
   text: string;
 }
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const RESULTS = resolve(ROOT, 'test-results');
-/** The built site to test; E2E_SITE lets a run use its own build while others rebuild dist/. */
-const SITE = resolve(ROOT, process.env.E2E_SITE ?? 'dist');
 const greedy: GreedyCase[] = JSON.parse(readFileSync(resolve(ROOT, 'tests/fixtures/greedy.json'), 'utf8'));
 const PREFIX = '/some/deploy/prefix/';
 const metrics: Record<string, unknown> = {};
-mkdirSync(RESULTS, { recursive: true });
-
-/** Requests that left `origins` (data: and blob: URLs are local by nature). */
-function offOrigin(requests: string[], origins: string[]): string[] {
-  return requests.filter(
-    (url) => !url.startsWith('data:') && !origins.some((o) => url.startsWith(o + '/') || url.startsWith(`blob:${o}/`)),
-  );
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: resolve(RESULTS, `${name}.png`), fullPage: true });
-  // `UPDATE_SCREENSHOTS=1 npm test` refreshes the README's screenshot (what a 1280×800 window shows).
-  if (process.env.UPDATE_SCREENSHOTS && name === 'app-webgpu') {
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: resolve(ROOT, 'docs/screenshot.png') });
-  }
-}
 
 function greedySampling(c: GreedyCase) {
   return { maxNewTokens: c.output_ids.length, temperature: 0 };
@@ -58,7 +38,7 @@ let site: StaticServer;
 /** Every browser below sends all its traffic through this proxy, which refuses other origins. */
 let proxy: RecordingProxy;
 beforeAll(async () => {
-  site = await startStaticServer(SITE, PREFIX);
+  site = await startSite(PREFIX);
   proxy = await startRecordingProxy();
   proxy.allow(site.origin);
 });
@@ -77,13 +57,9 @@ describe('the built site in Chromium with WebGPU', () => {
 
   beforeAll(async () => {
     from = proxy.requests.length;
-    browser = await launch({ webgpu: true, proxy: proxy.address });
-    page = await browser.context.newPage();
-    await page.goto(site.url);
+    ({ browser, page } = await openPage({ webgpu: true, proxy: proxy.address }, site.url));
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(() => browser?.close());
 
   it('loads the shipped model on WebGPU and says so', async () => {
     const backend = await waitForModel(page);
@@ -106,14 +82,15 @@ describe('the built site in Chromium with WebGPU', () => {
     expect(await page.getByTestId('prompt-ids').textContent()).toBe(c.input_ids.join(' '));
     metrics.webgpu_tokens_per_second = out.tokensPerSecond;
     await screenshot(page, 'app-webgpu');
+    // `UPDATE_SCREENSHOTS=1 npm test` refreshes the README's screenshot (what a 1280×800 window shows).
+    if (process.env.UPDATE_SCREENSHOTS) {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: resolve(ROOT, 'docs/screenshot.png') });
+    }
   });
 
   it('lays out on a narrow screen without sideways scrolling', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    await screenshot(page, 'app-narrow');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    expect(overflow).toBe(0);
+    expect(await narrowOverflow(page, 'app-narrow')).toBe(0);
   });
 
   it('made every request to its own origin, workers and wasm included', () => {
@@ -132,8 +109,7 @@ describe('the built site on the WebAssembly backend', () => {
   let hub: HubServer | undefined;
 
   beforeAll(async () => {
-    browser = await launch({ webgpu: true, proxy: proxy.address });
-    page = await browser.context.newPage();
+    ({ browser, page } = await openPage({ webgpu: true, proxy: proxy.address }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -168,14 +144,13 @@ describe('the built site on the WebAssembly backend', () => {
     await panel.getByRole('textbox', { name: 'Prompt', exact: true }).fill(greedy[1].prompt);
     await panel.getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill('400');
     await panel.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill('0');
-    const output = page.getByRole('region', { name: 'Output', exact: true });
-    const before = Number(await output.getAttribute('data-completed'));
-    await page.getByRole('button', { name: 'Generate', exact: true }).click();
-    await expect.poll(() => page.getByTestId('generation-stats').innerText(), { timeout: 300_000 }).toMatch(/^(?:[2-9]|\d{2,}) tokens/);
-    await page.getByRole('button', { name: 'Stop', exact: true }).click();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-completed]')?.getAttribute('data-completed')) > n, before);
+    await untilGenerated(page, async () => {
+      await page.getByRole('button', { name: 'Generate', exact: true }).click();
+      await expect.poll(() => page.getByTestId('generation-stats').innerText(), { timeout: 300_000 }).toMatch(/^(?:[2-9]|\d{2,}) tokens/);
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    });
     await expect.poll(() => page.getByTestId('generation-stats').innerText()).toContain('stop: stopped');
-    const ids = ((await page.getByTestId('generated-ids').textContent()) ?? '').split(' ').filter(Boolean);
+    const { ids } = await readGeneration(page);
     expect(ids.length).toBeGreaterThan(1);
     expect(ids.length).toBeLessThan(400);
   });
@@ -184,11 +159,11 @@ describe('the built site on the WebAssembly backend', () => {
     const prompt = generatePanel(page).getByRole('textbox', { name: 'Prompt', exact: true });
     await prompt.fill(greedy[0].prompt);
     await generatePanel(page).getByRole('spinbutton', { name: 'Max new tokens', exact: true }).fill('4');
-    const before = Number(await page.getByRole('region', { name: 'Output', exact: true }).getAttribute('data-completed'));
-    await prompt.focus();
-    await page.keyboard.press('Control+Enter');
-    await page.waitForFunction((n) => Number(document.querySelector('[data-completed]')?.getAttribute('data-completed')) > n, before);
-    expect(((await page.getByTestId('generated-ids').textContent()) ?? '').split(' ')).toHaveLength(4);
+    await untilGenerated(page, async () => {
+      await prompt.focus();
+      await page.keyboard.press('Control+Enter');
+    });
+    expect((await readGeneration(page)).ids).toHaveLength(4);
   });
 
   it('loads a model from a Hugging Face–style hub (a local stand-in) through the hub loader', async () => {
@@ -215,13 +190,9 @@ describe('the built site in a browser without a WebGPU adapter', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launch({ webgpu: false, proxy: proxy.address });
-    page = await browser.context.newPage();
-    await page.goto(site.url);
+    ({ browser, page } = await openPage({ webgpu: false, proxy: proxy.address }, site.url));
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(() => browser?.close());
 
   it('says plainly that WebGPU is missing and falls back to WASM, with the same greedy text', async () => {
     expect(await waitForModel(page)).toBe('wasm');

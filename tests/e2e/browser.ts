@@ -1,23 +1,9 @@
-// Debian's Chromium driven by playwright-core (never a downloaded browser), and helpers that use the
-// page the way a person does: controls found by role and name.
+// The browser the end-to-end tests drive (Debian's Chromium, scripts/chromium.mjs), recording what its
+// pages request and report, and helpers that use the page the way a person does: controls found by
+// role and name.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Flags that keep Chromium quiet and offline; WebGPU needs --enable-unsafe-webgpu on Linux. */
-const QUIET = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-default-apps',
-];
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 
 export interface Browser {
   context: BrowserContext;
@@ -29,46 +15,33 @@ export interface Browser {
 }
 
 /**
- * Launches headless Chromium with a fresh profile. With `webgpu` it gets --enable-unsafe-webgpu (on a
- * machine without a GPU, Chromium's SwiftShader then provides the adapter); without it, Linux Chromium
+ * Launches headless Chromium (scripts/chromium.mjs) in a 1280×800 window, records what its pages
+ * request and report, and opens a page, at `url` when one is given. Without `webgpu`, Linux Chromium
  * offers no adapter, which is how the fallback path is tested. With `proxy` (host:port) every request,
  * loopback included, goes through that proxy.
  */
-export async function launch({ webgpu, proxy }: { webgpu: boolean; proxy?: string }): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'lora-playground-chromium-'));
-  const args = webgpu ? [...QUIET, '--enable-unsafe-webgpu'] : [...QUIET];
-  if (proxy) args.push(`--proxy-server=http://${proxy}`, '--proxy-bypass-list=<-loopback>');
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args,
-    viewport: { width: 1280, height: 800 },
-  });
+export async function openPage({ webgpu, proxy }: { webgpu: boolean; proxy?: string }, url?: string): Promise<{ browser: Browser; page: Page }> {
+  const { context, close } = await launchChromium({ webgpu, proxy, viewport: { width: 1280, height: 800 } });
   const requests: string[] = [];
   const errors: string[] = [];
   // Page-level request events include the page's dedicated workers (context-level ones do not).
   const watchPage = (page: Page) => {
     page.on('request', (request) => requests.push(request.url()));
-    watch(page, errors);
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
   };
   context.on('page', watchPage);
   for (const page of context.pages()) watchPage(page);
-  return {
-    context,
-    requests,
-    errors,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
-
-function watch(page: Page, errors: string[]): void {
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+  try {
+    const page = await context.newPage();
+    if (url) await page.goto(url);
+    return { browser: { context, requests, errors, close }, page };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /** Waits until the page has loaded a model (or failed to) and returns the backend it reports. */
@@ -112,20 +85,26 @@ export async function generate(page: Page, prompt: string, sampling: SamplingInp
 }
 
 /** Presses Generate and waits for this generation to finish. */
-export async function pressGenerate(page: Page, timeout = 600_000): Promise<Generation> {
-  const output = page.getByRole('region', { name: 'Output', exact: true });
-  const before = Number(await output.getAttribute('data-completed'));
-  await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await page.waitForFunction(
-    (n) => Number(document.querySelector('[data-completed]')?.getAttribute('data-completed')) > n,
-    before,
-    { timeout, polling: 250 },
-  );
+async function pressGenerate(page: Page, timeout = 600_000): Promise<Generation> {
+  await untilGenerated(page, () => page.getByRole('button', { name: 'Generate', exact: true }).click(), timeout);
   const failure = page.getByText(/Generation failed/);
   if (await failure.isVisible()) throw new Error(await failure.innerText());
   return readGeneration(page);
 }
 
+/** Does `start` (whatever starts a generation, and stops it if it likes), then waits until that generation has ended. */
+export async function untilGenerated(page: Page, start: () => Promise<void>, timeout = 600_000): Promise<void> {
+  const output = page.getByRole('region', { name: 'Output', exact: true });
+  const before = Number(await output.getAttribute('data-completed'));
+  await start();
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-completed]')?.getAttribute('data-completed')) > n,
+    before,
+    { timeout, polling: 250 },
+  );
+}
+
+/** The output of the last generation. */
 export async function readGeneration(page: Page): Promise<Generation> {
   const text = (await page.getByTestId('generated').textContent()) ?? '';
   const ids = ((await page.getByTestId('generated-ids').textContent()) ?? '').split(' ').filter(Boolean).map(Number);

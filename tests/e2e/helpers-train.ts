@@ -64,21 +64,30 @@ export async function waitForEngine(page: Page, timeout = 300_000): Promise<void
   if ((await status.getAttribute('data-phase')) === 'error') throw new Error(await status.innerText());
 }
 
-export type TrainPhase = 'finished' | 'stopped' | 'diverged' | 'device-lost' | 'error' | 'training' | 'starting' | 'pausing';
+/** The phases a run ends in: finished, stopped (paused), diverged (a NaN loss), device-lost, error. */
+const ENDED = ['finished', 'stopped', 'diverged', 'device-lost', 'error'];
 
-/** The training screen's status (data-phase). */
-export async function trainPhase(page: Page): Promise<string> {
-  return (await page.getByTestId('train-status').getAttribute('data-phase').catch(() => null)) ?? 'idle';
-}
-
-/** Waits until the run's phase is one of `phases`. */
-export async function waitForTrainPhase(page: Page, phases: readonly TrainPhase[], timeout = 900_000): Promise<string> {
+/** Waits until the run has ended and returns the phase it ended in (the status's data-phase). */
+export async function waitForRunEnd(page: Page, timeout = 900_000): Promise<string> {
   await page.waitForFunction(
-    (want: string[]) => want.includes(document.querySelector('[data-testid="train-status"]')?.getAttribute('data-phase') ?? ''),
-    [...phases] as string[],
+    (ended: string[]) => ended.includes(document.querySelector('[data-testid="train-status"]')?.getAttribute('data-phase') ?? ''),
+    ENDED,
     { timeout, polling: 250 },
   );
-  return trainPhase(page);
+  return (await page.getByTestId('train-status').getAttribute('data-phase')) ?? '';
+}
+
+/** Presses "Resume from step `step`" and waits until the resumed run has ended; returns its phase. */
+export async function resumeRun(page: Page, step: number): Promise<string> {
+  await page.getByRole('button', { name: `Resume from step ${step}` }).click();
+  return waitForRunEnd(page);
+}
+
+/** The training screen's status line and any error, for failure messages. */
+export async function trainStatus(page: Page): Promise<string> {
+  const parts = [page.getByTestId('train-status'), page.getByTestId('train-message'), page.getByTestId('train-error')];
+  const texts = await Promise.all(parts.map((p) => p.innerText({ timeout: 1000 }).catch(() => '')));
+  return texts.filter(Boolean).join(' | ');
 }
 
 /** Waits until the run has done at least `step` steps. */

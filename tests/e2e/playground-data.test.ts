@@ -5,25 +5,19 @@
 // refused with the limit named; a large file shows progress and can be cancelled while the page keeps
 // answering; the screens fit a narrow phone. Screenshots go to test-results/playground-*.png.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StaticServer } from '../../scripts/static-server.mjs';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { defaultMethod } from '../../src/lib/train/config.ts';
 import { trainableParamCount } from '../../src/lib/train/memory.ts';
-import { launch, type Browser } from './browser.ts';
-import { startStaticServer, type StaticServer } from './static-server.ts';
+import { openPage, type Browser } from './browser.ts';
+import { narrowOverflow, offOrigin, ROOT, screenshot, startSite } from './site.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const RESULTS = resolve(ROOT, 'test-results');
-mkdirSync(RESULTS, { recursive: true });
 const config = parseModelConfig(readFileSync(resolve(ROOT, 'models/brown-llama-4m/config.json'), 'utf8'));
 const pirateLines = readFileSync(resolve(ROOT, 'static/samples/pirate-qa.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: resolve(RESULTS, `${name}.png`), fullPage: true });
-}
 
 const chat = (user: string, assistant: string) =>
   JSON.stringify({ messages: [{ role: 'user', content: user }, { role: 'assistant', content: assistant }] });
@@ -46,11 +40,9 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  site = await startStaticServer(resolve(ROOT, 'dist'), '/playground/');
-  browser = await launch({ webgpu: false });
-  page = await browser.context.newPage();
+  site = await startSite('/playground/');
   // WASM runs the base model here; the dataset screens need only its tokenizer, loaded in the page.
-  await page.goto(`${site.url}?backend=wasm`);
+  ({ browser, page } = await openPage({ webgpu: false }, `${site.url}?backend=wasm`));
 });
 afterAll(async () => {
   await browser?.close();
@@ -238,18 +230,13 @@ describe('the dataset and method screens', () => {
   it('fits a narrow screen without sideways scrolling', async () => {
     await page.getByRole('button', { name: 'Pip, a cheerful assistant' }).click();
     await poll(() => page.getByTestId('example-count').textContent()).toBe('24');
-    await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    await screenshot(page, 'playground-narrow');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    expect(overflow).toBe(0);
+    expect(await narrowOverflow(page, 'playground-narrow')).toBe(0);
     expect(browser.errors.filter((e) => !e.includes('WebGPU'))).toEqual([]);
   });
 
   it('loaded the tokenizer and the samples from its own origin, nothing from elsewhere', () => {
     expect(browser.requests).toContain(`${site.url}models/brown-llama-4m/tokenizer.json`);
     expect(browser.requests).toContain(`${site.url}samples/pirate-qa.jsonl`);
-    const elsewhere = browser.requests.filter((url) => !url.startsWith(site.origin + '/') && !/^(data|blob):/.test(url));
-    expect(elsewhere).toEqual([]);
+    expect(offOrigin(browser.requests, [site.origin])).toEqual([]);
   });
 });

@@ -6,12 +6,13 @@
 // tuned tokens; see a clear error for each kind of bad adapter file. A NaN and a lost GPU device stop a
 // run with a message, and Resume continues it. Screenshots and measured numbers go to test-results/.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, waitForModel, type Browser } from './browser.ts';
+import type { StaticServer } from '../../scripts/static-server.mjs';
+import { openPage, waitForModel, type Browser } from './browser.ts';
 import {
   adapterNames,
   ANSWER,
@@ -19,22 +20,21 @@ import {
   importAdapter,
   pirateDataset,
   readTraining,
+  resumeRun,
   setSampling,
   setTraining,
   uploadDataset,
   waitForEngine,
+  trainStatus,
+  waitForRunEnd,
   waitForStep,
-  waitForTrainPhase,
   type CompareOutput,
 } from './helpers-train.ts';
-import { startStaticServer, type StaticServer } from './static-server.ts';
+import { narrowOverflow, RESULTS, screenshot, startSite } from './site.ts';
 import { parseSafetensors } from '../../src/lib/model/safetensors.ts';
 import { readZip, writeZip } from '../../src/lib/peft/zip.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const RESULTS = resolve(ROOT, 'test-results');
 const metrics: Record<string, unknown> = {};
-mkdirSync(RESULTS, { recursive: true });
 
 /** Small enough for SwiftShader, enough for the 4M model to learn one short answer. */
 const SETTINGS = { lr: 0.01, steps: 24, batch: 4, seqLen: 32, warmup: 2, evalEvery: 6 };
@@ -46,17 +46,6 @@ const TRAINED = 'LoRA r8 · pirate.jsonl';
 const option = (name: string) => `${name} (adapter)`;
 /** A validation-like question: never in the training file. */
 const QUESTION = 'Question: What is the cloud?\nAnswer:';
-
-/** The training screen's status line and any error, for failure messages. */
-async function trainStatus(page: Page): Promise<string> {
-  const parts = [page.getByTestId('train-status'), page.getByTestId('train-message'), page.getByTestId('train-error')];
-  const texts = await Promise.all(parts.map((p) => p.innerText({ timeout: 1000 }).catch(() => '')));
-  return texts.filter(Boolean).join(' | ');
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: resolve(RESULTS, `${name}.png`), fullPage: true });
-}
 
 /** Clicks `button` and collects the `count` downloads it starts, saved under `dir`. */
 async function downloadsOf(page: Page, click: () => Promise<void>, count: number, dir: string): Promise<Map<string, Buffer>> {
@@ -90,8 +79,7 @@ let exportedFiles: Map<string, Buffer> | null = null;
 let tunedInFirstProfile: CompareOutput | null = null;
 
 beforeAll(async () => {
-  // E2E_DIST: a build of its own, so a concurrent `npm run build` cannot change the site mid-run.
-  site = await startStaticServer(process.env.E2E_DIST ?? resolve(ROOT, 'dist'), '/playground/');
+  site = await startSite('/playground/');
   downloads = mkdtempSync(join(tmpdir(), 'lora-playground-downloads-'));
 });
 afterAll(async () => {
@@ -105,13 +93,9 @@ describe('train LoRA, compare, export and keep the adapter', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launch({ webgpu: true });
-    page = await browser.context.newPage();
-    await page.goto(site.url);
+    ({ browser, page } = await openPage({ webgpu: true }, site.url));
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(() => browser?.close());
 
   it('loads the WebGPU engine next to the base model and reports on storage', async () => {
     expect(await waitForModel(page)).toBe('webgpu');
@@ -147,15 +131,14 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(await page.getByTestId('train-stage').count()).toBe(0);
     await screenshot(page, 'train-running');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
-    expect(await waitForTrainPhase(page, ['stopped', 'finished', 'diverged', 'device-lost', 'error']), await trainStatus(page)).toBe('stopped');
+    expect(await waitForRunEnd(page), await trainStatus(page)).toBe('stopped');
     const paused = await readTraining(page);
     expect(paused.step).toBeGreaterThanOrEqual(6);
     expect(paused.step).toBeLessThan(SETTINGS.steps);
     expect(paused.checkpointStep).toBe(paused.step); // Pause saves a checkpoint where it stopped
     expect(await page.getByTestId('train-message').innerText()).toContain(`Stopped at step ${paused.step}`);
 
-    await page.getByRole('button', { name: `Resume from step ${paused.step}` }).click();
-    const phase = await waitForTrainPhase(page, ['finished', 'stopped', 'diverged', 'device-lost', 'error']);
+    const phase = await resumeRun(page, paused.step);
     const r = await readTraining(page);
     metrics.train = { ...r, pausedAt: paused.step, settings: SETTINGS };
     console.log('training:', JSON.stringify(metrics.train));
@@ -270,15 +253,11 @@ describe('a fresh browser profile', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launch({ webgpu: true });
-    page = await browser.context.newPage();
-    await page.goto(site.url);
+    ({ browser, page } = await openPage({ webgpu: true }, site.url));
     await waitForModel(page);
     await waitForEngine(page);
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(() => browser?.close());
 
   it('starts with no adapters, imports the exported .zip under the name it was exported with, and gets the same tuned tokens', async () => {
     expect(exportedZip, 'the first profile exported an adapter').not.toBeNull();
@@ -393,11 +372,7 @@ describe('a fresh browser profile', () => {
       return out;
     });
     expect(unlabeled).toEqual([]);
-    await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    await screenshot(page, 'train-screens-narrow');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    expect(overflow).toBe(0);
+    expect(await narrowOverflow(page, 'train-screens-narrow')).toBe(0);
   });
 });
 
@@ -406,25 +381,23 @@ describe('recovery: a NaN loss and a lost GPU device', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launch({ webgpu: true });
-    page = await browser.context.newPage();
+    ({ browser, page } = await openPage({ webgpu: true }));
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterAll(() => browser?.close());
 
-  async function prepare(query: string, steps: number): Promise<void> {
+  /** Opens the site with `query`, starts a run of `steps` steps and waits until it ends; returns its phase. */
+  async function run(query: string, steps: number): Promise<string> {
     await page.goto(`${site.url}?${query}`);
     await waitForModel(page);
     await waitForEngine(page);
     await uploadDataset(page, 'pirate.jsonl', pirateDataset(12));
     await setTraining(page, { ...SETTINGS, steps, evalEvery: steps });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    return waitForRunEnd(page);
   }
 
   it('stops on a NaN loss with a clear message and restores the last good weights', async () => {
-    await prepare('debug-nan-after=3', 8);
-    await page.getByRole('button', { name: 'Start training' }).click();
-    expect(await waitForTrainPhase(page, ['finished', 'stopped', 'diverged', 'device-lost', 'error']), await trainStatus(page)).toBe('diverged');
+    expect(await run('debug-nan-after=3', 8), await trainStatus(page)).toBe('diverged');
     const message = await page.getByTestId('train-message').innerText();
     metrics.nanMessage = message;
     expect(message).toMatch(/At step 4, the loss became NaN\. Training stopped and the weights were restored from step 3\./);
@@ -435,15 +408,12 @@ describe('recovery: a NaN loss and a lost GPU device', () => {
     // The adapter kept from the run holds the restored, finite weights (export refuses NaN).
     expect(await adapterNames(page)).toContain(TRAINED);
     // Resume continues from the restored checkpoint to the end.
-    await page.getByRole('button', { name: 'Resume from step 3' }).click();
-    expect(await waitForTrainPhase(page, ['finished', 'stopped', 'diverged', 'device-lost', 'error']), await trainStatus(page)).toBe('finished');
+    expect(await resumeRun(page, 3), await trainStatus(page)).toBe('finished');
     expect((await readTraining(page)).step).toBe(8);
   });
 
   it('reports a lost GPU device and resumes from the checkpoint on a new device', async () => {
-    await prepare('debug-lose-device=5', 10);
-    await page.getByRole('button', { name: 'Start training' }).click();
-    expect(await waitForTrainPhase(page, ['finished', 'stopped', 'diverged', 'device-lost', 'error']), await trainStatus(page)).toBe('device-lost');
+    expect(await run('debug-lose-device=5', 10), await trainStatus(page)).toBe('device-lost');
     const message = await page.getByTestId('train-message').innerText();
     metrics.deviceLostMessage = message;
     expect(message).toMatch(/The GPU device was (lost|destroyed)/);
@@ -451,8 +421,7 @@ describe('recovery: a NaN loss and a lost GPU device', () => {
     expect(saved).not.toBeNull();
     expect(message).toContain(`from its checkpoint at step ${saved}`);
     await screenshot(page, 'train-device-lost');
-    await page.getByRole('button', { name: `Resume from step ${saved}` }).click();
-    expect(await waitForTrainPhase(page, ['finished', 'stopped', 'diverged', 'device-lost', 'error']), await trainStatus(page)).toBe('finished');
+    expect(await resumeRun(page, saved!), await trainStatus(page)).toBe('finished');
     const r = await readTraining(page);
     expect(r.step).toBe(10);
     expect(r.lastLoss).toBeLessThan(r.firstLoss);

@@ -4,7 +4,7 @@
 // stray CDN or Hub request both fails the test and never leaves the machine.
 
 import { request as httpRequest, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../scripts/static-server.mjs';
 
 export interface RecordingProxy {
   /** host:port to give Chromium's --proxy-server. */
@@ -55,16 +55,12 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
     refused.push(target);
     socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const loopback = await listenOnLoopback(server);
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: new URL(loopback.origin).host,
     requests,
     refused,
     allow: (origin) => allowed.add(origin),
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
+    close: loopback.close,
   };
 }

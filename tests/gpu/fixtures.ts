@@ -1,9 +1,9 @@
-// Reading the PyTorch reference fixtures (tests/fixtures/README.md) and model folders in GPU tests.
+// Reading the PyTorch reference fixtures (tests/fixtures/README.md) and model folders in tests.
 import type { LoraConfig } from '../../src/lib/adapters/config.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSafetensors, tensorToFloat32, tensorToInt32, type SafetensorsFile } from '../../src/lib/model/safetensors.ts';
-import type { ModelFiles } from '../../src/lib/model/model.ts';
+import { parseSafetensors, tensorBytes, tensorToFloat32, type SafetensorsFile } from '../../src/lib/model/safetensors.ts';
+import type { Attached, ModelFiles } from '../../src/lib/model/model.ts';
 
 export const ROOT = join(__dirname, '..', '..');
 export const FIXTURES = join(ROOT, 'tests', 'fixtures');
@@ -27,7 +27,27 @@ export function fixtureJson<T = Record<string, unknown>>(name: string): T {
 }
 
 export const f32 = tensorToFloat32;
-export const i32 = tensorToInt32;
+
+/** An I32 tensor of a fixture (token ids, targets), copied out of the file. */
+export function i32(file: SafetensorsFile, name: string): Int32Array {
+  const dtype = file.byName.get(name)?.dtype;
+  if (dtype !== 'I32') throw new Error(`tensor "${name}" is ${dtype ?? 'missing'}, not I32`);
+  return new Int32Array(Uint8Array.from(tensorBytes(file, name)).buffer); // a copy: aligned, and never a Node Buffer's pool
+}
+
+/**
+ * Fills every lora_B of an attached LoRA adapter with `rand`'s values, centred on zero and `scale` wide.
+ * PEFT starts B at zero, where the adapter changes nothing and lora_A gets no gradient. Returns all the
+ * adapter's parameters as written.
+ */
+export async function randomizeLoraB(a: Attached, rand: () => number, scale = 1): Promise<Float32Array> {
+  const theta = await a.params.readAll();
+  for (const s of a.def.specs) {
+    if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => (rand() - 0.5) * scale));
+  }
+  a.params.writeAll(theta);
+  return theta;
+}
 
 /** Largest |a-b| over two arrays. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { DEFAULT_MODEL, FIXTURES, f32, fixture, i32, maxAbsDiff, modelFiles } from './fixtures.ts';
-import { f32 as f32w, parseSafetensors, tensorToFloat32, writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors.ts';
 
 const gpu = useGpu();
 
@@ -78,9 +78,9 @@ describe('checkpoint layouts', () => {
     const dir = join(FIXTURES, 'tiny-gpt2');
     const files = modelFiles(dir);
     const src = parseSafetensors(files.weights[0]);
-    const shards: Record<string, ReturnType<typeof f32w>>[] = [{}, {}];
+    const shards: Record<string, TensorToWrite>[] = [{}, {}];
     src.tensors.forEach((t, i) => {
-      shards[i % 2][t.name.replace(/^transformer\./, '')] = f32w(tensorToFloat32(src, t.name), t.shape);
+      shards[i % 2][t.name.replace(/^transformer\./, '')] = { dtype: 'F32', shape: t.shape, data: tensorToFloat32(src, t.name) };
     });
     const ref = fixture('tiny-gpt2/logits.safetensors');
     const [B, T] = ref.byName.get('input_ids')!.shape;
@@ -96,12 +96,13 @@ describe('checkpoint layouts', () => {
   it('a missing or misshapen tensor is refused by name', () => {
     const files = modelFiles(join(FIXTURES, 'tiny-smollm2'));
     const src = parseSafetensors(files.weights[0]);
-    const without: Record<string, ReturnType<typeof f32w>> = {};
-    const wrong: Record<string, ReturnType<typeof f32w>> = {};
+    const without: Record<string, TensorToWrite> = {};
+    const wrong: Record<string, TensorToWrite> = {};
     for (const t of src.tensors) {
       const data = tensorToFloat32(src, t.name);
-      if (t.name !== 'model.layers.1.mlp.up_proj.weight') without[t.name] = f32w(data, t.shape);
-      wrong[t.name] = t.name === 'model.norm.weight' ? f32w(data.subarray(1), [t.shape[0] - 1]) : f32w(data, t.shape);
+      if (t.name !== 'model.layers.1.mlp.up_proj.weight') without[t.name] = { dtype: 'F32', shape: t.shape, data };
+      wrong[t.name] =
+        t.name === 'model.norm.weight' ? { dtype: 'F32', shape: [t.shape[0] - 1], data: data.subarray(1) } : { dtype: 'F32', shape: t.shape, data };
     }
     expect(() => Model.load(gpu(), { ...files, weights: [writeSafetensors(without)] })).toThrow(/model\.layers\.1\.mlp\.up_proj\.weight/);
     expect(() => Model.load(gpu(), { ...files, weights: [writeSafetensors(wrong)] })).toThrow(/model\.norm\.weight has shape/);

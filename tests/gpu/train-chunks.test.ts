@@ -10,26 +10,40 @@ import { Model } from '../../src/lib/model/model.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
 import type { Batch } from '../../src/lib/data/batches.ts';
 import { encodeGradients } from '../../src/lib/train/step.ts';
-import { FIXTURES, maxAbsDiff, modelFiles, relError, lora } from './fixtures.ts';
+import { FIXTURES, lora, maxAbsDiff, modelFiles, randomizeLoraB, relError } from './fixtures.ts';
 
 const gpu = useGpu();
+
+/** A seeded batch for tiny-smollm2 (vocabulary 384); every `maskEvery`-th target is ignored (-100). */
+function randomBatch(seed: number, B: number, T: number, maskEvery: number): Batch {
+  const rand = createRng(seed);
+  return {
+    B, T,
+    ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * 384)),
+    targets: Int32Array.from({ length: B * T }, (_, i) => (i % maskEvery === 0 ? -100 : Math.floor(rand() * 384))),
+  };
+}
+
+/** One forward and backward pass over `b`, as a training step runs it; returns [loss, counted tokens]. */
+async function gradientPass(model: Model, b: Batch): Promise<Float32Array> {
+  const loss = createTensor(gpu(), [2]);
+  const rec = new Recorder(gpu());
+  encodeGradients(rec, model, [b], loss);
+  rec.submit();
+  model.transformer.releaseTransient();
+  const out = await readF32(gpu(), loss);
+  loss.buffer.destroy();
+  return out;
+}
 
 async function lossAndGrads(opts: LoadOptions, b: Batch) {
   const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
   try {
     const a = model.attach(lora(2, 4, ['q_proj', 'down_proj']), 1);
-    const rand = createRng(4);
-    const theta = await a.params.readAll();
-    for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
-    a.params.writeAll(theta);
-    const loss = createTensor(gpu(), [2]);
-    const rec = new Recorder(gpu());
-    encodeGradients(rec, model, [b], loss);
-    rec.submit();
-    const l = await readF32(gpu(), loss);
-    loss.buffer.destroy();
+    await randomizeLoraB(a, createRng(4));
+    const [loss, count] = await gradientPass(model, b);
     const acts = model.activations(b.B, b.T, true);
-    return { loss: l[0], count: l[1], grads: await a.grads.readAll(), headRows: acts.headRows, lmChunks: model.transformer.binding.lmHead.chunks.length };
+    return { loss, count, grads: await a.grads.readAll(), headRows: acts.headRows, lmChunks: model.transformer.binding.lmHead.chunks.length };
   } finally {
     model.destroy();
   }
@@ -37,14 +51,9 @@ async function lossAndGrads(opts: LoadOptions, b: Batch) {
 
 describe('classifier chunking', () => {
   it('row chunks and a split lm_head give the same loss and gradients', async () => {
-    const rand = createRng(8);
     const B = 2;
     const T = 100;
-    const b: Batch = {
-      B, T,
-      ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * 384)),
-      targets: Int32Array.from({ length: B * T }, (_, i) => (i % 7 === 0 ? -100 : Math.floor(rand() * 384))),
-    };
+    const b = randomBatch(8, B, T, 7);
     const whole = await lossAndGrads({}, b);
     const chunked = await lossAndGrads({ headBytes: 64 * 384 * 4, maxBufferBytes: 96 * 1024 }, b);
     expect(whole.headRows).toBe(B * T);
@@ -68,19 +77,8 @@ describe('projection weights larger than one binding', () => {
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')), opts);
     try {
       const a = model.attach(method === 'lora' ? LORA : { peft_type: 'FULL' }, 1);
-      if (method === 'lora') {
-        const rand = createRng(4);
-        const theta = await a.params.readAll();
-        for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => rand() - 0.5));
-        a.params.writeAll(theta);
-      }
-      const loss = createTensor(gpu(), [2]);
-      const rec = new Recorder(gpu());
-      encodeGradients(rec, model, [b], loss);
-      rec.submit();
-      model.transformer.releaseTransient();
-      const l = (await readF32(gpu(), loss))[0];
-      loss.buffer.destroy();
+      if (method === 'lora') await randomizeLoraB(a, createRng(4));
+      const [loss] = await gradientPass(model, b);
       const flat = await a.grads.readAll();
       const grads = new Map(a.def.specs.map((s) => [s.name, a.grads.extract(flat, s.name)]));
       const logits = await model.logits(b.ids, b.B, b.T);
@@ -91,21 +89,14 @@ describe('projection weights larger than one binding', () => {
         model.unmergeLora();
       }
       const split = model.transformer.binding.layers[0].mlpIn[0].split !== null;
-      return { loss: l, grads, logits, merged, split };
+      return { loss, grads, logits, merged, split };
     } finally {
       model.destroy();
     }
   }
 
   it.each(['lora', 'full'] as const)('%s: same logits, loss and gradients as unsplit', async (method) => {
-    const rand = createRng(12);
-    const B = 2;
-    const T = 16;
-    const b: Batch = {
-      B, T,
-      ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * 384)),
-      targets: Int32Array.from({ length: B * T }, (_, i) => (i % 4 === 0 ? -100 : Math.floor(rand() * 384))),
-    };
+    const b = randomBatch(12, 2, 16, 4);
     const whole = await run({}, method, b);
     const split = await run(SPLIT, method, b);
     expect(whole.split).toBe(false);

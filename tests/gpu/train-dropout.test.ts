@@ -6,31 +6,14 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
-import { dropoutForward, dropoutMask } from '../../src/lib/adapters/dropout/dropout.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import type { Batch } from '../../src/lib/data/batches.ts';
 import { encodeGradients } from '../../src/lib/train/step.ts';
-import { FIXTURES, modelFiles, lora } from './fixtures.ts';
+import { FIXTURES, lora, modelFiles, randomizeLoraB } from './fixtures.ts';
 
 const gpu = useGpu();
 
 describe('LoRA dropout', () => {
-  it('the kernel keeps exactly the reference mask, about 1-p of the elements, scaled by 1/(1-p)', async () => {
-    const n = 10000;
-    const x = createTensor(gpu(), [n]);
-    gpu().device.queue.writeBuffer(x.buffer, 0, new Float32Array(n).fill(1));
-    const out = createTensor(gpu(), [n]);
-    const rec = new Recorder(gpu());
-    dropoutForward(rec, out, x, 0.25, 42);
-    rec.submit();
-    const got = await readF32(gpu(), out);
-    const mask = dropoutMask(n, 42, 0.25);
-    for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(mask[i] / 0.75, 6);
-    const kept = mask.reduce((a, b) => a + b, 0) / n;
-    expect(Math.abs(kept - 0.75)).toBeLessThan(0.02);
-    expect(dropoutMask(n, 43, 0.25)).not.toEqual(mask);
-  });
-
   it('gradients are exact for the sampled mask; inference uses no dropout', async () => {
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')));
     try {
@@ -45,9 +28,7 @@ describe('LoRA dropout', () => {
       };
       const a = model.attach(lora(4, 8, ['q_proj', 'v_proj', 'up_proj', 'down_proj'], { lora_dropout: 0.3 }), 3);
       // Non-zero B so the branch matters.
-      const theta = await a.params.readAll();
-      for (const s of a.def.specs) if (s.name.endsWith('lora_B.weight')) a.params.insert(theta, s.name, Float32Array.from({ length: s.shape[0] * s.shape[1] }, () => (rand() - 0.5) * 0.2));
-      a.params.writeAll(theta);
+      const theta = await randomizeLoraB(a, rand, 0.2);
 
       const lossOut = createTensor(gpu(), [2]);
       const trainLoss = async (seed: number) => {

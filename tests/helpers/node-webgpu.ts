@@ -1,15 +1,5 @@
-// Gives Node the browser's WebGPU globals (navigator.gpu, GPUBufferUsage, ...) through Dawn's
-// `webgpu` package, so the engine's code runs unchanged in tests. On a machine without a GPU the
-// Vulkan driver is SwiftShader, shipped by Debian's chromium (scripts/test.sh sets VK_ICD_FILENAMES
-// and LD_LIBRARY_PATH before Node starts; the Vulkan loader reads them when it is first loaded).
-import { create, globals } from 'webgpu';
+// Vitest setup file of the GPU tests: the browser's WebGPU globals in Node (src/lib/gpu/node.ts), so
+// the engine's code runs unchanged. scripts/test.sh starts Node with the Vulkan driver Dawn needs.
+import { installNodeWebGPU } from '../../src/lib/gpu/node.ts';
 
-Object.assign(globalThis, globals);
-// Node 20 has no global navigator (Node 21+ has one without `gpu`).
-const g = globalThis as { navigator?: object };
-if (!g.navigator) {
-  Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
-}
-if (!('gpu' in g.navigator!)) {
-  Object.defineProperty(g.navigator!, 'gpu', { value: create([]), configurable: true });
-}
+installNodeWebGPU();

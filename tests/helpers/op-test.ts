@@ -3,8 +3,7 @@
 // HOW TO WRITE AN OP TEST (tests/ops/residual.test.ts is a complete example):
 //
 //   import { describe, expect, it } from 'vitest';
-//   import { useGpu, randF32, input, zeros, runOp, expectClose, expectGradcheck, TOL } from '../helpers/op-test.ts';
-//   import { gradcheck } from '../helpers/gradcheck.ts';
+//   import { useGpu, randF32, input, zeros, runOp, expectClose, expectReferenceGradients, TOL } from '../helpers/op-test.ts';
 //   import * as ref from '../../src/lib/ops/myop/reference.ts';
 //   import { myopForward } from '../../src/lib/ops/myop/myop.ts';
 //
@@ -12,7 +11,7 @@
 //
 //   it('reference gradients match central differences', () => {
 //     const x = randF32(6 * 5, 1);                // seeded, already rounded to float32
-//     expectGradcheck(gradcheck(([x]) => ref.forward(x).out, (dout) => [ref.backward(dout, ref.forward(x).cache).dinp], [x]));
+//     expectReferenceGradients(([x]) => ref.forward(x), (dout, cache) => [ref.backward(dout, cache).dinp], [x]);
 //   });
 //
 //   it.each([[1, 7], [3, 64]])('forward B·T=%i C=%i', async (N, C) => {
@@ -38,18 +37,13 @@
 // - Run: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium \
 //          npx vitest run --project gpu tests/ops/<op>.test.ts
 import { expect } from 'vitest';
-import {
-  readTensors,
-  Recorder,
-  uploadTensor,
-  type DType,
-  type Gpu,
-  type Tensor,
-} from '../../src/lib/gpu/index.ts';
-import { randn, type GradcheckResult } from './gradcheck.ts';
+import { readTensors, Recorder, type DType, type Gpu, type Tensor } from '../../src/lib/gpu/index.ts';
+import { uploadTensor } from './gpu.ts';
+import { gradcheck, randn, type GradcheckResult } from './gradcheck.ts';
 import { createRng } from '../../src/lib/random.ts';
 
-export { useGpu } from './gpu.ts';
+export { uploadTensor, useGpu } from './gpu.ts';
+export { randn } from './gradcheck.ts';
 
 export interface Tolerance {
   /** Relative tolerance. */
@@ -175,4 +169,24 @@ export function expectClose(
 export function expectGradcheck(r: GradcheckResult, maxError = 1e-6): void {
   expect(r.checked, 'gradcheck probed no elements').toBeGreaterThan(0);
   expect(r.maxError, `gradcheck worst ${JSON.stringify(r.worst)}`).toBeLessThan(maxError);
+}
+
+/**
+ * Gradient-checks a reference op in float64 (STYLE.md): `forward(inputs)` returns `{ out, cache }`,
+ * `backward(dout, cache)` the gradients of the inputs in order (null for a `skip`ped input). Inputs
+ * of up to `maxPerInput` elements (default 1000) are probed at every element, and the test then also
+ * checks that every element was probed. Returns the result for further checks.
+ */
+export function expectReferenceGradients<C>(
+  forward: (inputs: Float64Array[]) => { out: Float64Array; cache: C },
+  backward: (dout: Float64Array, cache: C) => (Float64Array | null)[],
+  inputs: Float64Array[],
+  opts: { maxError?: number; maxPerInput?: number; skip?: number[] } = {},
+): GradcheckResult {
+  const maxPerInput = opts.maxPerInput ?? 1000;
+  const r = gradcheck((x) => forward(x).out, (dout) => backward(dout, forward(inputs).cache), inputs, { maxPerInput, skip: opts.skip });
+  const probed = inputs.filter((x, i) => !opts.skip?.includes(i));
+  if (probed.every((x) => x.length <= maxPerInput)) expect(r.checked).toBe(probed.reduce((n, x) => n + x.length, 0));
+  expectGradcheck(r, opts.maxError);
+  return r;
 }

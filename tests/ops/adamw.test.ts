@@ -6,7 +6,8 @@ import { adamwStep as refStep, type AdamWHyper } from '../../src/lib/ops/adamw/r
 import { adamwStep } from '../../src/lib/ops/adamw/adamw.ts';
 import { gradStats } from '../../src/lib/ops/gradnorm/reference.ts';
 import { createGradStats, gradNorm } from '../../src/lib/ops/gradnorm/gradnorm.ts';
-import { readTensors, Recorder, uploadTensor, writeTensor, type Gpu } from '../../src/lib/gpu/index.ts';
+import { readTensors, Recorder, writeTensor, type Gpu } from '../../src/lib/gpu/index.ts';
+import { uploadTensor } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
 const H: AdamWHyper = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 };

@@ -1,8 +1,7 @@
 // Causal self-attention: grouped-query heads, optional prefix keys/values (prefix tuning), saved
 // log-sum-exp, a deterministic backward, and the KV-cache decode variant.
 import { describe, expect, it } from 'vitest';
-import { gradcheck, randn } from '../helpers/gradcheck.ts';
-import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
+import { expectClose, expectReferenceGradients, input, randF32, randn, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/attention/reference.ts';
 import { attentionBackward, attentionDecode, attentionForward } from '../../src/lib/ops/attention/attention.ts';
 
@@ -50,6 +49,14 @@ function peftPrefix(s: Shape, pk: ArrayLike<number>, pv: ArrayLike<number>, laye
   return { data, shape: [s.P, stride], offset: 2 * layer * row, stride };
 }
 
+/** A backward case: inputs and dout from their seeds, the reference forward and gradients, q and k/v shapes. */
+function backwardCase(s: Shape, seed: number, doutSeed: number) {
+  const x = inputs(s, seed);
+  const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
+  const dout = randF32(want.out.length, doutSeed);
+  return { x, want, dout, g: ref.backward(dout, want.cache), qs: [s.B, s.T, s.NH, s.HS], ks: [s.B, s.T, s.NKV, s.HS] };
+}
+
 describe('attention reference (float64)', () => {
   it.each([
     ['multi-head, no prefix', sh(2, 5, 2, 2, 4, 0)],
@@ -63,17 +70,15 @@ describe('attention reference (float64)', () => {
       randn(s.P * s.NKV * s.HS, 4),
       randn(s.P * s.NKV * s.HS, 5),
     ];
-    const r = gradcheck(
-      ([q, k, v, pk, pv]) => ref.forward(q, k, v, s, pk, pv).out,
-      (dout) => {
-        const g = ref.backward(dout, ref.forward(x[0], x[1], x[2], s, x[3], x[4]).cache);
+    expectReferenceGradients(
+      ([q, k, v, pk, pv]) => ref.forward(q, k, v, s, pk, pv),
+      (dout, cache) => {
+        const g = ref.backward(dout, cache);
         return [g.dq, g.dk, g.dv, g.dpk, g.dpv];
       },
       x,
-      { maxPerInput: 1000 },
+      { maxError: 1e-7 },
     );
-    expect(r.checked).toBe(x.reduce((n, a) => n + a.length, 0));
-    expectGradcheck(r, 1e-7);
   });
 
   it('the first token attends only to itself, so its output is its own value', () => {
@@ -136,12 +141,7 @@ describe('attention on the GPU', () => {
   });
 
   it.each(SHAPES)('backward adds the reference gradients into dq, dk, dv, dprefix: %s', async (_name, s) => {
-    const x = inputs(s, 20);
-    const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
-    const dout = randF32(want.out.length, 25);
-    const g = ref.backward(dout, want.cache);
-    const qs = [s.B, s.T, s.NH, s.HS];
-    const ks = [s.B, s.T, s.NKV, s.HS];
+    const { x, want, dout, g, qs, ks } = backwardCase(s, 20, 25);
     // Gradients already holding another path's contribution.
     const dq0 = randF32(g.dq.length, 26);
     const dk0 = randF32(g.dk.length, 27);
@@ -181,12 +181,7 @@ describe('attention on the GPU', () => {
 
   it('backward with accumulate: false overwrites, and is bitwise deterministic', async () => {
     const s = sh(2, 23, 4, 2, 16, 3);
-    const x = inputs(s, 40);
-    const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
-    const dout = randF32(want.out.length, 41);
-    const g = ref.backward(dout, want.cache);
-    const qs = [s.B, s.T, s.NH, s.HS];
-    const ks = [s.B, s.T, s.NKV, s.HS];
+    const { x, want, dout, g, qs, ks } = backwardCase(s, 40, 41);
     const pre = peftPrefix(s, x.pk, x.pv);
     const run = () =>
       runOp(
@@ -223,16 +218,11 @@ describe('attention on the GPU', () => {
     const s = sh(2, 11, 4, 2, 16, 3);
     const L = 3;
     const layer = 1;
-    const x = inputs(s, 50);
+    const { x, want, dout, g, qs, ks } = backwardCase(s, 50, 53);
     const row = s.NKV * s.HS;
     const others = randF32(s.P * L * 2 * row, 51); // the other layers' entries, which must not matter
     const pre = peftPrefix(s, x.pk, x.pv, layer, L, others);
     const grad0 = randF32(pre.data.length, 52);
-    const want = ref.forward(x.q, x.k, x.v, s, x.pk, x.pv);
-    const dout = randF32(want.out.length, 53);
-    const g = ref.backward(dout, want.cache);
-    const qs = [s.B, s.T, s.NH, s.HS];
-    const ks = [s.B, s.T, s.NKV, s.HS];
     const got = await runOp(
       gpu(),
       {

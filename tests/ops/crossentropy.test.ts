@@ -2,18 +2,7 @@
 // as one f32 on the GPU; the backward writes dlogits over the logits.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { gradcheck, randn } from '../helpers/gradcheck.ts';
-import {
-  expectClose,
-  expectGradcheck,
-  input,
-  randF32,
-  randInts,
-  runOp,
-  TOL,
-  useGpu,
-  zeros,
-} from '../helpers/op-test.ts';
+import { expectClose, expectReferenceGradients, input, randF32, randInts, randn, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/crossentropy/reference.ts';
 import {
   crossentropyBackward,
@@ -21,7 +10,8 @@ import {
   meanLossBackward,
   meanLossForward,
 } from '../../src/lib/ops/crossentropy/crossentropy.ts';
-import { parseSafetensors, tensorToFloat32, tensorToInt32 } from '../../src/lib/model/safetensors.ts';
+import { parseSafetensors, tensorToFloat32 } from '../../src/lib/model/safetensors.ts';
+import { i32 } from '../gpu/fixtures.ts';
 
 const gpu = useGpu();
 
@@ -30,34 +20,26 @@ describe('crossentropy reference (float64)', () => {
   const targets = Int32Array.of(3, -100, 10, 0, -100, 7); // (B,T) with two ignored positions
 
   it('per-token loss gradients match central differences; ignored rows get none', () => {
-    const inputs = [randn(B * T * V, 1, 3)];
-    const r = gradcheck(
-      ([logits]) => ref.forward(logits, targets, B, T, V).out,
-      (dlosses) => [ref.backward(dlosses, ref.forward(inputs[0], targets, B, T, V).cache).dlogits],
-      inputs,
-      { maxPerInput: 1000 },
+    expectReferenceGradients(
+      ([logits]) => ref.forward(logits, targets, B, T, V),
+      (dlosses, cache) => [ref.backward(dlosses, cache).dlogits],
+      [randn(B * T * V, 1, 3)],
+      { maxError: 1e-7 },
     );
-    expect(r.checked).toBe(B * T * V);
-    expectGradcheck(r, 1e-7);
   });
 
   it('mean over counted tokens: gradients of the composed loss match central differences', () => {
-    const inputs = [randn(B * T * V, 2, 3)];
-    const meanOf = (logits: Float64Array) => {
+    const meanOf = ([logits]: Float64Array[]) => {
       const ce = ref.forward(logits, targets, B, T, V);
-      return { ce, mean: ref.meanForward(ce.out, targets) };
+      const mean = ref.meanForward(ce.out, targets);
+      return { out: mean.out.subarray(0, 1), cache: { ce: ce.cache, mean: mean.cache } };
     };
-    const r = gradcheck(
-      ([logits]) => meanOf(logits).mean.out.subarray(0, 1),
-      (dout) => {
-        const { ce, mean } = meanOf(inputs[0]);
-        const { dlosses } = ref.meanBackward(dout[0], mean.cache);
-        return [ref.backward(dlosses, ce.cache).dlogits];
-      },
-      inputs,
-      { maxPerInput: 1000 },
+    expectReferenceGradients(
+      meanOf,
+      (dout, cache) => [ref.backward(ref.meanBackward(dout[0], cache.mean).dlosses, cache.ce).dlogits],
+      [randn(B * T * V, 2, 3)],
+      { maxError: 1e-7 },
     );
-    expectGradcheck(r, 1e-7);
   });
 
   it('matches -log softmax at the target and counts only targets != -100', () => {
@@ -96,6 +78,18 @@ function targetsFor(N: number, V: number, seed: number): Int32Array {
   const t = randInts(N, V, seed);
   for (let i = 1; i < N; i += 3) t[i] = -100;
   return t;
+}
+
+/** A loss step's tensors: loss (2), per-token losses, lse and dlosses zeroed; logits and targets uploaded. */
+function lossTensors(logits: Float64Array, targets: Int32Array, B: number, T: number, V: number) {
+  return {
+    loss: zeros([2]),
+    losses: zeros([B, T]),
+    lse: zeros([B, T]),
+    dlosses: zeros([B, T]),
+    logits: input(logits, [B, T, V]),
+    targets: input(targets, [B, T], 'i32'),
+  };
 }
 
 describe('crossentropy on the GPU', () => {
@@ -152,14 +146,7 @@ describe('crossentropy on the GPU', () => {
     const targets = targetsFor(B * T, V, 31);
     const got = await runOp(
       gpu(),
-      {
-        loss: zeros([2]),
-        losses: zeros([B, T]),
-        lse: zeros([B, T]),
-        dlosses: zeros([B, T]),
-        logits: input(logits, [B, T, V]),
-        targets: input(targets, [B, T], 'i32'),
-      },
+      lossTensors(logits, targets, B, T, V),
       (rec, t) => {
         crossentropyForward(rec, t.losses, t.lse, t.logits, t.targets);
         meanLossForward(rec, t.loss, t.losses, t.targets);
@@ -246,18 +233,12 @@ describe('crossentropy on the GPU', () => {
     const file = parseSafetensors(readFileSync('tests/fixtures/forward.safetensors'), { source: 'forward.safetensors' });
     const [B, T, V] = file.byName.get('logits')!.shape;
     const logits = Float64Array.from(tensorToFloat32(file, 'logits'));
-    const targets = tensorToInt32(file, 'targets');
+    const targets = i32(file, 'targets');
     const want = tensorToFloat32(file, 'loss')[0];
     expect(targets.some((t) => t === -100)).toBe(true); // the fixture exercises the mask
     const got = await runOp(
       gpu(),
-      {
-        loss: zeros([2]),
-        losses: zeros([B, T]),
-        lse: zeros([B, T]),
-        logits: input(logits, [B, T, V]),
-        targets: input(targets, [B, T], 'i32'),
-      },
+      lossTensors(logits, targets, B, T, V),
       (rec, t) => {
         crossentropyForward(rec, t.losses, t.lse, t.logits, t.targets);
         meanLossForward(rec, t.loss, t.losses, t.targets);

@@ -1,8 +1,7 @@
 // RoPE (Llama/Qwen2, rotate-half convention): pairs (i, i+HS/2) of every head turn by p·theta^(-2i/HS);
 // the backward pass turns the gradient back.
 import { describe, expect, it } from 'vitest';
-import { gradcheck, randn } from '../helpers/gradcheck.ts';
-import { expectClose, expectGradcheck, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
+import { expectClose, expectReferenceGradients, input, randF32, randn, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/rope/reference.ts';
 import { ropeBackward, ropeForward, ropePositions, ropeTable } from '../../src/lib/ops/rope/rope.ts';
 
@@ -14,15 +13,12 @@ describe('rope reference (float64)', () => {
     [1, 4, 3, 6, 100000, 5],
   ])('gradients match central differences: B=%i T=%i NH=%i HS=%i theta=%d offset=%i', (B, T, NH, HS, theta, offset) => {
     const positions = Int32Array.from({ length: B * T }, (_, i) => (i % T) * 2 + 1);
-    const inputs = [randn(B * T * NH * HS, 1)];
-    const r = gradcheck(
-      ([inp]) => ref.forward(inp, positions, B, T, NH, HS, theta, offset).out,
-      (dout) => [ref.backward(dout, ref.forward(inputs[0], positions, B, T, NH, HS, theta, offset).cache).dinp],
-      inputs,
-      { maxPerInput: 1000 },
+    expectReferenceGradients(
+      ([inp]) => ref.forward(inp, positions, B, T, NH, HS, theta, offset),
+      (dout, cache) => [ref.backward(dout, cache).dinp],
+      [randn(B * T * NH * HS, 1)],
+      { maxError: 1e-7 },
     );
-    expect(r.checked).toBe(B * T * NH * HS);
-    expectGradcheck(r, 1e-7);
   });
 
   it('follows rotate_half: pairs (i, i+HS/2) rotate by p·theta^(-2i/HS), position 0 is the identity', () => {
@@ -73,6 +69,17 @@ describe('ropeTable', () => {
   });
 });
 
+/** The forward's tensors: out zeroed; inp (B,T,NH,HS), positions (B,T) and a ropeTable() uploaded. */
+function forwardTensors(x: Float64Array, positions: Int32Array, shape: number[], table: Float32Array) {
+  const [B, T, , HS] = shape;
+  return {
+    out: zeros(shape),
+    inp: input(x, shape),
+    positions: input(positions, [B, T], 'i32'),
+    table: input(table, [table.length / HS, HS / 2, 2]),
+  };
+}
+
 describe('rope on the GPU', () => {
   // q with NH heads and k with NKV=1 head; HS = 2 (one pair), 6, 64; B·T·NH·HS/2 not a multiple of 256
   const SHAPES: [number, number, number, number][] = [
@@ -88,15 +95,8 @@ describe('rope on the GPU', () => {
     const x = randF32(B * T * NH * HS, 10);
     const positions = ropePositions(B, T, 2);
     positions[positions.length - 1] = 0; // a packed sequence restarting its positions
-    const got = await runOp(
-      gpu(),
-      {
-        out: zeros(shape),
-        inp: input(x, shape),
-        positions: input(positions, [B, T], 'i32'),
-        table: input(ropeTable(64, HS, THETA), [64, HS / 2, 2]),
-      },
-      (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table, { offset: 5 }),
+    const got = await runOp(gpu(), forwardTensors(x, positions, shape, ropeTable(64, HS, THETA)), (rec, t) =>
+      ropeForward(rec, t.out, t.inp, t.positions, t.table, { offset: 5 }),
     );
     expectClose(got.out, ref.forward(x, positions, B, T, NH, HS, THETA, 5).out, TOL.elementwise, 'rope out');
   });
@@ -146,31 +146,16 @@ describe('rope on the GPU', () => {
     const shape = [B, T, NH, HS];
     const x = randF32(B * T * NH * HS, 40);
     const positions = Int32Array.from({ length: T }, (_, t) => 2047 - t * 61);
-    const got = await runOp(
-      gpu(),
-      {
-        out: zeros(shape),
-        inp: input(x, shape),
-        positions: input(positions, [B, T], 'i32'),
-        table: input(ropeTable(2048, HS, theta), [2048, HS / 2, 2]),
-      },
-      (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table),
+    const got = await runOp(gpu(), forwardTensors(x, positions, shape, ropeTable(2048, HS, theta)), (rec, t) =>
+      ropeForward(rec, t.out, t.inp, t.positions, t.table),
     );
     expectClose(got.out, ref.forward(x, positions, B, T, NH, HS, theta).out, TOL.elementwise, 'rope far');
   });
 
   it('writes NaN for a position outside the table instead of wrapping around', async () => {
     const [B, T, NH, HS] = [1, 3, 1, 4];
-    const got = await runOp(
-      gpu(),
-      {
-        out: zeros([B, T, NH, HS]),
-        inp: input(randF32(12, 50), [B, T, NH, HS]),
-        positions: input(Int32Array.of(0, 7, 8), [B, T], 'i32'),
-        table: input(ropeTable(8, HS, 10000), [8, HS / 2, 2]),
-      },
-      (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table),
-    );
+    const tensors = forwardTensors(randF32(12, 50), Int32Array.of(0, 7, 8), [B, T, NH, HS], ropeTable(8, HS, 10000));
+    const got = await runOp(gpu(), tensors, (rec, t) => ropeForward(rec, t.out, t.inp, t.positions, t.table));
     expect(got.out.subarray(0, 8).every(Number.isFinite)).toBe(true);
     expect(got.out.subarray(8).every(Number.isNaN)).toBe(true);
   });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findModel } from '../../src/lib/base/catalog';
 import { type DatasetSource, MAX_DATASET_BYTES, parseDatasetText, PREFERENCE_NOTE, prepareTraining } from '../../src/lib/data';
-import { asSource, badRecordCount, datasetName, filesReadiness, loadDatasetFiles, PREFERENCE_REASON } from '../../src/ui/dataset/load-files';
+import { asSource, badRecordCount, datasetName, filesReadiness, loadDatasetFiles } from '../../src/lib/data/load';
+import { pageReasons, PREFERENCE_REASON } from '../../src/ui/dataset/names';
 import { reasonsSentence } from '../../src/ui/format';
 import { loadPageTokenizer, type PageTokenizer } from '../../src/ui/dataset/page-tokenizer';
 import { repackPrepared } from '../../src/ui/dataset/repack';
@@ -92,12 +93,13 @@ describe('may training start?', () => {
     expect(filesReadiness(f, false).join()).toMatch(/valid\.jsonl has 2 bad records/);
   });
 
-  it('never on preference data, pointing to the note rather than repeating it', async () => {
+  it('never on preference data; the page points to the note rather than repeating it', async () => {
     const f = await loadDatasetFiles([src('dpo.jsonl', JSON.stringify({ prompt: 'p', chosen: 'a', rejected: 'b' }))]);
     expect(f.train?.format).toBe('preference');
     expect(f.train?.notes).toContain(PREFERENCE_NOTE);
-    expect(filesReadiness(f, true)).toEqual([PREFERENCE_REASON]);
-    expect(reasonsSentence('Not ready to train', filesReadiness(f, true))).toMatch(/[^.]\.$/);
+    expect(filesReadiness(f, true)).toEqual([PREFERENCE_NOTE]);
+    expect(pageReasons(filesReadiness(f, true))).toEqual([PREFERENCE_REASON]);
+    expect(reasonsSentence('Not ready to train', pageReasons(filesReadiness(f, true)))).toMatch(/[^.]\.$/);
   });
 
   it('end a list of reasons with one period, whatever the reasons end with', () => {

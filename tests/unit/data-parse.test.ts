@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeDatasetBytes,
-  describeProblem,
+  describeWhere,
   firstInvalidUtf8,
   MAX_DATASET_BYTES,
   parseDatasetFile,
@@ -16,7 +16,8 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const parse = (name: string, text: string, opts = {}) => parseDatasetFile({ name, bytes: enc(text) }, opts);
 const jsonl = (...objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n') + '\n';
 const errors = (d: ParsedDataset) => d.problems.filter((p) => p.severity === 'error');
-const said = (p: DataProblem) => describeProblem(p);
+/** A problem as one line: `train.jsonl, line 12, field "messages[1].role": unknown role "bot" …`. */
+const said = (p: DataProblem) => `${describeWhere(p.where)}${p.field ? `, field "${p.field}"` : ''}: ${p.message}`;
 
 describe('formats are detected per record', () => {
   it('{text}', async () => {

@@ -5,8 +5,6 @@ import {
   type ChatMessage,
   type Example,
   fromTransformersTokenizer,
-  generationPrompt,
-  preferenceSegments,
   renderExample,
   renderMessages,
   tokenizeExamples,
@@ -93,15 +91,6 @@ describe('segments per format', () => {
   it('preference data is not trainable yet, and says so', () => {
     const ex: Example = { where, format: 'preference', prompt: 'p', chosen: 'good', rejected: 'bad' };
     expect(() => renderExample(ex)).toThrow(/no preference-training method/);
-    const pair = preferenceSegments(ex);
-    expect(trainableText(pair.chosen)).toBe('good');
-    expect(trainableText(pair.rejected)).toBe('bad');
-  });
-
-  it('generation prompts match the training layout', () => {
-    expect(generationPrompt('prompt-completion', 'Question: hi\nAnswer:')).toBe('Question: hi\nAnswer:');
-    expect(generationPrompt('alpaca', 'Add 2 and 3.')).toBe(alpacaPrompt('Add 2 and 3.', ''));
-    expect(generationPrompt('messages', 'Hi', { chatTemplate: chatml })).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
   });
 });
 

@@ -8,7 +8,6 @@ import {
   chatTemplateFromTokenizer,
   type ChatTemplateFn,
   fromTransformersTokenizer,
-  generationPrompt,
   packExamples,
   parseDatasetText,
   previewTokenized,
@@ -84,13 +83,9 @@ describe('the default tokenizer through the data layer', () => {
     const { examples } = await tokenizeExamples(d.examples, tok);
     const counted = tokenView(examples[0], tok).filter((v) => v.counted).map((v) => v.text).join('');
     expect(counted).toBe(' Water from clouds.<|endoftext|>');
-    // The prompt is tokenized alone, exactly as generation will see it.
-    const promptIds = tok.encode(generationPrompt('prompt-completion', 'Question: What is rain?\nAnswer:'));
+    // The prompt is tokenized alone, exactly as the prompt typed at generation time is.
+    const promptIds = tok.encode('Question: What is rain?\nAnswer:');
     expect(Array.from(examples[0].ids.subarray(0, promptIds.length))).toEqual(promptIds);
-  });
-
-  it('the generation prompt for chat data ends where assistant turns begin in training', () => {
-    expect(generationPrompt('messages', 'Hi', { chatTemplate: chat })).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
   });
 
   for (const s of SAMPLE_DATASETS) {

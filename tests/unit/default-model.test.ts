@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor } from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
-import { parseSafetensors, tensorToFloat32, tensorToInt32 } from '../../src/lib/model/safetensors';
+import { parseSafetensors, tensorToFloat32 } from '../../src/lib/model/safetensors';
+import { FIXTURES, i32 } from '../gpu/fixtures';
 import { compare } from '../helpers/gradcheck';
 
 const MODELS = join(__dirname, '../../models');
 const ID = 'brown-llama-4m';
-const FIXTURES = join(__dirname, '../fixtures');
 
 interface GreedyCase { prompt: string; input_ids: number[]; output_ids: number[]; text: string }
 
@@ -65,7 +65,7 @@ describe('default model files', () => {
   it('ONNX logits match the PyTorch fixture within 1e-4', async () => {
     const fx = parseSafetensors(readFileSync(join(FIXTURES, 'forward.safetensors')));
     const shape = fx.byName.get('input_ids')!.shape;
-    const ids = tensorToInt32(fx, 'input_ids');
+    const ids = i32(fx, 'input_ids');
     const [B, T] = shape;
     const input_ids = new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [B, T]);
     const attention_mask = new Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]);
@@ -76,7 +76,7 @@ describe('default model files', () => {
     expect(maxAbs).toBeLessThan(1e-4);
 
     // The masked mean cross-entropy from those logits equals the fixture's loss.
-    const targets = tensorToInt32(fx, 'targets');
+    const targets = i32(fx, 'targets');
     const V = expected.length / (B * T);
     let sum = 0;
     let count = 0;

@@ -22,15 +22,14 @@ import {
   readZip,
   writeZip,
 } from '../../src/lib/peft';
+import { FIXTURES, ROOT } from '../gpu/fixtures';
 
-const ROOT = join(__dirname, '../..');
-const FIX = join(ROOT, 'tests/fixtures');
 const read = (p: string) => readFileSync(p);
 const enc = (s: string) => new TextEncoder().encode(s);
 
 const llamaCfg = parseModelConfig(read(join(ROOT, 'models/brown-llama-4m/config.json')).toString());
 const base: BaseModel = { name: 'brown-llama-4m', config: llamaCfg };
-const gpt2: BaseModel = { name: 'tiny-gpt2', config: parseModelConfig(read(join(FIX, 'tiny-gpt2/config.json')).toString()) };
+const gpt2: BaseModel = { name: 'tiny-gpt2', config: parseModelConfig(read(join(FIXTURES, 'tiny-gpt2/config.json')).toString()) };
 const loraKey = (module: string, which: 'A' | 'B') => loraKeys(module)[which];
 const lora = (r: number, lora_alpha: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig => ({
   ...defaultMethod('LORA'),
@@ -41,13 +40,13 @@ const lora = (r: number, lora_alpha: number, target_modules: string[] | string, 
 });
 /** LoRA tensors expected for a method alone (no file-level prefix shape). */
 const expectedFor = (method: LoraConfig, b: BaseModel = base) => expectedAdapterTensors({ method, prefixShape: null }, b);
-const fixtureConfig = (name: string) => parseAdapterConfig(read(join(FIX, `${name}.json`)).toString());
+const fixtureConfig = (name: string) => parseAdapterConfig(read(join(FIXTURES, `${name}.json`)).toString());
 /** readAdapterFiles + importAdapter, as the page does with a drop of files or a .zip. */
 const importAdapterFiles = async (files: { name: string; bytes: Uint8Array }[], b: BaseModel) => importAdapter(await readAdapterFiles(files), b);
 
 /** The adapter tensors of a fixture file: every tensor except gradients and the test inputs. */
 function fixtureAdapter(name: string): AdapterTensors {
-  const st = parseSafetensors(read(join(FIX, `${name}.safetensors`)));
+  const st = parseSafetensors(read(join(FIXTURES, `${name}.safetensors`)));
   const out: AdapterTensors = new Map();
   for (const t of st.tensors) {
     if (t.name.endsWith('.grad') || ['input_ids', 'targets', 'loss'].includes(t.name)) continue;
@@ -76,7 +75,7 @@ describe('the recipe fixtures import as PEFT adapters for the default model', ()
   for (const name of ['lora', 'bottleneck', 'prefix']) {
     it(`${name}: exactly the keys and shapes the config calls for`, () => {
       const tensors = fixtureAdapter(name);
-      const config = read(join(FIX, `${name}.json`)).toString();
+      const config = read(join(FIXTURES, `${name}.json`)).toString();
       const expected = expectedAdapterTensors(parseAdapterConfig(config), base);
       expect([...expected.keys()].sort()).toEqual([...tensors.keys()].sort());
       for (const [k, shape] of expected) expect(tensors.get(k)!.shape, k).toEqual(shape);
@@ -101,7 +100,7 @@ describe('the recipe fixtures import as PEFT adapters for the default model', ()
 
 describe('adapter_config.json', () => {
   it('is written as PEFT writes it: sorted keys, two-space indent, every field of the recipe config with its value', () => {
-    const recipe = JSON.parse(read(join(FIX, 'lora.json')).toString());
+    const recipe = JSON.parse(read(join(FIXTURES, 'lora.json')).toString());
     const text = adapterConfigJson(lora(4, 8, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']), base);
     const obj = JSON.parse(text);
     expect(Object.keys(obj)).toEqual([...Object.keys(obj)].sort());
@@ -114,13 +113,13 @@ describe('adapter_config.json', () => {
   });
 
   it('prefix config for GQA stores the key/value width, as the recipe does', () => {
-    const recipe = JSON.parse(read(join(FIX, 'prefix.json')).toString());
+    const recipe = JSON.parse(read(join(FIXTURES, 'prefix.json')).toString());
     const obj = JSON.parse(adapterConfigJson({ peft_type: 'PREFIX_TUNING', num_virtual_tokens: 8 }, base));
     for (const [k, v] of Object.entries(recipe)) if (k !== 'inference_mode') expect(obj[k], k).toEqual(v);
   });
 
   it('bottleneck config matches the recipe json', () => {
-    const recipe = JSON.parse(read(join(FIX, 'bottleneck.json')).toString());
+    const recipe = JSON.parse(read(join(FIXTURES, 'bottleneck.json')).toString());
     const obj = JSON.parse(adapterConfigJson({ peft_type: 'BOTTLENECK', bottleneck_size: 16, non_linearity: 'relu', placement: ['self_attn', 'mlp'] }, base));
     for (const [k, v] of Object.entries(recipe)) expect(obj[k], k).toEqual(v);
   });
@@ -237,7 +236,7 @@ describe('export and import', () => {
 });
 
 describe('import names everything wrong', () => {
-  const loraJson = read(join(FIX, 'lora.json')).toString();
+  const loraJson = read(join(FIXTURES, 'lora.json')).toString();
 
   it('missing files, and a PyTorch .bin instead of safetensors', async () => {
     await expect(readAdapterFiles([{ name: 'adapter_config.json', bytes: enc(loraJson) }])).rejects.toThrow(/adapter_model\.safetensors is missing/);
@@ -294,7 +293,7 @@ describe('import names everything wrong', () => {
 
   it('integer dtypes and non-finite values', () => {
     const tensors = fixtureAdapter('prefix');
-    const cfg = read(join(FIX, 'prefix.json')).toString();
+    const cfg = read(join(FIXTURES, 'prefix.json')).toString();
     const bad = tensors.get('prompt_embeddings')!;
     const withNaN = { shape: bad.shape, data: bad.data.slice() };
     withNaN.data[17] = NaN;
@@ -306,7 +305,7 @@ describe('import names everything wrong', () => {
   });
 
   it('a config that does not fit the base model', () => {
-    const cfg = { ...JSON.parse(read(join(FIX, 'prefix.json')).toString()), num_layers: 6, token_dim: 256, num_attention_heads: 4 };
+    const cfg = { ...JSON.parse(read(join(FIXTURES, 'prefix.json')).toString()), num_layers: 6, token_dim: 256, num_attention_heads: 4 };
     const e = peftError(() => importAdapter(asFiles(JSON.stringify(cfg), fixtureAdapter('prefix')), base));
     expect(e.problems).toEqual([
       'num_layers is 6 but brown-llama-4m has 4 layers',
@@ -331,7 +330,7 @@ describe('import names everything wrong', () => {
       const half = new Uint16Array(t.data.length).fill(0x3c00); // 1.0 in F16
       w[k] = { dtype: 'F16', shape: t.shape, data: half };
     }
-    const r = importAdapter({ config: read(join(FIX, 'bottleneck.json')).toString(), weights: writeSafetensors(w) }, base);
+    const r = importAdapter({ config: read(join(FIXTURES, 'bottleneck.json')).toString(), weights: writeSafetensors(w) }, base);
     for (const t of r.tensors.values()) expect(t.data.every((x) => x === 1)).toBe(true);
 
     const lora = fixtureAdapter('lora');

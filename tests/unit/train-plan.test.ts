@@ -26,6 +26,7 @@ import { configProblems, methodProblems } from '../../src/lib/train/checks';
 import { DEFAULTS, defaultMethod, stepsPerEpoch, totalSteps, type TrainConfig } from '../../src/lib/train/config';
 import { baseParamCount, estimateTrainingMemory, trainableParamCount } from '../../src/lib/train/memory';
 import { buildTrainingPlan, PlanError } from '../../src/lib/train/plan';
+import { DEFAULT_MODEL, ROOT } from '../gpu/fixtures';
 
 const DEFAULT_CONFIG: TrainConfig = DEFAULTS.training;
 const lora = (r: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig => ({
@@ -35,10 +36,8 @@ const lora = (r: number, target_modules: string[] | string, extra: Partial<LoraC
   ...extra,
 });
 
-const ROOT = join(__dirname, '../..');
-const MODEL_DIR = join(ROOT, 'models/brown-llama-4m');
 const read = (p: string) => readFileSync(join(ROOT, p));
-const cfg: ModelConfig = parseModelConfig(readFileSync(join(MODEL_DIR, 'config.json'), 'utf8'));
+const cfg: ModelConfig = parseModelConfig(readFileSync(join(DEFAULT_MODEL, 'config.json'), 'utf8'));
 const gpt2: ModelConfig = parseModelConfig(read('tests/fixtures/tiny-gpt2/config.json').toString());
 
 /** Elements of the adapter tensors in a fixture file (gradients left out). */
@@ -79,7 +78,7 @@ describe('trainable parameters', () => {
   });
 
   it('the base model has the parameters model.safetensors stores (float32)', () => {
-    const st = parseSafetensors(readFileSync(join(MODEL_DIR, 'model.safetensors')));
+    const st = parseSafetensors(readFileSync(join(DEFAULT_MODEL, 'model.safetensors')));
     const stored = st.tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
     expect(baseParamCount(cfg)).toBe(stored);
   });
@@ -160,41 +159,12 @@ describe('GPU memory estimate', () => {
     expect(e.total).toBe(e.weights + e.trainable + e.activations);
   });
 
-  it('counts the activation tensors the engine keeps for one step (default model, prefix tuning)', () => {
-    // Per token, as model/activations.ts allocates them with training on. C=256, NH·HS=256,
-    // NKV·HS=128, NH=4, I=688, L=4, V=4096, RMSNorm (no means), RoPE, SwiGLU (gate and up).
-    const C = 256, Q = 256, KV = 128, NH = 4, I = 688, L = 4, V = 4096;
-    const layer = {
-      n1: C, rstd1: 1, qlin: Q, klin: KV, q: Q, k: KV, v: KV, att: Q, lse: NH, ao: C,
-      mid: C, n2: C, rstd2: 1, gate: I, up: I, hmid: I, mo: C,
-    };
-    const grads = { dres: C, dn: C, dy: C, datt: Q, dq: Q, dk: KV, dv: KV, dqlin: Q, dklin: KV, dgate: I, dup: I, dhmid: I, dlosses: 1, zeros: 1 };
-    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-    const perToken = (L + 1) * C + L * sum(layer) + /* nf, rstdf */ C + 1 + /* losses, loss lse */ 2 + sum(grads);
-    const B = 8, T = 128;
-    const logits = B * T * V; // all rows fit under the 64 MiB chunk
-    const scalars = 4; // loss (2) and count (2)
-    expect(estimateTrainingMemory(cfg, prefix, B, T).activations).toBe(4 * (B * T * perToken + logits + scalars));
-  });
-
-  it('grows with B·T, LoRA branches and bottleneck widths', () => {
+  it('grows with B·T, with the LoRA rank and with the bottleneck width (per-tensor sizes: tests/unit/model-activations, tests/gpu/activations)', () => {
     const a = (m: MethodConfig, B: number, T: number) => estimateTrainingMemory(cfg, m, B, T).activations;
-    expect(a(prefix, 2, 64) - a(prefix, 1, 64)).toBe(a(prefix, 1, 64) - 16);
-    expect(a(prefix, 4, 32)).toBe(a(prefix, 1, 128));
-    const qv = (r: number) => lora(r, ['q_proj', 'v_proj']);
-    // x·Aᵀ for two projections in each of 4 layers, and one shared du scratch of r: (4·2 + 1)·r per token.
-    expect(a(qv(16), 1, 64) - a(qv(8), 1, 64)).toBe(4 * 64 * (4 * 2 + 1) * 8);
+    expect(a(prefix, 2, 64)).toBeGreaterThan(a(prefix, 1, 64));
+    expect(a(lora(16, ['q_proj', 'v_proj']), 1, 64)).toBeGreaterThan(a(lora(8, ['q_proj', 'v_proj']), 1, 64));
     const bn = (size: number): MethodConfig => ({ peft_type: 'BOTTLENECK', bottleneck_size: size, placement: ['mlp'], non_linearity: 'relu' });
-    // pre/post activation per layer, plus the shared dh/da scratch: (4·2 + 2)·size per token.
-    expect(a(bn(32), 1, 64) - a(bn(16), 1, 64)).toBe(4 * 64 * (4 * 2 + 2) * 16);
-  });
-
-  it('caps the logits at about 64 MiB for a large vocabulary', () => {
-    const big = { ...cfg, vocabSize: 131072 };
-    const rows = 128; // 64 MiB / (131072 · 4 bytes) = 128 rows
-    const d = estimateTrainingMemory(big, prefix, 64, 256).activations - estimateTrainingMemory(big, prefix, 32, 256).activations;
-    const perTokenOnly = estimateTrainingMemory(big, prefix, 32, 256).activations - 4 * (rows * 131072 + 4);
-    expect(d).toBe(perTokenOnly);
+    expect(a(bn(32), 1, 64)).toBeGreaterThan(a(bn(16), 1, 64));
   });
 });
 

@@ -1,6 +1,8 @@
 // Which backend runs the base model: WebGPU when the browser gives us an adapter, WebAssembly otherwise.
 // Where WebGPU is missing the page says so plainly (fallbackReason) instead of silently running slower.
 
+import { describeAdapter } from '../gpu/device.ts';
+
 export type WebBackend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | WebBackend;
 
@@ -33,13 +35,7 @@ export async function probeWebGPU(
     if (!adapter) {
       return { available: false, f16: false, reason: 'the browser has WebGPU but found no usable GPU adapter' };
     }
-    const info = adapter.info;
-    const words = [info?.vendor, info?.architecture, info?.description].filter((w) => w && w.length > 0);
-    return {
-      available: true,
-      f16: adapter.features.has('shader-f16'),
-      adapter: words.length > 0 ? words.join(' · ') : 'unnamed adapter',
-    };
+    return { available: true, f16: adapter.features.has('shader-f16'), adapter: describeAdapter(adapter) };
   } catch (err) {
     return { available: false, f16: false, reason: `requesting a WebGPU adapter failed: ${String(err)}` };
   }

@@ -14,14 +14,13 @@ import {
   LogitsProcessorList,
   StoppingCriteria,
   Tensor,
-  env,
   type PreTrainedModel,
   type PreTrainedTokenizer,
   type ProgressInfo,
   type TextStreamer,
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
-import { configureSource, type ModelSource } from './source.ts';
+import { configureModelSource } from './model-source.ts';
 import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
 
 export type { GenerationResult, StopReason, StreamedToken };
@@ -31,12 +30,19 @@ import { createRng, type Rng } from '../random.ts';
 /** Where the model runs. 'cpu' is onnxruntime-node (Node only). */
 export type Backend = 'webgpu' | 'wasm' | 'cpu';
 
-/** The model, where it comes from (localModels, hubHost, cacheHub, cacheDir: source.ts), and how it runs. */
-export interface LoadOptions extends ModelSource {
+export interface LoadOptions {
   model: ModelSpec;
   backend: Backend;
   /** The WebGPU adapter has shader-f16 (picks the model's f16 weights when it has them). */
   f16?: boolean;
+  /** URL (browser) or folder (Node) holding the shipped models: <localModels>/<id>/config.json. */
+  localModels: string;
+  /** Host serving the Hub's layout <host>/<id>/resolve/main/<file>; Hugging Face by default. */
+  hubHost?: string;
+  /** Keep hub downloads in the browser's Cache API when it has one (never for shipped models). */
+  cacheHub?: boolean;
+  /** Node only: folder for hub downloads (onnxruntime-node opens the model from a file). */
+  cacheDir?: string;
   onProgress?: (progress: LoadProgress) => void;
 }
 
@@ -149,7 +155,7 @@ export class BaseRuntime {
   static async load(options: LoadOptions): Promise<BaseRuntime> {
     const { model, backend } = options;
     const started = performance.now();
-    configureSource(env, options);
+    await configureModelSource(options.model.source, options);
 
     const files = new Map<string, { loaded: number; total: number }>();
     const progress_callback = (p: ProgressInfo) => {
@@ -308,4 +314,3 @@ function yieldToEventLoop(): Promise<void> {
 function tensorFromIds(ids: number[]): Tensor {
   return new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
 }
-

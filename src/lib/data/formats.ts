@@ -13,8 +13,8 @@
 // Fields other than these are ignored. Field values must be strings (messages: an array of
 // {role, content} objects with string content).
 
-import type { DataProblem, Where } from './problems';
-import type { RawRecord } from './readers';
+import { type DataProblem, kindOfValue, type Where } from './problems';
+import type { RawRecord } from './records';
 
 export type DatasetFormat = 'text' | 'prompt-completion' | 'messages' | 'alpaca' | 'preference';
 
@@ -85,12 +85,6 @@ export function unknownFormatMessage(value: unknown): string {
   return `no known format: ${found}; expected ${Object.values(FORMAT_LABELS).join(', ')}`;
 }
 
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
 /**
  * Checks a record against the format `format` and builds its example. Returns every problem found
  * (a record may have several); `example` is set only when there are no errors.
@@ -100,25 +94,36 @@ export function validateRecord(rec: RawRecord, format: DatasetFormat): { example
   const o = rec.value as Record<string, unknown>;
   const err = (field: string | undefined, message: string) => problems.push({ where: rec.where, field, message, severity: 'error' });
 
-  /** A required string field; `allowEmpty` for fields that may be "". */
-  const str = (field: string, opts: { allowEmpty?: boolean; optional?: boolean } = {}): string => {
-    const v = o[field];
+  /**
+   * The string `obj[key]`, its problems reported at `path`; undefined when it is missing or not a string.
+   * A missing field is a problem unless `optional`; "" is one unless `allowEmpty`.
+   */
+  const stringAt = (
+    obj: Record<string, unknown>,
+    key: string,
+    path: string,
+    opts: { allowEmpty?: boolean; optional?: boolean } = {},
+  ): string | undefined => {
+    const v = obj[key];
     if (v === undefined || (opts.optional && v === null)) {
-      if (!opts.optional) err(field, `missing field "${field}"`);
-      return '';
+      if (!opts.optional) err(path, `missing field "${key}"`);
+      return undefined;
     }
     if (typeof v !== 'string') {
-      err(field, `must be a string, found ${typeName(v)}`);
-      return '';
+      err(path, `must be a string, found ${kindOfValue(v)}`);
+      return undefined;
     }
-    if (!opts.allowEmpty && v.trim() === '') err(field, 'is empty');
+    if (!opts.allowEmpty && v.trim() === '') err(path, 'is empty');
     return v;
   };
+
+  /** A string field of the record ("" when it has none). */
+  const str = (field: string, opts: { allowEmpty?: boolean; optional?: boolean } = {}): string => stringAt(o, field, field, opts) ?? '';
 
   const messages = (field: string, opts: { needAssistant: boolean }): ChatMessage[] => {
     const v = o[field];
     if (!Array.isArray(v)) {
-      err(field, `must be an array of {role, content} messages, found ${typeName(v)}`);
+      err(field, `must be an array of {role, content} messages, found ${kindOfValue(v)}`);
       return [];
     }
     if (v.length === 0) {
@@ -129,29 +134,15 @@ export function validateRecord(rec: RawRecord, format: DatasetFormat): { example
     v.forEach((m, k) => {
       const path = `${field}[${k}]`;
       if (m === null || typeof m !== 'object' || Array.isArray(m)) {
-        err(path, `must be a {role, content} object, found ${typeName(m)}`);
+        err(path, `must be a {role, content} object, found ${kindOfValue(m)}`);
         return;
       }
       const mo = m as Record<string, unknown>;
-      let ok = true;
-      if (mo.role === undefined) {
-        err(`${path}.role`, 'missing field "role"');
-        ok = false;
-      } else if (typeof mo.role !== 'string') {
-        err(`${path}.role`, `must be a string, found ${typeName(mo.role)}`);
-        ok = false;
-      } else if (!(CHAT_ROLES as readonly string[]).includes(mo.role)) {
-        err(`${path}.role`, `unknown role "${mo.role}" (expected ${CHAT_ROLES.join(', ')})`);
-        ok = false;
-      }
-      if (mo.content === undefined) {
-        err(`${path}.content`, 'missing field "content"');
-        ok = false;
-      } else if (typeof mo.content !== 'string') {
-        err(`${path}.content`, `must be a string, found ${typeName(mo.content)}`);
-        ok = false;
-      }
-      if (ok) out.push({ role: mo.role as ChatRole, content: mo.content as string });
+      const role = stringAt(mo, 'role', `${path}.role`, { allowEmpty: true });
+      const knownRole = role !== undefined && (CHAT_ROLES as readonly string[]).includes(role);
+      if (role !== undefined && !knownRole) err(`${path}.role`, `unknown role "${role}" (expected ${CHAT_ROLES.join(', ')})`);
+      const content = stringAt(mo, 'content', `${path}.content`, { allowEmpty: true });
+      if (knownRole && content !== undefined) out.push({ role: role as ChatRole, content });
     });
     if (opts.needAssistant && out.length === v.length && !out.some((m) => m.role === 'assistant' && m.content.trim() !== '')) {
       err(field, 'has no assistant message with content: nothing to train on');

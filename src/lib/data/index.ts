@@ -2,6 +2,7 @@
 // batches. See each file's header for its part. Pure TypeScript, no GPU, usable in a worker or the page.
 export * from './problems';
 export * from './decode';
+export type { RawRecord, ReadOptions, ReadResult } from './records';
 export * from './readers';
 export * from './formats';
 export * from './parse';
@@ -14,3 +15,4 @@ export * from './preview';
 export * from './samples';
 export * from './prepare';
 export * from './prompts';
+export * from './load';

@@ -15,8 +15,9 @@
 import type { DatasetFormat } from './formats';
 import { type DataProblem, formatCount } from './problems';
 import type { TokenizedExample } from './tokenize';
+import { IGNORE_INDEX } from '../ops/crossentropy/reference.ts';
 
-export const IGNORE_INDEX = -100;
+export { IGNORE_INDEX };
 
 export type PackMode = 'pad' | 'concat';
 

@@ -60,3 +60,10 @@ export function describeProblem(p: DataProblem): string {
 export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
+
+/** What a JSON value is, for messages: "null", "an array", "an object", "a string", "a number"… */
+export function kindOfValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}

@@ -7,7 +7,7 @@
 //   messages           the chat template's rendering, split so each assistant turn (its content and
 //                      the template's end-of-turn text) is ✓ and everything else ✗. No EOS is added:
 //                      the template ends turns itself.
-//   preference         not trainable yet (PREFERENCE_NOTE); `preferenceSegments` gives the pair.
+//   preference         not trainable yet (PREFERENCE_NOTE).
 
 import { type ChatMessage, type Example, PREFERENCE_NOTE } from './formats';
 
@@ -148,46 +148,4 @@ export function renderExample(ex: Example, ctx: RenderContext = {}): RenderedExa
     case 'preference':
       throw new TemplateError(PREFERENCE_NOTE);
   }
-}
-
-/**
- * The text to give the model at generation time so it continues as it was trained: the prompt for
- * prompt-completion, the Alpaca prompt for Alpaca, the chat template with the generation prompt for
- * messages. `user` is what the person typed.
- */
-export function generationPrompt(
-  format: Example['format'] | null,
-  user: string,
-  ctx: RenderContext & { system?: string } = {},
-): string {
-  switch (format) {
-    case 'alpaca':
-      return alpacaPrompt(user, '');
-    case 'messages': {
-      if (!ctx.chatTemplate) return user;
-      const msgs: ChatMessage[] = ctx.system ? [{ role: 'system', content: ctx.system }] : [];
-      msgs.push({ role: 'user', content: user });
-      return ctx.chatTemplate(msgs, true);
-    }
-    default:
-      return user;
-  }
-}
-
-/** Preference data as prompt / chosen / rejected segments, for a future preference method and for preview. */
-export function preferenceSegments(
-  ex: Extract<Example, { format: 'preference' }>,
-  ctx: RenderContext = {},
-): { chosen: Segment[]; rejected: Segment[] } {
-  const side = (answer: string | ChatMessage[]): Segment[] => {
-    const prompt = ex.prompt;
-    if (typeof answer === 'string' && (prompt === null || typeof prompt === 'string')) {
-      return [...(prompt ? [{ text: prompt, trainable: false }] : []), { text: answer, trainable: true }];
-    }
-    if (!ctx.chatTemplate) throw new TemplateError('conversational preference data needs the model\'s chat_template');
-    const promptMsgs: ChatMessage[] = prompt === null ? [] : typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : prompt;
-    const answerMsgs: ChatMessage[] = typeof answer === 'string' ? [{ role: 'assistant', content: answer }] : answer;
-    return renderMessages([...promptMsgs, ...answerMsgs], ctx.chatTemplate);
-  };
-  return { chosen: side(ex.chosen), rejected: side(ex.rejected) };
 }

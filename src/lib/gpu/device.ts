@@ -2,8 +2,7 @@
 // and device loss / uncaptured errors turned into readable messages.
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
-import { createTensor } from './arena.ts';
-import type { Tensor } from './tensor.ts';
+import { createTensor, type Tensor } from './tensor.ts';
 
 /** Features the engine can use when the adapter has them; none is required. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
@@ -12,7 +11,7 @@ export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] 
  * Limits the engine asks for. Big models need big storage bindings; the matmul tiles need
  * workgroup memory and 256 invocations; the model binds up to ~10 storage buffers per kernel.
  */
-export const WANTED_LIMITS = [
+const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupStorageSize',
@@ -24,7 +23,7 @@ export const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
   'maxUniformBufferBindingSize',
 ] as const;
-export type WantedLimit = (typeof WANTED_LIMITS)[number];
+type WantedLimit = (typeof WANTED_LIMITS)[number];
 
 /** Limits that may be halved on the way down the ladder (the others are requested as-is or not at all). */
 const SIZE_LIMITS: WantedLimit[] = ['maxStorageBufferBindingSize', 'maxBufferSize'];
@@ -59,11 +58,26 @@ export interface Gpu {
   scratch(key: string, elements: number): Tensor;
   /**
    * Awaits every deferred check (shader compilation info, per-dispatch validation scopes) and
-   * throws the first problem as an Error naming the op and its .wgsl file. readTensor() calls it,
+   * throws the first problem as an Error naming the op and its .wgsl file. readTensors() calls it,
    * so a broken kernel surfaces at the next readback at the latest.
    */
   checkErrors(): Promise<void>;
   destroy(): void;
+}
+
+/** The adapter as a person knows it, "vendor · architecture · description", from what the browser tells. */
+export function describeAdapter(adapter: GPUAdapter): string {
+  const info = adapter.info as GPUAdapterInfo | undefined; // older browsers have no adapter.info
+  const words = [info?.vendor, info?.architecture, info?.description].filter((w) => w && w.length > 0);
+  return words.length > 0 ? words.join(' · ') : 'unnamed adapter';
+}
+
+/** navigator.gpu exists but gives no adapter (no driver, or none the browser accepts). */
+export class NoAdapterError extends Error {
+  constructor(message = 'WebGPU is available but no GPU adapter was found.') {
+    super(message);
+    this.name = 'NoAdapterError';
+  }
 }
 
 /** Requests the adapter, then a device with the adapter's limits, falling back step by step. */
@@ -71,7 +85,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const gpuApi = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpuApi) throw new Error('WebGPU is not available here (navigator.gpu is undefined).');
   const adapter = await gpuApi.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
-  if (!adapter) throw new Error('WebGPU is available but no GPU adapter was found.');
+  if (!adapter) throw new NoAdapterError();
 
   const disabled = new Set(opts.disableFeatures ?? []);
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f)) as GPUFeatureName[];

@@ -1,19 +1,6 @@
 // Error scopes: WebGPU reports validation errors asynchronously, so the engine records what it was
 // doing when it pushed a scope and turns a popped error into an Error that names the op.
 
-/** Runs `fn` inside a validation error scope and throws an Error naming `what` if it failed. */
-export async function withValidation<T>(device: GPUDevice, what: string, fn: () => T): Promise<T> {
-  device.pushErrorScope('validation');
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    const err = await device.popErrorScope();
-    if (err) throw new Error(`${what}: ${err.message}`);
-  }
-  return result;
-}
-
 /**
  * Checks that cannot be awaited where they start (encoding stays synchronous): each is a promise of
  * an error message or null. check() awaits them all and throws the first failures together.

@@ -1,7 +1,6 @@
-// The GPU layer: device, tensors and arenas, pipelines, recording dispatches, readback.
+// The GPU layer: device, tensors, pipelines, recording dispatches, readback.
 export * from './device.ts';
 export * from './tensor.ts';
-export * from './arena.ts';
 export * from './pipelines.ts';
 export * from './errors.ts';
 export * from './uniforms.ts';

@@ -19,7 +19,7 @@ export interface Kernel {
 export type Overrides = Record<string, number>;
 
 /** "file:line:col: error: message" for each error/warning, with the offending source line. */
-export function formatCompilationMessages(kernel: Kernel, messages: readonly GPUCompilationMessage[]): string {
+function formatCompilationMessages(kernel: Kernel, messages: readonly GPUCompilationMessage[]): string {
   const lines = kernel.code.split('\n');
   return messages
     .map((m) => {

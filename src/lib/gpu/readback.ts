@@ -1,6 +1,8 @@
-// Readback: copies tensors into one mappable staging buffer with a single submit and map. Used by
-// tests and by the training step's one readback per step (loss and nonfinite flag together).
+// Readback: the one way data comes back from the GPU. Tensors are copied into a mappable staging
+// buffer by a command buffer (the caller's own, so a training step stays one submit), then the buffer
+// is mapped once. A lost device rejects the read instead of leaving the map pending forever.
 import type { Gpu } from './device.ts';
+import { Recorder } from './recorder.ts';
 import { byteLength, type HostArray, type Tensor } from './tensor.ts';
 
 function toHost(t: Tensor, bytes: ArrayBuffer): HostArray {
@@ -14,46 +16,77 @@ function toHost(t: Tensor, bytes: ArrayBuffer): HostArray {
   }
 }
 
-/** Reads several tensors back in one go; afterwards throws any pending GPU error (gpu.checkErrors). */
-export async function readTensors(gpu: Gpu, tensors: Tensor[]): Promise<HostArray[]> {
-  const sizes = tensors.map(byteLength);
-  const offsets: number[] = [];
-  let total = 0;
-  for (const s of sizes) {
-    offsets.push(total);
-    total += Math.ceil(s / 256) * 256;
-  }
-  const staging = gpu.device.createBuffer({
-    label: 'readback',
-    size: Math.max(256, total),
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  try {
-    const enc = gpu.device.createCommandEncoder({ label: 'readback' });
+/** A staging buffer, reused (and grown) from one read to the next. */
+export class Readback {
+  private staging: GPUBuffer | null = null;
+  private pending: { tensors: Tensor[]; offsets: number[]; bytes: number } | null = null;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly label = 'readback',
+  ) {}
+
+  /** Records copies of `tensors` into the staging buffer; read() them once `rec` is submitted. */
+  copy(rec: Recorder, tensors: Tensor[]): void {
+    if (this.pending) throw new Error(`${this.label}: copy() again before read()`);
+    const offsets: number[] = [];
+    let bytes = 0;
+    for (const t of tensors) {
+      offsets.push(bytes);
+      bytes += Math.ceil(byteLength(t) / 256) * 256;
+    }
+    if (!this.staging || this.staging.size < bytes) {
+      this.staging?.destroy();
+      this.staging = this.gpu.device.createBuffer({
+        label: this.label,
+        size: Math.max(256, bytes),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
+    }
+    const staging = this.staging;
     tensors.forEach((t, i) => {
-      if (sizes[i] > 0) enc.copyBufferToBuffer(t.buffer, t.offset, staging, offsets[i], sizes[i]);
+      if (byteLength(t) > 0) rec.copy(t, { buffer: staging, offset: offsets[i], shape: t.shape, dtype: t.dtype });
     });
-    gpu.device.queue.submit([enc.finish()]);
-    const mapped = staging.mapAsync(GPUMapMode.READ);
-    // If the device is lost the map never settles cleanly; report the loss instead of hanging.
-    const lost = gpu.lost.then((msg) => Promise.reject(new Error(msg)));
-    await Promise.race([mapped, lost]);
-    const range = staging.getMappedRange();
-    const out = tensors.map((t, i) => toHost(t, range.slice(offsets[i], offsets[i] + sizes[i])));
+    this.pending = { tensors, offsets, bytes: Math.max(256, bytes) };
+  }
+
+  /** The tensors of the last copy(), after its command buffer ran; then throws any pending GPU error. */
+  async read(): Promise<HostArray[]> {
+    const p = this.pending;
+    const staging = this.staging;
+    if (!p || !staging) throw new Error(`${this.label}: read() without copy()`);
+    this.pending = null;
+    const lost = this.gpu.lost.then((msg) => Promise.reject(new Error(msg)));
+    await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, p.bytes), lost]);
+    const range = staging.getMappedRange(0, p.bytes);
+    const out = p.tensors.map((t, i) => toHost(t, range.slice(p.offsets[i], p.offsets[i] + byteLength(t))));
     staging.unmap();
-    await gpu.checkErrors();
+    await this.gpu.checkErrors();
     return out;
-  } finally {
-    staging.destroy();
+  }
+
+  destroy(): void {
+    this.staging?.destroy();
+    this.staging = null;
+    this.pending = null;
   }
 }
 
-export async function readTensor(gpu: Gpu, t: Tensor): Promise<HostArray> {
-  return (await readTensors(gpu, [t]))[0];
+/** Reads several tensors back with one submit and one map; afterwards throws any pending GPU error. */
+export async function readTensors(gpu: Gpu, tensors: Tensor[]): Promise<HostArray[]> {
+  const readback = new Readback(gpu);
+  try {
+    const rec = new Recorder(gpu, 'readback');
+    readback.copy(rec, tensors);
+    rec.submit();
+    return await readback.read();
+  } finally {
+    readback.destroy();
+  }
 }
 
-/** readTensor for an f32 tensor, typed as such. */
+/** One f32 tensor, read back. */
 export async function readF32(gpu: Gpu, t: Tensor): Promise<Float32Array> {
   if (t.dtype !== 'f32') throw new Error(`readF32: ${t.label ?? 'tensor'} is ${t.dtype}`);
-  return (await readTensor(gpu, t)) as Float32Array;
+  return (await readTensors(gpu, [t]))[0] as Float32Array;
 }

@@ -73,7 +73,7 @@ export class Recorder {
         if (o.buffer === i.buffer) {
           throw new Error(
             `${d.kernel.name}: output ${describe(o)} and input ${describe(i)} live in the same GPUBuffer; ` +
-              'WebGPU forbids read_write and read-only use of one buffer in a dispatch (use another arena)',
+              'WebGPU forbids read_write and read-only use of one buffer in a dispatch (give one a buffer of its own)',
           );
         }
       }

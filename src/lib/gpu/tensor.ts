@@ -1,4 +1,11 @@
 // Tensor: a typed, shaped window onto a GPUBuffer. Every op wrapper takes and returns these.
+// createTensor() gives a tensor a GPUBuffer of its own.
+//
+// WebGPU rule to keep in mind: within one dispatch, a GPUBuffer bound read_write (an output) may
+// not also be bound read-only (an input), even at disjoint ranges — the whole buffer is one
+// "subresource". So tensors that one kernel reads while another is written (activations:
+// inp -> out) live in different buffers. Recorder.dispatch() checks this and names the offending pair.
+import type { Gpu } from './device.ts';
 
 export type DType = 'f32' | 'i32' | 'u32';
 
@@ -15,11 +22,23 @@ export interface Tensor {
 export type HostArray = Float32Array | Int32Array | Uint32Array;
 
 /** Every dtype the engine uses is 4 bytes wide. */
-export const BYTES_PER_ELEMENT = 4;
+const BYTES_PER_ELEMENT = 4;
+/** Tensor buffers are sized in multiples of this (minStorageBufferOffsetAlignment). */
+const ALIGN = 256;
+
+/** Usage of every tensor buffer (a function: GPUBufferUsage exists only once WebGPU is installed). */
+export const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
+  return n;
+}
+
+/** The number of elements every tensor in `ts` holds; throws (naming `op`) if they differ. */
+export function sameNumel(op: string, ...ts: Tensor[]): number {
+  const n = numel(ts[0].shape);
+  for (const t of ts) if (numel(t.shape) !== n) throw new Error(`${op}: [${t.shape}] differs in size from [${ts[0].shape}]`);
   return n;
 }
 
@@ -52,7 +71,7 @@ export function reshape(t: Tensor, shape: readonly number[]): Tensor {
   return { ...t, shape: [...shape] };
 }
 
-export function hostArray(dtype: DType, data: ArrayLike<number>): HostArray {
+function hostArray(dtype: DType, data: ArrayLike<number>): HostArray {
   switch (dtype) {
     case 'f32':
       return data instanceof Float32Array ? data : Float32Array.from(data);
@@ -65,4 +84,27 @@ export function hostArray(dtype: DType, data: ArrayLike<number>): HostArray {
 
 export function describe(t: Tensor): string {
   return `${t.label ?? 'tensor'} ${t.dtype}[${t.shape.join(',')}]`;
+}
+
+/** Bytes of the GPUBuffer createTensor() gives a tensor of this shape (at least 256, a multiple of 256). */
+export function tensorBufferBytes(shape: readonly number[]): number {
+  return Math.max(ALIGN, Math.ceil((numel(shape) * BYTES_PER_ELEMENT) / ALIGN) * ALIGN);
+}
+
+/** A tensor with a GPUBuffer of its own (no aliasing constraints with anything else). */
+export function createTensor(gpu: Gpu, shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor {
+  const buffer = gpu.device.createBuffer({ label: label ?? 'tensor', size: tensorBufferBytes(shape), usage: storageUsage() });
+  return { buffer, offset: 0, shape: [...shape], dtype, label };
+}
+
+/**
+ * Queues a host-to-GPU copy (queue.writeBuffer), converted to the dtype (float64 values are rounded
+ * to f32). It is ordered with queue submissions, so it lands before any command buffer submitted
+ * after this call.
+ */
+export function writeTensor(gpu: Gpu, t: Tensor, data: ArrayLike<number>): void {
+  const n = numel(t.shape);
+  if (data.length !== n) throw new Error(`writeTensor: ${data.length} values for ${t.label ?? 'tensor'} [${t.shape}]`);
+  const arr = hostArray(t.dtype, data);
+  gpu.device.queue.writeBuffer(t.buffer, t.offset, arr.buffer, arr.byteOffset, arr.byteLength);
 }

@@ -3,9 +3,14 @@
 // residual stream between two buffers. Each tensor gets a GPUBuffer of its own: WebGPU forbids one
 // buffer being read and written by the same dispatch, and every op here reads one activation to
 // write the next.
-import { createTensor, type DType, type Gpu, type Tensor } from '../gpu/index.ts';
+//
+// What is allocated is decided once, by a pure function of plain data (activationTensors): the
+// constructor creates exactly that list, and activationBytes() sums the same list, so a memory
+// estimate made before any GPU exists (the training plan) cannot drift from the allocator.
+import type { Gpu } from '../gpu/device.ts';
+import { createTensor, tensorBufferBytes, type DType, type Tensor } from '../gpu/tensor.ts';
 import type { ModelConfig } from './config.ts';
-import type { LinearBinding, ModelBinding } from './bindings.ts';
+import type { LayerBinding, LinearBinding, ModelBinding } from './bindings.ts';
 
 export interface LayerActs {
   /** residual stream into the layer (B,T,C) */
@@ -55,8 +60,160 @@ export interface GradActs {
   zeros: Tensor; // (B,T) stays 0 (to count the targets, see transformer.ts)
 }
 
+/** The tensors of LayerActs that every layer has, under these names (labels `L<l>.<name>`). */
+const LAYER_TENSORS = ['n1', 'rstd1', 'q', 'k', 'v', 'att', 'lse', 'ao', 'mid', 'n2', 'rstd2', 'hmid', 'mo'] as const;
+/** The tensors of GradActs that training always has. */
+const GRAD_TENSORS = ['dres', 'dn', 'dy', 'datt', 'dq', 'dk', 'dv', 'dhmid', 'dlosses', 'zeros'] as const;
+
 /** Target size of the logits buffer (rows × V × 4 bytes). */
 export const HEAD_BYTES = 64 * 1024 * 1024;
+
+/** What an attached method adds to the activations, as plain data (no tensors). */
+export interface ActivationShape {
+  /** one entry per layer */
+  layers: {
+    /** projections with a LoRA branch: their LinearDef's module and block, and the rank r */
+    lora: { module: string; block: number; r: number }[];
+    /** width of the bottleneck adapter after the attention sublayer and after the MLP (0: none) */
+    bottleneck: { attn: number; mlp: number };
+  }[];
+}
+
+/** One tensor the activations allocate. Labels are unique: the constructor finds tensors by label. */
+export interface ActivationTensor {
+  label: string;
+  shape: number[];
+  dtype: DType;
+}
+
+/** No LoRA branch and no bottleneck adapter: the base model, prefix tuning, full fine-tuning. */
+export function plainActivationShape(cfg: ModelConfig): ActivationShape {
+  return { layers: Array.from({ length: cfg.layers }, () => ({ lora: [], bottleneck: { attn: 0, mlp: 0 } })) };
+}
+
+const projections = (lb: LayerBinding): LinearBinding[] => [lb.q, lb.k, lb.v, lb.o, ...lb.mlpIn, lb.mlpOut];
+
+/** The ActivationShape of a bound model (its LoRA branches and bottleneck adapters). */
+export function activationShapeOfBinding(binding: ModelBinding): ActivationShape {
+  return {
+    layers: binding.layers.map((lb) => ({
+      lora: projections(lb).flatMap((b) => (b.lora ? [{ module: b.def.module, block: b.def.block, r: b.lora.r }] : [])),
+      bottleneck: { attn: lb.attnAdapter?.size ?? 0, mlp: lb.mlpAdapter?.size ?? 0 },
+    })),
+  };
+}
+
+const loraLabel = (l: number, module: string, block: number) => `L${l}.lora.${module}[${block}]`;
+
+/** Rows of logits computed at a time: all B·T, or a multiple of 64 keeping (rows,V) near headBytes. */
+function headRowsFor(cfg: ModelConfig, B: number, T: number, headBytes: number): number {
+  const fit = Math.max(64, Math.floor(headBytes / (cfg.vocabSize * 4) / 64) * 64);
+  return B * T <= fit ? B * T : fit;
+}
+
+/**
+ * Every tensor Activations allocates for (B,T), in allocation order. Layer tensors are labelled
+ * `L<l>.<name>`; inference allocates one set (`L0.`) that every layer reuses, but a LoRA branch
+ * activation per projection of every layer.
+ */
+export function activationTensors(
+  cfg: ModelConfig,
+  shape: ActivationShape,
+  B: number,
+  T: number,
+  training: boolean,
+  headBytes = HEAD_BYTES,
+): ActivationTensor[] {
+  const { hidden: C, heads: NH, kvHeads: NKV, headDim: HS, intermediate: I, vocabSize: V } = cfg;
+  const list: ActivationTensor[] = [];
+  const t = (label: string, dims: number[], dtype: DType = 'f32') => list.push({ label, shape: dims, dtype });
+  const ln = cfg.norm === 'layernorm';
+  const rope = cfg.positions === 'rope';
+  const mlpIn = cfg.mlp === 'swiglu' ? 2 : 1;
+  const layers = shape.layers;
+  const maxR = Math.max(0, ...layers.flatMap((l) => l.lora.map((x) => x.r)));
+  const maxBn = (which: 'attn' | 'mlp') => Math.max(0, ...layers.map((l) => l.bottleneck[which]));
+  const S = Math.max(maxBn('attn'), maxBn('mlp'));
+
+  // RoPE's inputs are not needed by the backward (it rotates the gradient back): one pair serves all layers.
+  if (rope) {
+    t('qlin', [B, T, NH, HS]);
+    t('klin', [B, T, NKV, HS]);
+  }
+  const nRes = training ? cfg.layers + 1 : 2;
+  for (let i = 0; i < nRes; i++) t(`res${i}`, [B, T, C]);
+  const layer = (l: number, bn: { attn: number; mlp: number }) => {
+    const p = `L${l}.`;
+    for (const x of training ? layers[l].lora : []) t(loraLabel(l, x.module, x.block), [B * T, x.r]);
+    t(`${p}n1`, [B, T, C]);
+    if (ln) t(`${p}mean1`, [B, T]);
+    t(`${p}rstd1`, [B, T]);
+    t(`${p}q`, [B, T, NH, HS]);
+    t(`${p}k`, [B, T, NKV, HS]);
+    t(`${p}v`, [B, T, NKV, HS]);
+    t(`${p}att`, [B, T, NH, HS]);
+    t(`${p}lse`, [B, NH, T]);
+    t(`${p}ao`, [B, T, C]);
+    if (bn.attn) for (const x of ['h', 'a']) t(`${p}bnAttn.${x}`, [B, T, bn.attn]);
+    t(`${p}mid`, [B, T, C]);
+    t(`${p}n2`, [B, T, C]);
+    if (ln) t(`${p}mean2`, [B, T]);
+    t(`${p}rstd2`, [B, T]);
+    for (let i = 0; i < mlpIn; i++) t(`${p}fc${i}`, [B, T, I]);
+    t(`${p}hmid`, [B, T, I]);
+    t(`${p}mo`, [B, T, C]);
+    if (bn.mlp) for (const x of ['h', 'a']) t(`${p}bnMlp.${x}`, [B, T, bn.mlp]);
+  };
+  if (training) {
+    layers.forEach((l, i) => layer(i, l.bottleneck));
+  } else {
+    // One set for every layer, with room for the widest adapter; a LoRA branch activation per projection.
+    layer(0, { attn: maxBn('attn'), mlp: maxBn('mlp') });
+    layers.forEach((l, i) => l.lora.forEach((x) => t(loraLabel(i, x.module, x.block), [B * T, x.r])));
+  }
+  t('nf', [B, T, C]);
+  if (ln) t('meanf', [B, T]);
+  t('rstdf', [B, T]);
+  // The classifier runs over row chunks so (rows,V) stays near headBytes even for big vocabularies.
+  const headRows = headRowsFor(cfg, B, T, headBytes);
+  t('logits', [headRows, V]);
+  t('xc', [headRows, C]);
+  if (training) t('dxc', [headRows, C]);
+  t('losses', [B, T]);
+  t('loss.lse', [B, T]);
+  t('loss', [2]);
+  t('count', [2]);
+  if (training) {
+    for (const name of ['dres', 'dn', 'dy']) t(name, [B, T, C]);
+    t('datt', [B, T, NH, HS]);
+    t('dq', [B, T, NH, HS]);
+    t('dk', [B, T, NKV, HS]);
+    t('dv', [B, T, NKV, HS]);
+    if (rope) {
+      t('dqlin', [B, T, NH, HS]);
+      t('dklin', [B, T, NKV, HS]);
+    }
+    for (let i = 0; i < mlpIn; i++) t(`dfc${i}`, [B, T, I]);
+    t('dhmid', [B, T, I]);
+    if (maxR) t('du', [B * T, maxR]);
+    if (S) for (const x of ['h', 'a']) t(`dbn.${x}`, [B, T, S]);
+    t('dlosses', [B, T]);
+    t('zeros', [B, T]);
+  }
+  return list;
+}
+
+/** GPU bytes new Activations(...) allocates for this shape: its buffers, sized as createTensor sizes them. */
+export function activationBytes(
+  cfg: ModelConfig,
+  shape: ActivationShape,
+  B: number,
+  T: number,
+  training: boolean,
+  headBytes = HEAD_BYTES,
+): number {
+  return activationTensors(cfg, shape, B, T, training, headBytes).reduce((n, x) => n + tensorBufferBytes(x.shape), 0);
+}
 
 export class Activations {
   readonly layers: LayerActs[];
@@ -74,6 +231,7 @@ export class Activations {
   readonly loss: Tensor; // (2) mean loss, count
   readonly count: Tensor; // (2) 0, count (dlosses' denominator)
   readonly grads: GradActs | null;
+  /** GPU bytes allocated: equals activationBytes() of the same arguments */
   readonly bytes: number;
   private readonly owned: Tensor[] = [];
 
@@ -87,109 +245,74 @@ export class Activations {
     /** target size of the (rows,V) logits buffer; the classifier runs over row chunks that fit it */
     headBytes = HEAD_BYTES,
   ) {
-    const { hidden: C, heads: NH, kvHeads: NKV, headDim: HS, intermediate: I } = cfg;
+    const byLabel = new Map<string, Tensor>();
     let bytes = 0;
-    const t = (shape: number[], label: string, dtype: DType = 'f32') => {
-      const x = createTensor(gpu, shape, dtype, label);
+    for (const s of activationTensors(cfg, activationShapeOfBinding(binding), B, T, training, headBytes)) {
+      const x = createTensor(gpu, s.shape, s.dtype, s.label);
+      byLabel.set(s.label, x);
       this.owned.push(x);
       bytes += x.buffer.size;
+    }
+    this.bytes = bytes;
+    /** the tensor labelled so, or null where activationTensors() allocated none */
+    const opt = (label: string): Tensor | null => byLabel.get(label) ?? null;
+    const req = (label: string): Tensor => {
+      const x = byLabel.get(label);
+      if (!x) throw new Error(`Activations: no tensor "${label}"`);
       return x;
     };
-    const BT = [B, T];
-    const ln = cfg.norm === 'layernorm';
-    const rope = cfg.positions === 'rope';
-    const maxR = Math.max(0, ...binding.layers.flatMap((l) => [l.q, l.k, l.v, l.o, ...l.mlpIn, l.mlpOut].map((b) => b.lora?.r ?? 0)));
-    const bnSize = binding.layers.find((l) => l.attnAdapter ?? l.mlpAdapter);
-    const S = bnSize ? (bnSize.attnAdapter ?? bnSize.mlpAdapter)!.size : 0;
+    const pair = (h: string, a: string) => {
+      const x = opt(h);
+      return x ? { h: x, a: req(a) } : null;
+    };
+    /** the required tensors `names`, labelled prefix + name, by name */
+    const pick = <K extends string>(names: readonly K[], prefix = '') =>
+      Object.fromEntries(names.map((n) => [n, req(prefix + n)])) as Record<K, Tensor>;
+    const list = (prefix: string) => [0, 1].map((i) => opt(`${prefix}${i}`)).filter((x): x is Tensor => x !== null);
 
-    // RoPE's inputs are not needed by the backward (it rotates the gradient back): one pair serves all layers.
-    const qlin = rope ? t([B, T, NH, HS], 'qlin') : null;
-    const klin = rope ? t([B, T, NKV, HS], 'klin') : null;
-    const res: Tensor[] = [];
-    const nRes = training ? cfg.layers + 1 : 2;
-    for (let i = 0; i < nRes; i++) res.push(t([B, T, C], `res${i}`));
-    const layer = (l: number, shared?: LayerActs): LayerActs => {
-      const p = `L${l}.`;
-      const inp = res[training ? l : l % 2];
-      const out = res[training ? l + 1 : (l + 1) % 2];
-      if (shared) return { ...shared, inp, out };
-      const lb = binding.layers[l];
+    const res = (i: number) => req(`res${training ? i : i % 2}`);
+    const layer = (l: number): LayerActs => {
+      const p = `L${training ? l : 0}.`;
       const lora = new Map<LinearBinding, Tensor>();
-      for (const b of [lb.q, lb.k, lb.v, lb.o, ...lb.mlpIn, lb.mlpOut]) {
-        if (b.lora) lora.set(b, t([B * T, b.lora.r], `${p}lora.${b.def.module}`));
-      }
-      const bn = (name: string, on: boolean) => (on && S ? { h: t([B, T, S], `${p}${name}.h`), a: t([B, T, S], `${p}${name}.a`) } : null);
+      for (const b of projections(binding.layers[l])) if (b.lora) lora.set(b, req(loraLabel(l, b.def.module, b.def.block)));
       return {
-        inp,
-        n1: t([B, T, C], `${p}n1`),
-        mean1: ln ? t(BT, `${p}mean1`) : null,
-        rstd1: t(BT, `${p}rstd1`),
-        qlin,
-        klin,
-        q: t([B, T, NH, HS], `${p}q`),
-        k: t([B, T, NKV, HS], `${p}k`),
-        v: t([B, T, NKV, HS], `${p}v`),
-        att: t([B, T, NH, HS], `${p}att`),
-        lse: t([B, NH, T], `${p}lse`),
-        ao: t([B, T, C], `${p}ao`),
-        bnAttn: bn('bnAttn', lb.attnAdapter !== null),
-        mid: t([B, T, C], `${p}mid`),
-        n2: t([B, T, C], `${p}n2`),
-        mean2: ln ? t(BT, `${p}mean2`) : null,
-        rstd2: t(BT, `${p}rstd2`),
-        fc: lb.mlpIn.map((_, i) => t([B, T, I], `${p}fc${i}`)),
-        hmid: t([B, T, I], `${p}hmid`),
-        mo: t([B, T, C], `${p}mo`),
-        bnMlp: bn('bnMlp', lb.mlpAdapter !== null),
-        out,
+        ...pick(LAYER_TENSORS, p),
+        inp: res(l),
+        out: res(l + 1),
+        mean1: opt(`${p}mean1`),
+        mean2: opt(`${p}mean2`),
+        qlin: opt('qlin'),
+        klin: opt('klin'),
+        bnAttn: binding.layers[l].attnAdapter ? pair(`${p}bnAttn.h`, `${p}bnAttn.a`) : null,
+        bnMlp: binding.layers[l].mlpAdapter ? pair(`${p}bnMlp.h`, `${p}bnMlp.a`) : null,
+        fc: list(`${p}fc`),
         lora,
       };
     };
-    if (training) {
-      this.layers = Array.from({ length: cfg.layers }, (_, l) => layer(l));
-    } else {
-      // One set for every layer; the LoRA map still has one entry per projection binding.
-      const first = layer(0);
-      for (const lb of binding.layers.slice(1)) {
-        for (const b of [lb.q, lb.k, lb.v, lb.o, ...lb.mlpIn, lb.mlpOut]) if (b.lora) first.lora.set(b, t([B * T, b.lora.r], 'lora'));
-      }
-      this.layers = Array.from({ length: cfg.layers }, (_, l) => layer(l, first));
-    }
-    this.final = res[training ? cfg.layers : cfg.layers % 2];
-    this.nf = t([B, T, C], 'nf');
-    this.meanf = ln ? t(BT, 'meanf') : null;
-    this.rstdf = t(BT, 'rstdf');
-    // The classifier runs over row chunks so (rows,V) stays near headBytes even for big vocabularies.
-    const V = cfg.vocabSize;
-    const fit = Math.max(64, Math.floor(headBytes / (V * 4) / 64) * 64);
-    this.headRows = B * T <= fit ? B * T : fit;
-    this.logits = t([this.headRows, V], 'logits');
-    this.xc = t([this.headRows, C], 'xc');
-    this.dxc = training ? t([this.headRows, C], 'dxc') : null;
-    this.losses = t(BT, 'losses');
-    this.lossLse = t(BT, 'loss.lse');
-    this.loss = t([2], 'loss');
-    this.count = t([2], 'count');
+    this.layers = Array.from({ length: cfg.layers }, (_, l) => layer(l));
+    this.final = res(cfg.layers);
+    this.nf = req('nf');
+    this.meanf = opt('meanf');
+    this.rstdf = req('rstdf');
+    this.headRows = headRowsFor(cfg, B, T, headBytes);
+    this.logits = req('logits');
+    this.xc = req('xc');
+    this.dxc = opt('dxc');
+    this.losses = req('losses');
+    this.lossLse = req('loss.lse');
+    this.loss = req('loss');
+    this.count = req('count');
+    const dbn = pair('dbn.h', 'dbn.a');
     this.grads = training
       ? {
-          dres: t([B, T, C], 'dres'),
-          dn: t([B, T, C], 'dn'),
-          dy: t([B, T, C], 'dy'),
-          datt: t([B, T, NH, HS], 'datt'),
-          dq: t([B, T, NH, HS], 'dq'),
-          dk: t([B, T, NKV, HS], 'dk'),
-          dv: t([B, T, NKV, HS], 'dv'),
-          dqlin: rope ? t([B, T, NH, HS], 'dqlin') : null,
-          dklin: rope ? t([B, T, NKV, HS], 'dklin') : null,
-          dfc: binding.layers[0].mlpIn.map((_, i) => t([B, T, I], `dfc${i}`)),
-          dhmid: t([B, T, I], 'dhmid'),
-          du: maxR ? t([B * T, maxR], 'du') : null,
-          dbn: S ? { dh: t([B, T, S], 'dbn.h'), da: t([B, T, S], 'dbn.a') } : null,
-          dlosses: t(BT, 'dlosses'),
-          zeros: t(BT, 'zeros'),
+          ...pick(GRAD_TENSORS),
+          dqlin: opt('dqlin'),
+          dklin: opt('dklin'),
+          dfc: list('dfc'),
+          du: opt('du'),
+          dbn: dbn && { dh: dbn.h, da: dbn.a },
         }
       : null;
-    this.bytes = bytes;
   }
 
   destroy(): void {

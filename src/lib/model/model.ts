@@ -11,11 +11,11 @@ import { parseModelConfig, type ModelConfig } from './config.ts';
 import { layoutParams } from './params.ts';
 import { loraScaling } from '../adapters/config.ts';
 import { loraKeys, loraModules } from '../adapters/lora.ts';
+import { IGNORE_INDEX } from '../ops/crossentropy/reference.ts';
 import { gemm } from '../ops/matmul/matmul.ts';
 import { ParamStore } from './store.ts';
 import { Transformer, type ForwardInputs, type HeadInputs } from './transformer.ts';
 
-const IGNORE_INDEX = -100;
 import { loadBaseWeights, maxBufferBytes, openCheckpoint, type LoadOptions } from './weights.ts';
 
 export interface ModelFiles {

@@ -14,28 +14,21 @@
 // an adapter only the adapter's parameters (and, on the way, the activations) get gradients; full
 // fine-tuning adds every weight's. Every gradient into a parameter is accumulated (the step zeroes
 // the gradient store once), so micro-batches of gradient accumulation simply add up.
-import { createTensor, numel, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
-import { dropoutBackward, dropoutForward } from '../adapters/dropout/dropout.ts';
-import { activationBackward, activationForward } from '../ops/activation/activation.ts';
+import { createTensor, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
+import { activationBackward, activationForward, type ActivationKind } from '../ops/activation/activation.ts';
 import { attentionBackward, attentionDecode, attentionForward, type AttentionPrefix } from '../ops/attention/attention.ts';
-import {
-  crossentropyBackward,
-  crossentropyForward,
-  meanLossBackward,
-  meanLossForward,
-} from '../ops/crossentropy/crossentropy.ts';
-import { layernormBackward, layernormForward } from '../ops/layernorm/layernorm.ts';
-import { matmulBackward, matmulForward } from '../ops/matmul/matmul.ts';
+import { crossentropyBackward, crossentropyForward, meanLossBackward, meanLossForward } from '../ops/crossentropy/crossentropy.ts';
+import { embeddingBackward, embeddingForward, gatherRows, groupRows, scatterAddRows } from '../ops/embedding/embedding.ts';
+import { normBackward, normForward } from '../ops/norm/norm.ts';
 import { residualForward } from '../ops/residual/residual.ts';
-import { rmsnormBackward, rmsnormForward } from '../ops/rmsnorm/rmsnorm.ts';
 import { ropeBackward, ropeForward, ropeTable } from '../ops/rope/rope.ts';
 import { swigluBackward, swigluForward } from '../ops/swiglu/swiglu.ts';
 import { Activations, type LayerActs } from './activations.ts';
 import type { Architecture } from './architecture.ts';
-import type { BottleneckBinding, LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBinding, RowChunks } from './bindings.ts';
-import { embeddingForward, embeddingTableBackward, gatherRows, groupRows, scatterAddRows } from './embed/embed.ts';
-import type { ActivationKind } from '../ops/activation/activation.ts';
-import { copy2d } from './kernels/copy2d.ts';
+import type { LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBinding } from './bindings.ts';
+import { bottleneckBackward, bottleneckForward } from './bottleneck.ts';
+import { classifier, classifierBackward } from './classifier.ts';
+import { linearBackward, linearForward } from './linear.ts';
 
 /** Where the keys and values of earlier positions live during generation (one per layer). */
 export interface KvCache {
@@ -129,8 +122,7 @@ export class Transformer {
   }
 
   private norm(rec: Recorder, out: Tensor, mean: Tensor | null, rstd: Tensor, x: Tensor, n: NormBinding): void {
-    if (this.cfg.norm === 'rmsnorm') rmsnormForward(rec, out, rstd, x, n.weight, this.cfg.normEps);
-    else layernormForward(rec, out, mean!, rstd, x, n.weight, n.bias!, this.cfg.normEps);
+    normForward(rec, out, mean, rstd, x, n.weight, n.bias, { kind: this.cfg.norm, eps: this.cfg.normEps });
   }
 
   private layerForward(
@@ -173,27 +165,9 @@ export class Transformer {
     if (lb.mlpAdapter) bottleneckForward(rec, a.out, a.mo, lb.mlpAdapter, a.bnMlp!);
   }
 
-  /**
-   * out = x·Wᵀ + b, plus scaling·(dropout(x)·Aᵀ)·Bᵀ when the projection has a LoRA branch. Dropout
-   * applies only when training (`seed` given) with lora_dropout > 0.
-   */
+  /** A projection with its LoRA branch activation (see linear.ts). */
   private linear(rec: Recorder, out: Tensor, x: Tensor, lin: LinearBinding, a: LayerActs, seed: number | undefined): void {
-    if (lin.split) splitLinearForward(rec, out, x, lin.split, lin.bias);
-    else matmulForward(rec, out, x, lin.weight, { bias: lin.bias ?? undefined });
-    if (lin.lora) {
-      const u = a.lora.get(lin)!;
-      matmulForward(rec, u, this.loraInput(rec, x, lin, seed), lin.lora.A);
-      matmulForward(rec, out, u, lin.lora.B, { alpha: lin.lora.scale, accumulate: true });
-    }
-  }
-
-  /** The LoRA branch's input: x itself, or dropout(x) recomputed from the seed into scratch. */
-  private loraInput(rec: Recorder, x: Tensor, lin: LinearBinding, seed: number | undefined): Tensor {
-    const p = lin.lora!.dropout;
-    if (!(p > 0) || seed === undefined) return x;
-    const xd = reshape(rec.gpu.scratch('lora:dropout', numel(x.shape)), x.shape);
-    dropoutForward(rec, xd, x, p, dropoutSeed(seed, lin.lora!.id));
-    return xd;
+    linearForward(rec, out, x, lin, a.lora.get(lin) ?? null, seed);
   }
 
   // ------------------------------------------------------------------ classifier and loss
@@ -207,7 +181,7 @@ export class Transformer {
     const start = rows?.start ?? 0;
     const count = rows?.count ?? acts.B * acts.T;
     const x = rowsOf(rec, acts.nf, start, count, C, acts);
-    classifier(rec, out, x, this.binding.lmHead, this.gpu);
+    classifier(rec, out, x, this.binding.lmHead);
   }
 
   /**
@@ -241,7 +215,7 @@ export class Transformer {
       const x = view(acts.xc, [rows, C]);
       gatherRows(rec, x, idx, reshape(acts.nf, [acts.B * acts.T, C]));
       const logits = view(acts.logits, [rows, V]);
-      classifier(rec, logits, x, this.binding.lmHead, this.gpu);
+      classifier(rec, logits, x, this.binding.lmHead);
       const tgt = view(targets, [rows], r0);
       const losses = view(acts.losses, [rows], r0);
       const lse = view(acts.lossLse, [rows], r0);
@@ -274,8 +248,8 @@ export class Transformer {
     }
     if (b.wte.grads || b.wpe?.grads) {
       if (!inp.hostIds || !inp.hostPositions) throw new Error('backward: full fine-tuning needs hostIds and hostPositions');
-      embeddingTableBackward(rec, b.wte, g.dres, groupRows(inp.hostIds), this.gpu, this.transient);
-      if (b.wpe) embeddingTableBackward(rec, b.wpe, g.dres, groupRows(inp.hostPositions, b.prefixLength), this.gpu, this.transient);
+      embeddingBackward(rec, b.wte, g.dres, groupRows(inp.hostIds), this.transient);
+      if (b.wpe) embeddingBackward(rec, b.wpe, g.dres, groupRows(inp.hostPositions, b.prefixLength), this.transient);
     }
   }
 
@@ -289,8 +263,7 @@ export class Transformer {
     n: NormBinding,
     accumulate: boolean,
   ): void {
-    if (this.cfg.norm === 'rmsnorm') rmsnormBackward(rec, dinp, n.dweight, dout, x, n.weight, rstd, { accumulate });
-    else layernormBackward(rec, dinp, n.dweight, n.dbias, dout, x, n.weight, mean!, rstd, { accumulate });
+    normBackward(rec, dinp, n.dweight, n.dbias, dout, x, n.weight, mean, rstd, this.cfg.norm, { accumulate });
   }
 
   private layerBackward(
@@ -345,12 +318,6 @@ export class Transformer {
     if (inputGrad) this.normBackward(rec, g.dres, g.dn, a.inp, a.mean1, a.rstd1, lb.norm1, true);
   }
 
-  /**
-   * Backward of out = x·Wᵀ + b + s·(xd·Aᵀ)·Bᵀ given dout, with xd = dropout(x) (or x):
-   *   dx (+)= dout·W;  full fine-tuning: dW += doutᵀ·x, db += Σ dout
-   *   LoRA:  dB += s·doutᵀ·u,  du = s·dout·B,  dA += duᵀ·xd,  dx += dropout'(du·A)
-   * dx is overwritten unless `accumulate` (q, k and v add into one dn); null skips it (layer 0).
-   */
   private linearBackward(
     rec: Recorder,
     dx: Tensor | null,
@@ -362,82 +329,16 @@ export class Transformer {
     accumulate: boolean,
     seed: number | undefined,
   ): void {
-    if (lin.split) {
-      if (dx) classifierBackward(rec, dx, dout, x, lin.split, accumulate);
-      else if (lin.split.grads) throw new Error('linearBackward: a split weight needs its input gradient path');
-      if (lin.dbias) matmulBackward(rec, { dbias: lin.dbias }, dout, x, fullShape(lin), { accumulate: true });
-    } else {
-      matmulBackward(
-        rec,
-        { dinp: dx ?? undefined, dweight: lin.dweight ?? undefined, dbias: lin.dbias ?? undefined },
-        dout,
-        x,
-        lin.weight,
-        { accumulate: { dinp: accumulate, dweight: true, dbias: true } },
-      );
-    }
-    const lora = lin.lora;
-    if (!lora) return;
-    const u = a.lora.get(lin)!;
-    const du = view(acts.grads!.du!, u.shape);
-    matmulBackward(rec, { dinp: du, dweight: lora.dB ?? undefined }, dout, u, lora.B, {
-      alpha: lora.scale,
-      accumulate: { dinp: false, dweight: true },
-    });
-    if (!(lora.dropout > 0) || seed === undefined) {
-      matmulBackward(rec, { dinp: dx ?? undefined, dweight: lora.dA ?? undefined }, du, x, lora.A, { accumulate: true });
-      return;
-    }
-    const xd = this.loraInput(rec, x, lin, seed);
-    if (lora.dA) matmulBackward(rec, { dweight: lora.dA }, du, xd, lora.A, { accumulate: true });
-    if (!dx) return;
-    const dxd = reshape(rec.gpu.scratch('lora:dropout-grad', numel(x.shape)), x.shape);
-    matmulBackward(rec, { dinp: dxd }, du, xd, lora.A, { accumulate: false });
-    dropoutBackward(rec, dx, dxd, lora.dropout, dropoutSeed(seed, lora.id));
+    const u = a.lora.get(lin);
+    const lora = lin.lora && u ? { u, du: view(acts.grads!.du!, u.shape) } : null;
+    linearBackward(rec, dx, dout, x, lin, lora, accumulate, seed);
   }
 }
 
 // ------------------------------------------------------------------ helpers
 
-/** One seed per (micro-batch, LoRA projection). */
-function dropoutSeed(seed: number, id: number): number {
-  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(id + 1, 0x85ebca6b)) >>> 0;
-}
-
 function attentionPrefix(p: PrefixBinding | null): AttentionPrefix | undefined {
   return p ? { kv: p.kv, P: p.P, offset: p.offset, stride: p.stride } : undefined;
-}
-
-/**
- * sum ← sum + up(act(down(y))): the adapter's output is added straight into the residual sum that
- * already holds y (mid = x + y), so the sublayer output y needs no second buffer.
- */
-function bottleneckForward(rec: Recorder, sum: Tensor, y: Tensor, bn: BottleneckBinding, s: { h: Tensor; a: Tensor }): void {
-  matmulForward(rec, s.h, y, bn.downW, { bias: bn.downB });
-  activationForward(rec, s.a, s.h, bn.act);
-  matmulForward(rec, sum, s.a, bn.upW, { bias: bn.upB, accumulate: true });
-}
-
-/**
- * Given dsum = ∂loss/∂(x + y + up(act(down(y)))): the adapter's gradients, and dy = dsum + the
- * path back through the adapter (dsum reaches y directly and through down).
- */
-function bottleneckBackward(
-  rec: Recorder,
-  dy: Tensor,
-  dsum: Tensor,
-  y: Tensor,
-  bn: BottleneckBinding,
-  s: { h: Tensor; a: Tensor },
-  d: { dh: Tensor; da: Tensor },
-): void {
-  const gr = bn.grads;
-  matmulBackward(rec, { dinp: d.da, dweight: gr?.upW, dbias: gr?.upB }, dsum, s.a, bn.upW, {
-    accumulate: { dinp: false, dweight: true, dbias: true },
-  });
-  activationBackward(rec, d.dh, d.da, s.h, bn.act, { accumulate: false });
-  rec.copy(dsum, dy);
-  matmulBackward(rec, { dinp: dy, dweight: gr?.downW, dbias: gr?.downB }, d.dh, y, bn.downW, { accumulate: true });
 }
 
 /**
@@ -465,67 +366,3 @@ function appendToCache(rec: Recorder, cache: Tensor, x: Tensor, past: number): v
   }
 }
 
-/**
- * out (N,OUT) = x·Wᵀ + bias for a projection whose weight is stored in row chunks: each chunk's
- * block of output columns goes through scratch (bias slices too: a chunk's rows need not start at
- * an aligned offset).
- */
-function splitLinearForward(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, bias: Tensor | null): void {
-  const N = numel(x.shape) / x.shape[x.shape.length - 1];
-  const OUT = numel(out.shape) / N;
-  for (const c of w.chunks) {
-    const tmp = reshape(rec.gpu.scratch('linear:block', N * c.rows), [N, c.rows]);
-    let b: Tensor | undefined;
-    if (bias) {
-      b = reshape(rec.gpu.scratch('linear:bias', c.rows), [c.rows]);
-      rec.copy({ ...bias, shape: [c.rows], offset: bias.offset + c.rowStart * 4 }, b);
-    }
-    matmulForward(rec, tmp, reshape(x, [N, x.shape[x.shape.length - 1]]), c.tensor, { bias: b });
-    copy2d(rec, out, tmp, { M: N, N: c.rows, ldOut: OUT, ldIn: c.rows, colOut: c.rowStart, colIn: 0 });
-  }
-}
-
-/** A (out,in)-shaped stand-in for a split weight, for the bias gradient (which reads only shapes). */
-function fullShape(lin: LinearBinding): Tensor {
-  return { ...lin.weight, shape: [lin.def.out, lin.def.in] };
-}
-
-/**
- * logits (N,V) = x (N,C)·Wᵀ, W (V,C). When W is stored in row chunks, chunk c gives the column block
- * of vocabulary entries it holds: computed into scratch, then copied into place.
- */
-export function classifier(rec: Recorder, out: Tensor, x: Tensor, w: RowChunks, gpu: Gpu): void {
-  if (w.chunks.length === 1) {
-    matmulForward(rec, out, x, w.chunks[0].tensor);
-    return;
-  }
-  const N = numel(x.shape) / x.shape[x.shape.length - 1];
-  const V = out.shape[out.shape.length - 1];
-  for (const c of w.chunks) {
-    const tmp = reshape(gpu.scratch('classifier:block', N * c.rows), [N, c.rows]);
-    matmulForward(rec, tmp, x, c.tensor);
-    copy2d(rec, out, tmp, { M: N, N: c.rows, ldOut: V, ldIn: c.rows, colOut: c.rowStart, colIn: 0 });
-  }
-}
-
-/**
- * dx (N,C) = dlogits·W (added to dx when `accumulate`); full fine-tuning also dW += dlogitsᵀ·x.
- * Chunked W as above.
- */
-export function classifierBackward(rec: Recorder, dx: Tensor, dlogits: Tensor, x: Tensor, w: RowChunks, accumulate = false): void {
-  if (w.chunks.length === 1) {
-    matmulBackward(rec, { dinp: dx, dweight: w.grads?.[0] }, dlogits, x, w.chunks[0].tensor, {
-      accumulate: { dinp: accumulate, dweight: true },
-    });
-    return;
-  }
-  const N = numel(x.shape) / x.shape[x.shape.length - 1];
-  const V = dlogits.shape[dlogits.shape.length - 1];
-  w.chunks.forEach((c, i) => {
-    const tmp = reshape(rec.gpu.scratch('classifier:block', N * c.rows), [N, c.rows]);
-    copy2d(rec, tmp, dlogits, { M: N, N: c.rows, ldOut: c.rows, ldIn: V, colOut: 0, colIn: c.rowStart });
-    matmulBackward(rec, { dinp: dx, dweight: w.grads?.[i] }, tmp, x, c.tensor, {
-      accumulate: { dinp: accumulate || i > 0, dweight: true },
-    });
-  });
-}

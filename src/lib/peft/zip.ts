@@ -47,54 +47,58 @@ function dosDateTime(d: Date): { time: number; date: number } {
   };
 }
 
+/**
+ * Writes the fields a local header (at its offset 4) and a central directory header (at its offset 6)
+ * share, for a stored entry: version needed, flags, method, time, date, CRC-32, both sizes, name
+ * length and extra field length (26 bytes).
+ */
+function writeEntryFields(v: DataView, p: number, f: { time: number; date: number; crc: number; size: number; nameLength: number }): void {
+  v.setUint16(p, 20, true); // version needed: 2.0
+  v.setUint16(p + 2, FLAG_UTF8, true);
+  v.setUint16(p + 4, 0, true); // stored
+  v.setUint16(p + 6, f.time, true);
+  v.setUint16(p + 8, f.date, true);
+  v.setUint32(p + 10, f.crc, true);
+  v.setUint32(p + 14, f.size, true); // compressed size
+  v.setUint32(p + 18, f.size, true);
+  v.setUint16(p + 22, f.nameLength, true);
+  v.setUint16(p + 24, 0, true); // extra field length
+}
+
 /** Writes entries into a ZIP archive without compression (safetensors data barely compresses). */
 export function writeZip(entries: ZipEntry[], modified: Date = new Date()): Uint8Array {
   const enc = new TextEncoder();
   const { time, date } = dosDateTime(modified);
-  const names = entries.map((e) => enc.encode(e.name));
-  const crcs = entries.map((e) => crc32(e.data));
+  const fields = entries.map((e) => {
+    const name = enc.encode(e.name);
+    return { name, time, date, crc: crc32(e.data), size: e.data.length, nameLength: name.length };
+  });
   let size = 22;
-  entries.forEach((e, i) => (size += 30 + names[i].length + e.data.length + 46 + names[i].length));
+  fields.forEach((f) => (size += 30 + f.nameLength + f.size + 46 + f.nameLength));
   if (size > 0xffffffff || entries.length > 0xffff) throw new ZipError('archive too large for a ZIP without ZIP64');
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   let p = 0;
   const offsets: number[] = [];
   entries.forEach((e, i) => {
+    const f = fields[i];
     offsets.push(p);
     v.setUint32(p, SIG_LOCAL, true);
-    v.setUint16(p + 4, 20, true); // version needed: 2.0
-    v.setUint16(p + 6, FLAG_UTF8, true);
-    v.setUint16(p + 8, 0, true); // stored
-    v.setUint16(p + 10, time, true);
-    v.setUint16(p + 12, date, true);
-    v.setUint32(p + 14, crcs[i], true);
-    v.setUint32(p + 18, e.data.length, true);
-    v.setUint32(p + 22, e.data.length, true);
-    v.setUint16(p + 26, names[i].length, true);
-    v.setUint16(p + 28, 0, true);
-    out.set(names[i], p + 30);
-    out.set(e.data, p + 30 + names[i].length);
-    p += 30 + names[i].length + e.data.length;
+    writeEntryFields(v, p + 4, f);
+    out.set(f.name, p + 30);
+    out.set(e.data, p + 30 + f.nameLength);
+    p += 30 + f.nameLength + f.size;
   });
   const cdStart = p;
-  entries.forEach((e, i) => {
+  fields.forEach((f, i) => {
     v.setUint32(p, SIG_CENTRAL, true);
     v.setUint16(p + 4, 20, true); // version made by
-    v.setUint16(p + 6, 20, true); // version needed
-    v.setUint16(p + 8, FLAG_UTF8, true);
-    v.setUint16(p + 10, 0, true);
-    v.setUint16(p + 12, time, true);
-    v.setUint16(p + 14, date, true);
-    v.setUint32(p + 16, crcs[i], true);
-    v.setUint32(p + 20, e.data.length, true);
-    v.setUint32(p + 24, e.data.length, true);
-    v.setUint16(p + 28, names[i].length, true);
-    // extra length, comment length, disk number, internal attributes: 0
+    writeEntryFields(v, p + 6, f);
+    // comment length, disk number, internal attributes: 0
     v.setUint32(p + 38, 0, true); // external attributes
     v.setUint32(p + 42, offsets[i], true);
-    out.set(names[i], p + 46);
-    p += 46 + names[i].length;
+    out.set(f.name, p + 46);
+    p += 46 + f.nameLength;
   });
   v.setUint32(p, SIG_END, true);
   v.setUint16(p + 8, entries.length, true);
@@ -149,7 +153,8 @@ export async function readZip(bytes: Uint8Array, opts: { maxEntries?: number } =
   if (disk !== 0 || v.getUint16(end + 6, true) !== 0) throw new ZipError('multi-part ZIP archives are not supported');
   if (count === 0xffff || cdStart === 0xffffffff || cdSize === 0xffffffff) throw new ZipError('ZIP64 archives are not supported');
   if (cdStart + cdSize > end) throw new ZipError(`the central directory (offset ${cdStart}, ${cdSize} bytes) lies outside the archive`);
-  if (count > (opts.maxEntries ?? 1000)) throw new ZipError(`the archive holds ${count} entries, more than the ${opts.maxEntries ?? 1000} accepted`);
+  const maxEntries = opts.maxEntries ?? 1000;
+  if (count > maxEntries) throw new ZipError(`the archive holds ${count} entries, more than the ${maxEntries} accepted`);
 
   const dec = new TextDecoder();
   const out: ZipEntry[] = [];

@@ -89,11 +89,6 @@ export async function listAdapters(): Promise<AdapterMeta[]> {
   return (all as AdapterMeta[]).sort(byNewest);
 }
 
-export async function getAdapter(id: string): Promise<AdapterMeta | null> {
-  const meta = await transact([STORES.adapters], 'readonly', (tx) => done(tx.objectStore(STORES.adapters).get(id)));
-  return (meta as AdapterMeta | undefined) ?? null;
-}
-
 /** The adapter's two PEFT files, as saved. */
 export async function getAdapterFiles(id: string): Promise<AdapterFilesRecord> {
   const rec = await transact([STORES.adapterFiles], 'readonly', (tx) => done(tx.objectStore(STORES.adapterFiles).get(id)));

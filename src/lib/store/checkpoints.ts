@@ -50,12 +50,6 @@ export async function newestCheckpoint(): Promise<CheckpointInfo | null> {
   return infos.sort((a, b) => b.savedAt - a.savedAt)[0] ?? null;
 }
 
-export async function deleteCheckpoint(runId: string): Promise<void> {
-  await transact([STORES.checkpoints], 'readwrite', (tx) => {
-    tx.objectStore(STORES.checkpoints).delete(runId);
-  });
-}
-
 /** Walks the store with a cursor, keeping only each record's small fields. */
 function checkpointInfos(store: IDBObjectStore): Promise<CheckpointInfo[]> {
   return new Promise((resolve, reject) => {

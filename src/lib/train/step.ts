@@ -7,7 +7,7 @@
 //
 // all in ONE command buffer (which also copies the losses and stats into a mappable buffer), then
 // one map of 2·accumulation + 4 floats. Nothing else comes back to the CPU during training.
-import { createTensor, Recorder, view, type Tensor } from '../gpu/index.ts';
+import { createTensor, Readback, Recorder, view, type Tensor } from '../gpu/index.ts';
 import type { Model } from '../model/model.ts';
 import type { Batch } from '../data/batches.ts';
 import type { TrainConfig } from './config.ts';
@@ -53,6 +53,7 @@ export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], l
 export class Trainer {
   readonly optimizer: AdamW;
   private readout: Tensor | null = null;
+  private readonly readback: Readback;
 
   constructor(
     readonly model: Model,
@@ -61,6 +62,7 @@ export class Trainer {
     if (!model.attached) throw new Error('Trainer: attach a method to the model first');
     model.unmergeLora(); // merged weights are a snapshot of the adapter; training needs the branch
     this.optimizer = new AdamW(model.attached);
+    this.readback = new Readback(model.gpu, 'step readback');
   }
 
   /** optimizer steps taken */
@@ -81,11 +83,10 @@ export class Trainer {
     this.optimizer.encode(rec, this.cfg, lr);
     rec.copy(this.optimizer.stats, view(out, [4], 2 * n));
     // ...copied into a mappable buffer by the same command buffer: one submit per step.
-    const staging = this.stagingBuffer(2 * n + 4);
-    rec.copy(view(out, [2 * n + 4]), { buffer: staging, offset: 0, shape: [2 * n + 4], dtype: 'f32' });
+    this.readback.copy(rec, [view(out, [2 * n + 4])]);
     rec.submit();
     model.transformer.releaseTransient();
-    const r = await this.readStaging(staging, 2 * n + 4);
+    const [r] = await this.readback.read();
     const perBatch = Array.from({ length: n }, (_, i) => r[2 * i]);
     const loss = perBatch.reduce((a, b) => a + b, 0) / n;
     const nonfinite = !Number.isFinite(loss) || r[2 * n + 2] > 0;
@@ -99,30 +100,6 @@ export class Trainer {
     };
   }
 
-  private staging: GPUBuffer | null = null;
-
-  private stagingBuffer(n: number): GPUBuffer {
-    if (!this.staging || this.staging.size < n * 4) {
-      this.staging?.destroy();
-      this.staging = this.model.gpu.device.createBuffer({
-        label: 'step readback',
-        size: Math.max(256, n * 4),
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      });
-    }
-    return this.staging;
-  }
-
-  private async readStaging(staging: GPUBuffer, n: number): Promise<Float32Array> {
-    const gpu = this.model.gpu;
-    // A lost device never settles the map: report the loss instead of hanging.
-    await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, n * 4), gpu.lost.then((msg) => Promise.reject(new Error(msg)))]);
-    const r = new Float32Array(staging.getMappedRange(0, n * 4).slice(0));
-    staging.unmap();
-    await gpu.checkErrors();
-    return r;
-  }
-
   private readoutTensor(n: number): Tensor {
     if (!this.readout || this.readout.shape[0] < n) {
       this.readout?.buffer.destroy();
@@ -134,6 +111,6 @@ export class Trainer {
   destroy(): void {
     this.optimizer.destroy();
     this.readout?.buffer.destroy();
-    this.staging?.destroy();
+    this.readback.destroy();
   }
 }

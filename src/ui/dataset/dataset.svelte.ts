@@ -11,8 +11,9 @@ import {
   sampleUrl,
   type TokenizedExample,
 } from '../../lib/data';
-import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type LoadedFiles } from './load-files.ts';
+import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type LoadedFiles } from '../../lib/data/load.ts';
 import type { PageTokenizer } from './page-tokenizer.ts';
+import { pageReasons } from './names.ts';
 import { repackPrepared } from './repack.ts';
 import { suggestForPrepared, type LengthSuggestion } from './seq-len.ts';
 import { errorMessage } from '../format.ts';
@@ -108,7 +109,7 @@ export class DatasetState {
   get readiness(): string[] {
     if (this.phase === 'reading') return ['the dataset is still being read'];
     if (!this.files) return ['choose a dataset: drop files or pick a sample'];
-    const reasons = filesReadiness(this.files, this.skipBad);
+    const reasons = pageReasons(filesReadiness(this.files, this.skipBad));
     if (reasons.length) return reasons;
     if (this.tokenizerPhase !== 'ready') {
       return [this.tokenizerPhase === 'error' ? `the tokenizer did not load: ${this.tokenizerError}` : 'waiting for the model’s tokenizer'];

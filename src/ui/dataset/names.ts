@@ -1,5 +1,5 @@
-// Words the dataset screen uses for formats and records.
-import type { DatasetFormat, FileKind } from '../../lib/data';
+// Words the dataset screen uses for formats, records and reasons.
+import { type DatasetFormat, type FileKind, PREFERENCE_NOTE } from '../../lib/data';
 
 /** A format's name in words (FORMAT_LABELS gives its fields). */
 export const FORMAT_NAMES: Readonly<Record<DatasetFormat, string>> = {
@@ -25,4 +25,15 @@ export function recordWord(kind: FileKind | null): string {
     default:
       return 'record';
   }
+}
+
+/**
+ * Why preference data cannot train, as a reason in the status lines: the Dataset panel shows the whole
+ * note (PREFERENCE_NOTE) once, and the status lines point to it rather than repeat it.
+ */
+export const PREFERENCE_REASON = 'this is preference data (DPO pairs), which nothing here trains on yet: see the note in the Dataset panel';
+
+/** The reasons training may not start, as the page's status lines give them (the preference note shortened). */
+export function pageReasons(reasons: readonly string[]): string[] {
+  return reasons.map((r) => (r === PREFERENCE_NOTE ? PREFERENCE_REASON : r));
 }

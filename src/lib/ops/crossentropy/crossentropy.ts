@@ -14,8 +14,6 @@ import backwardWgsl from './backward.wgsl?raw';
 import meanForwardWgsl from './mean_forward.wgsl?raw';
 import meanBackwardWgsl from './mean_backward.wgsl?raw';
 
-export const IGNORE_INDEX = -100;
-
 const WG = 256; // invocations per row (forward, backward) and for the one mean workgroup
 const FORWARD: Kernel = { name: 'crossentropy_forward', file: 'src/lib/ops/crossentropy/forward.wgsl', code: forwardWgsl };
 const BACKWARD: Kernel = { name: 'crossentropy_backward', file: 'src/lib/ops/crossentropy/backward.wgsl', code: backwardWgsl };
@@ -34,6 +32,11 @@ function checkTargets(op: string, targets: Tensor, N: number): void {
   if (targets.dtype !== 'i32' || numel(targets.shape) !== N) {
     throw new Error(`${op}: targets ${targets.dtype}[${targets.shape}] should be i32 with B*T=${N} values`);
   }
+}
+
+/** The (2) [mean, count] tensor of meanLossForward. */
+function checkLoss(op: string, loss: Tensor): void {
+  if (numel(loss.shape) !== 2) throw new Error(`${op}: loss [${loss.shape}] should hold 2 values (mean, count)`);
 }
 
 function checkRows(op: string, N: number, ...ts: Tensor[]): void {
@@ -90,7 +93,7 @@ export function crossentropyBackward(rec: Recorder, logits: Tensor, targets: Ten
 export function meanLossForward(rec: Recorder, loss: Tensor, losses: Tensor, targets: Tensor): void {
   const N = numel(losses.shape);
   checkTargets('meanLossForward', targets, N);
-  if (numel(loss.shape) !== 2) throw new Error(`meanLossForward: loss [${loss.shape}] should hold 2 values (mean, count)`);
+  checkLoss('meanLossForward', loss);
   rec.dispatch({
     kernel: MEAN_FORWARD,
     overrides: { WG },
@@ -108,7 +111,7 @@ export function meanLossForward(rec: Recorder, loss: Tensor, losses: Tensor, tar
 export function meanLossBackward(rec: Recorder, dlosses: Tensor, targets: Tensor, loss: Tensor, dloss = 1): void {
   const N = numel(dlosses.shape);
   checkTargets('meanLossBackward', targets, N);
-  if (numel(loss.shape) !== 2) throw new Error(`meanLossBackward: loss [${loss.shape}] should hold 2 values (mean, count)`);
+  checkLoss('meanLossBackward', loss);
   rec.dispatch({
     kernel: MEAN_BACKWARD,
     overrides: { WG },

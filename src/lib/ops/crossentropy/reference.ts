@@ -4,6 +4,10 @@
 //   mean loss   = Σ losses / count,  count = number of (b,t) with targets[b,t] != -100  (0 if count = 0)
 // A target outside [0,V) other than -100 is a bug upstream: its loss is NaN so the bug shows.
 
+/**
+ * The target of a position whose loss does not count (PyTorch's ignore_index), defined once here: this
+ * file imports nothing, so the data layer can use it too. The WGSL kernels repeat it as a `const`.
+ */
 export const IGNORE_INDEX = -100;
 
 export interface CrossentropyCache {

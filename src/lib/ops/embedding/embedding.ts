@@ -1,150 +1,131 @@
-// Embedding lookup: out (B,T,C) = wte[ids] (+ wpe[pos0 + t] for GPT-2's learned positions), and
-// its deterministic backward into dwte (grouped by token on the CPU, as llm.c) and dwpe.
-import {
-  createTensor,
-  grid1d,
-  numel,
-  params,
-  view,
-  writeTensor,
-  type Gpu,
-  type Kernel,
-  type Recorder,
-  type Tensor,
-} from '../../gpu/index.ts';
+// Embedding lookups: token rows of wte (plus learned positions, GPT-2's wpe) into the residual
+// stream, rows of any tensor gathered by index (the classifier's counted rows), and the deterministic
+// backward of both (grouped by row on the CPU, as llm.c: no float atomics).
+//
+// A table bigger than one storage binding is stored as row chunks (model/params.ts), the model's
+// RowChunks: each chunk's dispatch handles the ids that fall in it.
+import { createTensor, grid1d, i32, numel, params, view, writeTensor, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
+import type { RowChunks } from '../../model/bindings.ts';
 import forwardWgsl from './forward.wgsl?raw';
 import backwardWgsl from './backward.wgsl?raw';
-import backwardPosWgsl from './backward_pos.wgsl?raw';
 
 const FORWARD: Kernel = { name: 'embedding_forward', file: 'src/lib/ops/embedding/forward.wgsl', code: forwardWgsl };
 const BACKWARD: Kernel = { name: 'embedding_backward', file: 'src/lib/ops/embedding/backward.wgsl', code: backwardWgsl };
-const BACKWARD_POS: Kernel = { name: 'embedding_backward_pos', file: 'src/lib/ops/embedding/backward_pos.wgsl', code: backwardPosWgsl };
+const WG = 256;
+const WG_BACKWARD = 64;
 
-function dims(op: string, ids: Tensor, C: number) {
-  if (ids.dtype !== 'i32') throw new Error(`${op}: ids must be i32, got ${ids.dtype}`);
-  const [B, T] = ids.shape.length === 2 ? ids.shape : [1, ids.shape[0]];
-  return { B, T, BT: B * T, C };
+/** out (N,C) (+)= rows idx[n] + offset of one chunk of a table (those it holds). */
+function lookup(rec: Recorder, out: Tensor, idx: Tensor, chunk: RowChunks['chunks'][number], offset: number, accumulate: boolean): void {
+  const N = numel(idx.shape);
+  const C = numel(out.shape) / N;
+  rec.dispatch({
+    kernel: FORWARD,
+    overrides: { WG, ACCUMULATE: accumulate ? 1 : 0 },
+    outputs: [out],
+    inputs: [idx, chunk.tensor],
+    params: params(N, C, chunk.rowStart, chunk.rows, i32(offset)),
+    workgroups: grid1d(N * C, WG),
+  });
 }
 
-/** out (B,T,C) = wte[ids] (+ wpe[pos0 + t]); ids (B,T) i32, wte (V,C), wpe (maxT,C). */
+/**
+ * out (N,C) = wte[ids] (+ wpe[positions + offset]); ids and positions (N) i32, wte (V,C) and wpe
+ * (maxPositions,C) in row chunks. offset: prefix length + tokens already cached.
+ */
 export function embeddingForward(
   rec: Recorder,
   out: Tensor,
   ids: Tensor,
-  wte: Tensor,
-  opts: { wpe?: Tensor; pos0?: number } = {},
+  positions: Tensor,
+  wte: RowChunks,
+  wpe: RowChunks | null,
+  offset: number,
 ): void {
-  const [V, C] = wte.shape;
-  const { T, BT } = dims('embeddingForward', ids, C);
-  const pos0 = opts.pos0 ?? 0;
-  if (numel(out.shape) !== BT * C) throw new Error(`embeddingForward: out [${out.shape}] is not ${BT}×${C}`);
-  if (opts.wpe && (opts.wpe.shape[1] !== C || opts.wpe.shape[0] < pos0 + T)) {
-    throw new Error(`embeddingForward: wpe [${opts.wpe.shape}] has no rows ${pos0}..${pos0 + T - 1} of width ${C}`);
-  }
-  rec.dispatch({
-    kernel: FORWARD,
-    overrides: { WG: 256 },
-    outputs: [out],
-    inputs: [ids, wte, opts.wpe ?? rec.gpu.scratch('embedding:nowpe', 1)],
-    params: params(BT, T, C, V, opts.wpe ? 1 : 0, pos0),
-    workgroups: grid1d(BT * C, 256),
-  });
+  if (ids.dtype !== 'i32' || positions.dtype !== 'i32') throw new Error('embeddingForward: ids and positions must be i32');
+  if (numel(positions.shape) !== numel(ids.shape)) throw new Error(`embeddingForward: positions [${positions.shape}] differ from ids [${ids.shape}]`);
+  // With several chunks every row is written by exactly one of them; clear first so an invalid id
+  // leaves zeros rather than stale values. (One chunk: an out-of-range id leaves the row as it was.)
+  if (wte.chunks.length > 1) rec.clear(out);
+  for (const c of wte.chunks) lookup(rec, out, ids, c, 0, false);
+  if (wpe) for (const c of wpe.chunks) lookup(rec, out, positions, c, offset, true);
 }
 
-/** Positions grouped by token: bucket u holds token bucketIds[u] at positions[starts[u]..starts[u+1]). */
-export interface TokenBuckets {
-  bucketIds: Int32Array;
-  starts: Int32Array;
-  positions: Int32Array;
+/** out (M,C) = table[idx[0..M)]: rows of a (rows,C) tensor picked by an i32 index list. */
+export function gatherRows(rec: Recorder, out: Tensor, idx: Tensor, table: Tensor): void {
+  const C = numel(out.shape) / numel(idx.shape);
+  lookup(rec, out, idx, { tensor: table, rowStart: 0, rows: numel(table.shape) / C }, 0, false);
 }
 
-/** Groups the flat positions of `ids` by token, tokens ascending and positions ascending (CPU). */
-export function tokenBuckets(ids: ArrayLike<number>): TokenBuckets {
-  const order = Array.from({ length: ids.length }, (_, i) => i);
-  order.sort((x, y) => ids[x] - ids[y] || x - y);
-  const bucketIds: number[] = [];
+/** Positions grouped by the table row they read, for the deterministic backward. */
+export interface RowGroups {
+  rows: Uint32Array; // (U) ascending
+  starts: Uint32Array; // (U+1) group u is order[starts[u]..starts[u+1])
+  order: Uint32Array; // (N) positions, grouped by row, ascending within a group
+}
+
+/** Groups the positions n of idx by row idx[n] + offset (CPU). */
+export function groupRows(idx: ArrayLike<number>, offset = 0): RowGroups {
+  const N = idx.length;
+  const order = Uint32Array.from({ length: N }, (_, i) => i).sort((a, b) => idx[a] - idx[b] || a - b);
+  const rows: number[] = [];
   const starts: number[] = [];
-  order.forEach((pos, j) => {
-    if (j === 0 || ids[pos] !== ids[order[j - 1]]) {
-      bucketIds.push(ids[pos]);
+  for (let j = 0; j < N; j++) {
+    if (j === 0 || idx[order[j]] !== idx[order[j - 1]]) {
+      rows.push(idx[order[j]] + offset);
       starts.push(j);
     }
-  });
-  starts.push(order.length);
-  return { bucketIds: Int32Array.from(bucketIds), starts: Int32Array.from(starts), positions: Int32Array.from(order) };
-}
-
-/** TokenBuckets on the GPU, with room for `capacity` = B·T positions; `count` buckets are in use. */
-export interface BucketTensors {
-  bucketIds: Tensor; // (capacity)
-  starts: Tensor; // (capacity + 1)
-  positions: Tensor; // (capacity)
-  count: number;
-}
-
-export function createTokenBuckets(gpu: Gpu, capacity: number): BucketTensors {
-  return {
-    bucketIds: createTensor(gpu, [capacity], 'i32', 'embedding:bucketIds'),
-    starts: createTensor(gpu, [capacity + 1], 'i32', 'embedding:starts'),
-    positions: createTensor(gpu, [capacity], 'i32', 'embedding:positions'),
-    count: 0,
-  };
-}
-
-/** Computes the buckets of this batch's ids and queues their upload (before the next submit). */
-export function writeTokenBuckets(gpu: Gpu, t: BucketTensors, ids: ArrayLike<number>): void {
-  if (ids.length > t.positions.shape[0]) throw new Error(`writeTokenBuckets: ${ids.length} ids, capacity ${t.positions.shape[0]}`);
-  const b = tokenBuckets(ids);
-  if (ids.length === 0) {
-    t.count = 0;
-    return;
   }
-  writeTensor(gpu, view(t.bucketIds, [b.bucketIds.length]), b.bucketIds);
-  writeTensor(gpu, view(t.starts, [b.starts.length]), b.starts);
-  writeTensor(gpu, view(t.positions, [b.positions.length]), b.positions);
-  t.count = b.bucketIds.length;
+  starts.push(N);
+  return { rows: Uint32Array.from(rows), starts: Uint32Array.from(starts), order };
 }
 
-export function destroyTokenBuckets(t: BucketTensors): void {
-  for (const x of [t.bucketIds, t.starts, t.positions]) x.buffer.destroy();
+/** dtable (rows,C) += Σ dout over each group (U groups, given as tensors), for the chunk from rowStart. */
+function scatter(rec: Recorder, dtable: Tensor, dout: Tensor, g: { rows: Tensor; starts: Tensor; order: Tensor }, U: number, C: number, rowStart: number): void {
+  const y = Math.min(U, 65535);
+  rec.dispatch({
+    kernel: BACKWARD,
+    overrides: { WG: WG_BACKWARD },
+    outputs: [dtable],
+    inputs: [dout, g.rows, g.starts, g.order],
+    params: params(U, C, rowStart),
+    workgroups: [Math.ceil(C / WG_BACKWARD), y, Math.ceil(U / y)],
+  });
 }
 
 /**
- * dwte (V,C) and/or dwpe (maxT,C) from dout (B,T,C). dwte needs this batch's token buckets
- * (writeTokenBuckets with the same ids as the forward). Overwrites unless `accumulate`.
+ * out[idx[i], :] += src[i, :] for distinct indices idx (M) i32 — the backward of gatherRows. iota
+ * holds 0, 1, 2, ... (at least M+1 values, u32): each row is its own group of one.
  */
-export function embeddingBackward(
-  rec: Recorder,
-  grads: { dwte?: Tensor; dwpe?: Tensor },
-  dout: Tensor,
-  opts: { buckets?: BucketTensors; B: number; T: number; pos0?: number; accumulate?: boolean },
-): void {
-  const { B, T } = opts;
-  const C = dout.shape[dout.shape.length - 1];
-  if (numel(dout.shape) !== B * T * C) throw new Error(`embeddingBackward: dout [${dout.shape}] is not ${B}×${T}×C`);
-  const pos0 = opts.pos0 ?? 0;
-  if (grads.dwte) {
-    if (!opts.buckets) throw new Error('embeddingBackward: dwte needs the token buckets (writeTokenBuckets)');
-    if (!opts.accumulate) rec.clear(grads.dwte);
-    rec.dispatch({
-      kernel: BACKWARD,
-      overrides: { WG: 64 },
-      outputs: [grads.dwte],
-      inputs: [dout, opts.buckets.bucketIds, opts.buckets.starts, opts.buckets.positions],
-      params: params(opts.buckets.count, C),
-      workgroups: grid1d(opts.buckets.count, 1),
-    });
-  }
-  if (grads.dwpe) {
-    if (grads.dwpe.shape[0] < pos0 + T) throw new Error(`embeddingBackward: dwpe [${grads.dwpe.shape}] has no rows ${pos0}..${pos0 + T - 1}`);
-    if (!opts.accumulate) rec.clear(grads.dwpe);
-    rec.dispatch({
-      kernel: BACKWARD_POS,
-      overrides: { WG: 256 },
-      outputs: [grads.dwpe],
-      inputs: [dout],
-      params: params(B, T, C, pos0),
-      workgroups: grid1d(T * C, 256),
-    });
-  }
+export function scatterAddRows(rec: Recorder, out: Tensor, src: Tensor, idx: Tensor, iota: Tensor): void {
+  const M = numel(idx.shape);
+  scatter(rec, out, src, { rows: idx, starts: view(iota, [M + 1]), order: view(iota, [M]) }, M, numel(src.shape) / M, 0);
+}
+
+/**
+ * table.grads += Σ dout (N,C) over the positions that read each row, `groups` from groupRows() of the
+ * forward's ids (or positions, with the forward's offset). The small index buffers it uploads are
+ * pushed onto `owned`: free them once the command buffer is submitted.
+ */
+export function embeddingBackward(rec: Recorder, table: RowChunks, dout: Tensor, groups: RowGroups, owned: Tensor[]): void {
+  if (!table.grads) return;
+  const N = groups.order.length;
+  const C = numel(dout.shape) / N;
+  const upload = (data: Uint32Array, label: string) => {
+    const t = createTensor(rec.gpu, [data.length], 'u32', label);
+    writeTensor(rec.gpu, t, data);
+    owned.push(t);
+    return t;
+  };
+  const order = upload(groups.order, 'embedding:order');
+  table.chunks.forEach((c, i) => {
+    // The groups whose row is in this chunk: a contiguous range, since groups are sorted by row.
+    let u0 = 0;
+    while (u0 < groups.rows.length && groups.rows[u0] < c.rowStart) u0++;
+    let u1 = u0;
+    while (u1 < groups.rows.length && groups.rows[u1] < c.rowStart + c.rows) u1++;
+    if (u1 === u0) return;
+    const rows = upload(groups.rows.slice(u0, u1), 'embedding:rows');
+    const starts = upload(groups.starts.slice(u0, u1 + 1), 'embedding:starts');
+    scatter(rec, table.grads![i], dout, { rows, starts, order }, u1 - u0, C, c.rowStart);
+  });
 }

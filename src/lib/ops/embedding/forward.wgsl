@@ -1,33 +1,35 @@
-// Embedding forward: out[b,t,:] = wte[ids[b,t], :] (+ wpe[pos0 + t, :] for learned positions).
-// Matches forward() in src/lib/ops/embedding/reference.ts. An id outside [0, V) gives a zero row.
+// Embedding lookup into one chunk of a table: out[n,:] (+)= table[idx[n] + idx_offset - row_start, :]
+// for the n whose row this chunk holds (row_start .. row_start+rows-1); other rows of out are left
+// alone. Matches forward() in src/lib/ops/embedding/reference.ts.
+//
+// Token rows write (ACCUMULATE false); learned positions (GPT-2's wpe) then add theirs (true). The
+// same kernel gathers arbitrary rows of a (rows,C) tensor (gatherRows in embedding.ts).
 
 struct Params {
-  BT: u32,      // B*T
-  T: u32,
+  N: u32,          // ids (B*T)
   C: u32,
-  V: u32,
-  has_pos: u32, // 1: add wpe (GPT-2)
-  pos0: u32,    // position of t = 0 (tokens already in the KV cache)
+  row_start: u32,  // first table row held by this chunk
+  rows: u32,       // rows held by this chunk
+  idx_offset: i32, // added to every index (positions: prefix length + cached tokens)
 }
 
 override WG: u32 = 256;
+override ACCUMULATE: bool = false;
 
-@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (B,T,C)
-@group(0) @binding(1) var<storage, read> ids: array<i32>;       // (B,T)
-@group(0) @binding(2) var<storage, read> wte: array<f32>;       // (V,C)
-@group(0) @binding(3) var<storage, read> wpe: array<f32>;       // (maxT,C); any 1 value if has_pos = 0
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(0) var<storage, read_write> out: array<f32>; // (N,C)
+@group(0) @binding(1) var<storage, read> idx: array<i32>;       // (N)
+@group(0) @binding(2) var<storage, read> table: array<f32>;     // (rows,C)
+@group(0) @binding(3) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.BT * p.C) { return; }
-  let bt = i / p.C;
+  let i = (wid.y * nwg.x + wid.x) * WG + lid; // grid1d() folds large N·C into y
+  if (i >= p.N * p.C) { return; }
+  let n = i / p.C;
   let c = i % p.C;
-  let id = ids[bt];
-  var v = 0.0;
-  if (id >= 0 && u32(id) < p.V) { v = wte[u32(id) * p.C + c]; }
-  if (p.has_pos != 0u) { v += wpe[(p.pos0 + bt % p.T) * p.C + c]; }
-  out[i] = v;
+  let row = idx[n] + p.idx_offset - i32(p.row_start);
+  if (row < 0 || row >= i32(p.rows)) { return; }
+  let x = table[u32(row) * p.C + c];
+  if (ACCUMULATE) { out[i] += x; } else { out[i] = x; }
 }

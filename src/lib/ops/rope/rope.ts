@@ -2,12 +2,11 @@
 // q (B,T,NH,HS) or k (B,T,NKV,HS): call it once per tensor. Angles come from a (n_pos, HS/2) table of
 // (cos, sin) built once per model by ropeTable(); a token's position is positions[b,t] + offset.
 import { grid1d, numel, params, i32, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
-import forwardWgsl from './forward.wgsl?raw';
-import backwardWgsl from './backward.wgsl?raw';
+import ropeWgsl from './rope.wgsl?raw';
 
 const WG = 256;
-const FORWARD: Kernel = { name: 'rope_forward', file: 'src/lib/ops/rope/forward.wgsl', code: forwardWgsl };
-const BACKWARD: Kernel = { name: 'rope_backward', file: 'src/lib/ops/rope/backward.wgsl', code: backwardWgsl };
+// One kernel for both passes: the backward is the inverse rotation (see rope.wgsl).
+const ROPE: Kernel = { name: 'rope', file: 'src/lib/ops/rope/rope.wgsl', code: ropeWgsl };
 
 /**
  * The (cos, sin) table, shape (nPositions, HS/2, 2), for the default rope type (rope_scaling null):
@@ -76,8 +75,8 @@ export function ropeForward(
   const s = shape('ropeForward', inp, positions, table);
   if (numel(out.shape) !== numel(inp.shape)) throw new Error(`ropeForward: out [${out.shape}] differs from inp [${inp.shape}]`);
   rec.dispatch({
-    kernel: FORWARD,
-    overrides: { WG },
+    kernel: ROPE,
+    overrides: { WG, INVERSE: 0, ACCUMULATE: 0 },
     outputs: [out],
     inputs: [inp, positions, table],
     params: params(s.N, s.NH, s.HS, s.nPos, i32(opts.offset ?? 0)),
@@ -97,8 +96,8 @@ export function ropeBackward(
   const s = shape('ropeBackward', dout, positions, table);
   if (numel(dinp.shape) !== numel(dout.shape)) throw new Error(`ropeBackward: dinp [${dinp.shape}] differs from dout [${dout.shape}]`);
   rec.dispatch({
-    kernel: BACKWARD,
-    overrides: { WG, ACCUMULATE: opts.accumulate === false ? 0 : 1 },
+    kernel: ROPE,
+    overrides: { WG, INVERSE: 1, ACCUMULATE: opts.accumulate === false ? 0 : 1 },
     outputs: [dinp],
     inputs: [dout, positions, table],
     params: params(s.N, s.NH, s.HS, s.nPos, i32(opts.offset ?? 0)),

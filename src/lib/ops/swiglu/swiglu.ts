@@ -1,6 +1,6 @@
 // SwiGLU (Llama/Qwen2 MLP): out = silu(gate)·up, where gate and up are the gate_proj and up_proj
 // outputs (B,T,I); backward gives dgate and dup.
-import { grid1d, numel, params, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
+import { grid1d, params, sameNumel, type Kernel, type Recorder, type Tensor } from '../../gpu/index.ts';
 import forwardWgsl from './forward.wgsl?raw';
 import backwardWgsl from './backward.wgsl?raw';
 
@@ -8,15 +8,9 @@ const WG = 256;
 const FORWARD: Kernel = { name: 'swiglu_forward', file: 'src/lib/ops/swiglu/forward.wgsl', code: forwardWgsl };
 const BACKWARD: Kernel = { name: 'swiglu_backward', file: 'src/lib/ops/swiglu/backward.wgsl', code: backwardWgsl };
 
-function sameSize(op: string, ...ts: Tensor[]): number {
-  const n = numel(ts[0].shape);
-  for (const t of ts) if (numel(t.shape) !== n) throw new Error(`${op}: [${t.shape}] differs in size from [${ts[0].shape}]`);
-  return n;
-}
-
 /** out (B,T,I) = silu(gate (B,T,I))·up (B,T,I). */
 export function swigluForward(rec: Recorder, out: Tensor, gate: Tensor, up: Tensor): void {
-  const N = sameSize('swigluForward', out, gate, up);
+  const N = sameNumel('swigluForward', out, gate, up);
   rec.dispatch({
     kernel: FORWARD,
     overrides: { WG },
@@ -37,7 +31,7 @@ export function swigluBackward(
   up: Tensor,
   opts: { accumulate?: boolean } = {},
 ): void {
-  const N = sameSize('swigluBackward', dgate, dup, dout, gate, up);
+  const N = sameNumel('swigluBackward', dgate, dup, dout, gate, up);
   rec.dispatch({
     kernel: BACKWARD,
     overrides: { WG, ACCUMULATE: opts.accumulate === false ? 0 : 1 },

@@ -1,0 +1,94 @@
+// What a command tells the person (or program) that ran it. Every command reports events; a Reporter
+// prints them as lines for a person (progress on stderr, the answer on stdout) or, with --json, as
+// JSON lines on stdout, one object per event, ending in one `result` or `error` object.
+
+export type CliEvent =
+  | { event: 'status'; stage: string; message: string }
+  | { event: 'progress'; file: string; loaded: number; total: number }
+  | { event: 'warning'; message: string }
+  | { event: 'token'; index: number; id: number; text: string }
+  | ({ event: 'result'; command: string } & Record<string, unknown>)
+  | { event: 'error'; message: string; problems?: string[] };
+
+export interface Streams {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+export interface Reporter {
+  readonly json: boolean;
+  status(stage: string, message: string): void;
+  progress(file: string, loaded: number, total: number): void;
+  warning(message: string): void;
+  token(index: number, id: number, text: string): void;
+  /** The command's answer: `fields` in JSON; for a person, `out` lines on stdout and `note` lines on stderr. */
+  result(command: string, fields: Record<string, unknown>, human: { out?: string[]; note?: string[] }): void;
+  error(message: string, problems?: string[]): void;
+}
+
+const MB = 1024 * 1024;
+const size = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
+
+/** JSON for a line: non-finite numbers (which JSON cannot hold) become null. */
+function line(event: CliEvent): string {
+  return JSON.stringify(event, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n';
+}
+
+export function jsonReporter(io: Streams): Reporter {
+  const emit = (e: CliEvent) => io.stdout.write(line(e));
+  return {
+    json: true,
+    status: (stage, message) => emit({ event: 'status', stage, message }),
+    progress: (file, loaded, total) => emit({ event: 'progress', file, loaded, total }),
+    warning: (message) => emit({ event: 'warning', message }),
+    token: (index, id, text) => emit({ event: 'token', index, id, text }),
+    result: (command, fields) => emit({ event: 'result', command, ...fields }),
+    error: (message, problems) => emit(problems?.length ? { event: 'error', message, problems } : { event: 'error', message }),
+  };
+}
+
+/**
+ * For a person: status and warnings on stderr (progress too, redrawn in place, when stderr is a
+ * terminal), generated text streamed to stdout, the answer on stdout.
+ */
+export function humanReporter(io: Streams): Reporter {
+  let redrawn = false; // a progress line is on screen, without its newline
+  let streamed = false; // generated text was written to stdout, without a final newline
+  const err = (s: string) => {
+    if (redrawn) io.stderr.write('\n');
+    redrawn = false;
+    io.stderr.write(s + '\n');
+  };
+  const endStream = () => {
+    if (streamed) io.stdout.write('\n');
+    streamed = false;
+  };
+  return {
+    json: false,
+    status: (_stage, message) => err(message),
+    progress: (file, loaded, total) => {
+      if (!io.stderr.isTTY) return;
+      const pct = total > 0 ? ` ${Math.floor((100 * loaded) / total)}%` : '';
+      io.stderr.write(`\r${file}: ${size(loaded)}${total > 0 ? ' of ' + size(total) : ''}${pct}\x1b[K`);
+      redrawn = true;
+    },
+    warning: (message) => err(`warning: ${message}`),
+    token: (_index, _id, text) => {
+      if (!text) return;
+      io.stdout.write(text);
+      streamed = true;
+    },
+    result: (_command, _fields, human) => {
+      endStream();
+      if (redrawn) io.stderr.write('\n');
+      redrawn = false;
+      for (const l of human.note ?? []) err(l);
+      for (const l of human.out ?? []) io.stdout.write(l + '\n');
+    },
+    error: (message, problems) => {
+      endStream();
+      const detail = problems?.length && !message.includes(problems[0]) ? problems.map((p) => `\n  - ${p}`).join('') : '';
+      err(`error: ${message}${detail}`);
+    },
+  };
+}
