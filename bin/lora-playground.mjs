@@ -20,8 +20,11 @@ import { vulkanSetup } from '../src/lib/gpu/vulkan-env.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Set in the restarted copy, so it never restarts again. */
 const RESTARTED = 'LORA_PLAYGROUND_RESTARTED';
-/** After Ctrl-C the command stops at its next check; if it has not ended by then, it is ended. */
-const STOP_DEADLINE_MS = 3000;
+/**
+ * After Ctrl-C the command stops at its next check (generation between two tokens; training after
+ * the step it is in, then it writes what it trained); if it has not ended by then, it is ended.
+ */
+const STOP_DEADLINE_MS = 120_000;
 
 const signalExit = (signal) => 128 + (constants.signals[signal] ?? 1);
 

@@ -2,21 +2,11 @@
 // packed by the page's data layer (the same formats, templates and named problems) and scored by the
 // engine's masked cross-entropy, with or without an adapter.
 
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import {
-  defaultPackMode,
-  describeProblem,
-  packExamples,
-  parseDatasetFile,
-  type DataProblem,
-  type ParsedDataset,
-  tokenizeExamples,
-} from '../lib/data';
+import { defaultPackMode, describeProblem, packExamples, tokenizeExamples } from '../lib/data';
 import { heldOutLoss } from '../lib/train/run.ts';
-import { filesReadiness } from '../lib/data/load.ts';
 import type { Command, Parsed } from './args.ts';
-import { attachAdapter, existingFile, InputError, loadModel } from './model.ts';
+import { checkReady, listed, readDataset } from './data.ts';
+import { attachAdapter, InputError, loadModel } from './model.ts';
 import type { Reporter } from './output.ts';
 
 const flags = {
@@ -42,29 +32,9 @@ export const evalCommand: Command<typeof flags> = {
   ],
 };
 
-/** At most `max` problems, one line each, then how many more. */
-function listed(problems: DataProblem[], max = 20): string[] {
-  const lines = problems.slice(0, max).map(describeProblem);
-  if (problems.length > max) lines.push(`… and ${problems.length - max} more`);
-  return lines;
-}
-
-async function readDataset(path: string, out: Reporter): Promise<ParsedDataset> {
-  const abs = await existingFile('--data', path);
-  out.status('data', `Reading ${path}…`);
-  return parseDatasetFile({ name: basename(abs), bytes: new Uint8Array(await readFile(abs)) });
-}
-
 export async function runEval(args: Parsed<typeof flags>, out: Reporter, signal: AbortSignal): Promise<void> {
-  const parsed = await readDataset(args.data, out);
-  // The page's readiness rules: a file-level problem, no usable example, preference data, bad records.
-  const reasons = filesReadiness({ names: [parsed.file], train: parsed, validation: null, test: null, notes: [] }, args.skipBad);
-  if (reasons.length) {
-    const hint = parsed.badRecords > 0 && !args.skipBad ? ' (--skip-bad leaves them out)' : '';
-    throw new InputError(reasons.join('; ') + hint, listed(parsed.problems.filter((p) => p.severity === 'error')));
-  }
-  for (const note of parsed.notes) out.status('data', `${parsed.file}: ${note}`);
-  if (parsed.badRecords > 0) out.warning(`${parsed.badRecords} bad record${parsed.badRecords === 1 ? '' : 's'} left out (--skip-bad)`);
+  const parsed = await readDataset('--data', args.data, out);
+  checkReady(parsed, null, args.skipBad, out);
 
   const model = await loadModel(args.model, out);
   try {

@@ -3,7 +3,6 @@
 
 import { renderPrompt } from '../lib/base/model-source.ts';
 import { DEFAULT_SAMPLING, SAMPLING_LIMITS } from '../lib/generate/sampling.ts';
-import { TextStream, type GenerationResult } from '../lib/generate/stream.ts';
 import type { Command, Parsed } from './args.ts';
 import { attachAdapter, InputError, loadModel } from './model.ts';
 import type { Reporter } from './output.ts';
@@ -43,21 +42,13 @@ export async function runGenerate(args: Parsed<typeof flags>, out: Reporter, sig
     if (prompt.ids.length === 0) throw new InputError('the prompt is empty: give the model something to continue');
     const sampling = { temperature: args.temperature, topK: args.topK, topP: args.topP, seed: args.seed };
     out.status('generate', `Generating with ${model.id}${method ? ` + ${args.adapter}` : ''}…`);
-    // As the worker's engine generation: the page's streamed decoder, each step given up if the device is lost.
-    const stream = new TextStream(
+    // As the worker's engine generation: the page's streamed decoder, given up if the device is lost.
+    const r = await model.engine.generateText(
+      prompt,
+      { maxNewTokens: args.maxNewTokens, sampling, signal },
       (ids) => model.tokenizer.hf.decode(ids, { skip_special_tokens: true }),
       (t) => out.token(t.index, t.id, t.text),
     );
-    const tokens = model.engine.generate(prompt.ids, { maxNewTokens: args.maxNewTokens, sampling, signal });
-    let r: GenerationResult;
-    for (;;) {
-      const step = await model.engine.whileAlive(tokens.next());
-      if (step.done) {
-        r = stream.finish(prompt, step.value);
-        break;
-      }
-      stream.push(step.value);
-    }
     out.result(
       'generate',
       {

@@ -8,9 +8,9 @@ import { type Command, commandHelp, COMMON_FLAGS, type Flags, type Parsed, parse
 import { evalCommand, runEval } from './eval.ts';
 import { generateCommand, runGenerate } from './generate.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
-import { NotWiredError, runTrain, trainCommand } from './train.ts';
+import { runTrain, trainCommand } from './train.ts';
 
-/** 0 done; 1 failed (bad input, a GPU problem); 2 a mistake on the command line, or a command not wired yet. */
+/** 0 done; 1 failed (bad input, a GPU problem, a run that diverged); 2 a mistake on the command line. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 interface Entry {
@@ -70,6 +70,6 @@ export async function main(argv: string[], opts: { signal?: AbortSignal; io?: St
     const message = e instanceof Error ? e.message : String(e);
     const problems = (e as { problems?: unknown }).problems;
     out.error(message, Array.isArray(problems) ? problems.map(String) : undefined);
-    return e instanceof UsageError || e instanceof NotWiredError ? EXIT.usage : EXIT.failed;
+    return e instanceof UsageError ? EXIT.usage : EXIT.failed;
   }
 }

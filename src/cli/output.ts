@@ -2,11 +2,14 @@
 // prints them as lines for a person (progress on stderr, the answer on stdout) or, with --json, as
 // JSON lines on stdout, one object per event, ending in one `result` or `error` object.
 
+import type { TrainUpdate } from '../lib/train/run.ts';
+
 export type CliEvent =
   | { event: 'status'; stage: string; message: string }
   | { event: 'progress'; file: string; loaded: number; total: number }
   | { event: 'warning'; message: string }
   | { event: 'token'; index: number; id: number; text: string }
+  | ({ event: 'train' } & TrainUpdate)
   | ({ event: 'result'; command: string } & Record<string, unknown>)
   | { event: 'error'; message: string; problems?: string[] };
 
@@ -21,6 +24,8 @@ export interface Reporter {
   progress(file: string, loaded: number, total: number): void;
   warning(message: string): void;
   token(index: number, id: number, text: string): void;
+  /** A training run's progress (train/run.ts's events, as the page's worker sends them). */
+  train(update: TrainUpdate): void;
   /** The command's answer: `fields` in JSON; for a person, `out` lines on stdout and `note` lines on stderr. */
   result(command: string, fields: Record<string, unknown>, human: { out?: string[]; note?: string[] }): void;
   error(message: string, problems?: string[]): void;
@@ -42,6 +47,7 @@ export function jsonReporter(io: Streams): Reporter {
     progress: (file, loaded, total) => emit({ event: 'progress', file, loaded, total }),
     warning: (message) => emit({ event: 'warning', message }),
     token: (index, id, text) => emit({ event: 'token', index, id, text }),
+    train: (update) => emit({ event: 'train', ...update }),
     result: (command, fields) => emit({ event: 'result', command, ...fields }),
     error: (message, problems) => emit(problems?.length ? { event: 'error', message, problems } : { event: 'error', message }),
   };
@@ -78,6 +84,10 @@ export function humanReporter(io: Streams): Reporter {
       io.stdout.write(text);
       streamed = true;
     },
+    train: (u) => {
+      const line = trainLine(u);
+      if (line) err(line);
+    },
     result: (_command, _fields, human) => {
       endStream();
       if (redrawn) io.stderr.write('\n');
@@ -91,4 +101,29 @@ export function humanReporter(io: Streams): Reporter {
       err(`error: ${message}${detail}`);
     },
   };
+}
+
+/**
+ * A training event in words, or null for the ones a person need not see: the first three steps, then
+ * about twenty over the run and the last, every validation loss, every stage.
+ */
+function trainLine(u: TrainUpdate): string | null {
+  switch (u.kind) {
+    case 'start':
+      return `Training ${u.trainableParams.toLocaleString('en')} parameters: ${u.rows} rows (${u.validationRows} held out), batch ${u.batch} × ${u.seqLen}, ${u.totalSteps} steps${u.step ? `, from step ${u.step}` : ''}`;
+    case 'stage':
+      return u.message;
+    case 'step': {
+      const every = Math.max(1, Math.round(u.totalSteps / 20));
+      if (u.step > 3 && u.step % every !== 0 && u.step !== u.totalSteps) return null;
+      const speed = u.elapsedMs > 0 ? `${Math.round((u.tokens * 1000) / u.elapsedMs)} tok/s` : '';
+      return `step ${u.step}/${u.totalSteps}  loss ${u.loss.toFixed(4)}  lr ${u.lr.toExponential(2)}  ${speed}`;
+    }
+    case 'validation':
+      return `step ${u.step}  validation loss ${u.loss.toFixed(4)} (perplexity ${Math.exp(u.loss).toFixed(2)})`;
+    case 'restored':
+      return u.reason;
+    case 'checkpoint':
+      return null;
+  }
 }

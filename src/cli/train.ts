@@ -1,16 +1,24 @@
-// `lora-playground train`: its flags are read and checked now — the files, and the method and training
-// config they make, against the model with the page's own checks. The training itself will be the run
-// loop the page's worker runs (train/run.ts runTraining); until this command is wired to it, it stops
-// with a NotWiredError (exit code 2) after checking everything it can without training.
+// `lora-playground train`: the page's training run without the page. The flags make the one method
+// config and the one training config (the page's defaults for what is left out); the dataset files go
+// through the page's data layer and the plan through the page's checks (train/plan.ts); the run is the
+// run loop the page's worker drives (train/run.ts); the result is a PEFT adapter folder with a
+// metrics.json, written whole or not at all.
 
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type ParsedDataset, prepareTraining, PrepareError } from '../lib/data';
+import { datasetName, type LoadedFiles } from '../lib/data/load.ts';
+import { exportAdapter } from '../lib/peft/adapter.ts';
+import { buildTrainingPlan, PlanError, type TrainingPlan } from '../lib/train/plan.ts';
+import { runTraining, type RunResult } from '../lib/train/run.ts';
+import { checkReady, listed, readDataset } from './data.ts';
+import type { Reporter } from './output.ts';
 import type { MethodConfig, MethodType } from '../lib/adapters/config.ts';
 import { parseModelConfig } from '../lib/model/config.ts';
 import { configProblems, methodProblems } from '../lib/train/checks.ts';
 import { DEFAULTS, defaultMethod, defaultTrainConfig, type TrainConfig } from '../lib/train/config.ts';
 import { type Command, flagName, type Parsed, UsageError } from './args.ts';
-import { existingFile, existingFolder, InputError } from './model.ts';
+import { existingFile, existingFolder, InputError, loadModel, type LoadedModel } from './model.ts';
 
 const LORA = ['r', 'alpha', 'dropout', 'targets', 'rslora'] as const;
 const BOTTLENECK = ['size'] as const;
@@ -34,33 +42,36 @@ const flags = {
   size: { kind: 'int', min: 1, help: `bottleneck width (bottleneck_size; ${M.BOTTLENECK.bottleneck_size})` },
   prefixTokens: { kind: 'int', min: 1, help: `prefix tuning: virtual tokens per layer (num_virtual_tokens; ${M.PREFIX_TUNING.num_virtual_tokens})` },
   steps: { kind: 'int', min: 1, help: `optimizer steps (max_steps; ${D.max_steps})` },
+  epochs: { kind: 'int', min: 1, help: 'passes over the training rows instead of --steps (num_train_epochs, with max_steps -1)' },
   lr: { kind: 'number', min: 0, help: `peak learning rate (learning_rate; by method: ${Object.entries(DEFAULTS.learningRate).map(([k, v]) => `${k} ${v}`).join(', ')})` },
-  batch: { kind: 'int', min: 1, help: `rows per step, B (per_device_train_batch_size; ${D.per_device_train_batch_size})` },
+  batch: { kind: 'int', min: 1, help: `rows per micro-batch, B (per_device_train_batch_size; ${D.per_device_train_batch_size})` },
+  gradAccum: { kind: 'int', min: 1, help: `micro-batches per optimizer step (gradient_accumulation_steps; ${D.gradient_accumulation_steps})` },
+  warmup: { kind: 'int', min: 0, help: `steps of linear warm-up (warmup_steps; ${D.warmup_steps})` },
+  evalEvery: { kind: 'int', min: 1, help: `steps between validation losses (eval_steps; ${D.eval_steps})` },
   seqLen: { kind: 'int', min: 2, help: `positions per packed row, T (max_length; ${D.max_length})` },
   seed: { kind: 'int', min: 0, max: 2 ** 32 - 1, help: `seeds initialisation, dropout and the order of batches (seed; ${D.seed})` },
-  out: { kind: 'string', value: 'DIR', required: true, help: 'folder to write the adapter into (adapter_config.json + adapter_model.safetensors)' },
+  skipBad: { kind: 'boolean', help: 'leave out bad records and examples that cannot be rendered, instead of stopping' },
+  out: {
+    kind: 'string',
+    value: 'DIR',
+    required: true,
+    help: 'new or empty folder for the adapter (adapter_config.json, adapter_model.safetensors) and metrics.json',
+  },
 } as const;
 
 export const trainCommand: Command<typeof flags> = {
   name: 'train',
-  summary: 'train an adapter (flags are checked; training is not wired to the run loop yet)',
+  summary: 'train a LoRA, bottleneck or prefix adapter on a dataset file, as the page does',
   description:
     'Settings left out take the page\'s defaults (src/lib/train/config.ts DEFAULTS); the names in parentheses are the\n' +
     'adapter_config.json / TrainingArguments fields they set.',
   flags,
   examples: [
-    'lora-playground train --model models/brown-llama-4m --data train.jsonl --method lora --r 8 --alpha 16 --steps 200 --out my-adapter/',
+    'lora-playground train --model models/brown-llama-4m --data static/samples/pirate-qa.jsonl --method lora --steps 200 --out pirate-lora/',
+    'lora-playground train --model models/brown-llama-4m --data train.jsonl --method lora --r 8 --alpha 16 --targets q_proj,v_proj --out my-adapter/',
     'lora-playground train --model models/brown-llama-4m --data train.jsonl --valid valid.jsonl --method prefix --prefix-tokens 8 --out p/ --json',
   ],
 };
-
-/** The command exists but cannot run yet: exit code 2. */
-export class NotWiredError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotWiredError';
-  }
-}
 
 type Args = Parsed<typeof flags>;
 
@@ -111,7 +122,11 @@ function configOf(args: Args): TrainConfig {
   const c = defaultTrainConfig(PEFT_TYPES[args.method as Method]);
   return {
     ...c,
-    max_steps: args.steps ?? c.max_steps,
+    max_steps: args.epochs !== undefined ? -1 : (args.steps ?? c.max_steps),
+    num_train_epochs: args.epochs ?? c.num_train_epochs,
+    gradient_accumulation_steps: args.gradAccum ?? c.gradient_accumulation_steps,
+    warmup_steps: args.warmup ?? c.warmup_steps,
+    eval_steps: args.evalEvery ?? c.eval_steps,
     learning_rate: args.lr ?? c.learning_rate,
     per_device_train_batch_size: args.batch ?? c.per_device_train_batch_size,
     max_length: args.seqLen ?? c.max_length,
@@ -125,6 +140,7 @@ function configOf(args: Args): TrainConfig {
  */
 export async function trainRequest(args: Args): Promise<TrainRequest> {
   checkMethodFlags(args);
+  if (args.epochs !== undefined && args.steps !== undefined) throw new UsageError('give --steps or --epochs, not both');
   const model = await existingFolder('--model', args.model);
   const configText = await readFile(join(model, 'config.json'), 'utf8').catch(() => null);
   if (configText === null) throw new InputError(`${args.model} is not a model folder: it has no config.json`);
@@ -138,6 +154,7 @@ export async function trainRequest(args: Args): Promise<TrainRequest> {
   const valid = args.valid ? await existingFile('--valid', args.valid) : null;
   const out = await stat(args.out).catch(() => null);
   if (out && !out.isDirectory()) throw new InputError(`--out ${args.out}: is a file, not a folder`);
+  if (out && (await readdir(args.out)).length > 0) throw new InputError(`--out ${args.out}: the folder is not empty; give a new or empty folder`);
   const method = methodOf(args);
   const config = configOf(args);
   const problems = [...methodProblems(method, modelConfig), ...configProblems(config, modelConfig)];
@@ -145,9 +162,130 @@ export async function trainRequest(args: Args): Promise<TrainRequest> {
   return { model, data, valid, out: args.out, method, config };
 }
 
-export async function runTrain(args: Args): Promise<void> {
+/** The dataset files, read and checked as the page checks dropped files (before the model loads). */
+async function readFiles(args: Args, out: Reporter): Promise<LoadedFiles & { train: ParsedDataset }> {
+  const train = await readDataset('--data', args.data, out);
+  const valid = args.valid ? await readDataset('--valid', args.valid, out) : null;
+  return { ...checkReady(train, valid, args.skipBad, out), train };
+}
+
+/** Renders, tokenizes and packs the files as the page does; returns the plan the run trains. */
+async function planRun(
+  request: TrainRequest,
+  args: Args,
+  files: LoadedFiles & { train: ParsedDataset },
+  model: LoadedModel,
+  out: Reporter,
+  signal: AbortSignal,
+): Promise<TrainingPlan> {
+  const { train, validation: valid } = files;
+  const { tokenizer, chatTemplate } = model.tokenizer;
+  out.status('data', `Tokenizing ${train.examples.length + (valid?.examples.length ?? 0)} examples…`);
+  let prepared;
+  try {
+    prepared = await prepareTraining({ train, validation: valid, tokenizer, chatTemplate, seqLen: request.config.max_length, signal });
+  } catch (e) {
+    if (e instanceof PrepareError) throw new InputError(e.message);
+    throw e;
+  }
+  const rendering = prepared.problems.filter((p) => p.severity === 'error');
+  if (rendering.length && !args.skipBad) {
+    const n = rendering.length;
+    throw new InputError(`${n} example${n === 1 ? '' : 's'} cannot be rendered: skip ${n === 1 ? 'it' : 'them'} (--skip-bad) or fix the file`, listed(rendering));
+  }
+  for (const line of listed(prepared.problems, 5)) out.warning(line);
+  out.status('data', prepared.splitNote);
+  try {
+    return buildTrainingPlan({
+      model: { id: model.id, config: model.engine.config },
+      name: datasetName(files),
+      prepared,
+      sourceExamples: [...train.examples, ...(valid?.examples ?? [])],
+      chatTemplate,
+      padId: tokenizer.padId,
+      skippedRecords: train.badRecords + (valid?.badRecords ?? 0) + rendering.length,
+      method: request.method,
+      config: request.config,
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new InputError(`this run cannot start: ${e.problems.join('; ')}`, e.problems);
+    throw e;
+  }
+}
+
+/** metrics.json: what the run did, step by step, with its settings. */
+function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number) {
+  return {
+    status: run.status,
+    steps: run.step,
+    total_steps: run.totalSteps,
+    model: plan.model.id,
+    method: plan.method,
+    config: plan.config,
+    data: {
+      name: plan.data.name,
+      format: plan.data.format,
+      train_rows: plan.data.train.rows,
+      validation_rows: plan.data.validation.rows,
+      train_examples: plan.data.trainExamples,
+      validation_examples: plan.data.validationExamples,
+      split: plan.data.splitNote,
+    },
+    trainable_params: trainableParams,
+    train_loss: run.history.train,
+    validation_loss: run.history.validation,
+    tokens: run.tokens,
+    elapsed_ms: run.elapsedMs,
+    tokens_per_second: run.elapsedMs > 0 ? (run.tokens * 1000) / run.elapsedMs : 0,
+  };
+}
+
+/** Writes the files into a new folder beside `out`, then renames it into place: `out` is whole or absent. */
+async function writeFolder(out: string, files: { name: string; data: Uint8Array | string }[]): Promise<void> {
+  const target = resolve(out);
+  const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  try {
+    for (const f of files) await writeFile(join(partial, f.name), f.data);
+    // An empty --out (checked before training) gives way; a folder filled meanwhile makes rmdir fail.
+    await rmdir(target).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    await rename(partial, target);
+  } catch (e) {
+    await rm(partial, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): Promise<void> {
   const request = await trainRequest(args);
-  throw new NotWiredError(
-    `train is not wired to the run loop yet: the flags are valid (--method ${args.method}, --out ${request.out}), but nothing was trained`,
-  );
+  const files = await readFiles(args, out);
+  const model = await loadModel(args.model, out);
+  try {
+    const plan = await planRun(request, args, files, model, out, signal);
+    const run = await runTraining(model.engine, plan, { onUpdate: (u) => out.train(u), signal });
+    if (run.status === 'diverged' || run.status === 'device-lost') throw new InputError(run.message);
+    const method = plan.method;
+    if (method.peft_type === 'FULL') throw new InputError('full fine-tuning saves a model folder, which the command line does not write yet');
+    const adapter = exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights()), model.base);
+    const metrics = metricsOf(plan, run, model.engine.trainableParameters);
+    await writeFolder(request.out, [...adapter.files, { name: 'metrics.json', data: JSON.stringify(metrics, null, 2) + '\n' }]);
+    const last = run.history.train.at(-1)?.loss;
+    const val = run.history.validation.at(-1)?.loss;
+    out.result(
+      'train',
+      { out: request.out, ...metrics },
+      {
+        out: [`${request.out}: adapter_config.json, adapter_model.safetensors, metrics.json`],
+        note: [
+          `${run.message} Loss ${last?.toFixed(4) ?? '–'}${val !== undefined ? `, validation ${val.toFixed(4)}` : ''}; ` +
+            `${Math.round(metrics.tokens_per_second)} tokens/s.`,
+        ],
+      },
+    );
+  } finally {
+    model.destroy();
+  }
 }

@@ -16,7 +16,7 @@
 import { acquireGpu, type Gpu } from './gpu/index.ts';
 import type { MethodConfig } from './adapters/config.ts';
 import { generate, type GenerateOptions } from './generate/generate.ts';
-import type { StopReason } from './generate/stream.ts';
+import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from './generate/stream.ts';
 import { Model, type ModelFiles } from './model/model.ts';
 import type { ModelConfig } from './model/config.ts';
 import { numel } from './model/params.ts';
@@ -246,6 +246,26 @@ export class Engine {
   generate(prompt: ArrayLike<number>, opts: GenerateOptions): AsyncGenerator<number, StopReason> {
     if (!this.trainer && this.method?.peft_type === 'LORA' && !this.model.merged) this.model.mergeLora();
     return generate(this.model, prompt, opts);
+  }
+
+  /**
+   * Generates from a rendered prompt and streams the text: each token through `onToken` (decoded by
+   * the one streamed decoder, generate/stream.ts), then the whole result with its timing. Gives up
+   * with DeviceLost as soon as the device is lost.
+   */
+  async generateText(
+    prompt: { rendered: string; ids: number[] },
+    opts: GenerateOptions,
+    decode: (ids: number[]) => string,
+    onToken: (token: StreamedToken) => void,
+  ): Promise<GenerationResult> {
+    const stream = new TextStream(decode, onToken);
+    const tokens = this.generate(prompt.ids, opts);
+    for (;;) {
+      const r = await this.whileAlive(tokens.next());
+      if (r.done) return stream.finish(prompt, r.value);
+      stream.push(r.value);
+    }
   }
 
   destroy(): void {

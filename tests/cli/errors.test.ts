@@ -86,12 +86,12 @@ describe('the command line', () => {
     expect(h.problems).toEqual(['adapter_model.safetensors is missing', 'found: adapter_config.json']);
   });
 
-  it('train checks its flags, files and settings against the model, then says it is not wired to the run loop yet (exit 2)', async () => {
+  it('train checks its flags, files and settings against the model before it loads anything', async () => {
     const data = 'static/samples/pirate-qa.jsonl';
     const out = join(tmp, 'out');
-    expect(await failing('train', '--model', MODEL, '--data', data, '--method', 'lora', '--r', '4', '--out', out)).toMatchObject({
+    expect(await failing('train', '--model', MODEL, '--data', data, '--method', 'lora', '--steps', '3', '--epochs', '2', '--out', out)).toMatchObject({
       code: 2,
-      message: expect.stringMatching(/^train is not wired to the run loop yet/),
+      message: 'give --steps or --epochs, not both',
     });
     expect(await failing('train', '--model', MODEL, '--data', data, '--method', 'prefix', '--r', '4', '--out', out)).toMatchObject({
       code: 2,

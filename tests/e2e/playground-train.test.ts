@@ -31,7 +31,8 @@ import {
   type CompareOutput,
 } from './helpers-train.ts';
 import { narrowOverflow, RESULTS, screenshot, startSite } from './site.ts';
-import { parseSafetensors } from '../../src/lib/model/safetensors.ts';
+import { parseSafetensors, tensorToFloat32 } from '../../src/lib/model/safetensors.ts';
+import { runCli } from '../cli/run.ts';
 import { readZip, writeZip } from '../../src/lib/peft/zip.ts';
 
 const metrics: Record<string, unknown> = {};
@@ -226,6 +227,42 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect([...two.keys()].sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
     expect(two.get('adapter_model.safetensors')!.equals(Buffer.from(entries.find((e) => e.name === 'adapter_model.safetensors')!.data))).toBe(true);
     exportedFiles = two;
+  });
+
+  it('the command line trains the same adapter from the same file and settings (one run loop, no pause)', async () => {
+    // The page's run above was paused and resumed; the command line runs straight through. Both start
+    // from the page's defaults for everything the page did not set.
+    const data = join(downloads, 'pirate.jsonl');
+    writeFileSync(data, pirateDataset(12));
+    const out = join(downloads, 'cli-adapter');
+    const s = SETTINGS;
+    const args = ['train', '--model', 'models/brown-llama-4m', '--data', data, '--method', 'lora', '--lr', String(s.lr), '--steps', String(s.steps)];
+    args.push('--batch', String(s.batch), '--seq-len', String(s.seqLen), '--warmup', String(s.warmup), '--eval-every', String(s.evalEvery), '--out', out, '--json');
+    const r = await runCli(args);
+    expect(r.code, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    const cliConfig = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'));
+    expect(cliConfig).toEqual(JSON.parse(exportedFiles!.get('adapter_config.json')!.toString('utf8')));
+    const page = parseSafetensors(new Uint8Array(exportedFiles!.get('adapter_model.safetensors')!));
+    const cli = parseSafetensors(new Uint8Array(readFileSync(join(out, 'adapter_model.safetensors'))));
+    expect(cli.tensors.map((t) => t.name).sort()).toEqual(page.tensors.map((t) => t.name).sort());
+    let worst = 0;
+    let identical = true;
+    for (const t of page.tensors) {
+      const a = tensorToFloat32(page, t.name);
+      const b = tensorToFloat32(cli, t.name);
+      let scale = 0;
+      for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i]));
+      for (let i = 0; i < a.length; i++) {
+        if (a[i] !== b[i]) identical = false;
+        worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(scale, 1e-30));
+      }
+    }
+    const cliMetrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const pageLastVal = (metrics.train as { lastVal: number }).lastVal;
+    metrics.pageVsCli = { identical, worstRelativeDifference: worst, pageLastVal, cliLastVal: cliMetrics.validation_loss.at(-1).loss };
+    console.log('page vs command line:', JSON.stringify(metrics.pageVsCli));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(cliMetrics.validation_loss.at(-1).loss - pageLastVal)).toBeLessThanOrEqual(1e-5 * pageLastVal);
   });
 
   it('keeps the adapter across a reload, and a rename too; the finished run is named but not offered for Resume', async () => {

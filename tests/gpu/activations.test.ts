@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import type { MethodConfig } from '../../src/lib/adapters/config.ts';
-import { activationBytes, activationShapeOfBinding, plainActivationShape, type ActivationShape } from '../../src/lib/model/activations.ts';
+import { activationBytes, activationShapeOfBinding, type ActivationShape } from '../../src/lib/model/activations.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { activationShapeFor, estimateTrainingMemory } from '../../src/lib/train/memory.ts';
 import { FIXTURES, lora, modelFiles } from './fixtures.ts';
@@ -51,7 +51,7 @@ describe.each(Object.entries(FAMILIES))('%s: activationBytes equals the allocati
     const model = Model.load(gpu(), modelFiles(join(FIXTURES, name)), { headBytes });
     try {
       model.attach(config, 1);
-      const shape = expectedShape(model.cfg.layers) ?? plainActivationShape(model.cfg);
+      const shape = expectedShape(model.cfg.layers) ?? activationShapeFor(model.cfg, { peft_type: 'FULL' });
       expect(activationShapeOfBinding(model.transformer.binding)).toEqual(shape);
       // The training plan's memory estimate works out the same shape from the method config alone.
       expect(activationShapeFor(model.cfg, config)).toEqual(shape);

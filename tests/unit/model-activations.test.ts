@@ -2,8 +2,9 @@
 // training plan's estimate is the allocator's own arithmetic. (tests/gpu/activations.test.ts checks
 // it against real allocations.)
 import { describe, expect, it } from 'vitest';
-import { activationBytes, activationTensors, plainActivationShape, type ActivationShape } from '../../src/lib/model/activations';
+import { activationBytes, activationTensors, type ActivationShape } from '../../src/lib/model/activations';
 import type { ModelConfig } from '../../src/lib/model/config';
+import { activationShapeFor } from '../../src/lib/train/memory';
 
 // A small Llama-family model: RMSNorm (no mean tensors), RoPE (qlin/klin), SwiGLU (two fc tensors).
 const CFG: ModelConfig = {
@@ -29,16 +30,16 @@ describe('activationBytes', () => {
     const final = BTC + SMALL; // nf, rstdf
     const head = HEAD + 2 * BTC + 4 * SMALL; // logits, xc, dxc; losses, lse, loss, count
     const grads = 5 * BTC + 2 * BTKV + BTC + BTKV + 3 * BTI + 2 * SMALL; // dres dn dy datt dq; dk dv; dqlin dklin; dfc0 dfc1 dhmid; dlosses zeros
-    expect(activationBytes(CFG, plainActivationShape(CFG), B, T, true)).toBe(rope + residual + CFG.layers * perLayer + final + head + grads);
+    expect(activationBytes(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), B, T, true)).toBe(rope + residual + CFG.layers * perLayer + final + head + grads);
   });
 
   it('inference: one layer set shared by all layers and two residual buffers', () => {
     const want = BTC + BTKV + 2 * BTC + perLayer + BTC + SMALL + HEAD + BTC + 4 * SMALL;
-    expect(activationBytes(CFG, plainActivationShape(CFG), B, T, false)).toBe(want);
+    expect(activationBytes(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), B, T, false)).toBe(want);
   });
 
   it('adds a LoRA activation per branch and layer, and the bottleneck adapters', () => {
-    const plain = activationBytes(CFG, plainActivationShape(CFG), B, T, true);
+    const plain = activationBytes(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), B, T, true);
     const lora: ActivationShape = {
       layers: [0, 1].map((l) => ({
         lora: [`model.layers.${l}.self_attn.q_proj`, `model.layers.${l}.mlp.up_proj`].map((module) => ({ module, block: 0, r: 8 })),
@@ -48,7 +49,7 @@ describe('activationBytes', () => {
     // (B·T, 8) is 512 bytes: 2 branches × 2 layers, and du of the widest rank
     expect(activationBytes(CFG, lora, B, T, true) - plain).toBe(4 * 512 + 512);
     // inference keeps the branch activations of every layer too
-    expect(activationBytes(CFG, lora, B, T, false) - activationBytes(CFG, plainActivationShape(CFG), B, T, false)).toBe(4 * 512);
+    expect(activationBytes(CFG, lora, B, T, false) - activationBytes(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), B, T, false)).toBe(4 * 512);
 
     const bottleneck: ActivationShape = { layers: [0, 1].map(() => ({ lora: [], bottleneck: { attn: 16, mlp: 16 } })) };
     const BTS = B * T * 16 * 4; // 1024: (B,T,size), before and after the nonlinearity
@@ -56,12 +57,12 @@ describe('activationBytes', () => {
   });
 
   it('runs the classifier over row chunks near headBytes, and LayerNorm keeps means', () => {
-    const rows = (headBytes: number) => activationTensors(CFG, plainActivationShape(CFG), 16, 64, false, headBytes).find((x) => x.label === 'logits')!.shape[0];
+    const rows = (headBytes: number) => activationTensors(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), 16, 64, false, headBytes).find((x) => x.label === 'logits')!.shape[0];
     expect(rows(64 * 1024 * 1024)).toBe(16 * 64);
     expect(rows(256 * 4 * 300)).toBe(256); // 300 rows fit: a multiple of 64 below
     expect(rows(1)).toBe(64); // at least 64 rows
     const ln: ModelConfig = { ...CFG, norm: 'layernorm', positions: 'learned', mlp: 'gelu_tanh' };
-    const labels = activationTensors(ln, plainActivationShape(ln), B, T, true).map((x) => x.label);
+    const labels = activationTensors(ln, activationShapeFor(ln, { peft_type: 'FULL' }), B, T, true).map((x) => x.label);
     expect(labels).toEqual(expect.arrayContaining(['L0.mean1', 'L1.mean2', 'meanf', 'dfc0']));
     expect(labels).not.toEqual(expect.arrayContaining(['qlin']));
     expect(labels).not.toContain('dfc1');

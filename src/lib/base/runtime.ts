@@ -20,7 +20,8 @@ import {
   type TextStreamer,
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
-import { configureModelSource } from './model-source.ts';
+import { chatTemplateFromTokenizer } from '../data/templates.ts';
+import { configureModelSource, renderPrompt, type ModelTokenizer, type RenderedPrompt } from './model-source.ts';
 import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
 
 export type { GenerationResult, StopReason, StreamedToken };
@@ -142,13 +143,14 @@ function toIdList(x: unknown): number[] {
 /** One loaded model. Load with BaseRuntime.load(); one generate() at a time. */
 export class BaseRuntime {
   readonly info: LoadedModel;
-  private readonly tokenizer: PreTrainedTokenizer;
+  /** The tokenizer and chat template prompts are rendered with (the engine's generation uses them too). */
+  readonly prompts: Pick<ModelTokenizer, 'hf' | 'chatTemplate'>;
   private readonly model: PreTrainedModel;
   private busy = false;
 
   private constructor(info: LoadedModel, tokenizer: PreTrainedTokenizer, model: PreTrainedModel) {
     this.info = info;
-    this.tokenizer = tokenizer;
+    this.prompts = { hf: tokenizer, chatTemplate: info.hasChatTemplate ? chatTemplateFromTokenizer(tokenizer) : null };
     this.model = model;
   }
 
@@ -200,22 +202,15 @@ export class BaseRuntime {
     return new BaseRuntime(info, tokenizer, lm);
   }
 
-  /** The prompt as the model will see it. */
-  renderPrompt(prompt: string, chat: boolean): string {
-    if (!chat || !this.info.hasChatTemplate) return prompt;
-    return this.tokenizer.apply_chat_template([{ role: 'user', content: prompt }], {
-      tokenize: false,
-      add_generation_prompt: true,
-    }) as string;
-  }
-
-  /** Token ids of a text, as generation would feed them (special tokens per the tokenizer's own rules). */
-  encode(text: string, addSpecialTokens = true): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+  /** The prompt as the model will see it, and its ids (model-source.ts renderPrompt). */
+  renderPrompt(prompt: string, chat: boolean): RenderedPrompt {
+    const p = renderPrompt(this.prompts, prompt, chat);
+    if (p.ids.length === 0) throw new Error('the prompt is empty: type something for the model to continue');
+    return p;
   }
 
   decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: true });
+    return this.prompts.hf.decode(ids, { skip_special_tokens: true });
   }
 
   /**
@@ -232,18 +227,14 @@ export class BaseRuntime {
     this.busy = true;
     try {
       const sampling = normalizeSampling(options);
-      const chat = options.chat && this.info.hasChatTemplate;
-      const renderedPrompt = this.renderPrompt(prompt, chat);
-      // A chat template writes its own special tokens; a raw prompt gets whatever the tokenizer adds.
-      const promptIds = this.encode(renderedPrompt, !chat);
-      if (promptIds.length === 0) throw new Error('the prompt is empty: type something for the model to continue');
+      const rendered = this.renderPrompt(prompt, options.chat);
 
       const stream = new TextStream((ids) => this.decode(ids), onToken);
       const processors = new LogitsProcessorList();
       if (!isGreedy(sampling)) processors.push(new SeededSampler(sampling));
       await this.model.generate({
-        input_ids: tensorFromIds(promptIds), // (1,T)
-        attention_mask: tensorFromIds(promptIds.map(() => 1)), // (1,T)
+        input_ids: tensorFromIds(rendered.ids), // (1,T)
+        attention_mask: tensorFromIds(rendered.ids.map(() => 1)), // (1,T)
         max_new_tokens: sampling.maxNewTokens,
         do_sample: false,
         logits_processor: processors,
@@ -254,7 +245,7 @@ export class BaseRuntime {
       const ids = stream.ids;
       const last = ids[ids.length - 1];
       const stopReason: StopReason = this.info.eosTokenIds.includes(last) ? 'eos' : ids.length >= sampling.maxNewTokens ? 'length' : 'stopped';
-      return stream.finish({ rendered: renderedPrompt, ids: promptIds }, stopReason);
+      return stream.finish(rendered, stopReason);
     } finally {
       this.busy = false;
     }

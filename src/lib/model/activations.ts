@@ -86,11 +86,6 @@ export interface ActivationTensor {
   dtype: DType;
 }
 
-/** No LoRA branch and no bottleneck adapter: the base model, prefix tuning, full fine-tuning. */
-export function plainActivationShape(cfg: ModelConfig): ActivationShape {
-  return { layers: Array.from({ length: cfg.layers }, () => ({ lora: [], bottleneck: { attn: 0, mlp: 0 } })) };
-}
-
 const projections = (lb: LayerBinding): LinearBinding[] => [lb.q, lb.k, lb.v, lb.o, ...lb.mlpIn, lb.mlpOut];
 
 /** The ActivationShape of a bound model (its LoRA branches and bottleneck adapters). */

@@ -189,7 +189,7 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
     if (!opts.resume) {
       if (data.validation.rows > 0) say({ kind: 'stage', message: `Measuring the validation loss before training (${data.validation.rows} rows)…` });
       await validate();
-      say({ kind: 'stage', message: 'Saving the starting checkpoint…' });
+      say({ kind: 'stage', message: 'Keeping the starting weights as the first checkpoint…' });
       await checkpoint(); // step 0: a lost device before the first interval resumes from here
     }
     say({ kind: 'stage', message: `Step ${engine.step + 1}: compiling the GPU programs for the backward pass and AdamW, then the first update…` });

@@ -12,6 +12,7 @@ import type { Model } from '../model/model.ts';
 import type { Batch } from '../data/batches.ts';
 import type { TrainConfig } from './config.ts';
 import { AdamW } from './optimizer.ts';
+import { STATS } from '../ops/gradnorm/gradnorm.ts';
 
 export interface StepResult {
   /** mean over micro-batches of each one's mean masked loss */
@@ -89,12 +90,12 @@ export class Trainer {
     const [r] = await this.readback.read();
     const perBatch = Array.from({ length: n }, (_, i) => r[2 * i]);
     const loss = perBatch.reduce((a, b) => a + b, 0) / n;
-    const nonfinite = !Number.isFinite(loss) || r[2 * n + 2] > 0;
+    const nonfinite = !Number.isFinite(loss) || r[2 * n + STATS.nonfinite] > 0;
     if (!nonfinite) this.optimizer.t++;
     return {
       loss,
       losses: perBatch,
-      gradNorm: r[2 * n],
+      gradNorm: r[2 * n + STATS.norm],
       nonfinite,
       tokens: Array.from({ length: n }, (_, i) => r[2 * i + 1]).reduce((a, b) => a + b, 0),
     };

@@ -3,8 +3,8 @@
 // loop (train/run.ts) with checkpoints in IndexedDB, evaluate held-out loss, compare two models token
 // by token, and check that the engine's base logits match onnxruntime-web's.
 
-import { TextStream, type GenerationResult, type StreamedToken } from '../generate/stream.ts';
-import { argmax, normalizeSampling, type SamplingOptions } from '../generate/sampling.ts';
+import type { GenerationResult, StreamedToken } from '../generate/stream.ts';
+import { argmax, normalizeSampling } from '../generate/sampling.ts';
 import type { Checkpoint } from '../engine.ts';
 import { exportAdapter } from '../peft/adapter.ts';
 import { replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
@@ -106,28 +106,6 @@ export const evaluate: Handler<'evaluate'> = async (request, context) => {
   return { loss, perplexity: Math.exp(loss), tokens };
 };
 
-// ─── generation with the engine ──────────────────────────────────────────────────────────────────
-
-/**
- * Generates with the engine (KV cache) and whatever is attached. Tokens are drawn by the one seeded
- * sampler, the base runtime's too, so the same logits give the same token on both sides.
- */
-async function engineGenerate(
-  s: EngineSession,
-  prompt: { rendered: string; ids: number[] },
-  sampling: SamplingOptions,
-  onToken: (token: StreamedToken) => void,
-  signal: AbortSignal,
-): Promise<GenerationResult> {
-  const stream = new TextStream((ids) => baseRuntime().decode(ids), onToken);
-  const it = s.engine.generate(prompt.ids, { maxNewTokens: sampling.maxNewTokens, sampling, stopTokens: s.info.eosTokenIds, signal });
-  for (;;) {
-    const r = await s.engine.whileAlive(it.next());
-    if (r.done) return stream.finish(prompt, r.value);
-    stream.push(r.value);
-  }
-}
-
 // ─── compare ─────────────────────────────────────────────────────────────────────────────────────
 
 const sideName = (side: CompareSide) => (side.runtime === 'onnx' ? 'onnx' : `engine:${side.adapterId ?? 'base'}`);
@@ -144,7 +122,9 @@ export const compare: Handler<'compare'> = async (request, context) => {
     const onToken = (token: StreamedToken) => emit({ type: 'compareToken', side: which, token });
     if (side.runtime === 'onnx') return baseRuntime().generate(request.prompt, { ...sampling, chat: request.chat }, onToken, signal);
     await attachSaved(s, side.adapterId);
-    return engineGenerate(s, prompt, sampling, onToken, signal);
+    // The one seeded sampler, the base runtime's too: the same logits give the same token on both sides.
+    const opts = { maxNewTokens: sampling.maxNewTokens, sampling, stopTokens: s.info.eosTokenIds, signal };
+    return s.engine.generateText(prompt, opts, (ids) => baseRuntime().decode(ids), onToken);
   };
 
   // The engine holds one adapter at a time: two engine sides with different weights run one after

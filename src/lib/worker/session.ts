@@ -6,8 +6,11 @@
 
 import { chooseBackend, probeWebGPU } from '../base/backend.ts';
 import { useOwnOrtWasm } from '../base/ort-assets.ts';
+import type { RenderedPrompt } from '../base/model-source.ts';
 import { BaseRuntime } from '../base/runtime.ts';
-import { Engine, type ModelFiles } from '../engine.ts';
+import { Engine } from '../engine.ts';
+import { describeAdapter } from '../gpu/index.ts';
+import { fetchReader, readModelFiles } from '../model/files.ts';
 import type { BaseModel } from '../peft/config.ts';
 import { importAdapter } from '../peft/adapter.ts';
 import { getAdapterFiles } from '../store/adapters.ts';
@@ -84,71 +87,6 @@ function modelFolder(req: EngineLoadRequest): string {
   return `${host.endsWith('/') ? host : host + '/'}${req.model.id}/resolve/main/`;
 }
 
-async function fetchOk(url: string, signal: AbortSignal): Promise<Response> {
-  const response = await fetch(url, { signal });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-  return response;
-}
-
-/** Reads a response body, reporting bytes as they come. */
-async function readBytes(response: Response, onBytes: (n: number) => void): Promise<Uint8Array> {
-  const total = Number(response.headers.get('Content-Length') ?? 0);
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    n += value.byteLength;
-    onBytes(n);
-  }
-  if (total && n !== total) throw new Error(`${response.url}: got ${n} of ${total} bytes`);
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
-/** config.json, generation_config.json and the safetensors weights (one file or the shards of an index). */
-async function fetchModelFiles(req: EngineLoadRequest, emit: HandlerContext['emit'], signal: AbortSignal): Promise<ModelFiles> {
-  const folder = modelFolder(req);
-  const config = await (await fetchOk(folder + 'config.json', signal)).text();
-  const gen = await fetch(folder + 'generation_config.json', { signal });
-  const generationConfig = gen.ok ? await gen.text() : undefined;
-  let names = ['model.safetensors'];
-  const single = await fetch(folder + 'model.safetensors', { signal });
-  let first: Response | null = single;
-  if (!single.ok) {
-    first = null;
-    const index = await fetch(folder + 'model.safetensors.index.json', { signal });
-    if (!index.ok) throw new Error(`${folder}: no model.safetensors (HTTP ${single.status}) and no model.safetensors.index.json`);
-    const map = (await index.json()) as { weight_map?: Record<string, string> };
-    names = [...new Set(Object.values(map.weight_map ?? {}))];
-  }
-  const weights: Uint8Array[] = [];
-  let before = 0;
-  for (const name of names) {
-    const response = first ?? (await fetchOk(folder + name, signal));
-    first = null;
-    const total = before + Number(response.headers.get('Content-Length') ?? 0);
-    const bytes = await readBytes(response, (n) => emit({ type: 'progress', file: name, loaded: before + n, total: Math.max(total, before + n) }));
-    before += bytes.byteLength;
-    weights.push(bytes);
-  }
-  return { config, generationConfig, weights };
-}
-
-function describeAdapter(adapter: GPUAdapter): string {
-  const i = adapter.info;
-  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' · ') || 'WebGPU adapter';
-}
-
 async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerContext): Promise<EngineSession> {
   const reference = baseRuntime();
   if (reference.info.id !== request.model.id) {
@@ -156,7 +94,8 @@ async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerC
   }
   const started = performance.now();
   emit({ type: 'status', stage: 'download', message: `Loading ${request.model.id} weights for the engine…` });
-  const files = await fetchModelFiles(request, emit, signal);
+  const folder = modelFolder(request);
+  const files = await readModelFiles(fetchReader(folder, signal), folder, (p) => emit({ type: 'progress', ...p }));
   emit({ type: 'status', stage: 'upload', message: 'Uploading the weights to the GPU…' });
   const engine = await Engine.load(files);
   const info: EngineInfo = {
@@ -218,11 +157,6 @@ export async function attachSaved(s: EngineSession, adapterId: string | null): P
 }
 
 /** The prompt as both runtimes see it (the base runtime's own rendering and tokenization). */
-export function renderPrompt(prompt: string, chat: boolean): { rendered: string; ids: number[] } {
-  const r = baseRuntime();
-  const useChat = chat && r.info.hasChatTemplate;
-  const rendered = r.renderPrompt(prompt, useChat);
-  const ids = r.encode(rendered, !useChat);
-  if (ids.length === 0) throw new Error('the prompt is empty: type something for the model to continue');
-  return { rendered, ids };
+export function renderPrompt(prompt: string, chat: boolean): RenderedPrompt {
+  return baseRuntime().renderPrompt(prompt, chat);
 }
