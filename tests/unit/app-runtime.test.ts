@@ -71,8 +71,11 @@ describe('base runtime, shipped model, onnxruntime-node', () => {
   });
 
   it('renders a chat prompt with the tokenizer’s template when asked', () => {
-    expect(runtime.renderPrompt('Hi', true)).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
-    expect(runtime.renderPrompt('Hi', false)).toBe('Hi');
+    const chat = runtime.renderPrompt('Hi', true);
+    expect(chat.rendered).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    expect(chat.chat).toBe(true);
+    expect(runtime.decode(chat.ids)).toBe('user\nHi\nassistant\n');
+    expect(runtime.renderPrompt('Hi', false).rendered).toBe('Hi');
   });
 
   it('refuses an empty prompt with a reason', async () => {
