@@ -32,6 +32,7 @@ import { readZip } from '../../src/lib/peft/zip';
 import { defaultMethod, defaultTrainConfig, type TrainConfig } from '../../src/lib/train/config';
 import { trainableParamCount } from '../../src/lib/train/memory';
 import { buildTrainingPlan, type TrainingPlan } from '../../src/lib/train/plan';
+import { defaultBaseModel, exportFileName, exportForTrl } from '../../src/ui/train/export-run';
 import { DEFAULT_MODEL, ROOT } from '../gpu/fixtures';
 
 const cfg = parseModelConfig(readFileSync(join(DEFAULT_MODEL, 'config.json'), 'utf8'));
@@ -486,4 +487,23 @@ describe('the YAML writer', () => {
     expect(result.problems).toEqual([]);
     expect(result.cases).toBe(cases.length);
   }, 60_000);
+});
+
+describe("the training screen's export (src/ui/train/export-run.ts)", () => {
+  it('offers the plan’s model when it is a Hub id, names the .zip after the run, and returns the same files as export-run, or every problem', async () => {
+    const plan = await planOf(sample('pirate-qa.jsonl'), 'pirate-qa.jsonl', LORA, CONFIG);
+    expect(defaultBaseModel(plan)).toBe('');
+    expect(defaultBaseModel({ ...plan, model: { ...plan.model, id: 'HuggingFaceTB/SmolLM2-135M-Instruct' } })).toBe('HuggingFaceTB/SmolLM2-135M-Instruct');
+    expect(exportFileName(plan)).toBe('LoRA-r4-pirate-qa.jsonl-trl.zip');
+
+    const r = exportForTrl(plan, { baseModel: BASE, gpus: 2 });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const direct = exportRun(plan, { baseModel: BASE, gpus: 2 });
+    expect((await readZip(r.zip)).map((e) => [e.name, text(e.data)])).toEqual(direct.files.map((f) => [f.name, text(f.data)]));
+    expect(r.command).toBe('trl sft --config sft.yaml');
+
+    const bad = exportForTrl(plan, { baseModel: '', gpus: 2 });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems[0]).toMatch(/name the model TRL should train/);
+  });
 });
