@@ -481,6 +481,8 @@ describe('the YAML writer', () => {
       ...numbers.map((n) => ({ value: { n, list: [n, { n }] } })),
       { value: { t: true, f: false, z: null, e: [], m: {}, deep: [[1, [2, []]], { a: [{ b: 'c' }] }] } },
     ].map(({ value }) => ({ yaml: toYaml(value as YamlMap), value }));
+    // comments with characters PyYAML refuses anywhere in a file (a dataset's name can hold anything)
+    cases.push({ yaml: toYaml({ k: 'v' }, { header: ['name \u0001 \u2028 \ud800 \ufffe', 'two\nlines'], comments: { k: ['# "\\'] } }), value: { k: 'v' } });
     const file = join(tmp, 'roundtrip.json');
     writeFileSync(file, JSON.stringify(cases));
     const result = python(['--roundtrip', file]);

@@ -115,7 +115,12 @@ function nested(value: YamlValue[] | YamlMap, indent: number): { inline: string 
   return { inline: null, lines: block(value, indent) };
 }
 
-const commentLines = (lines: string[]) => lines.flatMap((l) => l.split('\n')).map((l) => (l === '' ? '#' : `# ${l}`));
+/** Comment lines; a character PyYAML refuses anywhere in a file (a control, an unpaired surrogate) becomes U+FFFD. */
+const commentLines = (lines: string[]) =>
+  lines
+    .flatMap((l) => l.split('\n'))
+    .map((l) => [...l].map((ch) => (literalInQuotes(ch.codePointAt(0)!) || ch === '"' || ch === '\\' ? ch : '\ufffd')).join(''))
+    .map((l) => (l === '' ? '#' : `# ${l}`));
 
 /** `map` as a YAML document, with its comments. */
 export function toYaml(map: YamlMap, opts: YamlOptions = {}): string {
