@@ -476,7 +476,7 @@ describe('the YAML writer', () => {
       'x\r\ny', '\u0000\u0007\u001b\u007f', '\u0085 \u2028 \u2029 \ufeff', 'é ü 中 😀', '\ud800 lone', 'end\\', '(?:.*\\.)?q_proj',
     ];
     const numbers = [0, 1, -1, 3e-4, 2e-5, 1e-8, 0.1, 1 / 3, 123456.789, 1e21, 5e-324, 1.7976931348623157e308, -2.5e-10];
-    const cases = [
+    const cases: { yaml: string; value: unknown }[] = [
       ...strings.map((s) => ({ value: { s, list: [s], nested: { [s === '' ? 'empty' : 'k']: s } } })),
       ...numbers.map((n) => ({ value: { n, list: [n, { n }] } })),
       { value: { t: true, f: false, z: null, e: [], m: {}, deep: [[1, [2, []]], { a: [{ b: 'c' }] }] } },
