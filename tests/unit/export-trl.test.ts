@@ -366,6 +366,7 @@ describe('the export', () => {
     expect(readme).toContain('accelerate launch --config_file accelerate/zero2.yaml -m trl.scripts.sft --config sft.yaml');
     expect(readme).toContain('trl sft --config sft.yaml');
     expect(readme).toContain('AutoPeftModelForCausalLM.from_pretrained("output", is_trainable=True)');
+    expect(readme).toContain("- Warm-up: the page's step s (from 0) runs at (s + 1)/5 of the peak learning rate, Transformers' at s/5");
     expect(ex.command).toBe('trl sft --config sft.yaml');
     // README names every file, and only files that are there
     const named = [...readme.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]).filter((n) => !n.startsWith('accelerate/') || ex.files.some((f) => f.name === n));

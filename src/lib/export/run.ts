@@ -165,6 +165,10 @@ function readme(plan: TrainingPlan, opts: ExportOptions, sft: TrlConfig, setups:
       `(rendering, truncation at ${c.max_length} tokens, which tokens count) with \`${plan.model.id}\`'s.`,
     "- TRL trains in bf16 mixed precision (SFTConfig's default, and mixed_precision in the Accelerate configs), the page in float32. " +
       'On a GPU without bf16, set `bf16: false` and `fp16: true` in sft.yaml and `mixed_precision: fp16` in the Accelerate config.',
+    `- A row of the page holds max_length + 1 tokens (max_length predictions); TRL truncates an example to max_length tokens.`,
+    ...(c.warmup_steps > 0
+      ? [`- Warm-up: the page's step s (from 0) runs at (s + 1)/${c.warmup_steps} of the peak learning rate, Transformers' at s/${c.warmup_steps} (its first step at 0).`]
+      : []),
     '',
   );
   const adapterKind = trained.peft_type === 'FULL' ? null : METHOD_LABELS[trained.peft_type];
