@@ -12,11 +12,13 @@ fi
 [ -d node_modules ] || npm ci
 
 # numpy for tests/python/check_adapter.py (the independent rebuild of tuned logits from an exported
-# adapter). Use the first python3 on PATH if it has numpy, else Debian's python3 with python3-numpy.
-if ! python3 -c 'import numpy' 2>/dev/null; then
-  if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+# adapter), PyYAML for tests/python/check_trl_export.py (reads an exported run's YAML as TRL and
+# Accelerate do). Use the first python3 on PATH if it has both, else Debian's python3 with
+# python3-numpy and python3-yaml.
+if ! python3 -c 'import numpy, yaml' 2>/dev/null; then
+  if ! /usr/bin/python3 -c 'import numpy, yaml' 2>/dev/null; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-numpy
+    $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-numpy python3-yaml
   fi
   mkdir -p node_modules/.python && ln -sf /usr/bin/python3 node_modules/.python/python3
   export PATH="$PWD/node_modules/.python:$PATH"

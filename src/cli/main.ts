@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, commandHelp, COMMON_FLAGS, type Flags, type Parsed, parseFlags, PROGRAM, programHelp, UsageError } from './args.ts';
 import { evalCommand, runEval } from './eval.ts';
+import { exportRunCommand, runExportRun } from './export-run.ts';
 import { generateCommand, runGenerate } from './generate.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
 import { runTrain, trainCommand } from './train.ts';
@@ -30,7 +31,12 @@ function entry<S extends Flags>(command: Command<S>, run: (args: Parsed<S & type
   };
 }
 
-const COMMANDS: Entry[] = [entry(generateCommand, runGenerate), entry(evalCommand, runEval), entry(trainCommand, runTrain)];
+const COMMANDS: Entry[] = [
+  entry(generateCommand, runGenerate),
+  entry(evalCommand, runEval),
+  entry(trainCommand, runTrain),
+  entry(exportRunCommand, runExportRun),
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

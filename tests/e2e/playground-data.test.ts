@@ -1,9 +1,10 @@
 // End to end: the dataset and method screens of the BUILT site (npm run build first) in Debian's
 // Chromium. A built-in sample is previewed (count, histogram, per-token loss view) and becomes a plan;
 // a malformed .jsonl has each problem named with its line and can be skipped; preference data is
-// recognised and refused for training; a train/valid pair is split by name; a file over the limit is
-// refused with the limit named; a large file shows progress and can be cancelled while the page keeps
-// answering; the screens fit a narrow phone. Screenshots go to test-results/playground-*.png.
+// recognised and refused for training; the plan exports for TRL and Accelerate as a .zip; a train/valid
+// pair is split by name; a file over the limit is refused with the limit named; a large file shows
+// progress and can be cancelled while the page keeps answering; the screens fit a narrow phone.
+// Screenshots go to test-results/playground-*.png.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticServer } from '../../scripts/static-server.mjs';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
+import { readZip } from '../../src/lib/peft/zip.ts';
 import { defaultMethod } from '../../src/lib/train/config.ts';
 import { trainableParamCount } from '../../src/lib/train/memory.ts';
 import { openPage, type Browser } from './browser.ts';
@@ -125,6 +127,49 @@ describe('the dataset and method screens', () => {
     await page.getByRole('spinbutton', { name: 'Max sequence length' }).fill('128');
     await poll(() => page.getByTestId('plan-status').textContent()).toMatch(/^\s*Ready/);
     await screenshot(page, 'playground-sample');
+  });
+
+  it('exports the plan for TRL and Accelerate: the model TRL trains is asked for, the .zip holds the run, a bottleneck run says what stands in', async () => {
+    const panel = page.getByTestId('export-trl');
+    await panel.getByText('Train it elsewhere: export for TRL and Accelerate').click();
+    await panel.getByRole('button', { name: 'Download .zip for TRL' }).click();
+    await poll(() => panel.getByTestId('export-trl-problems').textContent()).toMatch(/name the model TRL should train/);
+
+    const base = 'HuggingFaceTB/SmolLM2-360M-Instruct';
+    await panel.getByRole('textbox', { name: 'Model TRL trains (Hub id or folder)' }).fill(base);
+    await panel.getByRole('spinbutton', { name: 'GPUs' }).fill('4');
+    const exported = async () => {
+      const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('button', { name: 'Download .zip for TRL' }).click()]);
+      const path = await download.path();
+      const entries = await readZip(new Uint8Array(readFileSync(path)));
+      return { name: download.suggestedFilename(), files: new Map(entries.map((e) => [e.name, new TextDecoder().decode(e.data)])) };
+    };
+    const lora = await exported();
+    expect(lora.name).toBe('LoRA-r8-Pirate-Q-A-trl.zip');
+    expect([...lora.files.keys()]).toEqual([
+      'README.md', 'sft.yaml', 'data/train.jsonl', 'data/valid.jsonl',
+      'accelerate/single_gpu.yaml', 'accelerate/ddp.yaml', 'accelerate/fsdp.yaml', 'accelerate/zero2.yaml', 'playground.json',
+    ]);
+    const sft = lora.files.get('sft.yaml')!;
+    // The method panel lists the ticked projections by name: all seven here.
+    const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'].map((t) => `  - ${t}`).join('\n');
+    for (const line of [`model_name_or_path: ${base}`, 'use_peft: true', 'lora_r: 8', 'lora_alpha: 16', `lora_target_modules:\n${targets}`, 'max_length: 128', 'completion_only_loss: true']) {
+      expect(sft).toContain(`\n${line}\n`);
+    }
+    const held = Math.round(pirateLines.length / 10);
+    const lines = (name: string) => lora.files.get(name)!.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines('data/train.jsonl')).toHaveLength(pirateLines.length - held);
+    expect([...lines('data/train.jsonl'), ...lines('data/valid.jsonl')].sort((a, b) => a.prompt.localeCompare(b.prompt))).toEqual(
+      pirateLines.map((l) => JSON.parse(l)).sort((a, b) => a.prompt.localeCompare(b.prompt)),
+    );
+    expect(lora.files.get('accelerate/ddp.yaml')).toContain('\nnum_processes: 4\n');
+
+    await page.getByRole('radio', { name: /Bottleneck adapter/ }).check();
+    const bottleneck = await exported();
+    expect(bottleneck.files.get('sft.yaml')).toMatch(/\nlora_target_modules:\n  - self_attn\.o_proj\n  - mlp\.down_proj\n/);
+    expect(await panel.getByTestId('export-trl-note').first().textContent()).toMatch(/^PEFT has no bottleneck adapter/);
+    await page.getByRole('radio', { name: /^LoRA/ }).check();
+    await screenshot(page, 'playground-export-trl');
   });
 
   it('truncation warnings follow the max sequence length', async () => {

@@ -63,7 +63,7 @@ describe('LoRA training', () => {
         for (let t = r.prompt.length - 1; t < seq.length - 1; t++) targets[b * T + t] = seq[t + 1];
       });
       const countedPerRow = Int32Array.from(rows, (r) => r.answer.length);
-      const train: PackedRows = { T, rows: B, inputIds, targets, countedPerRow, countedTokens: countedPerRow.reduce((x, y) => x + y, 0), warnings: [] };
+      const train: PackedRows = { T, rows: B, inputIds, targets, countedPerRow, countedTokens: countedPerRow.reduce((x, y) => x + y, 0), warnings: [], leftOut: [] };
 
       const before = await engine.model.base.readAll();
       const config: TrainConfig = {

@@ -14,7 +14,7 @@ function rows(n: number, T: number, counted: (r: number) => number): PackedRows 
     for (let t = 0; t < counted(r); t++) targets[r * T + t] = 100 * r + t + 1;
   }
   const countedPerRow = Int32Array.from({ length: n }, (_, r) => counted(r));
-  return { T, rows: n, inputIds, targets, countedPerRow, countedTokens: countedPerRow.reduce((a, b) => a + b, 0), warnings: [] };
+  return { T, rows: n, inputIds, targets, countedPerRow, countedTokens: countedPerRow.reduce((a, b) => a + b, 0), warnings: [], leftOut: [] };
 }
 
 describe('batchRows', () => {

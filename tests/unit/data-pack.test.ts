@@ -59,6 +59,16 @@ describe("'pad' packing: one example per row", () => {
     const p = packExamples([ex([1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 1, 1])], { seqLen: 2, mode: 'pad', padId: 0 });
     expect(p.rows).toBe(0);
     expect(p.warnings[0].message).toMatch(/nothing the loss counts is left, so this example is not used/);
+    expect(p.leftOut.map((w) => w.index)).toEqual([1]);
+  });
+
+  it('leftOut names exactly the examples packed into no row', () => {
+    const p = packExamples(
+      [ex([1, 2, 3], [0, 1, 1], 1), ex([4, 5, 6, 7, 8], [0, 0, 0, 1, 1], 2), ex([9, 10], [0, 0], 3), ex([11, 12], [0, 1], 4)],
+      { seqLen: 2, mode: 'pad', padId: 0 },
+    );
+    expect(p.rows).toBe(2);
+    expect(p.leftOut.map((w) => w.index)).toEqual([2, 3]);
   });
 });
 
@@ -68,6 +78,7 @@ describe("'concat' packing: examples end to end, cut into rows", () => {
     expect(p.rows).toBe(2);
     expect(Array.from(p.inputIds)).toEqual([1, 2, 3, 4]);
     expect(Array.from(p.targets)).toEqual([2, 3, 4, 5]);
+    expect(p.leftOut).toEqual([]);
     expect(p.warnings).toEqual([]);
   });
 

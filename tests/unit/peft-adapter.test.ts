@@ -338,3 +338,112 @@ describe('import names everything wrong', () => {
     expect(importAdapter(asFiles(loraJson, renamed), base).tensors.size).toBe(lora.size);
   });
 });
+
+describe('an adapter trained by TRL with PEFT (tests/fixtures/peft-trl-lora: every field recent PEFT writes)', () => {
+  const trlConfig = read(join(FIXTURES, 'peft-trl-lora/adapter_config.json')).toString();
+  const fields = JSON.parse(trlConfig) as Record<string, unknown>;
+  /** The weights PEFT saves for it on the default model, named and shaped by hand: A (r, in), B (out, r). */
+  function trlWeights(r = 16): Uint8Array {
+    const dims: Record<string, [string, number, number]> = {
+      q_proj: ['self_attn', 256, 256],
+      k_proj: ['self_attn', 256, 128],
+      v_proj: ['self_attn', 256, 128],
+      o_proj: ['self_attn', 256, 256],
+      gate_proj: ['mlp', 256, 688],
+      up_proj: ['mlp', 256, 688],
+      down_proj: ['mlp', 688, 256],
+    };
+    const w: Record<string, TensorToWrite> = {};
+    let seed = 1;
+    const values = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 0.02);
+    for (let layer = 0; layer < 4; layer++) {
+      for (const [name, [block, inF, outF]] of Object.entries(dims)) {
+        const key = `base_model.model.model.layers.${layer}.${block}.${name}`;
+        w[`${key}.lora_A.weight`] = { dtype: 'F32', shape: [r, inF], data: values(r * inF) };
+        w[`${key}.lora_B.weight`] = { dtype: 'F32', shape: [outF, r], data: values(outF * r) };
+      }
+    }
+    return writeSafetensors(w, { format: 'pt' });
+  }
+  const withFields = (extra: Record<string, unknown>) => JSON.stringify({ ...fields, ...extra });
+
+  it('imports: r, lora_alpha, lora_dropout and target_modules as written, every other field accepted, the base folder name a warning', async () => {
+    const r = await importAdapterFiles(
+      [
+        { name: 'output/adapter_config.json', bytes: enc(trlConfig) },
+        { name: 'output/adapter_model.safetensors', bytes: trlWeights() },
+      ],
+      base,
+    );
+    expect(r.config.method).toEqual({
+      peft_type: 'LORA',
+      r: 16,
+      lora_alpha: 32,
+      lora_dropout: 0.05,
+      target_modules: ['v_proj', 'o_proj', 'down_proj', 'k_proj', 'gate_proj', 'q_proj', 'up_proj'],
+      use_rslora: false,
+      layers_to_transform: null,
+    });
+    expect(r.tensors.size).toBe(4 * 7 * 2);
+    expect(r.warnings).toEqual([
+      'this adapter was trained on "models/brown-llama-4m" and is loaded onto "brown-llama-4m": the shapes fit, but the results may not be what its author saw',
+    ]);
+  });
+
+  const harmless: [string, Record<string, unknown>][] = [
+    ['inference_mode false (saved mid-training)', { inference_mode: false }],
+    ['init_lora_weights false, "gaussian", "eva"', { init_lora_weights: 'gaussian' }],
+    ['init_lora_weights false', { init_lora_weights: false }],
+    ['init_lora_weights "eva" with its eva_config', { init_lora_weights: 'eva', eva_config: { rho: 2.0, tau: 0.99, use_label_mask: true } }],
+    ['auto_mapping of AutoPeftModel', { auto_mapping: { base_model_class: 'LlamaForCausalLM', parent_library: 'transformers.models.llama.modeling_llama' } }],
+    ['a revision, a PEFT version and runtime settings', { revision: 'main', peft_version: '0.17.1', runtime_config: { ephemeral_gpu_offload: true } }],
+    ['megatron settings', { megatron_config: { tensor_model_parallel_size: 1 }, megatron_core: 'megatron.core' }],
+    ['LoftQ, CorDA and QA-LoRA settings that are not switched on', { loftq_config: { loftq_bits: 4 }, corda_config: { corda_method: 'ipm' }, qalora_group_size: 32 }],
+    ['empty exclude_modules, rank_pattern, alpha_pattern, modules_to_save', { exclude_modules: [], rank_pattern: {}, alpha_pattern: {}, modules_to_save: [] }],
+    ['layers_pattern "layers" with layers_to_transform', { layers_to_transform: [0, 2], layers_pattern: 'layers' }],
+    ['layers_pattern without layers_to_transform', { layers_pattern: 'blocks' }],
+    ['lora_dropout 0.1 (training only)', { lora_dropout: 0.1 }],
+  ];
+  for (const [what, extra] of harmless) {
+    it(`accepts ${what}: it changes nothing the weights compute`, () => {
+      const layers = (extra.layers_to_transform as number[] | undefined) ?? null;
+      const weights = layers ? undefined : trlWeights();
+      const cfg = parseAdapterConfig(withFields(extra));
+      expect(cfg.method).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 32, layers_to_transform: layers });
+      if (weights) expect(importAdapter({ config: withFields(extra), weights }, base).tensors.size).toBe(4 * 7 * 2);
+    });
+  }
+
+  const changing: [string, Record<string, unknown>, RegExp][] = [
+    ['bias "all"', { bias: 'all' }, /^bias "all" is not supported/],
+    ['lora_bias', { lora_bias: true }, /^lora_bias is true/],
+    ['use_dora', { use_dora: true }, /^use_dora is true/],
+    ['modules_to_save', { modules_to_save: ['lm_head'] }, /^modules_to_save \["lm_head"\] is not supported/],
+    ['rank_pattern', { rank_pattern: { q_proj: 4 } }, /^rank_pattern .* is not supported/],
+    ['alpha_pattern', { alpha_pattern: { q_proj: 8 } }, /^alpha_pattern .* is not supported/],
+    ['layer_replication', { layer_replication: [[0, 2], [1, 4]] }, /^layer_replication is not supported/],
+    ['exclude_modules', { exclude_modules: ['k_proj'] }, /^exclude_modules \["k_proj"\] is not supported/],
+    ['trainable_token_indices', { trainable_token_indices: [5, 6] }, /^trainable_token_indices \[5,6\] is not supported/],
+    ['target_parameters', { target_parameters: ['mlp.experts.down_proj'] }, /^target_parameters .* is not supported/],
+    ['alora_invocation_tokens', { alora_invocation_tokens: [1, 2] }, /^alora_invocation_tokens is set/],
+    ['use_qalora', { use_qalora: true }, /^use_qalora is true/],
+    ['arrow_config', { arrow_config: { top_k: 3 } }, /^arrow_config is set/],
+    ['init_lora_weights "pissa"', { init_lora_weights: 'pissa' }, /^init_lora_weights "pissa" changed the base model's weights/],
+    ['init_lora_weights "pissa_niter_4"', { init_lora_weights: 'pissa_niter_4' }, /^init_lora_weights "pissa_niter_4" changed the base model's weights/],
+    ['init_lora_weights "olora"', { init_lora_weights: 'olora' }, /changed the base model's weights/],
+    ['init_lora_weights "loftq"', { init_lora_weights: 'loftq' }, /changed the base model's weights/],
+    ['init_lora_weights "corda"', { init_lora_weights: 'corda' }, /changed the base model's weights/],
+    ['init_lora_weights "orthogonal"', { init_lora_weights: 'orthogonal' }, /changed the base model's weights/],
+    ['init_lora_weights "lora_ga"', { init_lora_weights: 'lora_ga' }, /changed the base model's weights/],
+    ['init_lora_weights "mica"', { init_lora_weights: 'mica' }, /^init_lora_weights "mica" is not supported/],
+    ['layers_pattern "blocks" with layers_to_transform', { layers_to_transform: [0], layers_pattern: 'blocks' }, /^layers_pattern "blocks" is not supported/],
+    ['task_type "SEQ_CLS" (a reward model\'s)', { task_type: 'SEQ_CLS' }, /^task_type "SEQ_CLS" is not supported/],
+  ];
+  for (const [what, extra, why] of changing) {
+    it(`refuses ${what}, saying why`, () => {
+      const e = peftError(() => parseAdapterConfig(withFields(extra)));
+      expect(e.problems).toHaveLength(1);
+      expect(e.problems[0]).toMatch(why);
+    });
+  }
+});

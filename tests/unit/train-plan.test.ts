@@ -215,6 +215,45 @@ describe('plans from the built-in samples with the real tokenizer', () => {
     expect(p.model.id).toBe('brown-llama-4m');
   });
 
+  it('keeps the examples each split was packed from: every good example once, train then validation', async () => {
+    const { parsed, plan } = await planFor('pirate-qa');
+    const p = plan();
+    expect(p.data.examples.train).toHaveLength(p.data.trainExamples);
+    expect(p.data.examples.validation).toHaveLength(p.data.validationExamples);
+    const all = [...p.data.examples.train, ...p.data.examples.validation];
+    expect(new Set(all).size).toBe(parsed.examples.length);
+    for (const e of all) expect(parsed.examples).toContain(e);
+    expect(p.model.config).toEqual(cfg);
+  });
+
+  it('leaves out of the examples those packing left out (nothing the loss counts survives truncation)', async () => {
+    const sample = SAMPLE_DATASETS.find((s) => s.id === 'pirate-qa')!;
+    const parsed = await parseDatasetText(read(`static/samples/${sample.file}`).toString(), sample.file);
+    // A long prompt: its completion starts beyond the row's 129 tokens, so truncation cuts all of it.
+    const first = parsed.examples[0];
+    if (first.format !== 'prompt-completion') throw new Error('pirate-qa is prompt-completion data');
+    const long = { ...first, prompt: 'Tell me, matey, about '.repeat(40) + first.prompt };
+    const examples = [long, ...parsed.examples.slice(1)];
+    const config = DEFAULT_CONFIG;
+    const prepared = await prepareTraining({ train: { ...parsed, examples }, tokenizer: tok, chatTemplate: chat, seqLen: config.max_length });
+    const inTrain = prepared.train.examples.some((e) => e.where === long.where);
+    const p = buildTrainingPlan({
+      model: { id: 'brown-llama-4m', config: cfg },
+      name: sample.title,
+      prepared,
+      sourceExamples: examples,
+      chatTemplate: chat,
+      padId: tok.padId,
+      skippedRecords: 0,
+      method: defaultMethod('LORA'),
+      config,
+    });
+    const used = [...p.data.examples.train, ...p.data.examples.validation];
+    expect(used).not.toContain(long);
+    expect(used).toHaveLength(examples.length - 1);
+    expect(inTrain ? prepared.train.packed.leftOut : prepared.validation!.packed.leftOut).toEqual([long.where]);
+  });
+
   it('Pip chat: quick prompts end with the chat template’s assistant opening', async () => {
     const p = (await planFor('pip-chat')).plan();
     expect(p.data.format).toBe('messages');

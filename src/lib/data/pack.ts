@@ -13,7 +13,7 @@
 //             and TRL's packing. The default for {text} data.
 
 import type { DatasetFormat } from './formats';
-import { type DataProblem, formatCount } from './problems';
+import { type DataProblem, formatCount, type Where } from './problems';
 import type { TokenizedExample } from './tokenize';
 import { IGNORE_INDEX } from '../ops/crossentropy/reference.ts';
 
@@ -44,12 +44,18 @@ export interface PackedRows {
   countedTokens: number;
   /** Truncation warnings and examples left out because nothing in them counts. */
   warnings: DataProblem[];
+  /**
+   * The examples packed into no row ('pad' mode: nothing the loss counts is left in them after
+   * truncation); 'concat' keeps every example. With `warnings`, says exactly which examples a run uses.
+   */
+  leftOut: Where[];
 }
 
 export function packExamples(examples: TokenizedExample[], opts: PackOptions): PackedRows {
   const T = opts.seqLen;
   if (!Number.isInteger(T) || T < 1) throw new Error(`seqLen must be a positive integer, got ${T}`);
   const warnings: DataProblem[] = [];
+  const leftOut: Where[] = [];
   const rowsIds: Int32Array[] = [];
   const rowsTargets: Int32Array[] = [];
 
@@ -84,6 +90,7 @@ export function packExamples(examples: TokenizedExample[], opts: PackOptions): P
         if (L <= T + 1) {
           warnings.push({ where: ex.where, message: 'no token of this example is counted by the loss; it is not used', severity: 'warning' });
         }
+        leftOut.push(ex.where);
         continue;
       }
       const { ids, tg } = newRow();
@@ -132,5 +139,5 @@ export function packExamples(examples: TokenizedExample[], opts: PackOptions): P
     countedPerRow[r] = c;
     countedTokens += c;
   }
-  return { T, rows, inputIds, targets, countedPerRow, countedTokens, warnings };
+  return { T, rows, inputIds, targets, countedPerRow, countedTokens, warnings, leftOut };
 }

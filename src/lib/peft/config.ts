@@ -4,7 +4,9 @@
 //
 // LORA           PEFT's LoraConfig fields (r, lora_alpha, lora_dropout, target_modules, use_rslora,
 //                layers_to_transform, bias, fan_in_fan_out, ...). Features this app cannot run (DoRA,
-//                bias training, modules_to_save, per-module ranks) are refused with the reason.
+//                bias training, modules_to_save, per-module ranks, excluded modules, trainable
+//                tokens, LoRA variants, initialisations that changed the base weights) are refused
+//                with the reason; fields that change nothing the weights compute are accepted.
 // PREFIX_TUNING  PEFT's PrefixTuningConfig (num_virtual_tokens, num_layers, token_dim,
 //                num_attention_heads, ...). For grouped-query attention PEFT stores the key/value
 //                width: token_dim = NKV·HS and num_attention_heads = NKV. prefix_projection is refused.
@@ -105,6 +107,48 @@ export function adapterConfigJson(method: AdapterMethod, base: BaseModel): strin
 
 const isPosInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0;
 const show = (x: unknown) => JSON.stringify(x) ?? String(x);
+/** Set to something: not null, and not an empty list, map or string. */
+const isSet = (x: unknown) =>
+  x != null && x !== false && x !== '' && !(Array.isArray(x) && x.length === 0) && !(typeof x === 'object' && !Array.isArray(x) && Object.keys(x as object).length === 0);
+
+/** The module lists whose blocks layers_to_transform counts: model.layers (Llama family), transformer.h (GPT-2). */
+const LAYER_LISTS = ['layers', 'h'];
+
+/**
+ * LoraConfig fields (as PEFT writes them) that make the adapter compute something other than
+ * y = x·Wᵀ + scaling·(x·Aᵀ)·Bᵀ on the base model as it is, when set; each refused with why. Fields that
+ * only steer how PEFT initialises or runs the adapter (eva_config, corda_config, loftq_config,
+ * lora_ga_config, megatron_config, megatron_core, runtime_config, qalora_group_size, auto_mapping,
+ * revision, inference_mode) change nothing the saved weights compute, and are accepted as they are.
+ */
+function loraVariantProblems(c: Json): string[] {
+  const p: string[] = [];
+  if (c.lora_bias === true) p.push('lora_bias is true: LoRA with a trained bias on lora_B is not supported');
+  if (isSet(c.exclude_modules)) p.push(`exclude_modules ${show(c.exclude_modules)} is not supported: give the modules to adapt in target_modules alone`);
+  if (isSet(c.trainable_token_indices)) {
+    p.push(`trainable_token_indices ${show(c.trainable_token_indices)} is not supported: the adapter also trains rows of the token embeddings`);
+  }
+  if (isSet(c.target_parameters)) p.push(`target_parameters ${show(c.target_parameters)} is not supported: LoRA on parameters (not modules) cannot be loaded`);
+  if (isSet(c.alora_invocation_tokens)) p.push('alora_invocation_tokens is set: activated LoRA (aLoRA), which acts only after its invocation tokens, is not supported');
+  if (c.use_qalora === true) p.push('use_qalora is true: QA-LoRA (for quantized base weights) is not supported');
+  for (const k of ['arrow_config', 'monteclora_config', 'kasa_config', 'use_bdlora'] as const) if (isSet(c[k])) p.push(`${k} is set: this LoRA variant is not supported`);
+  const init = c.init_lora_weights;
+  if (typeof init === 'string' && init !== 'gaussian' && init !== 'eva') {
+    // PiSSA, OLoRA, CorDA, LoftQ, LoRA-GA and orthogonal initialisation change the base weights when
+    // the adapter is created (PEFT subtracts the initial update from them, or quantizes them): the
+    // adapter reproduces its training only on that changed base.
+    const changesBase = ['pissa', 'olora', 'corda', 'loftq', 'lora_ga', 'orthogonal'].some((m) => init.toLowerCase().startsWith(m));
+    p.push(
+      changesBase
+        ? `init_lora_weights ${show(init)} changed the base model's weights when the adapter was created, so the adapter only works on that changed base; ` +
+            'PEFT converts it to a plain LoRA adapter when it saves with path_initial_model_for_weight_conversion'
+        : `init_lora_weights ${show(init)} is not supported (a plain LoRA adapter has true, false, "gaussian" or "eva")`,
+    );
+  } else if (init !== undefined && init !== null && typeof init !== 'boolean' && typeof init !== 'string') {
+    p.push(`init_lora_weights must be true, false or the name of an initialisation, got ${show(init)}`);
+  }
+  return p;
+}
 
 /**
  * Parses and validates adapter_config.json text (or an already-parsed object). Throws a PeftError
@@ -170,11 +214,20 @@ export function parseAdapterConfig(input: string | Json): AdapterConfigFile {
       if (v != null && (typeof v !== 'object' || Object.keys(v as object).length > 0)) problems.push(`${k} ${show(v)} is not supported: one r and lora_alpha for every module`);
     }
     if (c.layer_replication != null) problems.push('layer_replication is not supported');
+    problems.push(...loraVariantProblems(c));
     let layers: number[] | null = null;
     const ltt = c.layers_to_transform;
     if (typeof ltt === 'number' && Number.isInteger(ltt) && ltt >= 0) layers = [ltt];
     else if (Array.isArray(ltt) && ltt.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) layers = ltt as number[];
     else if (ltt != null) problems.push(`layers_to_transform must be a layer index or a list of them, got ${show(ltt)}`);
+    const pattern = c.layers_pattern;
+    const patterns = pattern == null ? [] : Array.isArray(pattern) ? pattern : [pattern];
+    if (layers && patterns.length > 0 && !patterns.every((p) => typeof p === 'string' && LAYER_LISTS.includes(p))) {
+      problems.push(
+        `layers_pattern ${show(pattern)} is not supported: layers_to_transform counts the blocks of ${LAYER_LISTS.map((l) => `"${l}"`).join(' or ')} ` +
+          '(the layer lists of the Llama family and GPT-2)',
+      );
+    }
     if (c.use_rslora !== undefined && typeof c.use_rslora !== 'boolean') problems.push(`use_rslora must be true or false, got ${show(c.use_rslora)}`);
     return file(
       {

@@ -3,8 +3,10 @@
 // from the same inputs with the same checks. Plain data (typed arrays and numbers, no class
 // instances), so it posts to the worker as is and a checkpoint can keep it for Resume.
 //
+//   model   the base model's id and config.json (the tokenizer and the trainable shapes depend on it)
 //   data    the dataset, prepared: packed (rows,T) inputs and targets for train and validation
-//           (data/pack.ts's convention: targets are IGNORE_INDEX where the loss does not count)
+//           (data/pack.ts's convention: targets are IGNORE_INDEX where the loss does not count), and
+//           the examples those rows came from, so the run can be handed to another trainer as is
 //   method  the one method config (adapters/config.ts), PEFT's names
 //   config  the one training config (train/config.ts), Transformers' names
 
@@ -18,6 +20,7 @@ import {
   type PackMode,
   PREFERENCE_NOTE,
   type PreparedData,
+  type PreparedSplit,
   quickPrompts,
 } from '../data';
 import type { ModelConfig } from '../model/config.ts';
@@ -48,11 +51,17 @@ export interface PlanData {
   quickReferences: string[];
   /** token id of padding in the rows (targets there are ignored, so its value never reaches the loss) */
   padId: number;
+  /**
+   * The examples each split's rows were packed from, in the split's order: the dataset's good
+   * examples less those that could not be rendered and those packing left out (data/pack.ts leftOut).
+   * What export/ hands to TRL, so another trainer sees exactly the examples this run sees.
+   */
+  examples: { train: Example[]; validation: Example[] };
 }
 
 export interface TrainingPlan {
   /** the base model the plan was made for (the tokenizer and the trainable shapes depend on it) */
-  model: { id: string };
+  model: { id: string; config: ModelConfig };
   data: PlanData;
   method: MethodConfig;
   config: TrainConfig;
@@ -67,7 +76,7 @@ export interface TrainingPlan {
 
 /** No rows, T positions each: the validation split of a dataset too small to hold one out. */
 export function emptyRows(T: number): PackedRows {
-  return { T, rows: 0, inputIds: new Int32Array(0), targets: new Int32Array(0), countedPerRow: new Int32Array(0), countedTokens: 0, warnings: [] };
+  return { T, rows: 0, inputIds: new Int32Array(0), targets: new Int32Array(0), countedPerRow: new Int32Array(0), countedTokens: 0, warnings: [], leftOut: [] };
 }
 
 export interface PlanInput {
@@ -96,11 +105,34 @@ export class PlanError extends Error {
   }
 }
 
+/** Source examples by where they were read (file and line, row or item). */
+function examplesByWhere(examples: readonly Example[]): Map<string, Example> {
+  return new Map(examples.map((e) => [describeWhere(e.where), e]));
+}
+
+/** The source examples a prepared split's rows were packed from, in the split's order; null names one missing. */
+function packedExamples(split: PreparedSplit | null, byWhere: Map<string, Example>): { examples: Example[]; missing: string | null } {
+  if (!split) return { examples: [], missing: null };
+  const leftOut = new Set(split.packed.leftOut.map(describeWhere));
+  const examples: Example[] = [];
+  for (const e of split.examples) {
+    const key = describeWhere(e.where);
+    if (leftOut.has(key)) continue;
+    const source = byWhere.get(key);
+    if (!source) return { examples, missing: key };
+    examples.push(source);
+  }
+  return { examples, missing: null };
+}
+
 /** Every reason `buildTrainingPlan` would refuse these inputs; [] when it would succeed. */
 export function planProblems(input: PlanInput): string[] {
   const { prepared, config, model } = input;
   const p = [...methodProblems(input.method, model.config), ...configProblems(config, model.config)];
   if (prepared.format === 'preference') p.push(PREFERENCE_NOTE);
+  const byWhere = examplesByWhere(input.sourceExamples);
+  const missing = packedExamples(prepared.train, byWhere).missing ?? packedExamples(prepared.validation, byWhere).missing;
+  if (missing) p.push(`${missing} was prepared but is not among the dataset's examples: the files changed since; prepare the dataset again`);
   if (prepared.train.packed.T !== config.max_length) {
     p.push(`the dataset is packed into rows of ${prepared.train.packed.T} positions, not the ${config.max_length} asked for; prepare it again`);
   }
@@ -113,11 +145,11 @@ export function buildTrainingPlan(input: PlanInput): TrainingPlan {
   const problems = planProblems(input);
   if (problems.length) throw new PlanError(problems);
   const { prepared, model, method, config } = input;
-  const valKeys = new Set((prepared.validation?.examples ?? []).map((e) => describeWhere(e.where)));
-  const validationSource = input.sourceExamples.filter((e) => valKeys.has(describeWhere(e.where)));
-  const quick = quickPrompts(validationSource, { chatTemplate: input.chatTemplate });
+  const byWhere = examplesByWhere(input.sourceExamples);
+  const examples = { train: packedExamples(prepared.train, byWhere).examples, validation: packedExamples(prepared.validation, byWhere).examples };
+  const quick = quickPrompts(examples.validation, { chatTemplate: input.chatTemplate });
   return {
-    model: { id: model.id },
+    model: { id: model.id, config: { ...model.config, eosTokenIds: [...model.config.eosTokenIds] } },
     data: {
       name: input.name,
       format: prepared.format,
@@ -132,6 +164,7 @@ export function buildTrainingPlan(input: PlanInput): TrainingPlan {
       quickPrompts: quick.prompts,
       quickReferences: quick.references,
       padId: input.padId,
+      examples,
     },
     method: copyMethod(method),
     config: { ...config },
