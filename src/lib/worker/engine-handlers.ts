@@ -67,14 +67,14 @@ export const train: Handler<'train'> = async (request, context) => {
   };
   if (run.status === 'device-lost') return result;
   s.attachedKey = `run:${request.runId}`;
-  setup.adapterId = await saveRunAdapter(s, setup, run.history);
+  setup.adapterId = await saveRunAdapter(s, setup, run.step, run.history);
   // The checkpoint now also knows the adapter it saves into.
   await keep(run.last!, run.history);
   return { ...result, adapterId: setup.adapterId };
 };
 
 /** Exports the run's current weights as a PEFT adapter into IndexedDB (the same entry on every save). */
-async function saveRunAdapter(s: EngineSession, setup: RunSetup, history: TrainHistory): Promise<string> {
+async function saveRunAdapter(s: EngineSession, setup: RunSetup, steps: number, history: TrainHistory): Promise<string> {
   const method = setup.plan.method;
   if (method.peft_type === 'FULL') throw new Error('full fine-tuning saves a model folder, not an adapter');
   const exported = exportAdapter(method, await s.engine.whileAlive(s.engine.exportWeights()), s.base);
@@ -85,7 +85,7 @@ async function saveRunAdapter(s: EngineSession, setup: RunSetup, history: TrainH
     weights: exported.weights,
     source: 'trained' as const,
     training: {
-      steps: s.engine.step,
+      steps,
       trainLoss: last(history.train)?.loss ?? null,
       valLoss: last(history.validation)?.loss ?? null,
       dataset: setup.plan.data.name,
