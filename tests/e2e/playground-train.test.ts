@@ -154,6 +154,8 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(await adapterNames(page)).toContain(TRAINED);
     // The storage line follows the saved adapter (and checkpoints) without a reload.
     await expect.poll(async () => Number(await storage.getAttribute('data-usage'))).toBeGreaterThan(usedBefore);
+    // The list says what trained the adapter: the run's steps (the optimizer's counter is reset when a run ends).
+    await expect.poll(() => page.getByTestId('adapter-item').first().innerText()).toContain(`${SETTINGS.steps} steps on pirate.jsonl`);
   });
 
   it('compares base and tuned output for the same prompt: the tuned model gives the trained answer', async () => {
