@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/lib/model/config';
 import { parseSafetensors, tensorBytes, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors';
-import type { LoraConfig } from '../../src/lib/adapters/config';
+import { isTargetModule, type LoraConfig } from '../../src/lib/adapters/config';
+import { MAX_TARGET_PATTERN_CHARS } from '../../src/lib/adapters/target-pattern';
 import { loraKeys } from '../../src/lib/adapters/lora';
 import { defaultMethod } from '../../src/lib/train/config';
 import {
@@ -154,6 +155,36 @@ describe('adapter_config.json', () => {
       loraKey('model.layers.1.self_attn.q_proj', 'A'),
       loraKey('model.layers.3.self_attn.q_proj', 'A'),
     ]);
+  });
+
+  // A string target_modules is PEFT's re.fullmatch pattern. A backtracking engine takes 2^n steps on
+  // "(.|.)*Z" against an n-character path; the linear-time engine answers at once. Were it
+  // backtracking again, this test would not finish (a synchronous loop outlives any timeout): the
+  // run's own time limit would catch it.
+  it('matches a target_modules pattern in linear time, with re.fullmatch semantics', () => {
+    const hostile = '(.|.)*Z';
+    expect(parseAdapterConfig({ peft_type: 'LORA', r: 2, target_modules: hostile }).method).toMatchObject({ target_modules: hostile });
+    expect(() => expectedFor(lora(2, 4, hostile))).toThrow(/target_modules "\(\.\|\.\)\*Z" match no module of brown-llama-4m/);
+    const path = 'model.layers.0.self_attn.q_proj'.repeat(100);
+    expect(isTargetModule(hostile, path)).toBe(false);
+    expect(isTargetModule(hostile, `${path}Z`)).toBe(true);
+    // fullmatch: the whole path, not a part of it; Python's \Z is end of string.
+    expect(isTargetModule('q_proj', 'model.layers.0.self_attn.q_proj')).toBe(false);
+    expect(isTargetModule('.*q_proj', 'model.layers.0.self_attn.q_proj.x')).toBe(false);
+    expect(isTargetModule('.*q_proj\\Z', 'model.layers.0.self_attn.q_proj')).toBe(true);
+    expect(isTargetModule('.*(?P<which>q|v)_proj', 'model.layers.0.self_attn.v_proj')).toBe(true);
+  });
+
+  it('refuses a target_modules pattern it cannot run in linear time, or too long or too large, saying which', () => {
+    const problem = (tm: string) => peftError(() => parseAdapterConfig({ peft_type: 'LORA', r: 2, target_modules: tm })).problems[0];
+    expect(problem('(?!.*vision).*q_proj')).toMatch(/lookahead and lookbehind .* cannot be matched in linear time/);
+    expect(problem('.*(?<!mlp)\\.q_proj')).toMatch(/lookahead and lookbehind/);
+    expect(problem('(q)_proj\\1')).toMatch(/backreferences cannot be matched in linear time/);
+    expect(problem('(q|v')).toMatch(/is not a regular expression this app can run: missing closing \)/);
+    expect(problem('a'.repeat(MAX_TARGET_PATTERN_CHARS + 1))).toMatch(new RegExp(`is ${MAX_TARGET_PATTERN_CHARS + 1} characters long, over the limit of ${MAX_TARGET_PATTERN_CHARS}`));
+    expect(problem('x{1000}'.repeat(11))).toMatch(/compiles to [\d,]+ instructions, over the limit of 10,000/);
+    // The message quotes a long pattern shortened, not whole.
+    expect(problem('a'.repeat(5000)).length).toBeLessThan(400);
   });
 
   it('GPT-2: Conv1D modules, c_attn is 3C wide', () => {
