@@ -16,6 +16,7 @@ import {
   exportAdapter,
   expectedAdapterTensors,
   importAdapter,
+  MAX_ADAPTER_WEIGHTS_BYTES,
   nameAdapterWeights,
   parseAdapterConfig,
   PeftError,
@@ -278,6 +279,20 @@ describe('import names everything wrong', () => {
       ]),
     ).rejects.toThrow(/adapter_model\.bin \(PyTorch pickle\) is not supported/);
     await expect(readAdapterFiles([{ name: 'a.zip', bytes: enc('PK\u0003\u0004 broken') }])).rejects.toThrow(/a\.zip: not a ZIP archive/);
+  });
+
+  // tests/corpus/files/zip-bomb.zip: 1 MiB holding a 1 GiB adapter_model.safetensors (zeros).
+  it('a zip bomb: refused from its declared size before a byte is inflated, naming the limit', async () => {
+    const bomb = new Uint8Array(read(join(ROOT, 'tests/corpus/files/zip-bomb.zip')));
+    const files = [{ name: 'adapter.zip', bytes: bomb }];
+    // With the base model: the most this config's tensors can take (F64) plus header room.
+    await expect(readAdapterFiles(files, { base })).rejects.toThrow(
+      /adapter_model\.safetensors would decompress to 1,073,741,824 bytes, over the limit of 1,640,448 bytes \(the most a LORA adapter of this adapter_config\.json for brown-llama-4m can hold/,
+    );
+    // Without one: the fixed cap.
+    await expect(readAdapterFiles(files)).rejects.toThrow(
+      new RegExp(`over the limit of ${MAX_ADAPTER_WEIGHTS_BYTES.toLocaleString('en-US')} bytes \\(the largest adapter read without a base model to size it\\)`),
+    );
   });
 
   it('a corrupt safetensors file', () => {

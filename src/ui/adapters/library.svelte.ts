@@ -131,7 +131,7 @@ export class AdapterLibrary {
     this.imported = null;
     try {
       const files = await Promise.all(picked.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-      const raw = await readAdapterFiles(files);
+      const raw = await readAdapterFiles(files, { base });
       const checked = importAdapter(raw, base);
       const meta = await saveAdapter({
         name: checked.name ?? importedName(files, checked.config.method.peft_type),
