@@ -196,6 +196,8 @@ describe('with the default model’s tokenizer, loaded as the page loads it', ()
 
   it('fails with a reason for a hub model it cannot reach', async () => {
     const spec = { id: 'nobody/nothing', source: 'hub' as const, dtype: { webgpu: 'fp32' as const, wasm: 'fp32' as const }, chat: false };
-    await expect(loadPageTokenizer(spec, { localModels: join(ROOT, 'models'), hubHost: 'http://127.0.0.1:9/' })).rejects.toThrow();
+    await expect(loadPageTokenizer(spec, { localModels: join(ROOT, 'models'), hubHost: 'http://127.0.0.1:9/' })).rejects.toThrow(
+      /^Could not reach 127\.0\.0\.1:9 for http:\/\/127\.0\.0\.1:9\/nobody\/nothing\/resolve\/main\/config\.json \(bad port\)/,
+    );
   });
 });
