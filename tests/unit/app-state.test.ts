@@ -11,6 +11,9 @@ import { GenerationStream } from '../../src/ui/generation.svelte.ts';
 import { ModelLoad } from '../../src/ui/model-load.svelte.ts';
 import { earlierRun, unfinished, type EarlierRun } from '../../src/ui/train/run.ts';
 import { TrainState } from '../../src/ui/train/train.svelte.ts';
+import { TrainScreens } from '../../src/ui/train/screens.svelte.ts';
+import { BaseModelState } from '../../src/ui/base.svelte.ts';
+import { parsePageOptions } from '../../src/ui/url-options.ts';
 
 /** A request the test finishes by hand, with a way to send its events. */
 function pending<T>() {
@@ -163,5 +166,36 @@ describe('a run left by an earlier visit', () => {
     expect(unfinished(saved(24, 24))).toBe(false);
     expect(earlierRun({ runId: 'x', step: 3, savedAt: 0, run: undefined as never })).toBeNull();
     expect(earlierRun(null)).toBeNull();
+  });
+});
+
+describe('the model while a training run uses it', () => {
+  it('cannot be reloaded or changed, says why with the run’s step, and can again once the run ends', async () => {
+    const { client, requests } = fakeClient();
+    const base = new BaseModelState(client, parsePageOptions(''));
+    const screens = new TrainScreens(client, base, null);
+    try {
+      const run = screens.train.start(plan(60));
+      expect(base.lockedBy).toBe('a training run is using the model (starting)');
+      const train = requests.find((r) => r.kind === 'train')!;
+      train.req.emit({ type: 'train', id: 1, update: { kind: 'start', step: 0, totalSteps: 60, history: { train: [], validation: [] }, trainableParams: 1, rows: 8, validationRows: 0, batch: 4, seqLen: 32 } });
+      train.req.emit({ type: 'train', id: 1, update: { kind: 'step', step: 12, totalSteps: 60, loss: 2, lr: 0.01, tokens: 128, elapsedMs: 10 } });
+      expect(base.lockedBy).toBe('a training run is using the model (step 12 of 60)');
+      // Reload and Generate ask nothing of the worker (it would run them only after the run).
+      await base.load();
+      await base.generate();
+      expect(requests.map((r) => r.kind)).toEqual(['train']);
+      expect(base.phase).toBe('idle');
+
+      train.req.resolve({ status: 'stopped', step: 12, totalSteps: 60, message: 'Stopped at step 12 of 60.', adapterId: null, checkpointStep: 12 } satisfies TrainResult);
+      await run;
+      expect(base.lockedBy).toBeNull();
+      (globalThis as { document?: unknown }).document = { baseURI: 'http://localhost/app/' };
+      void base.load();
+      expect(requests.map((r) => r.kind)).toEqual(['train', 'load']);
+    } finally {
+      screens.close();
+      delete (globalThis as { document?: unknown }).document;
+    }
   });
 });

@@ -38,6 +38,8 @@ export class TrainScreens {
     const loseDeviceAfterStep = debugStep(search, 'debug-lose-device');
     const poisonAfterStep = debugStep(search, 'debug-nan-after');
     this.train = new TrainState(client, loseDeviceAfterStep || poisonAfterStep ? { loseDeviceAfterStep, poisonAfterStep } : null);
+    // While a run holds the engine, the model it trains cannot be reloaded or changed.
+    base.holdWhile(() => this.train.modelLock);
     this.library = new AdapterLibrary();
     this.compare = new CompareState(client);
     this.dispose = $effect.root(() => {
@@ -60,6 +62,7 @@ export class TrainScreens {
       $effect(() => {
         if (this.source) this.source.locked = this.train.running;
       });
+
     });
   }
 

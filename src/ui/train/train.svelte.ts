@@ -60,6 +60,12 @@ export class TrainState {
     return this.phase === 'starting' || this.phase === 'training' || this.phase === 'pausing';
   }
 
+  /** While running: why the model may not change, with the run's step ("… (step 12 of 60)"); else null. */
+  get modelLock(): string | null {
+    if (!this.running) return null;
+    return `a training run is using the model (${this.totalSteps ? `step ${this.step} of ${this.totalSteps}` : 'starting'})`;
+  }
+
   get progress(): number | null {
     return this.totalSteps > 0 ? this.step / this.totalSteps : null;
   }
