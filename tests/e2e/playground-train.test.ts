@@ -132,8 +132,8 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(await page.getByTestId('train-stage').count()).toBe(0);
     // The run holds the engine: the model cannot be reloaded or changed until it ends, and the panel says why.
     expect(await page.getByRole('button', { name: 'Reload model' }).isDisabled()).toBe(true);
-    expect(await page.getByRole('combobox', { name: 'Model' }).isDisabled()).toBe(true);
-    expect(await page.getByRole('combobox', { name: 'Backend' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('combobox', { name: 'Model', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByRole('combobox', { name: 'Backend', exact: true }).isDisabled()).toBe(true);
     expect(await page.getByTestId('model-locked').innerText()).toMatch(/^The model cannot change while a training run is using the model \(step \d+ of \d+\): pause the run first\.$/);
     await screenshot(page, 'train-running');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
