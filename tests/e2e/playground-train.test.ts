@@ -323,6 +323,10 @@ describe('a fresh browser profile', () => {
     const files = [...exportedFiles!].map(([name, buffer]) => ({ name, buffer }));
     expect(await importAdapter(page, files)).toBeNull();
     await expect.poll(() => adapterNames(page)).toEqual([`${TRAINED} (2)`, TRAINED]);
+    // The same adapter twice: the second is kept under a numbered name, and said to be identical to the first.
+    expect((await page.getByTestId('adapter-imported').innerText()).replace(/\s+/g, ' ').trim()).toBe(
+      `Imported “${TRAINED} (2)”. It is identical to “${TRAINED}”, already in the list: the same adapter_config.json settings and weights.`,
+    );
   });
 
   it('says what is wrong with each bad adapter file, and saves none of them', async () => {

@@ -22,6 +22,7 @@ import {
   PeftError,
   readAdapterFiles,
   readZip,
+  sameAdapter,
   writeZip,
 } from '../../src/lib/peft';
 import { FIXTURES, ROOT } from '../gpu/fixtures';
@@ -257,6 +258,24 @@ describe('export and import', () => {
     expect((await importAdapterFiles([{ name: 'download (3).zip', bytes: zip }], base)).name).toBe('Pirate answers · r8');
     // Renamed again: the new name replaces the old one.
     expect(parseSafetensors(nameAdapterWeights(named, 'Renamed')).metadata).toEqual({ format: 'pt', name: 'Renamed' });
+  });
+
+  it('tells the same adapter apart from another: settings and tensors count, the kept name and the header order do not', () => {
+    const exported = exportAdapter(fixtureConfig('lora').method as LoraConfig, fixtureAdapter('lora'), base);
+    const a = { configJson: exported.configJson, weights: nameAdapterWeights(exported.weights, 'First') };
+    const b = { configJson: JSON.stringify(JSON.parse(exported.configJson)), weights: nameAdapterWeights(exported.weights, 'Second') };
+    expect(sameAdapter(a, b)).toBe(true);
+    // The same tensors written in another order.
+    const st = parseSafetensors(exported.weights);
+    const reversed: Record<string, TensorToWrite> = {};
+    for (const t of [...st.tensors].reverse()) reversed[t.name] = { dtype: t.dtype, shape: t.shape, data: tensorBytes(st, t.name) };
+    expect(sameAdapter(a, { configJson: exported.configJson, weights: writeSafetensors(reversed) })).toBe(true);
+    // One value changed, another alpha, an unreadable file: different.
+    const changed = exported.weights.slice();
+    changed[changed.length - 1] ^= 1;
+    expect(sameAdapter(a, { configJson: exported.configJson, weights: changed })).toBe(false);
+    expect(sameAdapter(a, { configJson: JSON.stringify({ ...JSON.parse(exported.configJson), lora_alpha: 3 }), weights: exported.weights })).toBe(false);
+    expect(sameAdapter(a, { configJson: exported.configJson, weights: new Uint8Array(8) })).toBe(false);
   });
 
   it('refuses to export tensors that do not fit the base', () => {

@@ -270,6 +270,35 @@ export async function readAdapterFiles(files: { name: string; bytes: Uint8Array 
   return { config: configText, weights: await weights!.read(limit) };
 }
 
+/**
+ * Whether two saved adapters are the same adapter: the same method and settings in adapter_config.json
+ * and the same tensors (names, dtypes, shapes and bytes), whatever else differs — the name kept in
+ * the weights' metadata, the order of the header, formatting or fields that change nothing. Either
+ * failing to parse makes them different.
+ */
+export function sameAdapter(a: { configJson: string; weights: Uint8Array }, b: { configJson: string; weights: Uint8Array }): boolean {
+  try {
+    const ca = parseAdapterConfig(a.configJson);
+    const cb = parseAdapterConfig(b.configJson);
+    if (JSON.stringify(ca.method) !== JSON.stringify(cb.method) || JSON.stringify(ca.prefixShape) !== JSON.stringify(cb.prefixShape)) return false;
+    const sa = parseSafetensors(a.weights);
+    const sb = parseSafetensors(b.weights);
+    if (sa.tensors.length !== sb.tensors.length) return false;
+    for (const t of sa.tensors) {
+      const u = sb.byName.get(t.name);
+      if (!u || u.dtype !== t.dtype || u.shape.length !== t.shape.length || u.shape.some((d, i) => d !== t.shape[i])) return false;
+      const x = tensorBytes(sa, t.name);
+      const y = tensorBytes(sb, t.name);
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    }
+    return true;
+  } catch (e) {
+    if (e instanceof PeftError || e instanceof SafetensorsError) return false;
+    throw e;
+  }
+}
+
 export interface ImportedAdapter {
   config: AdapterConfigFile;
   /** The name it was exported with (adapter_model.safetensors's __metadata__), or null when it has none. */
