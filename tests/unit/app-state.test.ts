@@ -9,7 +9,7 @@ import type { TrainResult, TrainUpdate, WorkerEvent } from '../../src/lib/worker
 import { defaultMethod } from '../../src/lib/train/config.ts';
 import { GenerationStream } from '../../src/ui/generation.svelte.ts';
 import { ModelLoad } from '../../src/ui/model-load.svelte.ts';
-import { earlierRun, unfinished, type EarlierRun } from '../../src/ui/train/run.ts';
+import { earlierRun, unfinished, type EarlierRun, type KeptRuns } from '../../src/ui/train/run.ts';
 import { TrainState } from '../../src/ui/train/train.svelte.ts';
 import { TrainScreens } from '../../src/ui/train/screens.svelte.ts';
 import { BaseModelState } from '../../src/ui/base.svelte.ts';
@@ -137,24 +137,36 @@ describe('TrainState before the first step', () => {
   });
 });
 
+/** Runs kept in this browser, in memory: what IndexedDB holds for TrainState. */
+function keptRuns(...runs: EarlierRun[]): KeptRuns & { runs: EarlierRun[] } {
+  const store = {
+    runs,
+    list: async () => store.runs,
+    remove: async (runId: string) => {
+      store.runs = store.runs.filter((r) => r.runId !== runId);
+    },
+  };
+  return store;
+}
+
 describe('a run left by an earlier visit', () => {
   it('is offered for Resume only when it stopped before its last step', async () => {
     const { client } = fakeClient();
-    const stopped = new TrainState(client);
-    await stopped.findEarlier(async () => saved(6, 24));
+    const stopped = new TrainState(client, null, keptRuns(saved(6, 24)));
+    await stopped.findEarlier();
     expect(stopped.canResume).toBe(true);
     expect(stopped.plan?.data.name).toBe('pirate.jsonl');
 
-    const finished = new TrainState(client);
-    await finished.findEarlier(async () => saved(24, 24));
+    const finished = new TrainState(client, null, keptRuns(saved(24, 24)));
+    await finished.findEarlier();
     expect(finished.earlier).not.toBeNull();
     expect(finished.canResume).toBe(false);
   });
 
   it('resumes the earlier run by its id, under its adapter’s name', async () => {
     const { client, requests } = fakeClient();
-    const t = new TrainState(client);
-    await t.findEarlier(async () => saved(6, 24));
+    const t = new TrainState(client, null, keptRuns(saved(6, 24)));
+    await t.findEarlier();
     void t.resume();
     expect(requests[0].kind).toBe('train');
     expect(requests[0].payload).toMatchObject({ runId: 'r1', resume: true, adapterName: 'LoRA r8 · pirate.jsonl' });
@@ -166,6 +178,29 @@ describe('a run left by an earlier visit', () => {
     expect(unfinished(saved(24, 24))).toBe(false);
     expect(earlierRun({ runId: 'x', step: 3, savedAt: 0, run: undefined as never })).toBeNull();
     expect(earlierRun(null)).toBeNull();
+  });
+});
+
+describe('unfinished runs other than the newest', () => {
+  const run = (runId: string, step: number, steps: number, savedAt: number): EarlierRun => ({ ...saved(step, steps), runId, savedAt, adapterName: `Run ${runId}` });
+
+  it('are listed, each can be resumed by its own id and forgotten; finished ones are not listed', async () => {
+    const { client, requests } = fakeClient();
+    const kept = keptRuns(run('newest', 3, 24, 30), run('older', 10, 24, 20), run('done', 24, 24, 10), run('oldest', 1, 8, 5));
+    const t = new TrainState(client, null, kept);
+    await t.findEarlier();
+    expect(t.earlier?.runId).toBe('newest');
+    expect(t.otherRuns.map((r) => r.runId)).toEqual(['older', 'oldest']);
+
+    await t.forget(t.otherRuns[1]);
+    expect(kept.runs.map((r) => r.runId)).toEqual(['newest', 'older', 'done']);
+    expect(t.otherRuns.map((r) => r.runId)).toEqual(['older']);
+
+    void t.resumeRun(t.otherRuns[0]);
+    expect(requests[0].payload).toMatchObject({ runId: 'older', resume: true, adapterName: 'Run older' });
+    expect(t.plan?.steps).toBe(24);
+    // The run being resumed is not listed as another; the newest one now is.
+    expect(t.otherRuns.map((r) => r.runId)).toEqual(['newest']);
   });
 });
 

@@ -1,7 +1,7 @@
 // Small facts about a run, apart from its state: the name its adapter gets, the run an earlier visit
 // left in IndexedDB, and the test hooks a URL can switch on.
 
-import { loadCheckpoint, newestCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
+import { deleteCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { RunSetup } from '../../lib/worker/protocol.ts';
 
@@ -52,8 +52,23 @@ export function unfinished(run: EarlierRun): boolean {
   return run.step < run.plan.steps;
 }
 
-/** The newest run kept by an earlier visit, or null. */
-export async function loadEarlierRun(): Promise<EarlierRun | null> {
-  const info = await newestCheckpoint();
-  return info ? earlierRun(await loadCheckpoint<unknown, RunSetup, unknown>(info.runId)) : null;
+/** Where the runs earlier visits left are kept (IndexedDB), replaceable in tests. */
+export interface KeptRuns {
+  /** Every kept run, newest first. */
+  list(): Promise<EarlierRun[]>;
+  /** Forgets a run's checkpoint. */
+  remove(runId: string): Promise<void>;
 }
+
+/** The runs kept in IndexedDB (store/checkpoints.ts keeps the newest few). */
+export const indexedDbRuns: KeptRuns = {
+  async list() {
+    const runs: EarlierRun[] = [];
+    for (const info of await listCheckpoints()) {
+      const run = earlierRun(await loadCheckpoint<unknown, RunSetup, unknown>(info.runId));
+      if (run) runs.push(run);
+    }
+    return runs;
+  },
+  remove: deleteCheckpoint,
+};
