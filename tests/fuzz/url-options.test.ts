@@ -6,14 +6,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findModel, isHubModelId } from '../../src/lib/base/catalog';
-import { debugStep } from '../../src/ui/train/run';
+import { debugFaults, debugStep } from '../../src/ui/train/run';
 import { parsePageOptions } from '../../src/ui/url-options';
 import { fuzzCase, params } from './harness';
 
 const KEYS = ['model', 'backend', 'hub', 'dtype', 'autoload', 'debug-lose-device', 'debug-nan-after', 'debug-gpu-fault'];
 const value = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.constantFrom('wasm', 'webgpu', 'auto', 'q8', 'fp16', '0', '1', '-3', '2.5', '1e3', 'javascript:alert(1)', 'http://127.0.0.1:1/', 'owner/name', '../../x', 'a/b/c', '<img src=x>'),
+  fc.constantFrom('wasm', 'webgpu', 'auto', 'q8', 'fp16', '0', '1', '-3', '2.5', '1e3', 'javascript:alert(1)', 'http://127.0.0.1:1/', 'owner/name', '../../x', 'a/b/c', '<img src=x>', 'import:validation,generate:lose-device', 'evaluate:x,:,parity:lose-device,'),
   fc.webUrl(),
   fc.string({ maxLength: 4 }).map((s) => s.repeat(2000)),
 );
@@ -35,6 +35,10 @@ describe('URL options under fuzzing: options the page can act on, with bounded w
         expect(['auto', 'webgpu', 'wasm']).toContain(o.backend);
         if (o.hubHost !== undefined) expect(o.hubHost).toMatch(/^https?:\/\/.*\/$/);
         for (const w of o.warnings) expect(w.length).toBeLessThanOrEqual(400);
+        for (const f of debugFaults(q)) {
+          expect(['import', 'generate', 'evaluate', 'parity']).toContain(f.at);
+          expect(['validation', 'lose-device']).toContain(f.how);
+        }
         for (const name of ['debug-lose-device', 'debug-nan-after'] as const) {
           const n = debugStep(q, name);
           if (n !== undefined) expect(Number.isInteger(n) && n > 0).toBe(true);

@@ -1,5 +1,6 @@
 // Acquiring the GPUDevice: the adapter's real limits (with a fallback ladder), optional features,
 // and device loss / uncaptured errors turned into readable messages.
+import { GpuError } from './errors.ts';
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
 import { createTensor, type Tensor } from './tensor.ts';
@@ -149,7 +150,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
       if (uncapturedErrors.length > reported) {
         const fresh = uncapturedErrors.slice(reported);
         reported = uncapturedErrors.length;
-        throw new Error(fresh.join('\n'));
+        throw new GpuError(fresh.join('\n'));
       }
     },
     scratch(key: string, elements: number): Tensor {

@@ -3,7 +3,7 @@
 
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
-import type { RunSetup } from '../../lib/worker/protocol.ts';
+import { GPU_FAULT_POINTS, type GpuFault, type GpuFaultPoint, type RunSetup } from '../../lib/worker/protocol.ts';
 
 /** The default adapter name for a plan: method and dataset. */
 export function runName(plan: TrainingPlan): string {
@@ -27,6 +27,23 @@ export function debugStep(search: string, name: 'debug-lose-device' | 'debug-nan
   const v = new URLSearchParams(search).get(name);
   const n = v === null ? NaN : Number(v);
   return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * GPU faults from the URL, for recovery tests: ?debug-gpu-fault=import:validation,generate:lose-device
+ * makes the next adapter import fail with a GPU validation error and the next engine generation lose
+ * its device (points: import, generate, evaluate, parity; how: validation, lose-device). Anything
+ * else in the list is ignored.
+ */
+export function debugFaults(search: string): GpuFault[] {
+  const v = new URLSearchParams(search).get('debug-gpu-fault');
+  if (!v) return [];
+  const out: GpuFault[] = [];
+  for (const item of v.split(',')) {
+    const [at, how] = item.trim().split(':');
+    if ((GPU_FAULT_POINTS as readonly string[]).includes(at) && (how === 'validation' || how === 'lose-device')) out.push({ at: at as GpuFaultPoint, how });
+  }
+  return out;
 }
 
 /** A run an earlier visit kept in IndexedDB (its newest checkpoint), as the training screen offers it. */
