@@ -125,7 +125,9 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   });
   const lost = device.lost.then((info) => {
     const why = info.reason === 'destroyed' ? 'destroyed' : 'lost';
-    return `The GPU device was ${why}${info.message ? `: ${info.message}` : ''}.`;
+    // Chromium's own message ends with a period already ("Device was destroyed.").
+    const detail = info.message ? `: ${info.message.replace(/\.+$/, '')}` : '';
+    return `The GPU device was ${why}${detail}.`;
   });
 
   const pipelines = new PipelineCache(device);
