@@ -206,10 +206,13 @@ export function adapterWeightsLimit(configText: string, base: BaseModel): EntryL
 /** The fixed limit on adapter_model.safetensors in a .zip when no base model is known to size it. */
 export const MAX_ADAPTER_WEIGHTS_BYTES = 256 * 1024 * 1024;
 
-/** A dropped file, or an entry of a dropped .zip read on demand (so only the two adapter files are ever inflated). */
+/**
+ * A dropped file, or an entry of a dropped .zip read on demand (so only the two adapter files are ever
+ * inflated, each within its limit; `limit` is asked for only then).
+ */
 interface Candidate {
   name: string;
-  read(limit: EntryLimit): Promise<Uint8Array>;
+  read(limit: () => EntryLimit): Promise<Uint8Array>;
 }
 
 /**
@@ -234,7 +237,7 @@ export async function readAdapterFiles(files: { name: string; bytes: Uint8Array 
     const entries = await fromZip(() => listZip(zip.bytes));
     candidates = entries
       .filter((e) => !e.name.startsWith('__MACOSX/'))
-      .map((e) => ({ name: e.name, read: (limit: EntryLimit) => fromZip(() => readZipEntry(zip.bytes, e, limit)) }));
+      .map((e) => ({ name: e.name, read: (limit: () => EntryLimit) => fromZip(() => readZipEntry(zip.bytes, e, limit())) }));
   }
   const find = (want: string) => {
     const hits = candidates.filter((f) => baseName(f.name) === want);
@@ -257,16 +260,15 @@ export async function readAdapterFiles(files: { name: string; bytes: Uint8Array 
     const got = candidates.map((f) => f.name).join(', ') || 'nothing';
     throw new PeftError('adapter files', [...problems, `found: ${got}`]);
   }
-  const configBytes = await cfg!.read({ bytes: MAX_CONFIG_BYTES, why: `an ${CONFIG_FILE} is a few hundred bytes` });
+  const configBytes = await cfg!.read(() => ({ bytes: MAX_CONFIG_BYTES, why: `an ${CONFIG_FILE} is a few hundred bytes` }));
   let configText: string;
   try {
     configText = new TextDecoder('utf-8', { fatal: true }).decode(configBytes).replace(/^\ufeff/, '');
   } catch {
     throw new PeftError(CONFIG_FILE, ['is not UTF-8 text']);
   }
-  const limit: EntryLimit = opts.base
-    ? adapterWeightsLimit(configText, opts.base)
-    : { bytes: MAX_ADAPTER_WEIGHTS_BYTES, why: 'the largest adapter read without a base model to size it' };
+  const limit = (): EntryLimit =>
+    opts.base ? adapterWeightsLimit(configText, opts.base) : { bytes: MAX_ADAPTER_WEIGHTS_BYTES, why: 'the largest adapter read without a base model to size it' };
   return { config: configText, weights: await weights!.read(limit) };
 }
 
