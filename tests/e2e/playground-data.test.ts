@@ -260,7 +260,7 @@ describe('the dataset and method screens', () => {
     await poll(() => problem.textContent()).toContain('over the limit of 50 MB (52,428,800 bytes)');
     expect(await page.getByRole('checkbox', { name: /^Skip/ }).count()).toBe(0);
     expect(await page.getByTestId('dataset-notice').textContent()).toBe(
-      'Kept train.jsonl + valid.jsonl; huge.jsonl has no usable example (file is 51.0 MB, over the limit of 50 MB (52,428,800 bytes)).',
+      'Kept train.jsonl + valid.jsonl; huge.jsonl has no usable example (file is 51 MB, over the limit of 50 MB (52,428,800 bytes)).',
     );
     expect(await page.getByTestId('dataset-status').textContent()).toContain('Ready to train: train.jsonl + valid.jsonl');
     await poll(() => page.getByTestId('plan-status').textContent()).toMatch(/^\s*Ready: train\.jsonl \+ valid\.jsonl/);
