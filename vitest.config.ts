@@ -1,7 +1,8 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
-// The layers of tests: unit (Node, no GPU), gpu (Node + Dawn's `webgpu` package on whatever Vulkan
+// The layers of tests: unit (Node, no GPU), fuzz (Node: property-based tests and the regression corpus
+// of crafted files over every parser that takes a user's bytes; tests/fuzz/harness.ts), gpu (Node + Dawn's `webgpu` package on whatever Vulkan
 // driver is present: SwiftShader on CI), cli (the command line in a subprocess), e2e (playwright-core
 // driving Debian's Chromium against the built site).
 export default defineConfig({
@@ -14,6 +15,15 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'fuzz',
+          include: ['tests/fuzz/**/*.test.ts'],
+          environment: 'node',
+          // Each case has its own budget (harness.ts); a file of many cases needs more than the default 5 s.
+          testTimeout: 60_000,
         },
       },
       {

@@ -143,7 +143,7 @@ async function adapterFiles(path: string): Promise<{ name: string; bytes: Uint8A
  */
 export async function attachAdapter(model: LoadedModel, path: string, out: Reporter): Promise<AdapterMethod> {
   out.status('adapter', `Reading the adapter ${path}…`);
-  const raw = await readAdapterFiles(await adapterFiles(path));
+  const raw = await readAdapterFiles(await adapterFiles(path), { base: model.base });
   const imported = importAdapter(raw, model.base);
   for (const w of imported.warnings) out.warning(w);
   model.engine.attach(imported.config.method);

@@ -50,6 +50,9 @@ export interface ExportedTensor {
 /** Thrown by Engine.whileAlive when the GPU device is lost while the work was pending. */
 export class DeviceLost extends Error {}
 
+/** A GPU failure a test can inject (Engine.injectFault): an invalid command, or the device lost. */
+export type InjectedFault = 'validation' | 'lose-device';
+
 export class Engine {
   private trainer: Trainer | null = null;
   /** The device's message once the GPUDevice is lost (by a driver reset, a crash or destroy()); the engine is then unusable. */
@@ -175,6 +178,23 @@ export class Engine {
     const params = this.model.attached?.params;
     if (!params) throw new Error('poison: no method is attached');
     params.writeAll(new Float32Array(params.totalElements).fill(NaN));
+  }
+
+  /**
+   * Test hook: makes the GPU work fail as a driver bug or a crashed GPU process would. 'validation'
+   * records an invalid command (a buffer both mappable and bound as storage) in the engine's own error
+   * scopes, so the next readback or error check throws it as a GpuError; 'lose-device' destroys the
+   * GPUDevice, as a driver reset does.
+   */
+  injectFault(how: InjectedFault): void {
+    const { device, pipelines } = this.gpu;
+    if (how === 'lose-device') {
+      device.destroy();
+      return;
+    }
+    const pop = pipelines.errors.scope(device, 'injected GPU fault (debug)');
+    device.createBuffer({ label: 'injected fault', size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    pop();
   }
 
   /** Frees the run's optimizer state. */

@@ -43,6 +43,8 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
   generateError = $state<string | null>(null);
   /** How many generations have finished (successfully or not) since the page opened. */
   completed = $state(0);
+  /** Says why the model cannot change now (holdWhile); none by default. */
+  private lockReason: () => string | null = () => null;
 
   readonly hubHost: string | undefined;
   private readonly client: EngineClient;
@@ -63,6 +65,20 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
     this.chat = options.model.chat;
   }
 
+  /**
+   * Why the model cannot change now, or null: a training run holds the engine on this model. The
+   * worker runs one request at a time, so a load would wait for the run and then pull the model from
+   * under it; load() and generate() refuse instead, and the panels disable their controls and say why.
+   */
+  get lockedBy(): string | null {
+    return this.lockReason();
+  }
+
+  /** Holds the model while `reason` gives a reason (the training screen's running run). */
+  holdWhile(reason: () => string | null): void {
+    this.lockReason = reason;
+  }
+
   /** The model the picker describes now (not necessarily the loaded one). */
   get selected(): ModelSpec | null {
     if (this.choice !== CUSTOM_MODEL) return findModel(this.choice) ?? null;
@@ -76,6 +92,7 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
   }
 
   async load(): Promise<void> {
+    if (this.lockedBy) return;
     const spec = this.selected;
     if (!spec) {
       this.fail('Type a Hugging Face repo id like owner/name.');
@@ -94,7 +111,7 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
   }
 
   async generate(): Promise<void> {
-    if (!this.ready || this.generating) return;
+    if (!this.ready || this.generating || this.lockedBy) return;
     this.sampling = normalizeSampling(this.sampling);
     this.generating = true;
     this.generateError = null;

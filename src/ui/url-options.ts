@@ -18,6 +18,9 @@ export interface PageOptions {
 }
 
 const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
+
+/** A value from the URL as a warning quotes it: shortened, since a link can carry anything. */
+const quote = (v: string) => (v.length > 100 ? `${v.slice(0, 100)}…` : v);
 const DTYPES: readonly ModelDtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 
 export function parsePageOptions(search: string): PageOptions {
@@ -31,20 +34,20 @@ export function parsePageOptions(search: string): PageOptions {
   let dtype: ModelDtype | undefined;
   if (dtypeParam !== null) {
     if ((DTYPES as readonly string[]).includes(dtypeParam)) dtype = dtypeParam as ModelDtype;
-    else warnings.push(`dtype=${dtypeParam} is not one of ${DTYPES.join(', ')}; ignored.`);
+    else warnings.push(`dtype=${quote(dtypeParam)} is not one of ${DTYPES.join(', ')}; ignored.`);
   }
   if (id !== null) {
     const known = findModel(id);
     if (known) model = dtype ? { ...known, dtype: { webgpu: dtype, wasm: dtype } } : known;
     else if (isHubModelId(id)) model = hubModel(id, dtype);
-    else warnings.push(`model=${id} is neither a model of this app nor a Hugging Face repo id; loading ${fallback.id}.`);
+    else warnings.push(`model=${quote(id)} is neither a model of this app nor a Hugging Face repo id; loading ${fallback.id}.`);
   }
 
   let backend: BackendPreference = 'auto';
   const backendParam = params.get('backend');
   if (backendParam !== null) {
     if ((BACKENDS as readonly string[]).includes(backendParam)) backend = backendParam as BackendPreference;
-    else warnings.push(`backend=${backendParam} is not one of ${BACKENDS.join(', ')}; using auto.`);
+    else warnings.push(`backend=${quote(backendParam)} is not one of ${BACKENDS.join(', ')}; using auto.`);
   }
 
   let hubHost: string | undefined;
@@ -55,7 +58,7 @@ export function parsePageOptions(search: string): PageOptions {
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
       hubHost = url.href.endsWith('/') ? url.href : url.href + '/';
     } catch {
-      warnings.push(`hub=${hub} is not an http(s) URL; using huggingface.co.`);
+      warnings.push(`hub=${quote(hub)} is not an http(s) URL; using huggingface.co.`);
     }
   }
 

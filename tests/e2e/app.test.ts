@@ -180,6 +180,19 @@ describe('the built site on the WebAssembly backend', () => {
     expect(browser.requests.slice(since).some((url) => url.startsWith(`${site.url}models/`))).toBe(false);
   });
 
+  it('says what it tried and why it failed for a repo that is not on the hub (?model=does/not-exist)', async () => {
+    await page.goto(`${site.url}?model=does/not-exist&backend=wasm&hub=${encodeURIComponent(hub!.url)}`);
+    const error = page.getByRole('alert').filter({ hasText: 'Could not load the model' });
+    await error.waitFor({ timeout: 120_000 });
+    expect(await error.innerText()).toBe(
+      `Could not load the model: does/not-exist was not found on ${hub!.url} (${hub!.url}does/not-exist/resolve/main/config.json answered 404 Not Found). ` +
+        "Check the repo id: owner/name, as on the model's page, such as HuggingFaceTB/SmolLM2-135M-Instruct.",
+    );
+    // config.json told it (asked by the worker and by the page's tokenizer): transformers.js was not asked for the model.
+    expect([...new Set(hub!.requests.filter((r) => r.includes('does/not-exist')))]).toEqual(['GET /does/not-exist/resolve/main/config.json']);
+    await screenshot(page, 'app-model-not-found');
+  });
+
   it('made no request outside the app and the hub it was pointed at', () => {
     expect(offOrigin(browser.requests, [site.origin, hub!.url.replace(/\/$/, '')])).toEqual([]);
   });

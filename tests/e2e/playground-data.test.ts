@@ -254,11 +254,16 @@ describe('the dataset and method screens', () => {
     expect(await page.getByTestId('dataset-status').textContent()).toContain('Ready to train: train.jsonl + valid.jsonl');
   });
 
-  it('refuses a file over the size limit, naming the limit', async () => {
+  it('refuses a file over the size limit, naming the limit, and keeps the dataset that was ready', async () => {
     await dropFiles([{ name: 'huge.jsonl', bytes: 51 * 1024 * 1024 }]);
-    const problem = page.getByRole('list', { name: 'Problems in huge.jsonl' }).getByRole('listitem');
+    const problem = page.getByRole('list', { name: 'Problems in huge.jsonl (not loaded)' }).getByRole('listitem');
     await poll(() => problem.textContent()).toContain('over the limit of 50 MB (52,428,800 bytes)');
     expect(await page.getByRole('checkbox', { name: /^Skip/ }).count()).toBe(0);
+    expect(await page.getByTestId('dataset-notice').textContent()).toBe(
+      'Kept train.jsonl + valid.jsonl; huge.jsonl has no usable example (file is 51 MB, over the limit of 50 MB (52,428,800 bytes)).',
+    );
+    expect(await page.getByTestId('dataset-status').textContent()).toContain('Ready to train: train.jsonl + valid.jsonl');
+    await poll(() => page.getByTestId('plan-status').textContent()).toMatch(/^\s*Ready: train\.jsonl \+ valid\.jsonl/);
   });
 
   it('opens the file picker from the keyboard: the drop zone is a button', async () => {

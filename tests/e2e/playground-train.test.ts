@@ -130,6 +130,11 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     await screenshot(page, 'train-first-seconds');
     await waitForStep(page, 6);
     expect(await page.getByTestId('train-stage').count()).toBe(0);
+    // The run holds the engine: the model cannot be reloaded or changed until it ends, and the panel says why.
+    expect(await page.getByRole('button', { name: 'Reload model' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('combobox', { name: 'Model', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByRole('combobox', { name: 'Backend', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByTestId('model-locked').innerText()).toMatch(/^The model cannot change while a training run is using the model \(step \d+ of \d+\): pause the run first\.$/);
     await screenshot(page, 'train-running');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     expect(await waitForRunEnd(page), await trainStatus(page)).toBe('stopped');
@@ -139,6 +144,7 @@ describe('train LoRA, compare, export and keep the adapter', () => {
     expect(paused.checkpointStep).toBe(paused.step); // Pause saves a checkpoint where it stopped
     expect(await page.getByTestId('train-message').innerText()).toContain(`Stopped at step ${paused.step}`);
 
+    expect(await page.getByRole('button', { name: 'Reload model' }).isDisabled()).toBe(false);
     const phase = await resumeRun(page, paused.step);
     const r = await readTraining(page);
     metrics.train = { ...r, pausedAt: paused.step, settings: SETTINGS };
@@ -317,6 +323,10 @@ describe('a fresh browser profile', () => {
     const files = [...exportedFiles!].map(([name, buffer]) => ({ name, buffer }));
     expect(await importAdapter(page, files)).toBeNull();
     await expect.poll(() => adapterNames(page)).toEqual([`${TRAINED} (2)`, TRAINED]);
+    // The same adapter twice: the second is kept under a numbered name, and said to be identical to the first.
+    expect((await page.getByTestId('adapter-imported').innerText()).replace(/\s+/g, ' ').trim()).toBe(
+      `Imported “${TRAINED} (2)”. It is identical to “${TRAINED}”, already in the list: the same adapter_config.json settings and weights.`,
+    );
   });
 
   it('says what is wrong with each bad adapter file, and saves none of them', async () => {

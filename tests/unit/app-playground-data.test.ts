@@ -11,6 +11,7 @@ import { pageReasons, PREFERENCE_REASON } from '../../src/ui/dataset/names';
 import { reasonsSentence } from '../../src/ui/format';
 import { loadPageTokenizer, type PageTokenizer } from '../../src/ui/dataset/page-tokenizer';
 import { repackPrepared } from '../../src/ui/dataset/repack';
+import { DatasetState } from '../../src/ui/dataset/dataset.svelte';
 
 const ROOT = join(__dirname, '../..');
 const enc = new TextEncoder();
@@ -115,6 +116,50 @@ describe('may training start?', () => {
   });
 });
 
+describe('a dataset that was ready stays until new files have a usable example', () => {
+  const shout = src('shout.jsonl', lines(0, 4));
+
+  it('keeps shout.jsonl when empty.jsonl has nothing in it, and says so', async () => {
+    const d = new DatasetState(() => 64);
+    await d.openFiles([shout]);
+    expect(d.name).toBe('shout.jsonl');
+    await d.openFiles([src('empty.jsonl', '')]);
+    expect(d.name).toBe('shout.jsonl');
+    expect(d.files?.train?.examples.length).toBe(4);
+    expect(d.phase).toBe('ready');
+    expect(d.notice).toBe('Kept shout.jsonl; empty.jsonl has no usable example (the file is empty).');
+    // The refused file's problems are kept apart, for the panel to list.
+    expect(d.rejected?.train?.file).toBe('empty.jsonl');
+  });
+
+  it('keeps it when every record of the new file is bad, naming the first problem', async () => {
+    const d = new DatasetState(() => 64);
+    await d.openFiles([shout]);
+    await d.openFiles([src('broken.jsonl', ['{"prompt": ', JSON.stringify({ prompt: 'x', completion: 7 }), 'not json'].join('\n'))]);
+    expect(d.name).toBe('shout.jsonl');
+    expect(d.notice).toMatch(/^Kept shout\.jsonl; broken\.jsonl has no usable example \(broken\.jsonl, line 1: invalid JSON .*, and 2 more bad records\)\.$/);
+  });
+
+  it('takes new files with one usable example, and forgets the refused ones', async () => {
+    const d = new DatasetState(() => 64);
+    await d.openFiles([shout]);
+    await d.openFiles([src('empty.jsonl', '')]);
+    await d.openFiles([src('one.jsonl', [pc(9), '{"prompt": '].join('\n'))]);
+    expect(d.name).toBe('one.jsonl');
+    expect(d.notice).toBeNull();
+    expect(d.rejected).toBeNull();
+    expect(d.readiness).toEqual(['one.jsonl has 1 bad record: skip it or fix the file']);
+  });
+
+  it('with nothing loaded before, shows a file with no usable example and why it cannot train', async () => {
+    const d = new DatasetState(() => 64);
+    await d.openFiles([src('empty.jsonl', '')]);
+    expect(d.name).toBe('empty.jsonl');
+    expect(d.rejected).toBeNull();
+    expect(d.readiness).toEqual(['empty.jsonl: the file is empty']);
+  });
+});
+
 describe('with the default model’s tokenizer, loaded as the page loads it', () => {
   let t: PageTokenizer;
   beforeAll(async () => {
@@ -151,6 +196,8 @@ describe('with the default model’s tokenizer, loaded as the page loads it', ()
 
   it('fails with a reason for a hub model it cannot reach', async () => {
     const spec = { id: 'nobody/nothing', source: 'hub' as const, dtype: { webgpu: 'fp32' as const, wasm: 'fp32' as const }, chat: false };
-    await expect(loadPageTokenizer(spec, { localModels: join(ROOT, 'models'), hubHost: 'http://127.0.0.1:9/' })).rejects.toThrow();
+    await expect(loadPageTokenizer(spec, { localModels: join(ROOT, 'models'), hubHost: 'http://127.0.0.1:9/' })).rejects.toThrow(
+      /^Could not reach 127\.0\.0\.1:9 for http:\/\/127\.0\.0\.1:9\/nobody\/nothing\/resolve\/main\/config\.json \(bad port\)/,
+    );
   });
 });

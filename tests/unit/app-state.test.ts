@@ -9,8 +9,11 @@ import type { TrainResult, TrainUpdate, WorkerEvent } from '../../src/lib/worker
 import { defaultMethod } from '../../src/lib/train/config.ts';
 import { GenerationStream } from '../../src/ui/generation.svelte.ts';
 import { ModelLoad } from '../../src/ui/model-load.svelte.ts';
-import { earlierRun, unfinished, type EarlierRun } from '../../src/ui/train/run.ts';
+import { earlierRun, unfinished, type EarlierRun, type KeptRuns } from '../../src/ui/train/run.ts';
 import { TrainState } from '../../src/ui/train/train.svelte.ts';
+import { TrainScreens } from '../../src/ui/train/screens.svelte.ts';
+import { BaseModelState } from '../../src/ui/base.svelte.ts';
+import { parsePageOptions } from '../../src/ui/url-options.ts';
 
 /** A request the test finishes by hand, with a way to send its events. */
 function pending<T>() {
@@ -134,24 +137,36 @@ describe('TrainState before the first step', () => {
   });
 });
 
+/** Runs kept in this browser, in memory: what IndexedDB holds for TrainState. */
+function keptRuns(...runs: EarlierRun[]): KeptRuns & { runs: EarlierRun[] } {
+  const store = {
+    runs,
+    list: async () => store.runs,
+    remove: async (runId: string) => {
+      store.runs = store.runs.filter((r) => r.runId !== runId);
+    },
+  };
+  return store;
+}
+
 describe('a run left by an earlier visit', () => {
   it('is offered for Resume only when it stopped before its last step', async () => {
     const { client } = fakeClient();
-    const stopped = new TrainState(client);
-    await stopped.findEarlier(async () => saved(6, 24));
+    const stopped = new TrainState(client, null, keptRuns(saved(6, 24)));
+    await stopped.findEarlier();
     expect(stopped.canResume).toBe(true);
     expect(stopped.plan?.data.name).toBe('pirate.jsonl');
 
-    const finished = new TrainState(client);
-    await finished.findEarlier(async () => saved(24, 24));
+    const finished = new TrainState(client, null, keptRuns(saved(24, 24)));
+    await finished.findEarlier();
     expect(finished.earlier).not.toBeNull();
     expect(finished.canResume).toBe(false);
   });
 
   it('resumes the earlier run by its id, under its adapter’s name', async () => {
     const { client, requests } = fakeClient();
-    const t = new TrainState(client);
-    await t.findEarlier(async () => saved(6, 24));
+    const t = new TrainState(client, null, keptRuns(saved(6, 24)));
+    await t.findEarlier();
     void t.resume();
     expect(requests[0].kind).toBe('train');
     expect(requests[0].payload).toMatchObject({ runId: 'r1', resume: true, adapterName: 'LoRA r8 · pirate.jsonl' });
@@ -163,5 +178,59 @@ describe('a run left by an earlier visit', () => {
     expect(unfinished(saved(24, 24))).toBe(false);
     expect(earlierRun({ runId: 'x', step: 3, savedAt: 0, run: undefined as never })).toBeNull();
     expect(earlierRun(null)).toBeNull();
+  });
+});
+
+describe('unfinished runs other than the newest', () => {
+  const run = (runId: string, step: number, steps: number, savedAt: number): EarlierRun => ({ ...saved(step, steps), runId, savedAt, adapterName: `Run ${runId}` });
+
+  it('are listed, each can be resumed by its own id and forgotten; finished ones are not listed', async () => {
+    const { client, requests } = fakeClient();
+    const kept = keptRuns(run('newest', 3, 24, 30), run('older', 10, 24, 20), run('done', 24, 24, 10), run('oldest', 1, 8, 5));
+    const t = new TrainState(client, null, kept);
+    await t.findEarlier();
+    expect(t.earlier?.runId).toBe('newest');
+    expect(t.otherRuns.map((r) => r.runId)).toEqual(['older', 'oldest']);
+
+    await t.forget(t.otherRuns[1]);
+    expect(kept.runs.map((r) => r.runId)).toEqual(['newest', 'older', 'done']);
+    expect(t.otherRuns.map((r) => r.runId)).toEqual(['older']);
+
+    void t.resumeRun(t.otherRuns[0]);
+    expect(requests[0].payload).toMatchObject({ runId: 'older', resume: true, adapterName: 'Run older' });
+    expect(t.plan?.steps).toBe(24);
+    // The run being resumed is not listed as another; the newest one now is.
+    expect(t.otherRuns.map((r) => r.runId)).toEqual(['newest']);
+  });
+});
+
+describe('the model while a training run uses it', () => {
+  it('cannot be reloaded or changed, says why with the run’s step, and can again once the run ends', async () => {
+    const { client, requests } = fakeClient();
+    const base = new BaseModelState(client, parsePageOptions(''));
+    const screens = new TrainScreens(client, base, null);
+    try {
+      const run = screens.train.start(plan(60));
+      expect(base.lockedBy).toBe('a training run is using the model (starting)');
+      const train = requests.find((r) => r.kind === 'train')!;
+      train.req.emit({ type: 'train', id: 1, update: { kind: 'start', step: 0, totalSteps: 60, history: { train: [], validation: [] }, trainableParams: 1, rows: 8, validationRows: 0, batch: 4, seqLen: 32 } });
+      train.req.emit({ type: 'train', id: 1, update: { kind: 'step', step: 12, totalSteps: 60, loss: 2, lr: 0.01, tokens: 128, elapsedMs: 10 } });
+      expect(base.lockedBy).toBe('a training run is using the model (step 12 of 60)');
+      // Reload and Generate ask nothing of the worker (it would run them only after the run).
+      await base.load();
+      await base.generate();
+      expect(requests.map((r) => r.kind)).toEqual(['train']);
+      expect(base.phase).toBe('idle');
+
+      train.req.resolve({ status: 'stopped', step: 12, totalSteps: 60, message: 'Stopped at step 12 of 60.', adapterId: null, checkpointStep: 12 } satisfies TrainResult);
+      await run;
+      expect(base.lockedBy).toBeNull();
+      (globalThis as { document?: unknown }).document = { baseURI: 'http://localhost/app/' };
+      void base.load();
+      expect(requests.map((r) => r.kind)).toEqual(['train', 'load']);
+    } finally {
+      screens.close();
+      delete (globalThis as { document?: unknown }).document;
+    }
   });
 });

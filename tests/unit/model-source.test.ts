@@ -2,10 +2,20 @@
 // models folder with no network and no cache, or a hub host. And the prompt as generation feeds it.
 
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { configureModelSource, loadModelTokenizer, renderPrompt } from '../../src/lib/base/model-source.ts';
+import {
+  checkHubModel,
+  configureModelSource,
+  explainHubFailure,
+  HubModelError,
+  type HubNetwork,
+  loadModelTokenizer,
+  renderPrompt,
+} from '../../src/lib/base/model-source.ts';
 import { startHubServer } from '../e2e/hub-server.ts';
 
 const MODELS = join(import.meta.dirname, '../../models');
@@ -68,5 +78,85 @@ describe('loadModelTokenizer and renderPrompt', () => {
     } finally {
       await hub.close();
     }
+  });
+});
+
+describe('a hub model that cannot be loaded says what was tried, why it failed and what to do', () => {
+  /** A network whose fetch answers as `answer` says: a status, or a TypeError (no answer) for the file and/or the host. */
+  const network = (answer: { file: number | 'no answer'; host?: 'answers' | 'no answer'; online?: boolean }): HubNetwork => ({
+    online: () => answer.online,
+    fetch: async (input, init) => {
+      const opaque = (init as RequestInit | undefined)?.mode === 'no-cors';
+      const what = opaque ? (answer.host ?? 'no answer') : answer.file;
+      if (what === 'no answer') throw new TypeError('Failed to fetch');
+      if (what === 'answers') return new Response(null, { status: 200 });
+      return new Response('x', { status: what });
+    },
+  });
+  const said = async (p: Promise<unknown>) => {
+    const e = await p.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(HubModelError);
+    return (e as Error).message;
+  };
+  const URL_ = 'https://huggingface.co/does/not-exist/resolve/main/config.json';
+
+  it('not on the Hub (404), from a hub stand-in', async () => {
+    const hub = await startHubServer('test-org/brown-llama-4m', join(MODELS, 'brown-llama-4m'));
+    try {
+      await expect(checkHubModel('test-org/brown-llama-4m', hub.url)).resolves.toBeUndefined();
+      expect(await said(checkHubModel('does/not-exist', hub.url))).toBe(
+        `does/not-exist was not found on ${hub.url} (${hub.url}does/not-exist/resolve/main/config.json answered 404 Not Found). Check the repo id: owner/name, as on the model's page, such as HuggingFaceTB/SmolLM2-135M-Instruct.`,
+      );
+      // The page's tokenizer load says the same, instead of transformers.js's "Could not locate file".
+      const spec = { id: 'does/not-exist', source: 'hub' as const, dtype: { webgpu: 'fp32' as const, wasm: 'fp32' as const }, chat: false };
+      expect(await said(loadModelTokenizer(spec, { localModels: MODELS, hubHost: hub.url }))).toMatch(/^does\/not-exist was not found on /);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('private, gated or missing (401/403), and a hub in trouble (5xx)', async () => {
+    expect(await said(checkHubModel('does/not-exist', undefined, network({ file: 401 })))).toBe(
+      `the Hugging Face Hub refused ${URL_} (HTTP 401): does/not-exist does not exist, or it is private or gated, and this page does not sign in to the Hub. Check the repo id, or pick a public model.`,
+    );
+    expect(await said(checkHubModel('does/not-exist', undefined, network({ file: 503 })))).toMatch(/^the Hugging Face Hub answered HTTP 503 for .*: the hub is having trouble\. Try again later/);
+  });
+
+  it('no network: the browser says it is offline', async () => {
+    expect(await said(checkHubModel('does/not-exist', undefined, network({ file: 'no answer', online: false })))).toBe(
+      `Could not fetch ${URL_}: there is no network (the browser says it is offline). Connect, then load again, or pick a model that ships with the app, which needs no network.`,
+    );
+  });
+
+  it('blocked by the browser: the host answers an opaque request, but the download failed', async () => {
+    expect(await said(checkHubModel('does/not-exist', undefined, network({ file: 'no answer', host: 'answers', online: true })))).toMatch(
+      /^huggingface\.co answered, but the browser blocked the download of .*config\.json \(its CORS headers, a content blocker or privacy extension, or a site policy\)\. Allow huggingface\.co for this page/,
+    );
+  });
+
+  it('unreachable: neither the file nor the host answers', async () => {
+    expect(await said(checkHubModel('does/not-exist', undefined, network({ file: 'no answer', host: 'no answer', online: true })))).toMatch(
+      /^Could not reach huggingface\.co for .*: no network, or the host is down, or the browser \(an extension or a policy\) blocked it\./,
+    );
+    // Node names the reason itself: here, a port nothing listens on.
+    const closed = await new Promise<number>((ok) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => ok(port));
+      });
+    });
+    expect(await said(checkHubModel('does/not-exist', `http://127.0.0.1:${closed}/`))).toMatch(new RegExp(`^Could not reach 127\\.0\\.0\\.1:${closed} for .* \\(ECONNREFUSED\\)`));
+  });
+
+  it('a repo without the ONNX file transformers.js asked for', async () => {
+    const e = await explainHubFailure(new Error('Could not locate file: "https://huggingface.co/some/repo/resolve/main/onnx/model.onnx".'), 'some/repo', undefined);
+    expect((e as Error).message).toBe(
+      'some/repo on the Hugging Face Hub has no onnx/model.onnx (404 Not Found at https://huggingface.co/some/repo/resolve/main/onnx/model.onnx). This page runs models exported to ONNX for transformers.js (an onnx/ folder); pick another repo or another weights type.',
+    );
+    const other = new Error('something else');
+    expect(await explainHubFailure(other, 'some/repo', undefined)).toBe(other);
   });
 });

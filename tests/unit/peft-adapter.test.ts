@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../src/lib/model/config';
 import { parseSafetensors, tensorBytes, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors';
-import type { LoraConfig } from '../../src/lib/adapters/config';
+import { isTargetModule, type LoraConfig } from '../../src/lib/adapters/config';
+import { MAX_TARGET_PATTERN_CHARS } from '../../src/lib/adapters/target-pattern';
 import { loraKeys } from '../../src/lib/adapters/lora';
 import { defaultMethod } from '../../src/lib/train/config';
 import {
@@ -15,11 +16,13 @@ import {
   exportAdapter,
   expectedAdapterTensors,
   importAdapter,
+  MAX_ADAPTER_WEIGHTS_BYTES,
   nameAdapterWeights,
   parseAdapterConfig,
   PeftError,
   readAdapterFiles,
   readZip,
+  sameAdapter,
   writeZip,
 } from '../../src/lib/peft';
 import { FIXTURES, ROOT } from '../gpu/fixtures';
@@ -156,6 +159,36 @@ describe('adapter_config.json', () => {
     ]);
   });
 
+  // A string target_modules is PEFT's re.fullmatch pattern. A backtracking engine takes 2^n steps on
+  // "(.|.)*Z" against an n-character path; the linear-time engine answers at once. Were it
+  // backtracking again, this test would not finish (a synchronous loop outlives any timeout): the
+  // run's own time limit would catch it.
+  it('matches a target_modules pattern in linear time, with re.fullmatch semantics', () => {
+    const hostile = '(.|.)*Z';
+    expect(parseAdapterConfig({ peft_type: 'LORA', r: 2, target_modules: hostile }).method).toMatchObject({ target_modules: hostile });
+    expect(() => expectedFor(lora(2, 4, hostile))).toThrow(/target_modules "\(\.\|\.\)\*Z" match no module of brown-llama-4m/);
+    const path = 'model.layers.0.self_attn.q_proj'.repeat(100);
+    expect(isTargetModule(hostile, path)).toBe(false);
+    expect(isTargetModule(hostile, `${path}Z`)).toBe(true);
+    // fullmatch: the whole path, not a part of it; Python's \Z is end of string.
+    expect(isTargetModule('q_proj', 'model.layers.0.self_attn.q_proj')).toBe(false);
+    expect(isTargetModule('.*q_proj', 'model.layers.0.self_attn.q_proj.x')).toBe(false);
+    expect(isTargetModule('.*q_proj\\Z', 'model.layers.0.self_attn.q_proj')).toBe(true);
+    expect(isTargetModule('.*(?P<which>q|v)_proj', 'model.layers.0.self_attn.v_proj')).toBe(true);
+  });
+
+  it('refuses a target_modules pattern it cannot run in linear time, or too long or too large, saying which', () => {
+    const problem = (tm: string) => peftError(() => parseAdapterConfig({ peft_type: 'LORA', r: 2, target_modules: tm })).problems[0];
+    expect(problem('(?!.*vision).*q_proj')).toMatch(/lookahead and lookbehind .* cannot be matched in linear time/);
+    expect(problem('.*(?<!mlp)\\.q_proj')).toMatch(/lookahead and lookbehind/);
+    expect(problem('(q)_proj\\1')).toMatch(/backreferences cannot be matched in linear time/);
+    expect(problem('(q|v')).toMatch(/is not a regular expression this app can run: missing closing \)/);
+    expect(problem('a'.repeat(MAX_TARGET_PATTERN_CHARS + 1))).toMatch(new RegExp(`is ${MAX_TARGET_PATTERN_CHARS + 1} characters long, over the limit of ${MAX_TARGET_PATTERN_CHARS}`));
+    expect(problem('x{1000}'.repeat(11))).toMatch(/compiles to [\d,]+ instructions, over the limit of 10,000/);
+    // The message quotes a long pattern shortened, not whole.
+    expect(problem('a'.repeat(5000)).length).toBeLessThan(400);
+  });
+
   it('GPT-2: Conv1D modules, c_attn is 3C wide', () => {
     const e = expectedFor(lora(2, 2, ['c_attn', 'c_proj']), gpt2);
     expect(e.get('base_model.model.transformer.h.0.attn.c_attn.lora_B.weight')).toEqual([3 * 64, 2]);
@@ -227,6 +260,24 @@ describe('export and import', () => {
     expect(parseSafetensors(nameAdapterWeights(named, 'Renamed')).metadata).toEqual({ format: 'pt', name: 'Renamed' });
   });
 
+  it('tells the same adapter apart from another: settings and tensors count, the kept name and the header order do not', () => {
+    const exported = exportAdapter(fixtureConfig('lora').method as LoraConfig, fixtureAdapter('lora'), base);
+    const a = { configJson: exported.configJson, weights: nameAdapterWeights(exported.weights, 'First') };
+    const b = { configJson: JSON.stringify(JSON.parse(exported.configJson)), weights: nameAdapterWeights(exported.weights, 'Second') };
+    expect(sameAdapter(a, b)).toBe(true);
+    // The same tensors written in another order.
+    const st = parseSafetensors(exported.weights);
+    const reversed: Record<string, TensorToWrite> = {};
+    for (const t of [...st.tensors].reverse()) reversed[t.name] = { dtype: t.dtype, shape: t.shape, data: tensorBytes(st, t.name) };
+    expect(sameAdapter(a, { configJson: exported.configJson, weights: writeSafetensors(reversed) })).toBe(true);
+    // One value changed, another alpha, an unreadable file: different.
+    const changed = exported.weights.slice();
+    changed[changed.length - 1] ^= 1;
+    expect(sameAdapter(a, { configJson: exported.configJson, weights: changed })).toBe(false);
+    expect(sameAdapter(a, { configJson: JSON.stringify({ ...JSON.parse(exported.configJson), lora_alpha: 3 }), weights: exported.weights })).toBe(false);
+    expect(sameAdapter(a, { configJson: exported.configJson, weights: new Uint8Array(8) })).toBe(false);
+  });
+
   it('refuses to export tensors that do not fit the base', () => {
     const tensors = fixtureAdapter('lora');
     tensors.delete(loraKey('model.layers.0.self_attn.q_proj', 'A'));
@@ -247,6 +298,20 @@ describe('import names everything wrong', () => {
       ]),
     ).rejects.toThrow(/adapter_model\.bin \(PyTorch pickle\) is not supported/);
     await expect(readAdapterFiles([{ name: 'a.zip', bytes: enc('PK\u0003\u0004 broken') }])).rejects.toThrow(/a\.zip: not a ZIP archive/);
+  });
+
+  // tests/corpus/files/zip-bomb.zip: 1 MiB holding a 1 GiB adapter_model.safetensors (zeros).
+  it('a zip bomb: refused from its declared size before a byte is inflated, naming the limit', async () => {
+    const bomb = new Uint8Array(read(join(ROOT, 'tests/corpus/files/zip-bomb.zip')));
+    const files = [{ name: 'adapter.zip', bytes: bomb }];
+    // With the base model: the most this config's tensors can take (F64) plus header room.
+    await expect(readAdapterFiles(files, { base })).rejects.toThrow(
+      /adapter_model\.safetensors would decompress to 1,073,741,824 bytes, over the limit of 1,640,448 bytes \(the most a LORA adapter of this adapter_config\.json for brown-llama-4m can hold/,
+    );
+    // Without one: the fixed cap.
+    await expect(readAdapterFiles(files)).rejects.toThrow(
+      new RegExp(`over the limit of ${MAX_ADAPTER_WEIGHTS_BYTES.toLocaleString('en-US')} bytes \\(the largest adapter read without a base model to size it\\)`),
+    );
   });
 
   it('a corrupt safetensors file', () => {

@@ -10,6 +10,8 @@
 //   FULL           full fine-tuning: every weight of the base model trains (not a PEFT method; the
 //                  result is a model folder, not an adapter)
 
+import { fullMatch } from './target-pattern.ts';
+
 export interface LoraConfig {
   peft_type: 'LORA';
   /** rank of the update B·A */
@@ -65,13 +67,14 @@ export function loraScaling(c: Pick<LoraConfig, 'r' | 'lora_alpha' | 'use_rslora
 
 /**
  * PEFT's check_target_module_exists: a string target is a regular expression matched against the
- * whole module path ('all-linear' means every projection); a list matches a module whose path
- * equals an entry or ends with '.' + entry.
+ * whole module path ('all-linear' means every projection), by a linear-time engine
+ * (target-pattern.ts; it throws a TargetPatternError for a pattern it refuses); a list matches a
+ * module whose path equals an entry or ends with '.' + entry.
  */
 export function isTargetModule(targets: string[] | string, module: string): boolean {
   if (typeof targets === 'string') {
     if (targets === 'all-linear') return true;
-    return new RegExp(`^(?:${targets})$`).test(module);
+    return fullMatch(targets, module);
   }
   return targets.some((t) => module === t || module.endsWith(`.${t}`));
 }

@@ -62,6 +62,112 @@ export async function configureModelSource(source: ModelSource, options: SourceO
   }
 }
 
+// ─── when a hub model cannot be loaded ───────────────────────────────────────────────────────────
+
+/** A hub model that could not be loaded, with what was tried, why it failed and what to do. */
+export class HubModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HubModelError';
+  }
+}
+
+/** What checkHubModel needs of the network, replaceable in tests. */
+export interface HubNetwork {
+  fetch: typeof fetch;
+  /** navigator.onLine where there is one: false only when the device knows it is offline. */
+  online(): boolean | undefined;
+}
+
+const defaultNetwork = (): HubNetwork => ({
+  fetch: (...args) => fetch(...args),
+  online: () => (typeof navigator !== 'undefined' && 'onLine' in navigator ? navigator.onLine : undefined),
+});
+
+const OFFLINE_HINT = 'or pick a model that ships with the app, which needs no network';
+
+/** Why a fetch that got no answer at all failed: offline, unreachable, or answered but blocked by the browser. */
+async function noAnswer(url: string, err: unknown, net: HubNetwork): Promise<HubModelError> {
+  const host = new URL(url).host;
+  if (net.online() === false) return new HubModelError(`Could not fetch ${url}: there is no network (the browser says it is offline). Connect, then load again, ${OFFLINE_HINT}.`);
+  const cause = (err as { cause?: unknown })?.cause as { code?: unknown; message?: unknown } | undefined;
+  const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : null;
+  if (why) {
+    // Node says why: ENOTFOUND (no such host, or no DNS), ECONNREFUSED (nothing listening), "bad port", ...
+    return new HubModelError(`Could not reach ${host} for ${url} (${why}): no network, a wrong host, or the host is down. Check the connection and the hub address, ${OFFLINE_HINT}.`);
+  }
+  // A browser gives the same TypeError for no network, a refused connection and a download it
+  // blocked (CORS, an extension, a policy). An opaque request to the host tells them apart: it
+  // succeeds when the host answers, whatever its headers.
+  let answered = false;
+  try {
+    await net.fetch(new URL('/', url).href, { mode: 'no-cors', cache: 'no-store' });
+    answered = true;
+  } catch {
+    answered = false;
+  }
+  return answered
+    ? new HubModelError(
+        `${host} answered, but the browser blocked the download of ${url} (its CORS headers, a content blocker or privacy extension, or a site policy). Allow ${host} for this page, ${OFFLINE_HINT}.`,
+      )
+    : new HubModelError(`Could not reach ${host} for ${url}: no network, or the host is down, or the browser (an extension or a policy) blocked it. Check the connection, ${OFFLINE_HINT}.`);
+}
+
+/** What an HTTP status for a model's file means, and what to do. */
+function badStatus(id: string, hub: string, file: string, url: string, status: number): HubModelError {
+  if (status === 404) {
+    return new HubModelError(
+      file === 'config.json'
+        ? `${id} was not found on ${hub} (${url} answered 404 Not Found). Check the repo id: owner/name, as on the model's page, such as HuggingFaceTB/SmolLM2-135M-Instruct.`
+        : `${id} on ${hub} has no ${file} (404 Not Found at ${url}). This page runs models exported to ONNX for transformers.js (an onnx/ folder); pick another repo or another weights type.`,
+    );
+  }
+  if (status === 401 || status === 403) {
+    return new HubModelError(
+      `${hub} refused ${url} (HTTP ${status}): ${id} does not exist, or it is private or gated, and this page does not sign in to the Hub. Check the repo id, or pick a public model.`,
+    );
+  }
+  return new HubModelError(`${hub} answered HTTP ${status} for ${url}: the hub is having trouble. Try again later, ${OFFLINE_HINT}.`);
+}
+
+const hubName = (hubHost: string | undefined) => (hubHost === undefined || withSlash(hubHost) === HUGGING_FACE_HUB ? 'the Hugging Face Hub' : withSlash(hubHost));
+
+/**
+ * Checks that a hub model's config.json can be fetched before transformers.js is asked for the model,
+ * and throws a HubModelError saying what was tried and why it failed: not on the hub (404), private
+ * or gated (401, 403), the hub failing (5xx), no network, or blocked by the browser. transformers.js
+ * would only say "Failed to fetch", after several failed requests.
+ */
+export async function checkHubModel(id: string, hubHost: string | undefined, net: HubNetwork = defaultNetwork()): Promise<void> {
+  const url = `${withSlash(hubHost ?? HUGGING_FACE_HUB)}${id}/resolve/main/config.json`;
+  let res: Response;
+  try {
+    res = await net.fetch(url, { method: 'GET' });
+  } catch (e) {
+    throw await noAnswer(url, e, net);
+  }
+  void res.body?.cancel().catch(() => {});
+  if (!res.ok) throw badStatus(id, hubName(hubHost), 'config.json', url, res.status);
+}
+
+/**
+ * A failure of transformers.js while it loads a hub model, said as checkHubModel says its own: a
+ * file the repo lacks (its "Could not locate file") or a fetch that got no answer. Other errors are
+ * returned as they are.
+ */
+export async function explainHubFailure(err: unknown, id: string, hubHost: string | undefined, net: HubNetwork = defaultNetwork()): Promise<unknown> {
+  const message = err instanceof Error ? err.message : String(err);
+  const missing = /^(?:Could not locate file|Unauthorized access to file|Forbidden access to file): "(.+)"\.?$/.exec(message);
+  if (missing) {
+    const url = missing[1];
+    const status = message.startsWith('Could not locate') ? 404 : message.startsWith('Unauthorized') ? 401 : 403;
+    const file = url.split('/resolve/main/')[1] ?? url;
+    return badStatus(id, hubName(hubHost), file, url, status);
+  }
+  if (err instanceof TypeError && /fetch/i.test(message)) return noAnswer(`${withSlash(hubHost ?? HUGGING_FACE_HUB)}${id}/resolve/main/`, err, net);
+  return err;
+}
+
 /** A model's tokenizer, chat template and config.json, as transformers.js loads them. */
 export interface ModelTokenizer {
   modelId: string;
@@ -77,8 +183,15 @@ export interface ModelTokenizer {
 /** Loads the tokenizer, chat template and config.json of model `id` from `source`. */
 export async function loadModelTokenizer(model: { id: string; source: ModelSource }, options: SourceOptions): Promise<ModelTokenizer> {
   const { AutoConfig, AutoTokenizer } = await import('@huggingface/transformers');
+  if (model.source === 'hub') await checkHubModel(model.id, options.hubHost);
   await configureModelSource(model.source, options);
-  const [hf, config] = await Promise.all([AutoTokenizer.from_pretrained(model.id), AutoConfig.from_pretrained(model.id)]);
+  let hf: PreTrainedTokenizer;
+  let config: unknown;
+  try {
+    [hf, config] = await Promise.all([AutoTokenizer.from_pretrained(model.id), AutoConfig.from_pretrained(model.id)]);
+  } catch (e) {
+    throw model.source === 'hub' ? await explainHubFailure(e, model.id, options.hubHost) : e;
+  }
   const hasTemplate = Boolean((hf as unknown as { chat_template?: unknown }).chat_template);
   return {
     modelId: model.id,

@@ -21,7 +21,7 @@ import {
 } from '@huggingface/transformers';
 import type { ModelDtype, ModelSpec } from './catalog.ts';
 import { chatTemplateFromTokenizer } from '../data/templates.ts';
-import { configureModelSource, renderPrompt, type ModelTokenizer, type RenderedPrompt } from './model-source.ts';
+import { checkHubModel, configureModelSource, explainHubFailure, renderPrompt, type ModelTokenizer, type RenderedPrompt } from './model-source.ts';
 import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
 
 export type { GenerationResult, StopReason, StreamedToken };
@@ -180,12 +180,16 @@ export class BaseRuntime {
     };
 
     const dtype = chooseDtype(model, backend, options.f16);
-    const tokenizer = await AutoTokenizer.from_pretrained(model.id, { progress_callback });
-    const lm = await AutoModelForCausalLM.from_pretrained(model.id, {
-      device: backend,
-      dtype,
-      progress_callback,
-    });
+    // A hub model is looked for first, so a wrong id, no network or a blocked download is said plainly.
+    if (model.source === 'hub') await checkHubModel(model.id, options.hubHost);
+    let tokenizer: PreTrainedTokenizer;
+    let lm: PreTrainedModel;
+    try {
+      tokenizer = await AutoTokenizer.from_pretrained(model.id, { progress_callback });
+      lm = await AutoModelForCausalLM.from_pretrained(model.id, { device: backend, dtype, progress_callback });
+    } catch (e) {
+      throw model.source === 'hub' ? await explainHubFailure(e, model.id, options.hubHost) : e;
+    }
     yieldBeforeEachForward(lm);
     const genConfig = (lm as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
     const config = lm.config as unknown as { eos_token_id?: unknown; vocab_size?: number };

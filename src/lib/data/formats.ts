@@ -13,6 +13,7 @@
 // Fields other than these are ignored. Field values must be strings (messages: an array of
 // {role, content} objects with string content).
 
+import { showValue } from '../show.ts';
 import { type DataProblem, kindOfValue, type Where } from './problems';
 import type { RawRecord } from './records';
 
@@ -79,9 +80,14 @@ export function detectFormat(value: unknown): DatasetFormat | null {
   return null;
 }
 
+/** Field names a message lists before "and N more". */
+const LISTED_FIELDS = 8;
+
 export function unknownFormatMessage(value: unknown): string {
   const keys = value && typeof value === 'object' ? Object.keys(value) : [];
-  const found = keys.length ? `found field${keys.length === 1 ? '' : 's'} ${keys.map((k) => `"${k}"`).join(', ')}` : 'found no fields';
+  const listed = keys.slice(0, LISTED_FIELDS).map((k) => showValue(k, 60));
+  if (keys.length > LISTED_FIELDS) listed.push(`and ${keys.length - LISTED_FIELDS} more`);
+  const found = keys.length ? `found field${keys.length === 1 ? '' : 's'} ${listed.join(', ')}` : 'found no fields';
   return `no known format: ${found}; expected ${Object.values(FORMAT_LABELS).join(', ')}`;
 }
 
@@ -140,7 +146,7 @@ export function validateRecord(rec: RawRecord, format: DatasetFormat): { example
       const mo = m as Record<string, unknown>;
       const role = stringAt(mo, 'role', `${path}.role`, { allowEmpty: true });
       const knownRole = role !== undefined && (CHAT_ROLES as readonly string[]).includes(role);
-      if (role !== undefined && !knownRole) err(`${path}.role`, `unknown role "${role}" (expected ${CHAT_ROLES.join(', ')})`);
+      if (role !== undefined && !knownRole) err(`${path}.role`, `unknown role ${showValue(role, 60)} (expected ${CHAT_ROLES.join(', ')})`);
       const content = stringAt(mo, 'content', `${path}.content`, { allowEmpty: true });
       if (knownRole && content !== undefined) out.push({ role: role as ChatRole, content });
     });

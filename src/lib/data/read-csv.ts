@@ -3,8 +3,15 @@
 // (the header is row 1). A `messages` column (or chosen/rejected) holding a JSON array is parsed.
 // .tsv is the same with tabs.
 
+import { showValue } from '../show.ts';
 import { fileWhere, type Where } from './problems';
 import { emptyResult, jsonErrorReason, lineLimit, type ReadOptions, type ReadResult, Ticker, tooLong } from './records';
+
+/** The header's columns as a message lists them: the first few, each shortened. */
+function columnList(header: string[]): string {
+  const shown = header.slice(0, 12).map((h) => (h.length > 40 ? `${h.slice(0, 40)}…` : h));
+  return header.length > 12 ? `${shown.join(', ')}, and ${header.length - 12} more` : shown.join(', ');
+}
 
 /** Columns whose cells may hold a JSON array (a conversation) in a CSV file. */
 const JSON_COLUMNS = new Set(['messages', 'chosen', 'rejected', 'prompt', 'completion']);
@@ -101,7 +108,7 @@ export async function readDelimited(text: string, file: string, delim: ',' | '\t
         if (name === '') {
           out.problems.push({ where, message: `the header row has an empty column name (column ${c + 1})`, severity: 'error' });
         } else if (seen.has(name.toLowerCase())) {
-          out.problems.push({ where, message: `the header row names column "${name}" twice`, severity: 'error' });
+          out.problems.push({ where, message: `the header row names column ${showValue(name, 60)} twice`, severity: 'error' });
         }
         seen.add(name.toLowerCase());
       }
@@ -114,7 +121,7 @@ export async function readDelimited(text: string, file: string, delim: ',' | '\t
     } else if (fields.length !== header.length) {
       out.problems.push({
         where,
-        message: `${fields.length} field${fields.length === 1 ? '' : 's'}, but the header has ${header.length} columns (${header.join(', ')})`,
+        message: `${fields.length} field${fields.length === 1 ? '' : 's'}, but the header has ${header.length} columns (${columnList(header)})`,
         severity: 'error',
       });
     } else {

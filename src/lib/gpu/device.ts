@@ -1,5 +1,6 @@
 // Acquiring the GPUDevice: the adapter's real limits (with a fallback ladder), optional features,
 // and device loss / uncaptured errors turned into readable messages.
+import { GpuError } from './errors.ts';
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
 import { createTensor, type Tensor } from './tensor.ts';
@@ -124,7 +125,9 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   });
   const lost = device.lost.then((info) => {
     const why = info.reason === 'destroyed' ? 'destroyed' : 'lost';
-    return `The GPU device was ${why}${info.message ? `: ${info.message}` : ''}.`;
+    // Chromium's own message ends with a period already ("Device was destroyed.").
+    const detail = info.message ? `: ${info.message.replace(/\.+$/, '')}` : '';
+    return `The GPU device was ${why}${detail}.`;
   });
 
   const pipelines = new PipelineCache(device);
@@ -149,7 +152,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
       if (uncapturedErrors.length > reported) {
         const fresh = uncapturedErrors.slice(reported);
         reported = uncapturedErrors.length;
-        throw new Error(fresh.join('\n'));
+        throw new GpuError(fresh.join('\n'));
       }
     },
     scratch(key: string, elements: number): Tensor {

@@ -1,6 +1,14 @@
 // Error scopes: WebGPU reports validation errors asynchronously, so the engine records what it was
 // doing when it pushed a scope and turns a popped error into an Error that names the op.
 
+/** A problem the GPU reported (a validation error, a shader that did not compile), named by op. */
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
 /**
  * Checks that cannot be awaited where they start (encoding stays synchronous): each is a promise of
  * an error message or null. check() awaits them all and throws the first failures together.
@@ -41,7 +49,7 @@ export class DeferredErrors {
       // Keep it readable: a broken kernel tends to make every later dispatch fail too.
       const shown = messages.slice(0, 5);
       if (messages.length > 5) shown.push(`... and ${messages.length - 5} more`);
-      throw new Error(shown.join('\n'));
+      throw new GpuError(shown.join('\n'));
     }
   }
 }

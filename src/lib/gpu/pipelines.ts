@@ -1,7 +1,7 @@
 // Pipeline cache: one GPUComputePipeline per (op, entry point, override constants) — never per
 // shape, since shapes arrive in the uniform Params struct. Compile errors name the .wgsl file and
 // line:col; validation errors name the op.
-import { DeferredErrors } from './errors.ts';
+import { DeferredErrors, GpuError } from './errors.ts';
 
 /** One WGSL entry point, as an op wrapper declares it next to its `?raw` import. */
 export interface Kernel {
@@ -113,7 +113,7 @@ export class PipelineCache {
     if (cached) return cached;
     const { module: m, problem } = this.module(kernel);
     const err = await problem;
-    if (err) throw new Error(err);
+    if (err) throw new GpuError(err);
     try {
       const p = await this.device.createComputePipelineAsync({
         label: `${kernel.name} (${kernel.file})`,
@@ -123,7 +123,7 @@ export class PipelineCache {
       this.pipelines.set(key, p);
       return p;
     } catch (e) {
-      throw new Error(`creating pipeline ${kernel.name} (${kernel.file}): ${String((e as Error)?.message ?? e)}`);
+      throw new GpuError(`creating pipeline ${kernel.name} (${kernel.file}): ${String((e as Error)?.message ?? e)}`);
     }
   }
 

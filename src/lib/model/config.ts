@@ -2,6 +2,8 @@
 // Two families share the engine: the Llama family (Llama, SmolLM2, Qwen2: RMSNorm, RoPE, SwiGLU,
 // GQA, optional q/k/v bias) and GPT-2 (LayerNorm, learned positions, GELU, fused Conv1D c_attn).
 
+import { showValue } from '../show.ts';
+
 export type Family = 'llama' | 'gpt2';
 
 export interface ModelConfig {
@@ -45,17 +47,83 @@ export interface ModelConfig {
 
 type Json = Record<string, unknown>;
 
+/** A config.json this app cannot run, or that is not a config.json at all; the message says why. */
+export class ModelConfigError extends Error {
+  constructor(message: string) {
+    super(`config.json: ${message}`);
+    this.name = 'ModelConfigError';
+  }
+}
+
+/**
+ * Largest sizes accepted. A config.json comes from wherever the model comes from (a Hub repo anyone can
+ * publish), and these numbers size the buffers the engine allocates before a weight is read, so a
+ * config that asks for absurd sizes is refused up front. Each is far beyond the largest model a browser
+ * GPU could hold.
+ */
+export const MODEL_CONFIG_LIMITS = {
+  vocabSize: 4_000_000,
+  hidden: 65_536,
+  layers: 1_024,
+  heads: 1_024,
+  intermediate: 1_048_576,
+  maxPositions: 16_777_216,
+} as const;
+
 function num(cfg: Json, key: string, fallback?: number): number {
   const v = cfg[key];
   if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (fallback !== undefined) return fallback;
-  throw new Error(`config.json: missing number "${key}"`);
+  if (v === undefined || v === null) {
+    if (fallback !== undefined) return fallback;
+    throw new ModelConfigError(`missing number "${key}"`);
+  }
+  throw new ModelConfigError(`"${key}" must be a number, got ${showValue(v)}`);
+}
+
+/** A size: a whole number from 1 to `max`. */
+function size(cfg: Json, key: string, max: number, fallback?: number): number {
+  const v = num(cfg, key, fallback);
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new ModelConfigError(`"${key}" must be a whole number from 1 to ${max.toLocaleString('en-US')}, got ${v}`);
+  return v;
+}
+
+/** A positive number such as a norm epsilon or RoPE's theta. */
+function positive(cfg: Json, key: string, fallback: number): number {
+  const v = num(cfg, key, fallback);
+  if (!(v > 0)) throw new ModelConfigError(`"${key}" must be above 0, got ${v}`);
+  return v;
 }
 
 function ids(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
+  if (typeof v === 'number') return Number.isInteger(v) ? [v] : [];
+  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number' && Number.isInteger(x));
   return [];
+}
+
+/** JSON text or an object; anything else (an array, a number, text that is not JSON) is refused. */
+function asObject(input: Json | string, what: string): Json {
+  let v: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      v = JSON.parse(input);
+    } catch (e) {
+      throw new ModelConfigError(`${what} is not valid JSON (${(e as Error).message})`);
+    }
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ModelConfigError(`${what} must be a JSON object`);
+  return v as Json;
+}
+
+/** Heads must split the width evenly, and key/value heads must split the query heads (GQA). */
+function checkHeads(c: ModelConfig): ModelConfig {
+  if (c.family === 'gpt2' && c.hidden % c.heads !== 0) {
+    throw new ModelConfigError(`n_embd ${c.hidden} is not a multiple of n_head ${c.heads}`);
+  }
+  if (!Number.isInteger(c.headDim) || c.headDim < 1 || c.headDim > MODEL_CONFIG_LIMITS.hidden) {
+    throw new ModelConfigError(`the head size (hidden size / heads, or head_dim) must be a whole number, got ${c.headDim}`);
+  }
+  if (c.heads % c.kvHeads !== 0) throw new ModelConfigError(`num_attention_heads ${c.heads} is not a multiple of num_key_value_heads ${c.kvHeads}`);
+  return c;
 }
 
 const LLAMA_TYPES = new Set(['llama', 'qwen2', 'mistral', 'smollm', 'smollm2']);
@@ -65,33 +133,33 @@ const LLAMA_TYPES = new Set(['llama', 'qwen2', 'mistral', 'smollm', 'smollm2']);
  * given, overrides the eos/bos token ids, as transformers does at generation time.
  */
 export function parseModelConfig(config: Json | string, generation?: Json | string): ModelConfig {
-  const cfg: Json = typeof config === 'string' ? JSON.parse(config) : config;
-  const gen: Json | undefined = typeof generation === 'string' ? JSON.parse(generation) : generation;
-  const modelType = String(cfg.model_type ?? '');
+  const cfg = asObject(config, 'the file');
+  const gen = generation === undefined ? undefined : asObject(generation, 'generation_config.json');
+  const modelType = typeof cfg.model_type === 'string' ? cfg.model_type : '';
   const eos = ids(gen?.eos_token_id ?? cfg.eos_token_id);
   const bosRaw = gen?.bos_token_id ?? cfg.bos_token_id;
-  const bos = typeof bosRaw === 'number' ? bosRaw : null;
+  const bos = typeof bosRaw === 'number' && Number.isInteger(bosRaw) ? bosRaw : null;
 
   if (modelType === 'gpt2') {
-    const C = num(cfg, 'n_embd');
-    const NH = num(cfg, 'n_head');
-    const act = String(cfg.activation_function ?? 'gelu_new');
+    const C = size(cfg, 'n_embd', MODEL_CONFIG_LIMITS.hidden);
+    const NH = size(cfg, 'n_head', MODEL_CONFIG_LIMITS.heads);
+    const act = typeof cfg.activation_function === 'string' ? cfg.activation_function : cfg.activation_function == null ? 'gelu_new' : showValue(cfg.activation_function);
     const mlp = act === 'gelu_new' || act === 'gelu_pytorch_tanh' ? 'gelu_tanh'
       : act === 'gelu' ? 'gelu' : act === 'relu' ? 'relu' : act === 'silu' || act === 'swish' ? 'silu' : null;
-    if (!mlp) throw new Error(`config.json: unsupported GPT-2 activation_function "${act}"`);
-    return {
+    if (!mlp) throw new ModelConfigError(`unsupported GPT-2 activation_function ${showValue(act)}`);
+    return checkHeads({
       family: 'gpt2',
       modelType,
-      vocabSize: num(cfg, 'vocab_size'),
+      vocabSize: size(cfg, 'vocab_size', MODEL_CONFIG_LIMITS.vocabSize),
       hidden: C,
-      layers: num(cfg, 'n_layer'),
+      layers: size(cfg, 'n_layer', MODEL_CONFIG_LIMITS.layers),
       heads: NH,
       kvHeads: NH,
       headDim: C / NH,
-      intermediate: typeof cfg.n_inner === 'number' ? cfg.n_inner : 4 * C,
-      maxPositions: num(cfg, 'n_positions', 1024),
+      intermediate: size(cfg, 'n_inner', MODEL_CONFIG_LIMITS.intermediate, 4 * C),
+      maxPositions: size(cfg, 'n_positions', MODEL_CONFIG_LIMITS.maxPositions, 1024),
       norm: 'layernorm',
-      normEps: num(cfg, 'layer_norm_epsilon', 1e-5),
+      normEps: positive(cfg, 'layer_norm_epsilon', 1e-5),
       mlp,
       positions: 'learned',
       ropeTheta: 0,
@@ -101,35 +169,35 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
       tieEmbeddings: cfg.tie_word_embeddings !== false,
       bosTokenId: bos,
       eosTokenIds: eos,
-    };
+    });
   }
 
   if (LLAMA_TYPES.has(modelType)) {
-    const C = num(cfg, 'hidden_size');
-    const NH = num(cfg, 'num_attention_heads');
-    const act = String(cfg.hidden_act ?? 'silu');
-    if (act !== 'silu') throw new Error(`config.json: unsupported ${modelType} hidden_act "${act}" (SwiGLU needs silu)`);
-    const scaling = cfg.rope_scaling as Json | null | undefined;
-    if (scaling && scaling.rope_type !== 'default' && scaling.type !== 'default') {
-      throw new Error(`config.json: rope_scaling ${JSON.stringify(scaling)} is not supported`);
+    const C = size(cfg, 'hidden_size', MODEL_CONFIG_LIMITS.hidden);
+    const NH = size(cfg, 'num_attention_heads', MODEL_CONFIG_LIMITS.heads);
+    const act = cfg.hidden_act ?? 'silu';
+    if (act !== 'silu') throw new ModelConfigError(`unsupported ${modelType} hidden_act ${showValue(act)} (SwiGLU needs silu)`);
+    const scaling = cfg.rope_scaling;
+    if (scaling != null && (typeof scaling !== 'object' || ((scaling as Json).rope_type !== 'default' && (scaling as Json).type !== 'default'))) {
+      throw new ModelConfigError(`rope_scaling ${showValue(scaling)} is not supported`);
     }
     const attentionBias = cfg.attention_bias === true;
-    return {
+    return checkHeads({
       family: 'llama',
       modelType,
-      vocabSize: num(cfg, 'vocab_size'),
+      vocabSize: size(cfg, 'vocab_size', MODEL_CONFIG_LIMITS.vocabSize),
       hidden: C,
-      layers: num(cfg, 'num_hidden_layers'),
+      layers: size(cfg, 'num_hidden_layers', MODEL_CONFIG_LIMITS.layers),
       heads: NH,
-      kvHeads: num(cfg, 'num_key_value_heads', NH),
+      kvHeads: size(cfg, 'num_key_value_heads', MODEL_CONFIG_LIMITS.heads, NH),
       headDim: num(cfg, 'head_dim', C / NH),
-      intermediate: num(cfg, 'intermediate_size'),
-      maxPositions: num(cfg, 'max_position_embeddings', 2048),
+      intermediate: size(cfg, 'intermediate_size', MODEL_CONFIG_LIMITS.intermediate),
+      maxPositions: size(cfg, 'max_position_embeddings', MODEL_CONFIG_LIMITS.maxPositions, 2048),
       norm: 'rmsnorm',
-      normEps: num(cfg, 'rms_norm_eps', 1e-6),
+      normEps: positive(cfg, 'rms_norm_eps', 1e-6),
       mlp: 'swiglu',
       positions: 'rope',
-      ropeTheta: num(cfg, 'rope_theta', 10000),
+      ropeTheta: positive(cfg, 'rope_theta', 10000),
       // Qwen2 always has q/k/v bias and no o_proj bias; Llama has both or neither.
       qkvBias: modelType === 'qwen2' ? true : attentionBias,
       oBias: modelType === 'qwen2' ? false : attentionBias,
@@ -137,8 +205,8 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
       tieEmbeddings: cfg.tie_word_embeddings === true,
       bosTokenId: bos,
       eosTokenIds: eos,
-    };
+    });
   }
 
-  throw new Error(`config.json: model_type "${modelType}" is not supported (llama, qwen2, gpt2)`);
+  throw new ModelConfigError(`model_type ${showValue(cfg.model_type ?? '')} is not supported (llama, qwen2, gpt2)`);
 }

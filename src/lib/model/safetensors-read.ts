@@ -3,6 +3,7 @@
 // checked to lie inside the data section, offsets are ordered and do not overlap, and each tensor's
 // byte size is exactly shape × dtype size. Errors name the tensor and the problem.
 
+import { showValue } from '../show.ts';
 import { bf16ToF32, type Dtype, DTYPE_BYTES, f16ToF32, isDtype, isNonNegativeInteger, numElements } from './safetensors-dtypes.ts';
 
 /**
@@ -101,13 +102,15 @@ export function parseSafetensors(
   const metadata: Record<string, string> = {};
   const tensors: TensorInfo[] = [];
 
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
+  for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
+    // A name is quoted in messages as it is (the page shows text, never markup), but not at any length.
+    const name = key.length > 200 ? `${key.slice(0, 200)}…` : key;
+    if (key === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
         fail('__metadata__ must be an object of strings');
       }
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__["${k}"] must be a string, got ${typeof v}`);
+        if (typeof v !== 'string') fail(`__metadata__[${showValue(k)}] must be a string, got ${typeof v}`);
         metadata[k] = v as string;
       }
       continue;
@@ -116,15 +119,15 @@ export function parseSafetensors(
       fail(`tensor "${name}": header entry is not an object`);
     }
     const e = entry as Record<string, unknown>;
-    if (!isDtype(e.dtype)) fail(`tensor "${name}": unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!isDtype(e.dtype)) fail(`tensor "${name}": unknown dtype ${showValue(e.dtype)}`);
     const dtype = e.dtype as Dtype;
     if (!Array.isArray(e.shape) || !e.shape.every(isNonNegativeInteger)) {
-      fail(`tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`);
+      fail(`tensor "${name}": shape must be an array of non-negative integers, got ${showValue(e.shape)}`);
     }
     const shape = (e.shape as number[]).slice();
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isNonNegativeInteger)) {
-      fail(`tensor "${name}": data_offsets must be two non-negative integers, got ${JSON.stringify(offs)}`);
+      fail(`tensor "${name}": data_offsets must be two non-negative integers, got ${showValue(offs)}`);
     }
     const [begin, end] = offs as [number, number];
     if (end < begin) fail(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
@@ -132,12 +135,15 @@ export function parseSafetensors(
       fail(`tensor "${name}": data_offsets [${begin}, ${end}] run past the data section (${dataLen} bytes): file truncated?`);
     }
     const expected = numElements(shape) * DTYPE_BYTES[dtype];
-    if (!Number.isSafeInteger(expected) || end - begin !== expected) {
+    if (!Number.isSafeInteger(expected)) {
+      fail(`tensor "${name}": shape ${showValue(shape)} of ${dtype} is too large: its byte size overflows (more than 2^53 bytes)`);
+    }
+    if (end - begin !== expected) {
       fail(
-        `tensor "${name}": shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+        `tensor "${name}": shape [${shape.length > 16 ? `${shape.slice(0, 16).join(', ')}, …` : shape.join(', ')}] of ${dtype} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
       );
     }
-    tensors.push({ name, dtype, shape, dataOffsets: [begin, end] });
+    tensors.push({ name: key, dtype, shape, dataOffsets: [begin, end] });
   }
 
   // Ordered and non-overlapping: sort by begin and require each to start at or after the previous end.
@@ -146,8 +152,9 @@ export function parseSafetensors(
     const prev = tensors[i - 1];
     const cur = tensors[i];
     if (cur.dataOffsets[0] < prev.dataOffsets[1]) {
+      const cut = (n: string) => (n.length > 200 ? `${n.slice(0, 200)}…` : n);
       fail(
-        `tensor "${cur.name}": data_offsets [${cur.dataOffsets.join(', ')}] overlap tensor "${prev.name}" [${prev.dataOffsets.join(', ')}]`,
+        `tensor "${cut(cur.name)}": data_offsets [${cur.dataOffsets.join(', ')}] overlap tensor "${cut(prev.name)}" [${prev.dataOffsets.join(', ')}]`,
       );
     }
   }

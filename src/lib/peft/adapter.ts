@@ -13,6 +13,7 @@
 //               down.weight (size, C), down.bias (size), up.weight (C, size), up.bias (C)
 
 import { architectureFor } from '../model/architecture.ts';
+import { showValue } from '../show.ts';
 import { trainableDef } from '../adapters/trainable.ts';
 import { allLinears, isLoraTarget, projectionNames } from '../adapters/lora.ts';
 import {
@@ -24,7 +25,7 @@ import {
   type TensorToWrite,
 } from '../model/safetensors';
 import { adapterConfigJson, type AdapterConfigFile, type AdapterMethod, type BaseModel, PeftError, parseAdapterConfig } from './config';
-import { looksLikeZip, readZip, writeZip, ZipError } from './zip';
+import { listZip, looksLikeZip, readZipEntry, writeZip, ZipError, type EntryLimit } from './zip';
 
 export const CONFIG_FILE = 'adapter_config.json';
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -38,7 +39,9 @@ export interface AdapterTensor {
 
 export type AdapterTensors = Map<string, AdapterTensor>;
 
-const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
+const fmtShape = (s: readonly number[]) => `[${s.length > 16 ? `${s.slice(0, 16).join(', ')}, … (${s.length} dimensions)` : s.join(', ')}]`;
+/** A tensor name as a message quotes it: as it is, but not at any length. */
+const cut = (key: string) => (key.length > 200 ? `${key.slice(0, 200)}…` : key);
 
 /**
  * The tensors an adapter of this method must hold for this base model, key → shape: exactly the
@@ -51,7 +54,7 @@ export function expectedAdapterTensors(file: Pick<AdapterConfigFile, 'method' | 
   const { method } = file;
   if (method.peft_type === 'LORA' && method.layers_to_transform) {
     const bad = method.layers_to_transform.filter((l) => l >= cfg.layers);
-    if (bad.length) problems.push(`layers_to_transform ${JSON.stringify(bad)} name layers the base model (${cfg.layers} layers) does not have`);
+    if (bad.length) problems.push(`layers_to_transform ${showValue(bad)} name layers the base model (${cfg.layers} layers) does not have`);
   }
   const p = file.prefixShape;
   if (p) {
@@ -63,7 +66,7 @@ export function expectedAdapterTensors(file: Pick<AdapterConfigFile, 'method' | 
   }
   const arch = architectureFor(cfg);
   if (method.peft_type === 'LORA' && !problems.length && !allLinears(arch).some((lin) => isLoraTarget(method, lin.module, lin.layer))) {
-    problems.push(`target_modules ${JSON.stringify(method.target_modules)} match no module of ${base.name} (its projections: ${projectionNames(arch).join(', ')})`);
+    problems.push(`target_modules ${showValue(method.target_modules)} match no module of ${base.name} (its projections: ${projectionNames(arch).join(', ')})`);
   }
   if (problems.length) throw new PeftError(`adapter_config.json does not fit ${base.name}`, problems);
   return new Map(trainableDef(arch, method).specs.map((s) => [s.name, s.shape]));
@@ -78,17 +81,17 @@ function capped(problems: string[], max = 12): string[] {
 function whyUnexpected(key: string, method: AdapterMethod, base: BaseModel): string {
   const L = base.config.layers;
   const layer = /\.(?:layers|h)\.(\d+)\./.exec(key);
-  if (layer && Number(layer[1]) >= L) return `tensor "${key}" is for layer ${layer[1]}, but ${base.name} has ${L} layers (0–${L - 1})`;
+  if (layer && Number(layer[1]) >= L) return `tensor "${cut(key)}" is for layer ${layer[1]}, but ${base.name} has ${L} layers (0–${L - 1})`;
   if (method.peft_type === 'LORA') {
     const m = /^base_model\.model\.(.+)\.lora_[AB]\.weight$/.exec(key);
-    if (!m) return `tensor "${key}" is not a LoRA weight (expected base_model.model.<module>.lora_A.weight / lora_B.weight)`;
-    if (!allLinears(architectureFor(base.config)).some((l) => l.module === m[1])) return `tensor "${key}": ${base.name} has no module "${m[1]}"`;
+    if (!m) return `tensor "${cut(key)}" is not a LoRA weight (expected base_model.model.<module>.lora_A.weight / lora_B.weight)`;
+    if (!allLinears(architectureFor(base.config)).some((l) => l.module === m[1])) return `tensor "${cut(key)}": ${base.name} has no module "${cut(m[1])}"`;
     if (method.layers_to_transform && layer && !method.layers_to_transform.includes(Number(layer[1]))) {
-      return `tensor "${key}": layer ${layer[1]} is not in layers_to_transform ${JSON.stringify(method.layers_to_transform)}`;
+      return `tensor "${cut(key)}": layer ${layer[1]} is not in layers_to_transform ${showValue(method.layers_to_transform)}`;
     }
-    return `tensor "${key}": module "${m[1]}" is not in target_modules ${JSON.stringify(method.target_modules)}`;
+    return `tensor "${cut(key)}": module "${cut(m[1])}" is not in target_modules ${showValue(method.target_modules)}`;
   }
-  return `tensor "${key}" does not belong to a ${method.peft_type} adapter for ${base.name}`;
+  return `tensor "${cut(key)}" does not belong to a ${method.peft_type} adapter for ${base.name}`;
 }
 
 /** Checks tensors against the expected keys and shapes, and that every value is finite. */
@@ -97,24 +100,24 @@ function checkTensors(tensors: AdapterTensors, expected: Map<string, number[]>, 
   for (const [key, shape] of expected) {
     const t = tensors.get(key);
     if (!t) {
-      problems.push(`tensor "${key}" is missing (shape ${fmtShape(shape)} expected)`);
+      problems.push(`tensor "${cut(key)}" is missing (shape ${fmtShape(shape)} expected)`);
       continue;
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       let why = '';
       if (method.peft_type === 'LORA' && key.endsWith('lora_A.weight')) why = ` (r = ${method.r} × the module's input width)`;
       if (method.peft_type === 'LORA' && key.endsWith('lora_B.weight')) why = ` (the module's output width × r = ${method.r})`;
-      problems.push(`tensor "${key}" has shape ${fmtShape(t.shape)}, but ${base.name} needs ${fmtShape(shape)}${why}`);
+      problems.push(`tensor "${cut(key)}" has shape ${fmtShape(t.shape)}, but ${base.name} needs ${fmtShape(shape)}${why}`);
       continue;
     }
     const n = shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n) {
-      problems.push(`tensor "${key}" holds ${t.data.length} values, its shape ${fmtShape(shape)} needs ${n}`);
+      problems.push(`tensor "${cut(key)}" holds ${t.data.length} values, its shape ${fmtShape(shape)} needs ${n}`);
       continue;
     }
     for (let i = 0; i < t.data.length; i++) {
       if (!Number.isFinite(t.data[i])) {
-        problems.push(`tensor "${key}" holds a non-finite value (${t.data[i]}) at element ${i}`);
+        problems.push(`tensor "${cut(key)}" holds a non-finite value (${t.data[i]}) at element ${i}`);
         break;
       }
     }
@@ -176,20 +179,65 @@ export interface AdapterFiles {
 
 const baseName = (path: string) => path.split(/[\\/]/).pop() ?? path;
 
+/** Largest adapter_config.json read from a .zip (PEFT's are under 2 KB). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Room for adapter_model.safetensors's header in the weights limit: its JSON, about 150 bytes per tensor, plus metadata. */
+const HEADER_ROOM = 1024 * 1024;
+/** Widest float dtype an adapter may store (F64), in bytes per value. */
+const WIDEST_FLOAT_BYTES = 8;
+
+/**
+ * The most bytes adapter_model.safetensors can hold for this adapter_config.json on this base model:
+ * every tensor the config calls for at 8 bytes a value (F64, the widest float accepted), plus room
+ * for the header. A .zip entry declaring more is refused before it is inflated. Throws the config's
+ * PeftError when it does not parse or does not fit the base.
+ */
+export function adapterWeightsLimit(configText: string, base: BaseModel): EntryLimit {
+  const config = parseAdapterConfig(configText);
+  const expected = expectedAdapterTensors(config, base);
+  let values = 0;
+  for (const shape of expected.values()) values += shape.reduce((a, b) => a * b, 1);
+  return {
+    bytes: values * WIDEST_FLOAT_BYTES + HEADER_ROOM,
+    why: `the most a ${config.method.peft_type} adapter of this adapter_config.json for ${base.name} can hold: ${expected.size} tensors, ${values.toLocaleString('en-US')} values, as F64, plus its header`,
+  };
+}
+
+/** The fixed limit on adapter_model.safetensors in a .zip when no base model is known to size it. */
+export const MAX_ADAPTER_WEIGHTS_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A dropped file, or an entry of a dropped .zip read on demand (so only the two adapter files are ever
+ * inflated, each within its limit; `limit` is asked for only then).
+ */
+interface Candidate {
+  name: string;
+  read(limit: () => EntryLimit): Promise<Uint8Array>;
+}
+
 /**
  * Finds adapter_config.json and adapter_model.safetensors among dropped files: either the two files,
- * or one .zip holding them (at any folder depth; macOS's __MACOSX entries are ignored).
+ * or one .zip holding them (at any folder depth; macOS's __MACOSX entries are ignored). From a .zip
+ * only these two are inflated, each within a limit: adapter_config.json to MAX_CONFIG_BYTES, and
+ * adapter_model.safetensors to what the config can need on `opts.base` (adapterWeightsLimit), or to
+ * MAX_ADAPTER_WEIGHTS_BYTES without a base.
  */
-export async function readAdapterFiles(files: { name: string; bytes: Uint8Array }[]): Promise<AdapterFiles> {
-  let candidates = files;
-  if (files.length === 1 && (files[0].name.toLowerCase().endsWith('.zip') || looksLikeZip(files[0].bytes))) {
+export async function readAdapterFiles(files: { name: string; bytes: Uint8Array }[], opts: { base?: BaseModel } = {}): Promise<AdapterFiles> {
+  let candidates: Candidate[] = files.map((f) => ({ name: f.name, read: async () => f.bytes }));
+  const zip = files.length === 1 && (files[0].name.toLowerCase().endsWith('.zip') || looksLikeZip(files[0].bytes)) ? files[0] : null;
+  const fromZip = async <T>(work: () => Promise<T> | T): Promise<T> => {
     try {
-      const entries = await readZip(files[0].bytes);
-      candidates = entries.filter((e) => !e.name.startsWith('__MACOSX/')).map((e) => ({ name: e.name, bytes: e.data }));
+      return await work();
     } catch (e) {
-      if (e instanceof ZipError) throw new PeftError(files[0].name, [e.message]);
+      if (e instanceof ZipError) throw new PeftError(zip!.name, [e.message]);
       throw e;
     }
+  };
+  if (zip) {
+    const entries = await fromZip(() => listZip(zip.bytes));
+    candidates = entries
+      .filter((e) => !e.name.startsWith('__MACOSX/'))
+      .map((e) => ({ name: e.name, read: (limit: () => EntryLimit) => fromZip(() => readZipEntry(zip.bytes, e, limit())) }));
   }
   const find = (want: string) => {
     const hits = candidates.filter((f) => baseName(f.name) === want);
@@ -212,13 +260,45 @@ export async function readAdapterFiles(files: { name: string; bytes: Uint8Array 
     const got = candidates.map((f) => f.name).join(', ') || 'nothing';
     throw new PeftError('adapter files', [...problems, `found: ${got}`]);
   }
+  const configBytes = await cfg!.read(() => ({ bytes: MAX_CONFIG_BYTES, why: `an ${CONFIG_FILE} is a few hundred bytes` }));
   let configText: string;
   try {
-    configText = new TextDecoder('utf-8', { fatal: true }).decode(cfg!.bytes).replace(/^\ufeff/, '');
+    configText = new TextDecoder('utf-8', { fatal: true }).decode(configBytes).replace(/^\ufeff/, '');
   } catch {
     throw new PeftError(CONFIG_FILE, ['is not UTF-8 text']);
   }
-  return { config: configText, weights: weights!.bytes };
+  const limit = (): EntryLimit =>
+    opts.base ? adapterWeightsLimit(configText, opts.base) : { bytes: MAX_ADAPTER_WEIGHTS_BYTES, why: 'the largest adapter read without a base model to size it' };
+  return { config: configText, weights: await weights!.read(limit) };
+}
+
+/**
+ * Whether two saved adapters are the same adapter: the same method and settings in adapter_config.json
+ * and the same tensors (names, dtypes, shapes and bytes), whatever else differs — the name kept in
+ * the weights' metadata, the order of the header, formatting or fields that change nothing. Either
+ * failing to parse makes them different.
+ */
+export function sameAdapter(a: { configJson: string; weights: Uint8Array }, b: { configJson: string; weights: Uint8Array }): boolean {
+  try {
+    const ca = parseAdapterConfig(a.configJson);
+    const cb = parseAdapterConfig(b.configJson);
+    if (JSON.stringify(ca.method) !== JSON.stringify(cb.method) || JSON.stringify(ca.prefixShape) !== JSON.stringify(cb.prefixShape)) return false;
+    const sa = parseSafetensors(a.weights);
+    const sb = parseSafetensors(b.weights);
+    if (sa.tensors.length !== sb.tensors.length) return false;
+    for (const t of sa.tensors) {
+      const u = sb.byName.get(t.name);
+      if (!u || u.dtype !== t.dtype || u.shape.length !== t.shape.length || u.shape.some((d, i) => d !== t.shape[i])) return false;
+      const x = tensorBytes(sa, t.name);
+      const y = tensorBytes(sb, t.name);
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    }
+    return true;
+  } catch (e) {
+    if (e instanceof PeftError || e instanceof SafetensorsError) return false;
+    throw e;
+  }
 }
 
 export interface ImportedAdapter {
@@ -267,14 +347,18 @@ export function importAdapter(files: AdapterFiles, base: BaseModel): ImportedAda
   for (const info of st.tensors) {
     const key = normalizeKey(info.name);
     if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16' && info.dtype !== 'F64') {
-      problems.push(`tensor "${info.name}" has dtype ${info.dtype}; adapter weights must be floating point (F32, F16, BF16)`);
+      problems.push(`tensor "${cut(info.name)}" has dtype ${info.dtype}; adapter weights must be floating point (F32, F16, BF16)`);
       continue;
     }
     if (tensors.has(key)) {
-      problems.push(`tensor "${key}" appears twice`);
+      problems.push(`tensor "${cut(key)}" appears twice`);
       continue;
     }
-    tensors.set(key, { shape: info.shape.slice(), data: tensorToFloat32(st, info.name) });
+    // Only a tensor the adapter needs, in the shape it needs, is converted: an unexpected or misshapen
+    // one is reported by its key and shape (checkTensors) without allocating its values.
+    const want = expected.get(key);
+    const fits = want !== undefined && want.length === info.shape.length && want.every((d, i) => d === info.shape[i]);
+    tensors.set(key, { shape: info.shape.slice(), data: fits ? tensorToFloat32(st, info.name) : new Float32Array(0) });
   }
   problems.push(...checkTensors(tensors, expected, config.method, base));
   if (problems.length) throw new PeftError('cannot import this adapter', capped(problems));

@@ -22,7 +22,9 @@ import {
   type BottleneckPlacement,
   type MethodConfig,
 } from '../adapters/config.ts';
+import { targetPatternProblem } from '../adapters/target-pattern.ts';
 import type { ModelConfig } from '../model/config.ts';
+import { showValue } from '../show.ts';
 
 /** The methods that save as a PEFT adapter (full fine-tuning saves a model folder instead). */
 export type AdapterMethod = Exclude<MethodConfig, { peft_type: 'FULL' }>;
@@ -106,7 +108,8 @@ export function adapterConfigJson(method: AdapterMethod, base: BaseModel): strin
 }
 
 const isPosInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0;
-const show = (x: unknown) => JSON.stringify(x) ?? String(x);
+/** A value from the file, quoted in a message (shortened; safe for any nesting). */
+const show = (x: unknown) => showValue(x);
 /** Set to something: not null, and not an empty list, map or string. */
 const isSet = (x: unknown) =>
   x != null && x !== false && x !== '' && !(Array.isArray(x) && x.length === 0) && !(typeof x === 'object' && !Array.isArray(x) && Object.keys(x as object).length === 0);
@@ -197,13 +200,9 @@ export function parseAdapterConfig(input: string | Json): AdapterConfigFile {
     if (typeof tm === 'string' && tm !== '') targets = tm;
     else if (Array.isArray(tm) && tm.length > 0 && tm.every((t) => typeof t === 'string' && t !== '')) targets = tm as string[];
     else problems.push(`target_modules must be a non-empty list of module names or a regular expression, got ${show(tm)}`);
-    if (typeof targets === 'string' && targets !== 'all-linear') {
-      try {
-        new RegExp(targets);
-      } catch {
-        problems.push(`target_modules ${show(targets)} is not a valid regular expression`);
-      }
-    }
+    // PEFT reads a string as a regular expression for re.fullmatch; it runs here in linear time.
+    const patternProblem = typeof targets === 'string' && targets !== 'all-linear' ? targetPatternProblem(targets) : null;
+    if (patternProblem) problems.push(`target_modules ${show(targets)} ${patternProblem}`);
     if (c.bias !== undefined && c.bias !== 'none') problems.push(`bias ${show(c.bias)} is not supported: only "none" (LoRA without trained biases)`);
     if (c.use_dora === true) problems.push('use_dora is true: DoRA adapters are not supported');
     if (c.modules_to_save != null && !(Array.isArray(c.modules_to_save) && c.modules_to_save.length === 0)) {

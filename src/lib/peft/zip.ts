@@ -115,26 +115,69 @@ export function looksLikeZip(bytes: Uint8Array): boolean {
   return sig === SIG_LOCAL || sig === SIG_END;
 }
 
+/** Largest entry readZip inflates when the caller names no limit of its own. */
+export const MAX_ZIP_ENTRY_BYTES = 256 * 1024 * 1024;
+/** Most bytes readZip inflates over all entries when the caller names no limit of its own. */
+export const MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** A limit on what one entry may inflate to, and why it is that (said in the error when passed). */
+export interface EntryLimit {
+  bytes: number;
+  /** e.g. "the largest entry this reader accepts"; completes "over the limit of N bytes (…)". */
+  why: string;
+}
+
+/** One file of an archive, as its central directory describes it; read it with readZipEntry. */
+export interface ZipEntryInfo {
+  name: string;
+  /** Size once decompressed, as the archive declares it. */
+  size: number;
+  compressedSize: number;
+  /** 0: stored, 8: deflate. */
+  method: number;
+  crc: number;
+  /** Offset of the entry's data in the archive. */
+  dataStart: number;
+}
+
+/**
+ * Inflates `data` into exactly `expected` bytes. It stops as soon as the output would pass `expected`
+ * (which the caller has checked against its limit): an archive that lies about a size, such as a
+ * zip bomb declaring a small file, costs at most `expected` bytes and one chunk, never its full size.
+ */
 async function inflateRaw(data: Uint8Array, expected: number, name: string): Promise<Uint8Array> {
   if (typeof DecompressionStream === 'undefined') {
     throw new ZipError(`${name} is compressed (deflate) and this browser cannot decompress it; re-zip without compression`);
   }
-  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  let out: Uint8Array;
+  const out = new Uint8Array(expected);
+  const reader = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  let n = 0;
   try {
-    out = new Uint8Array(await new Response(stream).arrayBuffer());
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (n + value.length > expected) {
+        throw new ZipError(`${name}: decompresses to more than the ${fmt(expected)} bytes the archive declares for it; the archive lies about its sizes (a zip bomb?)`);
+      }
+      out.set(value, n);
+      n += value.length;
+    }
   } catch (e) {
+    void reader.cancel().catch(() => {});
+    if (e instanceof ZipError) throw e;
     throw new ZipError(`${name}: compressed data is corrupt (${(e as Error).message})`);
   }
-  if (out.length !== expected) throw new ZipError(`${name}: decompressed to ${out.length} bytes, the archive says ${expected}`);
+  if (n !== expected) throw new ZipError(`${name}: decompressed to ${fmt(n)} bytes, the archive says ${fmt(expected)}`);
   return out;
 }
 
 /**
- * Reads every file in a ZIP archive. Every offset and size is checked against the archive's length
- * before it is used; each entry's CRC-32 is verified. Directories are skipped.
+ * Lists the files in a ZIP archive without decompressing any: every offset and size is checked
+ * against the archive's length before it is used. Directories are skipped.
  */
-export async function readZip(bytes: Uint8Array, opts: { maxEntries?: number } = {}): Promise<ZipEntry[]> {
+export function listZip(bytes: Uint8Array, opts: { maxEntries?: number } = {}): ZipEntryInfo[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length;
   // The end record is 22 bytes plus a comment of at most 65535 bytes, at the very end.
@@ -157,7 +200,7 @@ export async function readZip(bytes: Uint8Array, opts: { maxEntries?: number } =
   if (count > maxEntries) throw new ZipError(`the archive holds ${count} entries, more than the ${maxEntries} accepted`);
 
   const dec = new TextDecoder();
-  const out: ZipEntry[] = [];
+  const out: ZipEntryInfo[] = [];
   let p = cdStart;
   for (let i = 0; i < count; i++) {
     if (p + 46 > cdStart + cdSize || v.getUint32(p, true) !== SIG_CENTRAL) throw new ZipError(`central directory entry ${i + 1} is corrupt`);
@@ -179,16 +222,49 @@ export async function readZip(bytes: Uint8Array, opts: { maxEntries?: number } =
     if (local + 30 > n || v.getUint32(local, true) !== SIG_LOCAL) throw new ZipError(`${name}: its local header (offset ${local}) is missing or corrupt`);
     const dataStart = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
     if (dataStart + compSize > n) throw new ZipError(`${name}: its data (${compSize} bytes at offset ${dataStart}) runs past the end of the archive`);
-    const raw = bytes.subarray(dataStart, dataStart + compSize);
-    let data: Uint8Array;
-    if (method === 0) {
-      if (compSize !== size) throw new ZipError(`${name}: stored entry with different sizes (${compSize} vs ${size})`);
-      data = raw;
-    } else if (method === 8) {
-      data = await inflateRaw(raw, size, name);
-    } else throw new ZipError(`${name}: compression method ${method} is not supported (only stored and deflate)`);
-    if (crc32(data) !== crc) throw new ZipError(`${name}: CRC-32 mismatch, the archive is corrupt`);
-    out.push({ name, data });
+    if (method !== 0 && method !== 8) throw new ZipError(`${name}: compression method ${method} is not supported (only stored and deflate)`);
+    if (method === 0 && compSize !== size) throw new ZipError(`${name}: stored entry with different sizes (${compSize} vs ${size})`);
+    out.push({ name, size, compressedSize: compSize, method, crc, dataStart });
+  }
+  return out;
+}
+
+/**
+ * One file's bytes (a view into the archive when stored, else inflated), its CRC-32 verified. An entry
+ * whose declared size is over `limit` is refused before a byte is inflated, and inflating stops at
+ * the declared size (inflateRaw), so no entry costs more than `limit` bytes of memory.
+ */
+export async function readZipEntry(bytes: Uint8Array, entry: ZipEntryInfo, limit: EntryLimit): Promise<Uint8Array> {
+  const { name, size } = entry;
+  if (size > limit.bytes) {
+    throw new ZipError(`${name} would decompress to ${fmt(size)} bytes, over the limit of ${fmt(limit.bytes)} bytes (${limit.why})`);
+  }
+  const raw = bytes.subarray(entry.dataStart, entry.dataStart + entry.compressedSize);
+  const data = entry.method === 0 ? raw : await inflateRaw(raw, size, name);
+  if (crc32(data) !== entry.crc) throw new ZipError(`${name}: CRC-32 mismatch, the archive is corrupt`);
+  return data;
+}
+
+/**
+ * Reads every file in a ZIP archive (listZip, then readZipEntry for each). Each entry may inflate to
+ * at most `maxEntryBytes`, all of them together to at most `maxTotalBytes`.
+ */
+export async function readZip(
+  bytes: Uint8Array,
+  opts: { maxEntries?: number; maxEntryBytes?: number; maxTotalBytes?: number } = {},
+): Promise<ZipEntry[]> {
+  const entries = listZip(bytes, opts);
+  const perEntry = opts.maxEntryBytes ?? MAX_ZIP_ENTRY_BYTES;
+  let left = opts.maxTotalBytes ?? MAX_ZIP_TOTAL_BYTES;
+  const out: ZipEntry[] = [];
+  for (const e of entries) {
+    const limit: EntryLimit =
+      left < perEntry
+        ? { bytes: left, why: `what is left of the ${fmt(opts.maxTotalBytes ?? MAX_ZIP_TOTAL_BYTES)} bytes accepted for the whole archive` }
+        : { bytes: perEntry, why: 'the largest file accepted in an archive' };
+    const data = await readZipEntry(bytes, e, limit);
+    left -= data.length;
+    out.push({ name: e.name, data });
   }
   return out;
 }

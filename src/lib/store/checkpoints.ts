@@ -44,10 +44,17 @@ export async function loadCheckpoint<S, R, H>(runId: string): Promise<Checkpoint
   return (rec as CheckpointRecord<S, R, H> | undefined) ?? null;
 }
 
-/** The newest checkpoint's description, or null (used to offer Resume after a reload). */
-export async function newestCheckpoint(): Promise<CheckpointInfo | null> {
+/** Every kept checkpoint's description, newest first (used to offer Resume after a reload). */
+export async function listCheckpoints(): Promise<CheckpointInfo[]> {
   const infos = await transact([STORES.checkpoints], 'readonly', (tx) => checkpointInfos(tx.objectStore(STORES.checkpoints)));
-  return infos.sort((a, b) => b.savedAt - a.savedAt)[0] ?? null;
+  return infos.sort((a, b) => b.savedAt - a.savedAt);
+}
+
+/** Forgets a run's checkpoint (it can no longer be resumed). */
+export async function deleteCheckpoint(runId: string): Promise<void> {
+  await transact([STORES.checkpoints], 'readwrite', async (tx) => {
+    tx.objectStore(STORES.checkpoints).delete(runId);
+  });
 }
 
 /** Walks the store with a cursor, keeping only each record's small fields. */

@@ -4,9 +4,11 @@
 import type { MethodConfig } from '../adapters/config.ts';
 import { isTargetModule } from '../adapters/config.ts';
 import { allLinears, projectionNames } from '../adapters/lora.ts';
+import { targetPatternProblem } from '../adapters/target-pattern.ts';
 import { architectureFor } from '../model/architecture.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { TrainConfig } from './config.ts';
+import { showValue } from '../show.ts';
 
 const isInt = (x: number, lo: number, hi = Infinity) => Number.isInteger(x) && x >= lo && x <= hi;
 const isNum = (x: number, lo: number, hi = Infinity) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
@@ -25,8 +27,10 @@ export function methodProblems(m: MethodConfig, cfg: ModelConfig): string[] {
         if (m.target_modules.length === 0) p.push('LoRA needs at least one target module');
         const unknown = m.target_modules.filter((t) => !allLinears(arch).some((lin) => isTargetModule([t], lin.module)));
         if (unknown.length) p.push(`this model has no module ${unknown.map((u) => `"${u}"`).join(', ')} (it has ${known.join(', ')})`);
+      } else if (m.target_modules !== 'all-linear' && targetPatternProblem(m.target_modules)) {
+        p.push(`target_modules ${showValue(m.target_modules)} ${targetPatternProblem(m.target_modules)}`);
       } else if (!allLinears(arch).some((lin) => isTargetModule(m.target_modules, lin.module))) {
-        p.push(`target_modules "${m.target_modules}" matches no module of this model (it has ${known.join(', ')})`);
+        p.push(`target_modules ${showValue(m.target_modules)} matches no module of this model (it has ${known.join(', ')})`);
       }
       const layers = m.layers_to_transform;
       if (layers && (layers.length === 0 || layers.some((l) => !isInt(l, 0, cfg.layers - 1)))) {

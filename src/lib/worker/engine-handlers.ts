@@ -12,7 +12,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/
 import { heldOutLoss, runTraining, type RunDebug, type TrainHistory } from '../train/run.ts';
 import type { Handler } from './handler.ts';
 import { PARITY_THRESHOLD, type CompareSide, type RunSetup, type TrainResult } from './protocol.ts';
-import { attachSaved, baseRuntime, liveEngine, loadEngine, renderPrompt, type EngineSession } from './session.ts';
+import { armFaults, attachSaved, baseRuntime, liveEngine, loadEngine, onGpu, renderPrompt, strike, type EngineSession } from './session.ts';
 
 export const engineLoad: Handler<'engineLoad'> = (request, context) => loadEngine(request, context);
 
@@ -24,7 +24,9 @@ type RunCheckpoint = CheckpointRecord<Checkpoint, RunSetup, TrainHistory>;
 let armed: RunDebug | null = null;
 
 export const debug: Handler<'debug'> = async (request) => {
-  armed = { ...request };
+  const { faults, loseDeviceAfterStep, poisonAfterStep } = request;
+  if (faults) armFaults(faults);
+  if (loseDeviceAfterStep !== undefined || poisonAfterStep !== undefined) armed = { loseDeviceAfterStep, poisonAfterStep };
   return { armed: true };
 };
 
@@ -98,10 +100,16 @@ async function saveRunAdapter(s: EngineSession, setup: RunSetup, steps: number, 
 
 // ─── evaluate ────────────────────────────────────────────────────────────────────────────────────
 
+/** What attaching a saved adapter is called when its GPU work fails. */
+const IMPORTING = "Importing the adapter's weights to the GPU";
+
 export const evaluate: Handler<'evaluate'> = async (request, context) => {
   const s = await liveEngine(context);
-  await attachSaved(s, request.adapterId);
-  const { loss, tokens } = await heldOutLoss(s.engine, request.rows, Math.max(1, request.batch), request.padId);
+  await onGpu(IMPORTING, s, () => attachSaved(s, request.adapterId));
+  const { loss, tokens } = await onGpu('Measuring the held-out loss', s, async () => {
+    strike(s, 'evaluate');
+    return heldOutLoss(s.engine, request.rows, Math.max(1, request.batch), request.padId);
+  });
   if (tokens === 0) throw new Error('the held-out rows have no position the loss counts');
   return { loss, perplexity: Math.exp(loss), tokens };
 };
@@ -118,24 +126,46 @@ export const compare: Handler<'compare'> = async (request, context) => {
   if (left.runtime === 'onnx' && right.runtime === 'onnx') throw new Error('both sides are the onnxruntime base: pick an adapter for one side');
   const prompt = renderPrompt(request.prompt, request.chat);
 
+  // Both sides stop when the page cancels, and when the other side fails (an onnxruntime side left
+  // running would make the next request find the base runtime busy).
+  const both = new AbortController();
+  const stop = () => both.abort();
+  signal.addEventListener('abort', stop);
   const run = async (side: CompareSide, which: 'left' | 'right'): Promise<GenerationResult> => {
     const onToken = (token: StreamedToken) => emit({ type: 'compareToken', side: which, token });
-    if (side.runtime === 'onnx') return baseRuntime().generate(request.prompt, { ...sampling, chat: request.chat }, onToken, signal);
-    await attachSaved(s, side.adapterId);
-    // The one seeded sampler, the base runtime's too: the same logits give the same token on both sides.
-    const opts = { maxNewTokens: sampling.maxNewTokens, sampling, stopTokens: s.info.eosTokenIds, signal };
-    return s.engine.generateText(prompt, opts, (ids) => baseRuntime().decode(ids), onToken);
+    if (side.runtime === 'onnx') return baseRuntime().generate(request.prompt, { ...sampling, chat: request.chat }, onToken, both.signal);
+    await onGpu(IMPORTING, s, () => attachSaved(s, side.adapterId));
+    return onGpu(`The ${which} side's generation`, s, async () => {
+      strike(s, 'generate');
+      // The one seeded sampler, the base runtime's too: the same logits give the same token on both sides.
+      const opts = { maxNewTokens: sampling.maxNewTokens, sampling, stopTokens: s.info.eosTokenIds, signal: both.signal };
+      return s.engine.generateText(prompt, opts, (ids) => baseRuntime().decode(ids), onToken);
+    });
   };
 
-  // The engine holds one adapter at a time: two engine sides with different weights run one after
-  // the other; an onnxruntime side streams alongside the engine side (both await between tokens).
-  if (left.runtime === 'engine' && right.runtime === 'engine' && sideName(left) !== sideName(right)) {
-    const l = await run(left, 'left');
-    const r = await run(right, 'right');
-    return { left: l, right: r };
+  try {
+    // The engine holds one adapter at a time: two engine sides with different weights run one after
+    // the other; an onnxruntime side streams alongside the engine side (both await between tokens).
+    if (left.runtime === 'engine' && right.runtime === 'engine' && sideName(left) !== sideName(right)) {
+      const l = await run(left, 'left');
+      const r = await run(right, 'right');
+      return { left: l, right: r };
+    }
+    const sides = await Promise.allSettled(
+      [run(left, 'left'), run(right, 'right')].map((p) =>
+        p.catch((e: unknown) => {
+          stop();
+          throw e;
+        }),
+      ),
+    );
+    const failed = sides.find((x) => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [l, r] = sides as PromiseFulfilledResult<GenerationResult>[];
+    return { left: l.value, right: r.value };
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
-  const [l, r] = await Promise.all([run(left, 'left'), run(right, 'right')]);
-  return { left: l, right: r };
 };
 
 // ─── parity ──────────────────────────────────────────────────────────────────────────────────────
@@ -146,8 +176,11 @@ export const parity: Handler<'parity'> = async (request, context) => {
   const T = prompt.ids.length;
   const V = s.engine.config.vocabSize;
   if (T > s.engine.config.maxPositions) throw new Error(`the prompt has ${T} tokens; this model takes at most ${s.engine.config.maxPositions}`);
-  await attachSaved(s, null);
-  const engine = await s.engine.whileAlive(s.engine.logits(Int32Array.from(prompt.ids), 1, T));
+  const engine = await onGpu('The logits check', s, async () => {
+    await attachSaved(s, null);
+    strike(s, 'parity');
+    return s.engine.whileAlive(s.engine.logits(Int32Array.from(prompt.ids), 1, T));
+  });
   const reference = await baseRuntime().logits(prompt.ids);
   if (reference.length !== engine.length) throw new Error(`onnxruntime gave ${reference.length} logits, the engine ${engine.length} (T ${T}, V ${V})`);
   let max = 0;

@@ -18,6 +18,7 @@ import type { PackedRows } from '../data/pack.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { TrainingPlan } from '../train/plan.ts';
 import type { RunDebug, RunStatus, TrainUpdate } from '../train/run.ts';
+import type { InjectedFault } from '../engine.ts';
 
 export type { LossAt, RunDebug, RunStatus, TrainHistory, TrainUpdate } from '../train/run.ts';
 
@@ -173,6 +174,27 @@ export interface ParityResult {
 /** Where the engine's base must match onnxruntime-web's logits (float32 on both sides). */
 export const PARITY_THRESHOLD = 1e-3;
 
+// ─── debug ───────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Where an injected GPU fault strikes: the next engine request that gets there. `import` is attaching
+ * a saved adapter's weights (compare and evaluate do it), `generate` the engine's decoding (compare),
+ * `evaluate` held-out loss, `parity` the logits check.
+ */
+export const GPU_FAULT_POINTS = ['import', 'generate', 'evaluate', 'parity'] as const;
+export type GpuFaultPoint = (typeof GPU_FAULT_POINTS)[number];
+
+export interface GpuFault {
+  at: GpuFaultPoint;
+  how: InjectedFault;
+}
+
+/** Test hooks: for the next fresh training run (RunDebug), and GPU faults for later engine requests. */
+export interface DebugRequest extends RunDebug {
+  /** Each strikes once, at the next request that reaches its point. */
+  faults?: GpuFault[];
+}
+
 // ─── the maps ────────────────────────────────────────────────────────────────────────────────────
 
 /** Every request kind: what the page sends and what the worker's `done` event returns. */
@@ -186,10 +208,11 @@ export interface Requests {
   compare: { payload: CompareRequest; result: CompareResult };
   parity: { payload: ParityRequest; result: ParityResult };
   /**
-   * Test hooks for the next fresh training run (the page sends it only with ?debug-lose-device=N or
-   * ?debug-nan-after=N in its URL): lose the GPU device, or poison the weights with NaN, after a step.
+   * Test hooks (the page sends them only when its URL asks): for the next fresh training run, lose
+   * the GPU device or poison the weights with NaN after a step (?debug-lose-device=N,
+   * ?debug-nan-after=N); and GPU faults that strike later engine requests (?debug-gpu-fault=…).
    */
-  debug: { payload: RunDebug; result: { armed: boolean } };
+  debug: { payload: DebugRequest; result: { armed: boolean } };
 }
 
 export type RequestKind = keyof Requests;

@@ -8,14 +8,14 @@ import { chooseBackend, probeWebGPU } from '../base/backend.ts';
 import { useOwnOrtWasm } from '../base/ort-assets.ts';
 import type { RenderedPrompt } from '../base/model-source.ts';
 import { BaseRuntime } from '../base/runtime.ts';
-import { Engine } from '../engine.ts';
-import { describeAdapter } from '../gpu/index.ts';
+import { DeviceLost, Engine } from '../engine.ts';
+import { describeAdapter, GpuError } from '../gpu/index.ts';
 import { fetchReader, readModelFiles } from '../model/files.ts';
 import type { BaseModel } from '../peft/config.ts';
 import { importAdapter } from '../peft/adapter.ts';
 import { getAdapterFiles } from '../store/adapters.ts';
 import type { HandlerContext } from './handler.ts';
-import type { EngineInfo, EngineLoadRequest, LoadRequest, LoadResult } from './protocol.ts';
+import type { EngineInfo, EngineLoadRequest, GpuFault, GpuFaultPoint, LoadRequest, LoadResult } from './protocol.ts';
 
 export interface EngineSession {
   request: EngineLoadRequest;
@@ -140,7 +140,11 @@ export async function liveEngine(context: HandlerContext): Promise<EngineSession
   return session;
 }
 
-/** Attaches a saved adapter, or none (validated against the base again: IndexedDB could hold anything). */
+/**
+ * Attaches a saved adapter, or none (validated against the base again: IndexedDB could hold anything).
+ * The upload is checked before the adapter counts as attached, so a GPU error while importing its
+ * weights fails this request, and the next one imports them again.
+ */
 export async function attachSaved(s: EngineSession, adapterId: string | null): Promise<void> {
   if (s.attachedKey === adapterId && (adapterId === null) === (s.engine.method === null)) return;
   if (adapterId === null) {
@@ -153,7 +157,46 @@ export async function attachSaved(s: EngineSession, adapterId: string | null): P
   s.attachedKey = null; // until the weights are in
   s.engine.attach(imported.config.method);
   s.engine.importWeights(imported.tensors);
+  strike(s, 'import');
+  await s.engine.whileAlive(s.engine.gpu.device.queue.onSubmittedWorkDone());
+  await s.engine.gpu.checkErrors();
   s.attachedKey = adapterId;
+}
+
+// ─── test hooks: GPU faults ──────────────────────────────────────────────────────────────────────
+
+/** Faults armed by a `debug` request, each waiting for the next request that reaches its point. */
+let faults: GpuFault[] = [];
+
+export function armFaults(more: GpuFault[]): void {
+  faults = [...faults, ...more];
+}
+
+/** Injects the fault armed for `point`, if any, into the engine's GPU work (once). */
+export function strike(s: EngineSession, point: GpuFaultPoint): void {
+  const i = faults.findIndex((f) => f.at === point);
+  if (i < 0) return;
+  const [fault] = faults.splice(i, 1);
+  s.engine.injectFault(fault.how);
+}
+
+/**
+ * Runs an engine request's GPU work; a GPU failure comes back as a message that names what failed
+ * and says the page can go on: a lost device is replaced on the next request (liveEngine), and after
+ * a GPU error the engine is still loaded. Other errors pass as they are.
+ */
+export async function onGpu<T>(what: string, s: EngineSession, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    // The device's own message, if it is gone (a read can fail just before `lost` is known).
+    const lost = s.engine.lost ?? (await Promise.race([s.engine.gpu.lost, Promise.resolve(null)]));
+    if (e instanceof DeviceLost || lost) {
+      throw new Error(`${what} stopped: ${lost ?? (e as Error).message} A new GPU device starts with the next request: try again.`, { cause: e });
+    }
+    if (e instanceof GpuError) throw new Error(`${what} failed on the GPU: ${e.message}. The engine is still loaded: try again.`, { cause: e });
+    throw e;
+  }
 }
 
 /** The prompt as both runtimes see it (the base runtime's own rendering and tokenization). */

@@ -3,7 +3,7 @@
 // against the loaded base model. Also whether the browser granted persistent storage.
 
 import type { BaseModel } from '../../lib/peft/config.ts';
-import { CONFIG_FILE, importAdapter, nameAdapterWeights, readAdapterFiles, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
+import { CONFIG_FILE, importAdapter, nameAdapterWeights, readAdapterFiles, sameAdapter, WEIGHTS_FILE } from '../../lib/peft/adapter.ts';
 import { PeftError } from '../../lib/peft/config.ts';
 import { writeZip } from '../../lib/peft/zip.ts';
 import { importedName } from './names.ts';
@@ -51,6 +51,8 @@ export class AdapterLibrary {
   importWarnings = $state.raw<string[]>([]);
   /** The last adapter imported (for a confirmation). */
   imported = $state.raw<AdapterMeta | null>(null);
+  /** An adapter already in the list that the last import is identical to (same settings and weights), if any. */
+  importedTwin = $state.raw<AdapterMeta | null>(null);
   /** Imports finished (either way) since the page opened. */
   imports = $state(0);
 
@@ -121,6 +123,22 @@ export class AdapterLibrary {
   }
 
   /**
+   * The saved adapter these files are identical to (peft/adapter.ts sameAdapter), or null. Only
+   * adapters of the same method and size are read to compare.
+   */
+  private async identicalTo(files: { configJson: string; weights: Uint8Array }, peftType: AdapterMeta['peftType']): Promise<AdapterMeta | null> {
+    for (const meta of this.list) {
+      if (meta.peftType !== peftType) continue;
+      try {
+        if (sameAdapter(files, await getAdapterFiles(meta.id))) return meta;
+      } catch {
+        // deleted meanwhile (another tab): not a twin
+      }
+    }
+    return null;
+  }
+
+  /**
    * Imports dropped or picked files (two files or one .zip) for the loaded base model: every check of
    * peft/adapter.ts runs before anything is saved, and every problem is listed.
    */
@@ -129,10 +147,12 @@ export class AdapterLibrary {
     this.importProblem = null;
     this.importWarnings = [];
     this.imported = null;
+    this.importedTwin = null;
     try {
       const files = await Promise.all(picked.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-      const raw = await readAdapterFiles(files);
+      const raw = await readAdapterFiles(files, { base });
       const checked = importAdapter(raw, base);
+      const twin = await this.identicalTo({ configJson: raw.config, weights: raw.weights }, checked.config.method.peft_type);
       const meta = await saveAdapter({
         name: checked.name ?? importedName(files, checked.config.method.peft_type),
         configJson: raw.config,
@@ -141,6 +161,7 @@ export class AdapterLibrary {
       });
       this.importWarnings = checked.warnings;
       this.imported = meta;
+      this.importedTwin = twin;
       await this.refresh();
       return meta;
     } catch (err) {

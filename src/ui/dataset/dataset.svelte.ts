@@ -4,6 +4,7 @@
 
 import {
   type DatasetSource,
+  describeProblem,
   PrepareError,
   type PreparedData,
   prepareTraining,
@@ -31,8 +32,13 @@ export class DatasetState {
   files = $state.raw<LoadedFiles | null>(null);
   /** The built-in sample the files came from, if any. */
   sample = $state.raw<SampleDataset | null>(null);
-  /** A sample that could not be fetched, a cancelled read: one line for the user. */
+  /** A sample that could not be fetched, a cancelled read, files refused: one line for the user. */
   notice = $state<string | null>(null);
+  /**
+   * Files read while a dataset was ready that held no usable example: refused, so the ready dataset
+   * stays (`notice` says so) and their problems are shown apart.
+   */
+  rejected = $state.raw<LoadedFiles | null>(null);
   /** The user chose to train on the good records and leave the bad ones out. */
   skipBad = $state(false);
 
@@ -167,10 +173,12 @@ export class DatasetState {
     const controller = new AbortController();
     this.controller = controller;
     const previous = this.files;
+    const previousName = this.name;
     this.phase = 'reading';
     this.readProgress = 0;
     this.readingFile = sources[0]?.name ?? '';
     this.notice = null;
+    this.rejected = null;
     try {
       const files = await loadDatasetFiles(sources, {
         signal: controller.signal,
@@ -182,6 +190,15 @@ export class DatasetState {
       });
       if (controller !== this.controller) return;
       this.controller = null;
+      // A file with nothing usable in it does not throw away a dataset that was ready to train.
+      if (previous && usableExamples(files) === 0) {
+        this.rejected = files;
+        this.notice = `Kept ${previousName}; ${datasetName(files) || files.names.join(', ')} has no usable example${firstProblem(files)}.`;
+        this.phase = 'ready';
+        if (!this.basePrepared) await this.prepare(); // reading cancelled the preparation in progress
+        return;
+      }
+      this.rejected = null;
       this.files = files;
       this.sample = sample;
       this.skipBad = false;
@@ -269,6 +286,21 @@ export class DatasetState {
     this.preparing = false;
     this.phase = 'empty';
     this.notice = null;
+    this.rejected = null;
     this.skipBad = false;
   }
+}
+
+/** Good examples in the files training would use (training and validation). */
+function usableExamples(files: LoadedFiles): number {
+  return (files.train?.examples.length ?? 0) + (files.validation?.examples.length ?? 0);
+}
+
+/** ": <the first error>" of refused files, or '' when they have none to name. */
+function firstProblem(files: LoadedFiles): string {
+  for (const d of [files.train, files.validation, files.test]) {
+    const p = d?.problems.find((q) => q.severity === 'error');
+    if (p) return p.where.unit === 'file' ? ` (${p.message})` : ` (${describeProblem(p)}${d!.badRecords > 1 ? `, and ${d!.badRecords - 1} more bad records` : ''})`;
+  }
+  return '';
 }

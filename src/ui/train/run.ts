@@ -1,9 +1,9 @@
 // Small facts about a run, apart from its state: the name its adapter gets, the run an earlier visit
 // left in IndexedDB, and the test hooks a URL can switch on.
 
-import { loadCheckpoint, newestCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
+import { deleteCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
-import type { RunSetup } from '../../lib/worker/protocol.ts';
+import { GPU_FAULT_POINTS, type GpuFault, type GpuFaultPoint, type RunSetup } from '../../lib/worker/protocol.ts';
 
 /** The default adapter name for a plan: method and dataset. */
 export function runName(plan: TrainingPlan): string {
@@ -29,6 +29,23 @@ export function debugStep(search: string, name: 'debug-lose-device' | 'debug-nan
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/**
+ * GPU faults from the URL, for recovery tests: ?debug-gpu-fault=import:validation,generate:lose-device
+ * makes the next adapter import fail with a GPU validation error and the next engine generation lose
+ * its device (points: import, generate, evaluate, parity; how: validation, lose-device). Anything
+ * else in the list is ignored.
+ */
+export function debugFaults(search: string): GpuFault[] {
+  const v = new URLSearchParams(search).get('debug-gpu-fault');
+  if (!v) return [];
+  const out: GpuFault[] = [];
+  for (const item of v.split(',')) {
+    const [at, how] = item.trim().split(':');
+    if ((GPU_FAULT_POINTS as readonly string[]).includes(at) && (how === 'validation' || how === 'lose-device')) out.push({ at: at as GpuFaultPoint, how });
+  }
+  return out;
+}
+
 /** A run an earlier visit kept in IndexedDB (its newest checkpoint), as the training screen offers it. */
 export interface EarlierRun {
   runId: string;
@@ -52,8 +69,23 @@ export function unfinished(run: EarlierRun): boolean {
   return run.step < run.plan.steps;
 }
 
-/** The newest run kept by an earlier visit, or null. */
-export async function loadEarlierRun(): Promise<EarlierRun | null> {
-  const info = await newestCheckpoint();
-  return info ? earlierRun(await loadCheckpoint<unknown, RunSetup, unknown>(info.runId)) : null;
+/** Where the runs earlier visits left are kept (IndexedDB), replaceable in tests. */
+export interface KeptRuns {
+  /** Every kept run, newest first. */
+  list(): Promise<EarlierRun[]>;
+  /** Forgets a run's checkpoint. */
+  remove(runId: string): Promise<void>;
 }
+
+/** The runs kept in IndexedDB (store/checkpoints.ts keeps the newest few). */
+export const indexedDbRuns: KeptRuns = {
+  async list() {
+    const runs: EarlierRun[] = [];
+    for (const info of await listCheckpoints()) {
+      const run = earlierRun(await loadCheckpoint<unknown, RunSetup, unknown>(info.runId));
+      if (run) runs.push(run);
+    }
+    return runs;
+  },
+  remove: deleteCheckpoint,
+};

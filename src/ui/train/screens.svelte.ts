@@ -12,7 +12,7 @@ import { reasonsSentence } from '../format.ts';
 import { CompareState } from '../compare/compare.svelte.ts';
 import { adapterChoice } from '../compare/sides.ts';
 import { EngineState } from './engine.svelte.ts';
-import { debugStep } from './run.ts';
+import { debugFaults, debugStep } from './run.ts';
 import { TrainState } from './train.svelte.ts';
 
 /** What these screens need of the dataset and method screens. */
@@ -38,6 +38,11 @@ export class TrainScreens {
     const loseDeviceAfterStep = debugStep(search, 'debug-lose-device');
     const poisonAfterStep = debugStep(search, 'debug-nan-after');
     this.train = new TrainState(client, loseDeviceAfterStep || poisonAfterStep ? { loseDeviceAfterStep, poisonAfterStep } : null);
+    // GPU faults for recovery tests (the worker keeps each until a request reaches its point).
+    const faults = debugFaults(search);
+    if (faults.length) void client.request('debug', { faults }).result.catch(() => {});
+    // While a run holds the engine, the model it trains cannot be reloaded or changed.
+    base.holdWhile(() => this.train.modelLock);
     this.library = new AdapterLibrary();
     this.compare = new CompareState(client);
     this.dispose = $effect.root(() => {
@@ -60,6 +65,7 @@ export class TrainScreens {
       $effect(() => {
         if (this.source) this.source.locked = this.train.running;
       });
+
     });
   }
 

@@ -9,7 +9,7 @@ import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
 import type { LossPoint } from './chart.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
-import { loadEarlierRun, runName, unfinished, type EarlierRun } from './run.ts';
+import { indexedDbRuns, runName, unfinished, type EarlierRun, type KeptRuns } from './run.ts';
 import { errorMessage } from '../format.ts';
 
 export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | RunStatus | 'error';
@@ -43,6 +43,8 @@ export class TrainState {
   adapterId = $state<string | null>(null);
   /** The run an earlier visit left (finished or not); Resume is offered only when it is unfinished. */
   earlier = $state.raw<EarlierRun | null>(null);
+  /** Every run kept in this browser, newest first (the newest few: store/checkpoints.ts). */
+  kept = $state.raw<EarlierRun[]>([]);
   /** Counts finished runs (any outcome), so other screens can refresh their lists. */
   finishedRuns = $state(0);
 
@@ -50,14 +52,30 @@ export class TrainState {
   /** Test hooks from the URL (?debug-lose-device=N, ?debug-nan-after=N), armed before each fresh run. */
   private readonly debug: RunDebug | null;
   private task: Task<TrainResult> | null = null;
+  private readonly keptRuns: KeptRuns;
 
-  constructor(client: EngineClient, debug: RunDebug | null = null) {
+  constructor(client: EngineClient, debug: RunDebug | null = null, keptRuns: KeptRuns = indexedDbRuns) {
     this.client = client;
     this.debug = debug;
+    this.keptRuns = keptRuns;
+  }
+
+  /**
+   * Unfinished runs kept in this browser other than the current one and the one offered as the
+   * earlier visit's: each can still be resumed (resumeRun) or forgotten (forget).
+   */
+  get otherRuns(): EarlierRun[] {
+    return this.kept.filter((r) => unfinished(r) && r.runId !== this.runId && r.runId !== this.earlier?.runId);
   }
 
   get running(): boolean {
     return this.phase === 'starting' || this.phase === 'training' || this.phase === 'pausing';
+  }
+
+  /** While running: why the model may not change, with the run's step ("… (step 12 of 60)"); else null. */
+  get modelLock(): string | null {
+    if (!this.running) return null;
+    return `a training run is using the model (${this.totalSteps ? `step ${this.step} of ${this.totalSteps}` : 'starting'})`;
   }
 
   get progress(): number | null {
@@ -79,17 +97,40 @@ export class TrainState {
     return this.phase === 'idle' && this.earlier !== null && unfinished(this.earlier);
   }
 
-  /** Looks for the run an earlier visit left (IndexedDB survives reloads); `load` reads it. */
-  async findEarlier(load: () => Promise<EarlierRun | null> = loadEarlierRun): Promise<void> {
-    let run: EarlierRun | null;
-    try {
-      run = await load();
-    } catch {
-      run = null; // no IndexedDB: nothing to resume
-    }
+  /** Looks for the runs earlier visits left (IndexedDB survives reloads): the newest is offered first. */
+  async findEarlier(): Promise<void> {
+    await this.refreshKept();
     if (this.phase !== 'idle') return;
+    const run = this.kept[0] ?? null;
     this.earlier = run;
     this.plan = run?.plan ?? null;
+  }
+
+  /** Reads the kept runs again (a run that ended has kept or replaced its checkpoint). */
+  private async refreshKept(): Promise<void> {
+    try {
+      this.kept = await this.keptRuns.list();
+    } catch {
+      this.kept = []; // no IndexedDB: nothing to resume
+    }
+  }
+
+  /** Resumes one of the kept runs (otherRuns), on the data and settings its checkpoint keeps. */
+  resumeRun(run: EarlierRun): Promise<void> {
+    if (this.running) return Promise.resolve();
+    this.earlier = run;
+    this.plan = run.plan;
+    this.runId = null;
+    this.checkpointStep = null;
+    this.train = [];
+    this.validation = [];
+    return this.resume();
+  }
+
+  /** Forgets a kept run's checkpoint. */
+  async forget(run: EarlierRun): Promise<void> {
+    await this.keptRuns.remove(run.runId);
+    await this.refreshKept();
   }
 
   /** Starts a new run of `plan`. */
@@ -156,6 +197,7 @@ export class TrainState {
       if (this.task === task) this.task = null;
       this.stage = '';
       this.finishedRuns++;
+      void this.refreshKept();
     }
   }
 
