@@ -119,7 +119,7 @@ describe('TrainState before the first step', () => {
     expect(t.phase).toBe('starting');
     expect(t.stage).not.toBe('');
     const say = (update: TrainUpdate) => requests[0].req.emit({ type: 'train', id: 1, update });
-    say({ kind: 'start', step: 0, totalSteps: 4, history: { train: [], validation: [] }, trainableParams: 10, rows: 8, validationRows: 1, batch: 4, seqLen: 32 });
+    say({ kind: 'start', step: 0, totalSteps: 4, history: { train: [], validation: [] }, trainableParams: 10, rows: 8, validationRows: 1, batch: 4, seqLen: 32, objective: 'sft' });
     say({ kind: 'stage', message: 'Measuring the validation loss before training (1 rows)…' });
     expect(t.stage).toBe('Measuring the validation loss before training (1 rows)…');
     say({ kind: 'stage', message: 'Step 1: compiling the GPU programs…' });

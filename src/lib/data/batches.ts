@@ -82,15 +82,13 @@ export function stepBatches(data: PackedRows, B: number, accumulation: number, s
 }
 
 /**
- * The rows in order, B per batch (B pairs, 2B rows, for preference pairs); the last batch is filled
- * with padding rows whose targets are all ignored (a padding pair counts nothing, so the preference
- * loss leaves it out). Batches with nothing to count are left out.
+ * The rows in order, R rows per batch, the last batch filled with padding rows whose targets are all
+ * ignored; every batch is kept, so row i of the data is row i of the batches' concatenation (what a
+ * per-row pass such as the reference log-probs needs).
  */
-export function evalBatches(data: PackedRows, B: number, padId: number, reference?: Float32Array): Batch[] {
+export function rowBatches(data: PackedRows, R: number, padId: number, reference?: Float32Array): Batch[] {
   checkReference(data, reference);
-  unitsOf(data);
   const T = data.T;
-  const R = data.pairs ? 2 * B : B;
   const out: Batch[] = [];
   for (let start = 0; start < data.rows; start += R) {
     const ids = new Int32Array(R * T).fill(padId);
@@ -98,7 +96,6 @@ export function evalBatches(data: PackedRows, B: number, padId: number, referenc
     const n = Math.min(R, data.rows - start);
     ids.set(data.inputIds.subarray(start * T, (start + n) * T));
     targets.set(data.targets.subarray(start * T, (start + n) * T));
-    if (!targets.some((t) => t !== IGNORE_INDEX)) continue;
     const batch: Batch = { B: R, T, ids, targets };
     if (reference) {
       batch.reference = new Float32Array(R);
@@ -107,4 +104,15 @@ export function evalBatches(data: PackedRows, B: number, padId: number, referenc
     out.push(batch);
   }
   return out;
+}
+
+/**
+ * The rows in order, B per batch (B pairs, 2B rows, for preference pairs); the last batch is filled
+ * with padding rows whose targets are all ignored (a padding pair counts nothing, so the preference
+ * loss leaves it out). Batches with nothing to count are left out.
+ */
+export function evalBatches(data: PackedRows, B: number, padId: number, reference?: Float32Array): Batch[] {
+  unitsOf(data);
+  const batches = rowBatches(data, data.pairs ? 2 * B : B, padId, reference);
+  return batches.filter((b) => b.targets.some((t) => t !== IGNORE_INDEX));
 }
