@@ -4,7 +4,7 @@
 // every objective's loss (≤ 1e-4) and the adapter gradients (≤ 1e-3 relative, ‖g − g_torch‖∞ /
 // ‖g_torch‖∞ per tensor). Then what "reference = adapter off" means bit for bit: a freshly attached
 // LoRA or bottleneck adapter gives the bare base's log-probs exactly, so a run's first DPO loss is ln 2
-// whatever β, with every reward exactly 0.
+// whatever β, with every reward exactly 0. And a head split into chunks computes the same as one.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
@@ -17,7 +17,9 @@ import type { ObjectiveConfig } from '../../src/lib/train/objective.ts';
 import { metricsOf, sequenceLogps } from '../../src/lib/train/preference.ts';
 import { encodeGradients, readoutWidth } from '../../src/lib/train/step.ts';
 import * as ref from '../../src/lib/ops/preference/reference.ts';
-import { DEFAULT_MODEL, f32, fixture, fixtureJson, i32, modelFiles, relError } from './fixtures.ts';
+import { createRng } from '../../src/lib/random.ts';
+import { DEFAULT_MODEL, f32, fixture, fixtureJson, FIXTURES, i32, lora, modelFiles, randomizeLoraB, relError } from './fixtures.ts';
+import { join } from 'node:path';
 
 const gpu = useGpu();
 
@@ -148,5 +150,43 @@ describe('the reference is the adapter switched off, bit for bit', () => {
     } finally {
       engine.destroy();
     }
+  });
+});
+
+describe('a batch whose counted rows do not fit the classifier in one chunk', () => {
+  it('gives the same loss, metrics and gradients as one chunk (the backward recomputes each chunk\'s logits)', async () => {
+    const tiny = modelFiles(join(FIXTURES, 'tiny-smollm2'));
+    const V = 384;
+    // 8 rows (4 pairs) of 40 positions, the last 30 of each counted: 240 rows for the classifier.
+    const [B, T] = [8, 40];
+    const rand = createRng(3);
+    const ids = Int32Array.from({ length: B * T }, () => Math.floor(rand() * V));
+    const targets = Int32Array.from({ length: B * T }, (_, i) => (i % T < 10 ? -100 : Math.floor(rand() * V)));
+    const reference = Float32Array.from({ length: B }, () => -80 - 20 * rand());
+    const run = async (headBytes: number | undefined) => {
+      const model = Model.load(gpu(), tiny, { headBytes });
+      try {
+        const a = model.attach(lora(4, 8, ['q_proj', 'v_proj', 'down_proj']), 1);
+        await randomizeLoraB(a, createRng(4), 0.2);
+        const objective = defaultObjective('dpo');
+        const out = createTensor(gpu(), [readoutWidth(objective)], 'f32', 'readout');
+        const rec = new Recorder(gpu(), 'chunks');
+        encodeGradients(rec, model, [{ B, T, ids, targets, reference }], out, { objective });
+        rec.submit();
+        const r = await readF32(gpu(), out);
+        out.buffer.destroy();
+        return { headRows: model.activations(B, T, true).headRows, stats: r, grads: await a.grads.readAll() };
+      } finally {
+        model.destroy();
+      }
+    };
+    const one = await run(undefined);
+    const chunked = await run(64 * V * 4); // 64 rows a chunk: four chunks
+    expect(one.headRows).toBe(B * T);
+    expect(chunked.headRows).toBe(64);
+    const err = relError(chunked.grads, one.grads);
+    console.log(`chunked head: loss ${chunked.stats[2]} vs ${one.stats[2]}; gradients rel err ${err.toExponential(2)}`);
+    expect(Array.from(chunked.stats)).toEqual(Array.from(one.stats));
+    expect(err).toBeLessThanOrEqual(1e-6);
   });
 });
