@@ -35,8 +35,12 @@ describe('lora-playground train --objective dpo', () => {
     const r = await runCli(dpo(out, '--method', 'lora', '--r', '4', '--alpha', '8'));
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const u = updates(r.events());
-    expect(u[0]).toMatchObject({ kind: 'start', step: 0, totalSteps: 2, rows: 36, validationRows: 4, batch: 4, seqLen: 16, objective: 'dpo' });
-    expect(u.some((x) => x.kind === 'stage' && /reference log-probabilities of 20 pairs once, with the base model/.test(String(x.message)))).toBe(true);
+    // The reference log-probs come first, with the base model; then the run starts.
+    const reference = u.findIndex((x) => x.kind === 'stage' && /reference log-probabilities of 20 pairs once, with the base model/.test(String(x.message)));
+    const start = u.findIndex((x) => x.kind === 'start');
+    expect(reference).toBeGreaterThanOrEqual(0);
+    expect(start).toBeGreaterThan(reference);
+    expect(u[start]).toMatchObject({ kind: 'start', step: 0, totalSteps: 2, rows: 36, validationRows: 4, batch: 4, seqLen: 16, objective: 'dpo' });
     const steps = u.filter((x) => x.kind === 'step');
     expect(steps.map((x) => x.step)).toEqual([1, 2]);
     for (const s of steps) expect(Object.keys(s.metrics as object).sort()).toEqual([...PREFERENCE_METRICS].sort());
@@ -72,6 +76,7 @@ describe('lora-playground train --objective dpo', () => {
     expect(Math.abs(v0.loss - LN2)).toBeLessThanOrEqual(2 ** -24);
     expect([v0.metrics['rewards/margins'], v0.metrics['rewards/accuracies']]).toEqual([0, 0]);
     // ...on the SFT adapter's log-probs, not the base's
+    expect(Number.isFinite(baseLogps)).toBe(true);
     expect(v0.metrics['logps/chosen']).not.toBe(baseLogps);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.from_adapter).toBe(sft);

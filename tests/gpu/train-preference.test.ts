@@ -190,3 +190,47 @@ describe('a batch whose counted rows do not fit the classifier in one chunk', ()
     expect(err).toBeLessThanOrEqual(1e-6);
   });
 });
+
+describe('gradient accumulation over micro-batches of pairs', () => {
+  it('gives the mean of the micro-batches\' gradients, and each one\'s loss and metrics', async () => {
+    const V = 384;
+    const [B, T] = [4, 12];
+    const batchOf = (seed: number): Batch => {
+      const rand = createRng(seed);
+      return {
+        B,
+        T,
+        ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * V)),
+        targets: Int32Array.from({ length: B * T }, (_, i) => (i % T < 4 ? -100 : Math.floor(rand() * V))),
+        reference: Float32Array.from({ length: B }, () => -40 - 10 * rand()),
+      };
+    };
+    const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-smollm2')));
+    try {
+      const a = model.attach(lora(2, 4, ['q_proj', 'v_proj']), 1);
+      await randomizeLoraB(a, createRng(5), 0.2);
+      const objective: ObjectiveConfig = { type: 'dpo', beta: 0.3, loss_type: 'robust', label_smoothing: 0.1 };
+      const W = readoutWidth(objective);
+      const step = async (bs: Batch[]) => {
+        const out = createTensor(gpu(), [W * bs.length], 'f32', 'readout');
+        const rec = new Recorder(gpu(), 'accumulation');
+        encodeGradients(rec, model, bs, out, { objective });
+        rec.submit();
+        const r = await readF32(gpu(), out);
+        out.buffer.destroy();
+        return { r, g: await a.grads.readAll() };
+      };
+      const [b1, b2] = [batchOf(6), batchOf(7)];
+      const one = await step([b1]);
+      const two = await step([b2]);
+      const both = await step([b1, b2]);
+      expect(one.g.some((x) => x !== 0) && two.g.some((x) => x !== 0)).toBe(true);
+      const err = relError(both.g, one.g.map((x, i) => (x + two.g[i]) / 2));
+      console.log(`preference accumulation: rel err vs the mean of the micro-batch gradients ${err.toExponential(2)}`);
+      expect(err).toBeLessThanOrEqual(1e-5);
+      expect(Array.from(both.r)).toEqual([...one.r, ...two.r]);
+    } finally {
+      model.destroy();
+    }
+  });
+});
