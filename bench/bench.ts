@@ -7,7 +7,9 @@
 //      (and how far apart their logits are);
 //   3. a full LoRA training step (forward, loss, backward, gradient norm, AdamW: Engine.trainStep,
 //      exactly what the app runs) against the forward of the same adapted model;
-//   4. the bytes of GPUBuffers the engine held at its peak.
+//   4. a DPO step against an SFT step on the same tokens (the batch's rows as chosen/rejected pairs,
+//      with reference log-probs): what the preference loss head adds to a step;
+//   5. the bytes of GPUBuffers the engine held at its peak.
 // Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
 // written by empty compute passes submitted just before and just after the measured work (the queue
 // runs them in order); wall-clock time runs from the first encode to queue.onSubmittedWorkDone().
@@ -21,7 +23,8 @@ import { Engine, type Batch } from '../src/lib/engine.ts';
 import type { Model } from '../src/lib/model/model.ts';
 import { parseModelConfig } from '../src/lib/model/config.ts';
 import { loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
-import { defaultMethod, defaultTrainConfig } from '../src/lib/train/config.ts';
+import { defaultMethod, defaultObjective, defaultTrainConfig } from '../src/lib/train/config.ts';
+import { Trainer } from '../src/lib/train/step.ts';
 import { createRng } from '../src/lib/random.ts';
 
 declare global {
@@ -493,6 +496,31 @@ async function main(): Promise<Record<string, unknown>> {
   await gpu.checkErrors();
   log(`engine forward with LoRA ${lfwd.wallMs.toFixed(1)} ms; LoRA train step ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
 
+  // DPO against SFT on the same tokens: the B rows as B/2 (chosen, rejected) pairs with their
+  // reference log-probs, each step through its own Trainer (AdamW state) on the same adapter.
+  if (B % 2 !== 0) throw new Error(`the DPO step needs an even batch (B=${B})`);
+  const reference = await engine.sequenceLogps([batch]);
+  const sftTrainer = new Trainer(model, trainCfg);
+  const dpoTrainer = new Trainer(model, trainCfg, defaultObjective('dpo'));
+  const checked = (r: { nonfinite: boolean }) => {
+    if (r.nonfinite) throw new Error('DPO/SFT comparison: non-finite loss or gradient');
+  };
+  const sftStep = () => sftTrainer.trainStep([batch], trainCfg.learning_rate).then(checked);
+  const dpoStep = () => dpoTrainer.trainStep([{ ...batch, reference }], trainCfg.learning_rate).then(checked);
+  log('timing a DPO step against an SFT step on the same tokens');
+  const [sftTimed, dpoTimed] = await measure(
+    [
+      { clock, work: sftStep, end: 'call' },
+      { clock, work: dpoStep, end: 'call' },
+    ],
+    SETTINGS.warmup,
+    SETTINGS.trainIters,
+  );
+  await gpu.checkErrors();
+  sftTrainer.destroy();
+  dpoTrainer.destroy();
+  log(`SFT step ${sftTimed.wallMs.toFixed(1)} ms; DPO step ${dpoTimed.wallMs.toFixed(1)} ms on the same ${BT} tokens`);
+
   loraLogits.buffer.destroy();
   clock.destroy();
   engine.destroy();
@@ -567,6 +595,10 @@ async function main(): Promise<Record<string, unknown>> {
     lora_train_step_gpu_ms: train.gpuMs === null ? null : round(train.gpuMs, 2),
     lora_train_tok_s: tokS(train.wallMs),
     step_over_forward: round(train.wallMs / lfwd.wallMs, 3),
+    sft_step_ms: round(sftTimed.wallMs, 2),
+    dpo_step_ms: round(dpoTimed.wallMs, 2),
+    dpo_step_over_sft_step: round(dpoTimed.wallMs / sftTimed.wallMs, 3),
+    dpo_step_samples_ms: { sft: sftTimed.wallSamples, dpo: dpoTimed.wallSamples },
     step_over_base_forward: round(train.wallMs / fwd.wallMs, 3),
     lora_train_losses: losses,
     train_step_samples_ms: train.wallSamples,

@@ -7,15 +7,19 @@ float64, with the smallest top-1/top-2 logit margin reported.
 """
 import json
 import os
+import sys
+
+import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 import bpe
 import safetensors_io
-from common import CONFIG, FIXTURES, MODEL_DIR, WORK, ensure_dirs
+from common import CONFIG, EOT, FIXTURES, MODEL_DIR, WORK, ensure_dirs
 from export import load_pretrained
-from model import Bottleneck, build, masked_loss
+from model import Bottleneck, LlamaForCausalLM, build, masked_loss
 
 B, T = 2, 32
 LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
@@ -129,6 +133,145 @@ def default_model_fixtures():
     })
 
 
+# ---------------------------------------------------------------- preference (DPO, SimPO, ORPO)
+
+# Three pairs of the default model's kind of text: a prompt, a chosen and a rejected completion.
+DPO_PAIRS = [
+    ('The jury said that the', ' election had been conducted fairly.', ' the the of jury jury.'),
+    ('In the morning, the old man', ' walked slowly to the church.', ' was.'),
+    ('She opened the letter and', ' read it twice before she spoke.', ' it ate the house and a blue number of the of.'),
+]
+DPO_T = 24
+# The objectives the fixtures hold, with TRL's names (src/lib/train/objective.ts).
+DPO_LOSSES = {
+    'sigmoid': {'type': 'dpo', 'beta': 0.1, 'loss_type': 'sigmoid', 'label_smoothing': 0.0},
+    'ipo': {'type': 'dpo', 'beta': 0.1, 'loss_type': 'ipo', 'label_smoothing': 0.0},
+    'robust': {'type': 'dpo', 'beta': 0.1, 'loss_type': 'robust', 'label_smoothing': 0.1},
+    'simpo': {'type': 'simpo', 'beta': 2.0, 'simpo_gamma': 0.5},
+    'orpo': {'type': 'orpo', 'beta': 0.1},
+}
+
+
+def load_shipped(dtype):
+    """The default model from its folder (config.json's CONFIG and model.safetensors), as the app loads it."""
+    model = LlamaForCausalLM(CONFIG)
+    state = safetensors_io.load(os.path.join(MODEL_DIR, 'model.safetensors'))
+    model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    model = model.to(dtype).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def dpo_batch():
+    """Rows 2k, 2k+1: pair k's prompt + chosen and prompt + rejected completion (+ EOS), packed as the
+    app packs them (pad id EOT, targets -100 on the prompt and the padding)."""
+    tok = bpe.Tokenizer.from_hf_json(os.path.join(MODEL_DIR, 'tokenizer.json'))
+    ids, targets = [], []
+    for prompt, chosen, rejected in DPO_PAIRS:
+        p = tok.encode(prompt)
+        for completion in (chosen, rejected):
+            seq = (p + tok.encode(completion) + [EOT])[:DPO_T + 1]
+            row = seq[:DPO_T] + [EOT] * (DPO_T - min(len(seq), DPO_T))
+            tg = [-100] * DPO_T
+            for t in range(len(seq) - 1):
+                if t + 1 >= len(p):
+                    tg[t] = seq[t + 1]
+            ids.append(row)
+            targets.append(tg)
+    return torch.tensor(ids, dtype=torch.int32), torch.tensor(targets, dtype=torch.int32)
+
+
+def sequence_logps(model, ids, targets):
+    """Sum of log p over each row's counted tokens, and their count."""
+    logits, _ = model(ids.long())
+    mask = targets != -100
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, targets.long().clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return (logp * mask).sum(-1), mask.sum(-1).to(logits.dtype)
+
+
+def log1mexp(x):
+    return torch.where(x < -math.log(2), torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
+
+
+def preference_loss(cfg, logps, counts, ref):
+    """TRL's losses (DPOTrainer sigmoid/ipo/robust, CPOTrainer simpo with cpo_alpha 0, ORPOTrainer) on
+    pairs (rows 2k chosen, 2k+1 rejected); ORPO's NLL counts the chosen completion's tokens."""
+    pc, pr, nc, nr = logps[0::2], logps[1::2], counts[0::2], counts[1::2]
+    beta = cfg['beta']
+    if cfg['type'] == 'dpo':
+        dc, dr = pc - ref[0::2], pr - ref[1::2]
+        if cfg['loss_type'] == 'sigmoid':
+            losses = -F.logsigmoid(beta * (dc - dr))
+        elif cfg['loss_type'] == 'robust':
+            e = cfg['label_smoothing']
+            losses = (-(1 - e) * F.logsigmoid(beta * (dc - dr)) + e * F.logsigmoid(-beta * (dc - dr))) / (1 - 2 * e)
+        else:
+            losses = (dc / nc - dr / nr - 1 / (2 * beta)) ** 2
+        return losses.mean()
+    ac, ar = pc / nc, pr / nr
+    if cfg['type'] == 'simpo':
+        return (-F.logsigmoid(beta * (ac - ar) - cfg['simpo_gamma'])).mean()
+    log_odds = (ac - ar) - (log1mexp(ac) - log1mexp(ar))
+    return -pc.sum() / nc.sum() - beta * F.logsigmoid(log_odds).mean()
+
+
+def dpo_fixtures():
+    """dpo-{lora,bottleneck,prefix}: the adapters of lora/bottleneck/prefix.safetensors on a batch of pairs,
+    the reference (adapter off) and policy log-probs, every objective's loss, and adapter gradients
+    (float64 autograd): sigmoid DPO's for every method, every objective's for prefix tuning."""
+    ids, targets = dpo_batch()
+    base = load_shipped(torch.float64)
+    with torch.no_grad():
+        ref, counts = sequence_logps(base, ids, targets)
+    for method in ('lora', 'bottleneck', 'prefix'):
+        model = load_shipped(torch.float64)
+        weights = safetensors_io.load(os.path.join(FIXTURES, method + '.safetensors'))
+        params = {}
+        adapter = json.load(open(os.path.join(FIXTURES, method + '.json')))
+        if method == 'lora':
+            for key, value in weights.items():
+                if key.endswith('.grad') or not key.startswith(PREFIX):
+                    continue
+                path, kind = key[len(PREFIX):].rsplit('.', 2)[0], key.rsplit('.', 2)[1]
+                lin = model.get_submodule(path)
+                if not hasattr(lin, 'lora_A'):
+                    lin.add_lora(adapter['r'], adapter['lora_alpha'], adapter['use_rslora'])
+                layer = getattr(lin, kind)
+                layer.weight = torch.nn.Parameter(value.to(torch.float64))
+                params[key] = layer.weight
+        elif method == 'bottleneck':
+            for i, layer in enumerate(model.model.layers):
+                for place, attr in (('self_attn', 'attn_adapter'), ('mlp', 'mlp_adapter')):
+                    ad = Bottleneck(CONFIG['hidden_size'], adapter['bottleneck_size'], adapter['non_linearity']).double()
+                    for part in ('down', 'up'):
+                        for kind in ('weight', 'bias'):
+                            key = f'{PREFIX}model.layers.{i}.{place}.adapter.{part}.{kind}'
+                            setattr(getattr(ad, part), kind, torch.nn.Parameter(weights[key].to(torch.float64)))
+                            params[key] = getattr(getattr(ad, part), kind)
+                    setattr(layer, attr, ad)
+        else:
+            model.prompt_embeddings = torch.nn.Parameter(weights['prompt_embeddings'].to(torch.float64))
+            params['prompt_embeddings'] = model.prompt_embeddings
+        out = {'input_ids': ids, 'targets': targets, 'reference': ref.float()}
+        logps, _ = sequence_logps(model, ids, targets)
+        out['logps'] = logps.detach().float()
+        with_grads = list(DPO_LOSSES) if method == 'prefix' else ['sigmoid']
+        for name, cfg in DPO_LOSSES.items():
+            logps, _ = sequence_logps(model, ids, targets)
+            loss = preference_loss(cfg, logps, counts, ref)
+            out[f'loss.{name}'] = loss.detach().reshape(1).float()
+            if name in with_grads:
+                grads = torch.autograd.grad(loss, list(params.values()))
+                for key, g in zip(params, grads):
+                    out[f'{key}.grad.{name}'] = g.float()
+            print(f'dpo-{method}', name, 'loss', loss.item())
+        safetensors_io.save(out, os.path.join(FIXTURES, f'dpo-{method}.safetensors'))
+        with open(os.path.join(FIXTURES, f'dpo-{method}.json'), 'w') as f:
+            json.dump({'adapter': f'{method}.json', 'weights': f'{method}.safetensors', 'pairs': DPO_PAIRS,
+                       'losses': DPO_LOSSES, 'gradients': with_grads}, f, indent=2)
+
+
 def greedy(model, ids, n, eos):
     out = list(ids)
     margins = []
@@ -216,7 +359,11 @@ def tiny_fixtures():
 
 
 if __name__ == '__main__':
+    # `fixtures.py dpo` writes only the preference fixtures: they need the shipped model folder and the
+    # adapter fixtures, not the pretraining checkpoint the others are computed from.
     ensure_dirs()
-    default_model_fixtures()
-    greedy_fixture()
-    tiny_fixtures()
+    if sys.argv[1:] != ['dpo']:
+        default_model_fixtures()
+        greedy_fixture()
+        tiny_fixtures()
+    dpo_fixtures()

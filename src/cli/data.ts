@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type DataProblem, describeProblem, parseDatasetFile, type ParsedDataset } from '../lib/data';
 import { filesReadiness, type LoadedFiles } from '../lib/data/load.ts';
+import type { ObjectiveType } from '../lib/train/objective.ts';
 import { existingFile, InputError } from './model.ts';
 import type { Reporter } from './output.ts';
 
@@ -23,13 +24,14 @@ export async function readDataset(flag: string, path: string, out: Reporter): Pr
 }
 
 /**
- * The page's readiness rules on a training file and an optional validation file: a file-level
- * problem, no usable example, preference data, mismatched formats, bad records (allowed with
- * `skipBad`, as the page's "skip bad records"). Throws an InputError naming every bad line.
+ * The page's readiness rules on a training file and an optional validation file for the run's
+ * objective: a file-level problem, no usable example, preference pairs for SFT or other data for a
+ * preference objective, mismatched formats, bad records (allowed with `skipBad`, as the page's "skip
+ * bad records"). Throws an InputError naming every bad line.
  */
-export function checkReady(train: ParsedDataset, validation: ParsedDataset | null, skipBad: boolean, out: Reporter): LoadedFiles {
+export function checkReady(train: ParsedDataset, validation: ParsedDataset | null, skipBad: boolean, out: Reporter, objective: ObjectiveType = 'sft'): LoadedFiles {
   const files: LoadedFiles = { names: [train.file, ...(validation ? [validation.file] : [])], train, validation, test: null, notes: [] };
-  const reasons = filesReadiness(files, skipBad);
+  const reasons = filesReadiness(files, skipBad, objective);
   if (reasons.length) {
     const bad = train.badRecords + (validation?.badRecords ?? 0);
     const hint = bad > 0 && !skipBad ? ' (--skip-bad leaves them out)' : '';

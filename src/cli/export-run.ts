@@ -51,6 +51,7 @@ async function checkOut(path: string): Promise<string> {
 
 export async function runExportRun(args: Args, out: Reporter, signal: AbortSignal): Promise<void> {
   const request = await runRequest(args);
+  if (request.start) throw new InputError(`--from-adapter ${request.start.path}: export-run hands TRL a fresh run; continuing a saved adapter is not exported yet`);
   const target = await checkOut(args.out);
   const options: ExportOptions = { baseModel: args.baseModel, gpus: args.gpus };
   const files = await readRunFiles(args, out);

@@ -123,13 +123,14 @@ export async function loadModel(path: string, out: Reporter): Promise<LoadedMode
 }
 
 /**
- * The adapter's files as the page receives dropped files: a folder's adapter_config.json and
- * adapter_model.safetensors (and adapter_model.bin, which peft/ refuses by name), or one .zip.
+ * The adapter's files (given as `flag`) as the page receives dropped files: a folder's
+ * adapter_config.json and adapter_model.safetensors (and adapter_model.bin, which peft/ refuses by
+ * name), or one .zip.
  */
-async function adapterFiles(path: string): Promise<{ name: string; bytes: Uint8Array }[]> {
+export async function adapterFiles(flag: string, path: string): Promise<{ name: string; bytes: Uint8Array }[]> {
   const abs = resolve(path);
   const kind = await kindOf(abs);
-  if (kind === null) throw new InputError(`--adapter ${path}: no such folder or .zip file`);
+  if (kind === null) throw new InputError(`${flag} ${path}: no such folder or .zip file`);
   if (kind === 'file') return [{ name: basename(abs), bytes: new Uint8Array(await readFile(abs)) }];
   const wanted = new Set([CONFIG_FILE, WEIGHTS_FILE, 'adapter_model.bin']);
   const names = (await readdir(abs)).filter((n) => wanted.has(n));
@@ -143,7 +144,7 @@ async function adapterFiles(path: string): Promise<{ name: string; bytes: Uint8A
  */
 export async function attachAdapter(model: LoadedModel, path: string, out: Reporter): Promise<AdapterMethod> {
   out.status('adapter', `Reading the adapter ${path}…`);
-  const raw = await readAdapterFiles(await adapterFiles(path), { base: model.base });
+  const raw = await readAdapterFiles(await adapterFiles('--adapter', path), { base: model.base });
   const imported = importAdapter(raw, model.base);
   for (const w of imported.warnings) out.warning(w);
   model.engine.attach(imported.config.method);

@@ -2,6 +2,7 @@
 // prints them as lines for a person (progress on stderr, the answer on stdout) or, with --json, as
 // JSON lines on stdout, one object per event, ending in one `result` or `error` object.
 
+import type { PreferenceMetrics } from '../lib/train/objective.ts';
 import type { TrainUpdate } from '../lib/train/run.ts';
 
 export type CliEvent =
@@ -103,6 +104,11 @@ export function humanReporter(io: Streams): Reporter {
   };
 }
 
+/** A preference objective's metrics in a line: TRL's names, the ones a person reads first. */
+function metricsLine(m: PreferenceMetrics): string {
+  return `rewards/accuracies ${m['rewards/accuracies'].toFixed(3)}  rewards/margins ${m['rewards/margins'].toFixed(4)}  rewards/chosen ${m['rewards/chosen'].toFixed(4)}  rewards/rejected ${m['rewards/rejected'].toFixed(4)}  logps/chosen ${m['logps/chosen'].toFixed(3)}  logps/rejected ${m['logps/rejected'].toFixed(3)}`;
+}
+
 /**
  * A training event in words, or null for the ones a person need not see: the first three steps, then
  * about twenty over the run and the last, every validation loss, every stage.
@@ -110,6 +116,9 @@ export function humanReporter(io: Streams): Reporter {
 function trainLine(u: TrainUpdate): string | null {
   switch (u.kind) {
     case 'start':
+      if (u.objective !== 'sft') {
+        return `Training ${u.trainableParams.toLocaleString('en')} parameters with ${u.objective.toUpperCase()}: ${u.rows / 2} pairs (${u.validationRows / 2} held out), batch ${u.batch} pairs × ${u.seqLen}, ${u.totalSteps} steps${u.step ? `, from step ${u.step}` : ''}`;
+      }
       return `Training ${u.trainableParams.toLocaleString('en')} parameters: ${u.rows} rows (${u.validationRows} held out), batch ${u.batch} × ${u.seqLen}, ${u.totalSteps} steps${u.step ? `, from step ${u.step}` : ''}`;
     case 'stage':
       return u.message;
@@ -117,9 +126,10 @@ function trainLine(u: TrainUpdate): string | null {
       const every = Math.max(1, Math.round(u.totalSteps / 20));
       if (u.step > 3 && u.step % every !== 0 && u.step !== u.totalSteps) return null;
       const speed = u.elapsedMs > 0 ? `${Math.round((u.tokens * 1000) / u.elapsedMs)} tok/s` : '';
-      return `step ${u.step}/${u.totalSteps}  loss ${u.loss.toFixed(4)}  lr ${u.lr.toExponential(2)}  ${speed}`;
+      return `step ${u.step}/${u.totalSteps}  loss ${u.loss.toFixed(4)}  ${u.metrics ? metricsLine(u.metrics) + '  ' : ''}lr ${u.lr.toExponential(2)}  ${speed}`;
     }
     case 'validation':
+      if (u.metrics) return `step ${u.step}  validation loss ${u.loss.toFixed(4)}  ${metricsLine(u.metrics)}`;
       return `step ${u.step}  validation loss ${u.loss.toFixed(4)} (perplexity ${Math.exp(u.loss).toFixed(2)})`;
     case 'restored':
       return u.reason;

@@ -1,22 +1,28 @@
-// The flags that describe a run — the model, the dataset files, the method and the training settings —
-// and the TrainingPlan they make, shared by `train` (which runs it) and `export-run` (which hands it to
-// TRL). The flags make the one method config and the one training config (the page's defaults for
-// what is left out); the files go through the page's data layer and the plan through the page's
-// checks (train/plan.ts), so a run planned here is the run the page would plan.
+// The flags that describe a run — the model, the dataset files, the method, the objective and the
+// training settings — and the TrainingPlan they make, shared by `train` (which runs it) and
+// `export-run` (which hands it to TRL). The flags make the one method config, the one objective config
+// and the one training config (the page's defaults for what is left out); the files go through the
+// page's data layer and the plan through the page's checks (train/plan.ts), so a run planned here is
+// the run the page would plan. --from-adapter continues a saved PEFT adapter: it is read and checked
+// against the model by the page's import path (peft/), and its method is the run's.
 
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { MethodConfig, MethodType } from '../lib/adapters/config.ts';
 import type { ModelTokenizer } from '../lib/base/model-source.ts';
 import { type ParsedDataset, prepareTraining, PrepareError } from '../lib/data';
 import { datasetName, type LoadedFiles } from '../lib/data/load.ts';
 import { type ModelConfig, parseModelConfig } from '../lib/model/config.ts';
-import { configProblems, methodProblems } from '../lib/train/checks.ts';
-import { DEFAULTS, defaultMethod, defaultTrainConfig, type TrainConfig } from '../lib/train/config.ts';
+import { importAdapter, readAdapterFiles } from '../lib/peft/adapter.ts';
+import { PeftError } from '../lib/peft/config.ts';
+import { configProblems, methodProblems, objectiveProblems } from '../lib/train/checks.ts';
+import { DEFAULTS, defaultMethod, defaultObjective, defaultTrainConfig, type TrainConfig } from '../lib/train/config.ts';
+import { DPO_LOSS_TYPES, OBJECTIVE_TYPES, type ObjectiveConfig, type ObjectiveType } from '../lib/train/objective.ts';
 import { buildTrainingPlan, PlanError, type TrainingPlan } from '../lib/train/plan.ts';
+import type { StartWeights } from '../lib/train/run.ts';
 import { flagName, type Parsed, UsageError } from './args.ts';
 import { checkReady, listed, readDataset } from './data.ts';
-import { existingFile, existingFolder, InputError } from './model.ts';
+import { adapterFiles, existingFile, existingFolder, InputError } from './model.ts';
 import type { Reporter } from './output.ts';
 
 const LORA = ['r', 'alpha', 'dropout', 'targets', 'rslora'] as const;
@@ -25,6 +31,9 @@ const PREFIX = ['prefixTokens'] as const;
 const METHODS = ['lora', 'bottleneck', 'prefix'] as const;
 type Method = (typeof METHODS)[number];
 const PEFT_TYPES: Record<Method, Exclude<MethodType, 'FULL'>> = { lora: 'LORA', bottleneck: 'BOTTLENECK', prefix: 'PREFIX_TUNING' };
+/** Flags of one objective only, by objective (--beta belongs to every preference objective). */
+const OBJECTIVE_FLAGS = { lossType: 'dpo', labelSmoothing: 'dpo', simpoGamma: 'simpo' } as const;
+const O = DEFAULTS.objectives;
 
 const M = DEFAULTS.methods;
 const D = DEFAULTS.training;
@@ -33,7 +42,32 @@ export const RUN_FLAGS = {
   model: { kind: 'string', value: 'DIR', required: true, help: 'model folder in the Hugging Face layout' },
   data: { kind: 'string', value: 'FILE', required: true, help: 'training data: .jsonl, .json, .csv, .tsv or .txt, in any format the page reads' },
   valid: { kind: 'string', value: 'FILE', help: 'validation data in the same format (without it, about 10% of --data is held out)' },
-  method: { kind: 'string', value: 'METHOD', required: true, choices: METHODS, help: 'where the trainable weights sit' },
+  method: { kind: 'string', value: 'METHOD', choices: METHODS, help: 'where the trainable weights sit (required unless --from-adapter gives it)' },
+  fromAdapter: {
+    kind: 'string',
+    value: 'DIR',
+    help: 'continue this saved PEFT adapter (a folder with adapter_config.json and adapter_model.safetensors, or its .zip): its method and weights are the run\'s start, and DPO\'s reference',
+  },
+  objective: {
+    kind: 'string',
+    value: 'NAME',
+    choices: OBJECTIVE_TYPES,
+    help: 'what the loss is: sft (cross-entropy on the counted tokens); dpo, simpo or orpo train on preference pairs {prompt, chosen, rejected} (sft)',
+  },
+  beta: {
+    kind: 'number',
+    min: 0,
+    help: `β of a preference objective: DPO's deviation from the reference (beta; ${O.dpo.beta}), SimPO's reward scale (${O.simpo.beta}), ORPO's λ (${O.orpo.beta})`,
+  },
+  lossType: { kind: 'string', value: 'TYPE', choices: DPO_LOSS_TYPES, help: `DPO's loss: sigmoid, ipo or robust (loss_type; ${O.dpo.loss_type})` },
+  labelSmoothing: {
+    kind: 'number',
+    min: 0,
+    max: 0.5,
+    belowMax: true,
+    help: `robust DPO's share of flipped labels (label_smoothing; ${O.dpo.label_smoothing})`,
+  },
+  simpoGamma: { kind: 'number', min: 0, help: `SimPO's reward margin (simpo_gamma; ${O.simpo.simpo_gamma})` },
   r: { kind: 'int', min: 1, help: `LoRA rank (r; ${M.LORA.r} when not given)` },
   alpha: { kind: 'number', min: 0, help: `LoRA alpha: the update is scaled by alpha/r (lora_alpha; ${M.LORA.lora_alpha})` },
   dropout: { kind: 'number', min: 0, max: 1, belowMax: true, help: `dropout on the LoRA branch's input while training (lora_dropout; ${M.LORA.lora_dropout})` },
@@ -64,18 +98,34 @@ export interface RunRequest {
   data: string;
   valid: string | null;
   method: MethodConfig;
+  objective: ObjectiveConfig;
   config: TrainConfig;
+  /** --from-adapter: the adapter the run continues (its tensors, checked against the model), and what its import said */
+  start: (StartWeights & { path: string; warnings: string[] }) | null;
 }
 
-/** Flags of another method than --method are a mistake, not something to ignore. */
-function checkMethodFlags(args: RunArgs): void {
+/** Flags of another method than --method are a mistake, not something to ignore; with --from-adapter, the adapter fixes them all. */
+function checkMethodFlags(args: RunArgs, fromAdapter: boolean): void {
   const own: Record<Method, readonly string[]> = { lora: LORA, bottleneck: BOTTLENECK, prefix: PREFIX };
-  const method = args.method as Method;
+  const method = args.method as Method | undefined;
   for (const other of METHODS) {
-    if (other === method) continue;
+    if (other === method && !fromAdapter) continue;
     for (const key of own[other]) {
       const v = args[key as keyof RunArgs];
-      if (v !== undefined && v !== false) throw new UsageError(`--${flagName(key)} is a setting of --method ${other}, not ${method}`);
+      if (v === undefined || v === false) continue;
+      if (fromAdapter) throw new UsageError(`--${flagName(key)}: --from-adapter continues an adapter whose settings are fixed; leave --${flagName(key)} out`);
+      throw new UsageError(`--${flagName(key)} is a setting of --method ${other}, not ${method}`);
+    }
+  }
+}
+
+/** An objective's flags with another objective are a mistake too. */
+function checkObjectiveFlags(args: RunArgs): void {
+  const objective = (args.objective ?? 'sft') as ObjectiveType;
+  if (objective === 'sft' && args.beta !== undefined) throw new UsageError('--beta is a setting of --objective dpo, simpo or orpo, not sft');
+  for (const [key, owner] of Object.entries(OBJECTIVE_FLAGS)) {
+    if (args[key as keyof RunArgs] !== undefined && objective !== owner) {
+      throw new UsageError(`--${flagName(key)} is a setting of --objective ${owner}, not ${objective}`);
     }
   }
 }
@@ -98,9 +148,24 @@ function methodOf(args: RunArgs): MethodConfig {
   return m;
 }
 
+/** The objective's defaults (TRL's) with the flags given. */
+function objectiveOf(args: RunArgs): ObjectiveConfig {
+  const o = defaultObjective((args.objective ?? 'sft') as ObjectiveType);
+  switch (o.type) {
+    case 'sft':
+      return o;
+    case 'dpo':
+      return { ...o, beta: args.beta ?? o.beta, loss_type: (args.lossType as typeof o.loss_type | undefined) ?? o.loss_type, label_smoothing: args.labelSmoothing ?? o.label_smoothing };
+    case 'simpo':
+      return { ...o, beta: args.beta ?? o.beta, simpo_gamma: args.simpoGamma ?? o.simpo_gamma };
+    case 'orpo':
+      return { ...o, beta: args.beta ?? o.beta };
+  }
+}
+
 /** The training defaults (the method's learning rate) with the flags given. */
-function configOf(args: RunArgs): TrainConfig {
-  const c = defaultTrainConfig(PEFT_TYPES[args.method as Method]);
+function configOf(args: RunArgs, type: MethodType): TrainConfig {
+  const c = defaultTrainConfig(type);
   return {
     ...c,
     max_steps: args.epochs !== undefined ? -1 : (args.steps ?? c.max_steps),
@@ -116,11 +181,35 @@ function configOf(args: RunArgs): TrainConfig {
 }
 
 /**
+ * --from-adapter, read as the page reads a dropped adapter and checked against the model's config.json
+ * (peft/: every problem named) before anything loads; --method, if given as well, must be its method.
+ */
+async function startAdapter(args: RunArgs, model: string, modelConfig: ModelConfig): Promise<NonNullable<RunRequest['start']> & { method: MethodConfig }> {
+  const path = args.fromAdapter!;
+  let imported;
+  try {
+    const files = await adapterFiles('--from-adapter', path);
+    imported = importAdapter(await readAdapterFiles(files), { name: basename(model), config: modelConfig });
+  } catch (e) {
+    if (e instanceof PeftError) throw new InputError(`--from-adapter ${path}: ${e.message}`, e.problems);
+    throw e;
+  }
+  const method = imported.config.method;
+  const named = Object.entries(PEFT_TYPES).find(([, t]) => t === method.peft_type)?.[0];
+  if (args.method !== undefined && args.method !== named) {
+    throw new UsageError(`--method ${args.method}: the adapter of --from-adapter ${path} is ${named}; leave --method out or give ${named}`);
+  }
+  return { path, name: imported.name ?? basename(path), tensors: imported.tensors, warnings: imported.warnings, method };
+}
+
+/**
  * Checks the flags, the files they name, and the method and training config against the model's
  * config.json with the page's own checks (train/checks.ts); returns what the plan will be made of.
  */
 export async function runRequest(args: RunArgs): Promise<RunRequest> {
-  checkMethodFlags(args);
+  if (args.method === undefined && args.fromAdapter === undefined) throw new UsageError('missing --method METHOD (or --from-adapter DIR, whose method the run continues)');
+  checkMethodFlags(args, args.fromAdapter !== undefined);
+  checkObjectiveFlags(args);
   if (args.epochs !== undefined && args.steps !== undefined) throw new UsageError('give --steps or --epochs, not both');
   const model = await existingFolder('--model', args.model);
   const configText = await readFile(join(model, 'config.json'), 'utf8').catch(() => null);
@@ -133,11 +222,13 @@ export async function runRequest(args: RunArgs): Promise<RunRequest> {
   }
   const data = await existingFile('--data', args.data);
   const valid = args.valid ? await existingFile('--valid', args.valid) : null;
-  const method = methodOf(args);
-  const config = configOf(args);
-  const problems = [...methodProblems(method, modelConfig), ...configProblems(config, modelConfig)];
+  const start = args.fromAdapter !== undefined ? await startAdapter(args, model, modelConfig) : null;
+  const method = start?.method ?? methodOf(args);
+  const objective = objectiveOf(args);
+  const config = configOf(args, method.peft_type);
+  const problems = [...methodProblems(method, modelConfig), ...objectiveProblems(objective), ...configProblems(config, modelConfig)];
   if (problems.length) throw new InputError(`these settings cannot train ${args.model}: ${problems.join('; ')}`, problems);
-  return { model, modelConfig, data, valid, method, config };
+  return { model, modelConfig, data, valid, method, objective, config, start: start && { path: start.path, name: start.name, tensors: start.tensors, warnings: start.warnings } };
 }
 
 export type RunFiles = LoadedFiles & { train: ParsedDataset };
@@ -146,7 +237,7 @@ export type RunFiles = LoadedFiles & { train: ParsedDataset };
 export async function readRunFiles(args: RunArgs, out: Reporter): Promise<RunFiles> {
   const train = await readDataset('--data', args.data, out);
   const valid = args.valid ? await readDataset('--valid', args.valid, out) : null;
-  return { ...checkReady(train, valid, args.skipBad, out), train };
+  return { ...checkReady(train, valid, args.skipBad, out, (args.objective ?? 'sft') as ObjectiveType), train };
 }
 
 /** What planning needs of the model: its id (the folder's name, as the page's shipped model), config.json and tokenizer. */
@@ -185,6 +276,7 @@ export async function planRun(request: RunRequest, args: RunArgs, files: RunFile
       padId: tokenizer.padId,
       skippedRecords: train.badRecords + (valid?.badRecords ?? 0) + rendering.length,
       method: request.method,
+      objective: request.objective,
       config: request.config,
     });
   } catch (e) {

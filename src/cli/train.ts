@@ -1,7 +1,8 @@
 // `lora-playground train`: the page's training run without the page. The flags, the files and the
 // plan they make are plan.ts's (shared with export-run: the page's defaults, data layer and checks);
-// the run is the run loop the page's worker drives (train/run.ts); the result is a PEFT adapter folder
-// with a metrics.json, written whole or not at all.
+// the run is the run loop the page's worker drives (train/run.ts), with any objective (SFT, or DPO,
+// SimPO, ORPO on preference pairs) and from any saved adapter (--from-adapter); the result is a PEFT
+// adapter folder with a metrics.json, written whole or not at all.
 
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -25,15 +26,19 @@ const flags = {
 
 export const trainCommand: Command<typeof flags> = {
   name: 'train',
-  summary: 'train a LoRA, bottleneck or prefix adapter on a dataset file, as the page does',
+  summary: 'train a LoRA, bottleneck or prefix adapter on a dataset file (SFT, or DPO, SimPO, ORPO on preference pairs), as the page does',
   description:
     'Settings left out take the page\'s defaults (src/lib/train/config.ts DEFAULTS); the names in parentheses are the\n' +
-    'adapter_config.json / TrainingArguments fields they set.',
+    'adapter_config.json / TrainingArguments / DPOConfig fields they set. A preference objective counts --batch in pairs\n' +
+    '(two rows each) and reports TRL\'s metrics (rewards/chosen, rewards/rejected, rewards/margins, rewards/accuracies,\n' +
+    'logps/chosen, logps/rejected) per step and validation.',
   flags,
   examples: [
     'lora-playground train --model models/brown-llama-4m --data static/samples/pirate-qa.jsonl --method lora --steps 200 --out pirate-lora/',
     'lora-playground train --model models/brown-llama-4m --data train.jsonl --method lora --r 8 --alpha 16 --targets q_proj,v_proj --out my-adapter/',
     'lora-playground train --model models/brown-llama-4m --data train.jsonl --valid valid.jsonl --method prefix --prefix-tokens 8 --out p/ --json',
+    'lora-playground train --model models/brown-llama-4m --data prefs.jsonl --method lora --objective dpo --beta 0.1 --steps 100 --out dpo-lora/',
+    'lora-playground train --model models/brown-llama-4m --data prefs.jsonl --from-adapter sft-lora/ --objective dpo --out sft-then-dpo/',
   ],
 };
 
@@ -53,14 +58,21 @@ export async function trainRequest(args: Args): Promise<TrainRequest> {
   return { ...request, out: args.out };
 }
 
-/** metrics.json: what the run did, step by step, with its settings. */
-function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number) {
+/**
+ * metrics.json: what the run did, step by step, with its settings. A preference objective's points
+ * carry TRL's metrics (`metrics`), and its last ones are repeated at the top level.
+ */
+function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number, from: string | null) {
+  const lastTrain = run.history.train.at(-1)?.metrics;
+  const lastValidation = run.history.validation.at(-1)?.metrics;
   return {
     status: run.status,
     steps: run.step,
     total_steps: run.totalSteps,
     model: plan.model.id,
     method: plan.method,
+    objective: plan.objective,
+    from_adapter: from,
     config: plan.config,
     data: {
       name: plan.data.name,
@@ -74,6 +86,8 @@ function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number) 
     trainable_params: trainableParams,
     train_loss: run.history.train,
     validation_loss: run.history.validation,
+    ...(lastTrain ? { train_metrics: lastTrain } : {}),
+    ...(lastValidation ? { validation_metrics: lastValidation } : {}),
     tokens: run.tokens,
     elapsed_ms: run.elapsedMs,
     tokens_per_second: run.elapsedMs > 0 ? (run.tokens * 1000) / run.elapsedMs : 0,
@@ -101,26 +115,33 @@ async function writeFolder(out: string, files: { name: string; data: Uint8Array 
 
 export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): Promise<void> {
   const request = await trainRequest(args);
+  for (const w of request.start?.warnings ?? []) out.warning(`--from-adapter ${request.start!.path}: ${w}`);
   const files = await readRunFiles(args, out);
   const model = await loadModel(args.model, out);
   try {
     const plan = await planRun(request, args, files, { id: model.id, config: model.engine.config, tokenizer: model.tokenizer }, out, signal);
-    const run = await runTraining(model.engine, plan, { onUpdate: (u) => out.train(u), signal });
+    if (request.start) out.status('adapter', `Continuing the adapter ${request.start.path} (${plan.method.peft_type})`);
+    const run = await runTraining(model.engine, { ...plan, start: request.start }, { onUpdate: (u) => out.train(u), signal });
     if (run.status === 'diverged' || run.status === 'device-lost') throw new InputError(run.message);
     const method = plan.method;
     if (method.peft_type === 'FULL') throw new InputError('full fine-tuning saves a model folder, which the command line does not write yet');
     const adapter = exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights()), model.base);
-    const metrics = metricsOf(plan, run, model.engine.trainableParameters);
+    const metrics = metricsOf(plan, run, model.engine.trainableParameters, request.start?.path ?? null);
     await writeFolder(request.out, [...adapter.files, { name: 'metrics.json', data: JSON.stringify(metrics, null, 2) + '\n' }]);
-    const last = run.history.train.at(-1)?.loss;
-    const val = run.history.validation.at(-1)?.loss;
+    const last = run.history.train.at(-1);
+    const val = run.history.validation.at(-1);
+    const said = (p: typeof last) => {
+      if (!p) return '–';
+      const m = p.metrics;
+      return m ? `${p.loss.toFixed(4)} (rewards/accuracies ${m['rewards/accuracies'].toFixed(3)}, rewards/margins ${m['rewards/margins'].toFixed(4)})` : p.loss.toFixed(4);
+    };
     out.result(
       'train',
       { out: request.out, ...metrics },
       {
         out: [`${request.out}: adapter_config.json, adapter_model.safetensors, metrics.json`],
         note: [
-          `${run.message} Loss ${last?.toFixed(4) ?? '–'}${val !== undefined ? `, validation ${val.toFixed(4)}` : ''}; ` +
+          `${run.message} Loss ${said(last)}${val !== undefined ? `, validation ${said(val)}` : ''}; ` +
             `${Math.round(metrics.tokens_per_second)} tokens/s.`,
         ],
       },

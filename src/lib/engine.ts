@@ -3,9 +3,12 @@
 //
 //   const engine = await Engine.load({ config, generationConfig, weights: [safetensorsBytes] });
 //   engine.attach(defaultMethod('LORA'), seed);                   // a MethodConfig, PEFT's names
-//   engine.startTraining(trainConfig);                              // fresh AdamW state
+//   engine.startTraining(trainConfig);                              // fresh AdamW state (SFT)
 //   const r = await engine.trainStep([batch], lr);                  // loss, grad norm, NaN/Inf flag
 //   const { loss } = await engine.evaluate(validationBatches);
+//   const ref = await engine.sequenceLogps(pairBatches);            // Σ log p per row (DPO's reference)
+//   engine.startTraining(trainConfig, { type: 'dpo', ... });        // a preference objective (train/objective.ts)
+//   const { loss, metrics } = await engine.evaluate(pairBatches, objective);
 //   for await (const id of engine.generate(promptIds, { maxNewTokens: 64, sampling })) { ... }
 //   const peft = await engine.exportWeights();                    // PEFT key → { shape, data }
 //   const ckpt = await engine.checkpoint(); engine.restore(ckpt);   // ArrayBuffers to persist
@@ -26,6 +29,8 @@ import type { TrainConfig } from './train/config.ts';
 import { IGNORE_INDEX } from './ops/crossentropy/reference.ts';
 import type { Batch } from './data/batches.ts';
 import { Trainer, type StepResult } from './train/step.ts';
+import { isPreference, SFT, type ObjectiveConfig, type PreferenceMetrics } from './train/objective.ts';
+import { evaluatePreference, sequenceLogps } from './train/preference.ts';
 
 export type { MethodConfig } from './adapters/config.ts';
 export type { Batch } from './data/batches.ts';
@@ -34,6 +39,7 @@ export type { Checkpoint } from './train/checkpoint.ts';
 export type { GenerateOptions } from './generate/generate.ts';
 export type { StopReason } from './generate/stream.ts';
 export type { TrainConfig } from './train/config.ts';
+export type { ObjectiveConfig, PreferenceMetrics } from './train/objective.ts';
 export type { ModelFiles } from './model/model.ts';
 
 export interface EngineOptions extends LoadOptions {
@@ -167,10 +173,10 @@ export class Engine {
 
   // ------------------------------------------------------------------ training
 
-  /** Starts a run on the attached method: fresh AdamW state with these settings. */
-  startTraining(cfg: TrainConfig): void {
+  /** Starts a run on the attached method: fresh AdamW state with these settings, minimising `objective`. */
+  startTraining(cfg: TrainConfig, objective: ObjectiveConfig = SFT): void {
     this.endTraining();
-    this.trainer = new Trainer(this.model, cfg);
+    this.trainer = new Trainer(this.model, cfg, objective);
   }
 
   /** Test hook: NaN in every trainable weight, so the next step's loss is NaN. */
@@ -226,19 +232,30 @@ export class Engine {
     return saveCheckpoint(this.trainer);
   }
 
-  /** Puts a checkpoint back (attaching its method and starting a run with `cfg` first if needed). */
+  /**
+   * Puts a checkpoint back (attaching its method and starting a run with `cfg` first if needed; the
+   * run's objective is kept, SFT when there was no run).
+   */
   restore(c: Checkpoint, cfg: TrainConfig): void {
     if (!this.trainer || JSON.stringify(this.method) !== JSON.stringify(c.method)) {
+      const objective = this.trainer?.objective ?? SFT;
       this.attach(c.method);
-      this.startTraining(cfg);
+      this.startTraining(cfg, objective);
     }
     restoreCheckpoint(this.trainer!, c);
   }
 
   // ------------------------------------------------------------------ evaluation and generation
 
-  /** Mean masked cross-entropy over all counted positions of `batches`, and how many there were. */
-  async evaluate(batches: Batch[]): Promise<{ loss: number; tokens: number }> {
+  /**
+   * Mean masked cross-entropy over all counted positions of `batches`, and how many there were; with
+   * a preference objective, its loss and TRL's metrics over the batches' pairs (rows 2i, 2i+1).
+   */
+  async evaluate(batches: Batch[], objective: ObjectiveConfig = SFT): Promise<{ loss: number; tokens: number; metrics?: PreferenceMetrics }> {
+    if (isPreference(objective)) {
+      const r = await evaluatePreference(this.model, batches, objective);
+      return { loss: r.loss, tokens: r.tokens, metrics: r.metrics };
+    }
     let sum = 0;
     let tokens = 0;
     for (const b of batches) {
@@ -250,6 +267,15 @@ export class Engine {
       tokens += count;
     }
     return { loss: tokens ? sum / tokens : NaN, tokens };
+  }
+
+  /**
+   * Σ log p of each row's counted tokens with whatever is attached (the bare base when nothing is),
+   * B values per batch in order: the reference log-probabilities a DPO run computes once. Only these
+   * numbers come back, never a per-token value.
+   */
+  sequenceLogps(batches: Batch[]): Promise<Float32Array> {
+    return sequenceLogps(this.model, batches);
   }
 
   /** Logits (B·T·V) of one batch. */

@@ -209,7 +209,7 @@ describe('the dataset and method screens', () => {
     await poll(() => page.getByTestId('plan-status').textContent()).toMatch(/^\s*Ready: broken\.jsonl/);
   });
 
-  it('keeps preference data and says plainly that no method trains on it yet', async () => {
+  it('keeps preference data and says plainly that the page does not train on it yet', async () => {
     const dpo = [
       { prompt: 'Say hi', chosen: 'Hi there!', rejected: 'Go away.' },
       { prompt: 'Say bye', chosen: 'Goodbye, friend!', rejected: 'Whatever.' },
@@ -219,11 +219,11 @@ describe('the dataset and method screens', () => {
     await dropFiles([{ name: 'prefs.jsonl', text: dpo }]);
     await poll(() => page.getByTestId('preference-note').isVisible()).toBe(true);
     expect(await page.getByTestId('dataset-format').first().textContent()).toBe('Preference pairs (DPO)');
-    expect(await page.getByTestId('preference-note').textContent()).toContain('no preference-training method');
+    expect(await page.getByTestId('preference-note').textContent()).toContain('Supervised fine-tuning cannot train on it');
     expect(await page.getByTestId('plan-status').textContent()).toContain('Not ready to train');
     // The note is said once; the status lines point to it, each ending with one period.
     await poll(() => page.getByTestId('dataset-status').isVisible()).toBe(true);
-    expect((await page.locator('main').innerText()).match(/no preference-training method/g)).toHaveLength(1);
+    expect((await page.locator('main').innerText()).match(/Supervised fine-tuning cannot train on it/g)).toHaveLength(1);
     for (const id of ['dataset-status', 'plan-status']) expect((await page.getByTestId(id).textContent())?.trim()).toMatch(/[^.]\.$/);
   });
 

@@ -94,11 +94,11 @@ describe('may training start?', () => {
     expect(filesReadiness(f, false).join()).toMatch(/valid\.jsonl has 2 bad records/);
   });
 
-  it('never on preference data; the page points to the note rather than repeating it', async () => {
+  it('never on preference data with supervised fine-tuning; the page points to the note rather than repeating it', async () => {
     const f = await loadDatasetFiles([src('dpo.jsonl', JSON.stringify({ prompt: 'p', chosen: 'a', rejected: 'b' }))]);
     expect(f.train?.format).toBe('preference');
-    expect(f.train?.notes).toContain(PREFERENCE_NOTE);
     expect(filesReadiness(f, true)).toEqual([PREFERENCE_NOTE]);
+    expect(filesReadiness(f, true, 'dpo')).toEqual([]);
     expect(pageReasons(filesReadiness(f, true))).toEqual([PREFERENCE_REASON]);
     expect(reasonsSentence('Not ready to train', pageReasons(filesReadiness(f, true)))).toMatch(/[^.]\.$/);
   });

@@ -122,7 +122,7 @@ describe('TrainState before the first step', () => {
     expect(t.phase).toBe('starting');
     expect(t.stage).not.toBe('');
     const say = (update: TrainUpdate) => requests[0].req.emit({ type: 'train', id: 1, update });
-    say({ kind: 'start', step: 0, totalSteps: 4, history: { train: [], validation: [] }, trainableParams: 10, rows: 8, validationRows: 1, batch: 4, seqLen: 32 });
+    say({ kind: 'start', step: 0, totalSteps: 4, history: { train: [], validation: [] }, trainableParams: 10, rows: 8, validationRows: 1, batch: 4, seqLen: 32, objective: 'sft' });
     say({ kind: 'stage', message: 'Measuring the validation loss before training (1 rows)…' });
     expect(t.stage).toBe('Measuring the validation loss before training (1 rows)…');
     say({ kind: 'stage', message: 'Step 1: compiling the GPU programs…' });
@@ -213,7 +213,7 @@ describe('the model while a training run uses it', () => {
       const run = screens.train.start(plan(60));
       expect(base.lockedBy).toBe('a training run is using the model (starting)');
       const train = requests.find((r) => r.kind === 'train')!;
-      train.req.emit({ type: 'train', id: 1, update: { kind: 'start', step: 0, totalSteps: 60, history: { train: [], validation: [] }, trainableParams: 1, rows: 8, validationRows: 0, batch: 4, seqLen: 32 } });
+      train.req.emit({ type: 'train', id: 1, update: { kind: 'start', step: 0, totalSteps: 60, history: { train: [], validation: [] }, trainableParams: 1, rows: 8, validationRows: 0, batch: 4, seqLen: 32, objective: 'sft' } });
       train.req.emit({ type: 'train', id: 1, update: { kind: 'step', step: 12, totalSteps: 60, loss: 2, lr: 0.01, tokens: 128, elapsedMs: 10 } });
       expect(base.lockedBy).toBe('a training run is using the model (step 12 of 60)');
       // Reload and Generate ask nothing of the worker (it would run them only after the run).

@@ -51,14 +51,17 @@ describe('formats are detected per record', () => {
     expect(d.examples.map((e) => (e.format === 'alpaca' ? e.input : null))).toEqual(['2 3', '']);
   });
 
-  it('DPO {prompt, chosen, rejected} is kept and flagged as untrainable preference data', async () => {
+  it('DPO {prompt, chosen, rejected} is kept: supervised fine-tuning refuses it, a preference objective trains on it', async () => {
     const d = await parse('a.jsonl', jsonl({ prompt: 'p', chosen: 'good', rejected: 'bad' }));
     expect(d.format).toBe('preference');
     expect(d.examples).toHaveLength(1);
-    expect(d.notes.join(' ')).toMatch(/no preference-training method.*exists/);
-    const ready = readyToTrain(d, { skipBadRecords: true });
-    expect(ready.ok).toBe(false);
-    expect(!ready.ok && ready.reason).toMatch(/DPO/);
+    const sft = readyToTrain(d, { skipBadRecords: true });
+    expect(sft.ok).toBe(false);
+    expect(!sft.ok && sft.reason).toMatch(/Supervised fine-tuning cannot train on it.*--objective dpo/);
+    expect(readyToTrain(d, { skipBadRecords: true, objective: 'dpo' })).toEqual({ ok: true });
+    const text = await parse('b.jsonl', jsonl({ prompt: 'p', completion: 'c' }));
+    const dpo = readyToTrain(text, { skipBadRecords: true, objective: 'dpo' });
+    expect(!dpo.ok && dpo.reason).toBe('b.jsonl is {prompt, completion} data, but a preference objective (DPO, SimPO, ORPO) trains on pairs: {prompt, chosen, rejected}');
   });
 
   it('extra fields are ignored', async () => {

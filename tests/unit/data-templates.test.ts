@@ -88,9 +88,9 @@ describe('segments per format', () => {
     ).toThrow(TemplateError);
   });
 
-  it('preference data is not trainable yet, and says so', () => {
+  it('a preference pair is not a supervised example, and says so', () => {
     const ex: Example = { where, format: 'preference', prompt: 'p', chosen: 'good', rejected: 'bad' };
-    expect(() => renderExample(ex)).toThrow(/no preference-training method/);
+    expect(() => renderExample(ex)).toThrow(/Supervised fine-tuning cannot train on it/);
   });
 });
 

@@ -28,13 +28,13 @@ describe('activationBytes', () => {
     const rope = BTC + BTKV; // qlin, klin
     const residual = (CFG.layers + 1) * BTC;
     const final = BTC + SMALL; // nf, rstdf
-    const head = HEAD + 2 * BTC + 4 * SMALL; // logits, xc, dxc; losses, lse, loss, count
+    const head = HEAD + 2 * BTC + 4 * SMALL + 5 * SMALL; // logits, xc, dxc; losses, lse, loss, count; row sums, counts, their gradient, preference stats and grad
     const grads = 5 * BTC + 2 * BTKV + BTC + BTKV + 3 * BTI + 2 * SMALL; // dres dn dy datt dq; dk dv; dqlin dklin; dfc0 dfc1 dhmid; dlosses zeros
     expect(activationBytes(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), B, T, true)).toBe(rope + residual + CFG.layers * perLayer + final + head + grads);
   });
 
   it('inference: one layer set shared by all layers and two residual buffers', () => {
-    const want = BTC + BTKV + 2 * BTC + perLayer + BTC + SMALL + HEAD + BTC + 4 * SMALL;
+    const want = BTC + BTKV + 2 * BTC + perLayer + BTC + SMALL + HEAD + BTC + 4 * SMALL + 4 * SMALL; // no gradients: no row-sum gradient
     expect(activationBytes(CFG, activationShapeFor(CFG, { peft_type: 'FULL' }), B, T, false)).toBe(want);
   });
 

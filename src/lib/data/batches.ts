@@ -1,6 +1,11 @@
 // Packed rows → the (B,T) batches a run feeds the engine: which rows form each training step's
 // micro-batches (seeded, epoch after epoch, so a resumed run sees exactly the batches it would have
 // seen without stopping), and evaluation batches that visit every row once.
+//
+// Preference pairs (PackedRows.pairs) are drawn and batched as units: B is then a number of PAIRS, and a
+// micro-batch holds 2B rows, pair i's chosen sequence in row 2i and its rejected one in row 2i+1, so
+// chosen and rejected go through the model in one batch (TRL's concatenated forward, interleaved).
+// A run's reference log-probabilities (one per packed row) travel with the rows they belong to.
 
 import { permutation } from '../random.ts';
 import { IGNORE_INDEX, type PackedRows } from './pack.ts';
@@ -13,6 +18,8 @@ export interface Batch {
   targets: Int32Array; // (B,T)
   /** position of each token in its sequence; 0..T-1 in every row when absent */
   positions?: Int32Array; // (B,T)
+  /** preference objectives: each row's log π under the reference model (0 on padding rows) */
+  reference?: Float32Array; // (B)
 }
 
 /**
@@ -37,8 +44,8 @@ export function batchRows(rows: number, B: number, seed: number, index: number):
   return out;
 }
 
-/** Gathers `picked` rows of packed data into one (B,T) batch. */
-export function gatherRows(data: PackedRows, picked: number[]): Batch {
+/** Gathers `picked` rows of packed data (and their reference log-probs, when given) into one (B,T) batch. */
+export function gatherRows(data: PackedRows, picked: number[], reference?: Float32Array): Batch {
   const T = data.T;
   const ids = new Int32Array(picked.length * T);
   const targets = new Int32Array(picked.length * T);
@@ -46,28 +53,66 @@ export function gatherRows(data: PackedRows, picked: number[]): Batch {
     ids.set(data.inputIds.subarray(r * T, (r + 1) * T), b * T);
     targets.set(data.targets.subarray(r * T, (r + 1) * T), b * T);
   });
-  return { B: picked.length, T, ids, targets };
+  const batch: Batch = { B: picked.length, T, ids, targets };
+  if (reference) batch.reference = Float32Array.from(picked, (r) => reference[r]);
+  return batch;
 }
 
-/** The micro-batches of optimizer step `step` (0-based): `accumulation` consecutive batches of B rows. */
-export function stepBatches(data: PackedRows, B: number, accumulation: number, seed: number, step: number): Batch[] {
-  return Array.from({ length: accumulation }, (_, j) => gatherRows(data, batchRows(data.rows, B, seed, step * accumulation + j)));
+/** What batches draw: rows, or pairs of rows. */
+function unitsOf(data: PackedRows): number {
+  if (data.pairs && data.rows % 2 !== 0) throw new Error(`preference rows come in pairs; ${data.rows} rows is not a whole number of pairs`);
+  return data.pairs ? data.rows / 2 : data.rows;
+}
+
+/** Rows of the picked units: the rows themselves, or each pair's chosen and rejected row. */
+const rowsOfUnits = (data: PackedRows, units: number[]) => (data.pairs ? units.flatMap((p) => [2 * p, 2 * p + 1]) : units);
+
+function checkReference(data: PackedRows, reference: Float32Array | undefined): void {
+  if (reference && reference.length !== data.rows) throw new Error(`${reference.length} reference log-probs for ${data.rows} rows`);
 }
 
 /**
- * The rows in order, B per batch; the last batch is filled with padding rows whose targets are all
- * ignored. Batches with nothing to count are left out.
+ * The micro-batches of optimizer step `step` (0-based): `accumulation` consecutive batches of B rows
+ * (B pairs, 2B rows, for preference pairs), with each row's reference log-prob when given.
  */
-export function evalBatches(data: PackedRows, B: number, padId: number): Batch[] {
+export function stepBatches(data: PackedRows, B: number, accumulation: number, seed: number, step: number, reference?: Float32Array): Batch[] {
+  checkReference(data, reference);
+  const units = unitsOf(data);
+  return Array.from({ length: accumulation }, (_, j) => gatherRows(data, rowsOfUnits(data, batchRows(units, B, seed, step * accumulation + j)), reference));
+}
+
+/**
+ * The rows in order, R rows per batch, the last batch filled with padding rows whose targets are all
+ * ignored; every batch is kept, so row i of the data is row i of the batches' concatenation (what a
+ * per-row pass such as the reference log-probs needs).
+ */
+export function rowBatches(data: PackedRows, R: number, padId: number, reference?: Float32Array): Batch[] {
+  checkReference(data, reference);
   const T = data.T;
   const out: Batch[] = [];
-  for (let start = 0; start < data.rows; start += B) {
-    const ids = new Int32Array(B * T).fill(padId);
-    const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
-    const n = Math.min(B, data.rows - start);
+  for (let start = 0; start < data.rows; start += R) {
+    const ids = new Int32Array(R * T).fill(padId);
+    const targets = new Int32Array(R * T).fill(IGNORE_INDEX);
+    const n = Math.min(R, data.rows - start);
     ids.set(data.inputIds.subarray(start * T, (start + n) * T));
     targets.set(data.targets.subarray(start * T, (start + n) * T));
-    if (targets.some((t) => t !== IGNORE_INDEX)) out.push({ B, T, ids, targets });
+    const batch: Batch = { B: R, T, ids, targets };
+    if (reference) {
+      batch.reference = new Float32Array(R);
+      batch.reference.set(reference.subarray(start, start + n));
+    }
+    out.push(batch);
   }
   return out;
+}
+
+/**
+ * The rows in order, B per batch (B pairs, 2B rows, for preference pairs); the last batch is filled
+ * with padding rows whose targets are all ignored (a padding pair counts nothing, so the preference
+ * loss leaves it out). Batches with nothing to count are left out.
+ */
+export function evalBatches(data: PackedRows, B: number, padId: number, reference?: Float32Array): Batch[] {
+  unitsOf(data);
+  const batches = rowBatches(data, data.pairs ? 2 * B : B, padId, reference);
+  return batches.filter((b) => b.targets.some((t) => t !== IGNORE_INDEX));
 }

@@ -8,7 +8,10 @@
 //   alpaca             {"instruction": "...", "input": "...", "output": "..."}   (input optional)
 //                      rendered with the Alpaca prompt (templates.ts), loss on the output
 //   preference         {"prompt": "...", "chosen": "...", "rejected": "..."}     (DPO data)
-//                      recognised and kept, but no preference-training method exists yet
+//                      TRL's four forms: strings or message lists, with the prompt explicit or implicit
+//                      (left out: it is the beginning chosen and rejected share, preferencePair below).
+//                      Trained by a preference objective (DPO, SimPO, ORPO: train/objective.ts), loss on
+//                      the two completions; supervised fine-tuning refuses it (PREFERENCE_NOTE)
 //
 // Fields other than these are ignored. Field values must be strings (messages: an array of
 // {role, content} objects with string content).
@@ -36,9 +39,17 @@ export const FORMAT_DESCRIPTIONS: Readonly<Record<DatasetFormat, string>> = {
   preference: 'a prompt with a chosen and a rejected answer, as DPO uses',
 };
 
-/** Said plainly wherever preference data shows up. */
+/**
+ * Said plainly wherever preference data meets supervised fine-tuning (the page's only objective until
+ * its preference screens exist).
+ */
 export const PREFERENCE_NOTE =
-  'This is preference data ({prompt, chosen, rejected}, as DPO uses). It is recognised and kept, but no preference-training method (such as DPO) exists in this app yet, so it cannot be trained on. Use {prompt, completion} or {messages} data to fine-tune.';
+  'This is preference data ({prompt, chosen, rejected}, as DPO uses). Supervised fine-tuning cannot train on it: it trains with a preference objective (DPO, SimPO or ORPO), which the page has no screen for yet; the command line has one (lora-playground train --objective dpo). Use {prompt, completion} or {messages} data to fine-tune here.';
+
+/** Said when a preference objective meets data that is not preference pairs. */
+export function notPairsMessage(file: string, format: DatasetFormat): string {
+  return `${file} is ${FORMAT_LABELS[format]} data, but a preference objective (DPO, SimPO, ORPO) trains on pairs: {prompt, chosen, rejected}`;
+}
 
 /** Roles a chat message may have. */
 export const CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
@@ -82,6 +93,63 @@ export function detectFormat(value: unknown): DatasetFormat | null {
 
 /** Field names a message lists before "and N more". */
 const LISTED_FIELDS = 8;
+
+/** A preference example with its prompt made explicit: the prompt, and the two completions that follow it. */
+export type PreferencePair =
+  | { conversational: false; prompt: string; chosen: string; rejected: string }
+  | { conversational: true; prompt: ChatMessage[]; chosen: ChatMessage[]; rejected: ChatMessage[] };
+
+const sameMessage = (a: ChatMessage, b: ChatMessage) => a.role === b.role && a.content === b.content;
+
+/**
+ * The prompt and the two completions of a pair, or why it has none. An implicit prompt (TRL's
+ * extract_prompt) is the beginning chosen and rejected share: for text, the characters up to the
+ * first that differ (a space just before the difference goes with the completions, as tokenizers
+ * attach it to the next word); for conversations, the messages up to the first that differ.
+ */
+export function preferencePair(ex: Extract<Example, { format: 'preference' }>): { pair: PreferencePair } | { problem: { field: string; message: string } } {
+  const { prompt, chosen, rejected } = ex;
+  const bad = (field: string, message: string) => ({ problem: { field, message } });
+  if (typeof chosen !== typeof rejected) {
+    return bad('rejected', `is ${typeof rejected === 'string' ? 'text' : 'a list of messages'} but chosen is ${typeof chosen === 'string' ? 'text' : 'a list of messages'}: a pair gives both the same way`);
+  }
+  if (JSON.stringify(chosen) === JSON.stringify(rejected)) return bad('rejected', 'is the same as chosen: the pair prefers nothing');
+  let pair: PreferencePair;
+  if (typeof chosen === 'string' && typeof rejected === 'string') {
+    if (prompt !== null && typeof prompt !== 'string') return bad('prompt', 'is a list of messages but chosen and rejected are text: give the prompt as text too');
+    if (prompt !== null) pair = { conversational: false, prompt, chosen, rejected };
+    else {
+      let i = 0;
+      while (i < chosen.length && i < rejected.length && chosen[i] === rejected[i]) i++;
+      if (i > 0 && i < chosen.length && i < rejected.length && chosen[i - 1] === ' ') i--;
+      if (chosen.slice(0, i).trim() === '') {
+        return bad('prompt', 'is missing: there is no "prompt" field, and chosen and rejected do not begin alike (an implicit prompt is the beginning both share)');
+      }
+      pair = { conversational: false, prompt: chosen.slice(0, i), chosen: chosen.slice(i), rejected: rejected.slice(i) };
+    }
+    for (const side of ['chosen', 'rejected'] as const) {
+      if (pair[side].trim() === '') return bad(side, prompt === null ? 'has nothing after the prompt it shares with the other answer' : 'is empty');
+    }
+    return { pair };
+  }
+  const c = chosen as ChatMessage[];
+  const r = rejected as ChatMessage[];
+  if (prompt !== null && typeof prompt === 'string') return bad('prompt', 'is text but chosen and rejected are lists of messages: give the prompt as messages too');
+  if (prompt !== null) pair = { conversational: true, prompt: prompt as ChatMessage[], chosen: c, rejected: r };
+  else {
+    let i = 0;
+    while (i < c.length && i < r.length && sameMessage(c[i], r[i])) i++;
+    if (i === 0) return bad('prompt', 'is missing: there is no "prompt" field, and chosen and rejected do not begin with the same messages (an implicit prompt is the messages both share)');
+    pair = { conversational: true, prompt: c.slice(0, i), chosen: c.slice(i), rejected: r.slice(i) };
+  }
+  for (const side of ['chosen', 'rejected'] as const) {
+    const msgs = pair[side];
+    const other = msgs.find((m) => m.role !== 'assistant');
+    if (other) return bad(side, `holds a ${other.role} message after the prompt: a completion is the assistant's answer`);
+    if (!msgs.some((m) => m.content.trim() !== '')) return bad(side, prompt === null ? 'has no assistant answer after the prompt it shares with the other answer' : 'has no assistant message with content');
+  }
+  return { pair };
+}
 
 export function unknownFormatMessage(value: unknown): string {
   const keys = value && typeof value === 'object' ? Object.keys(value) : [];
@@ -183,6 +251,11 @@ export function validateRecord(rec: RawRecord, format: DatasetFormat): { example
     case 'preference': {
       const prompt = o.prompt === undefined ? null : strOrMessages('prompt');
       example = { where, format, prompt, chosen: strOrMessages('chosen'), rejected: strOrMessages('rejected') };
+      // A pair that is well formed field by field must also have a prompt and two different answers.
+      if (problems.length === 0) {
+        const split = preferencePair(example);
+        if ('problem' in split) err(split.problem.field, split.problem.message);
+      }
       break;
     }
   }

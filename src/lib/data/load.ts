@@ -4,6 +4,7 @@
 
 import { type DatasetSource, type ParsedDataset, parseDatasetFile, readyToTrain } from './parse';
 import { assignFiles, validationFormatMismatch } from './split';
+import type { ObjectiveType } from '../train/objective.ts';
 
 export interface LoadedFiles {
   /** The file names in the order given. */
@@ -83,10 +84,11 @@ export function badRecordCount(files: LoadedFiles): number {
 }
 
 /**
- * Whether training may start on these files: every reason it may not, each a sentence ([] when it may).
- * With bad records it may only when the user chose to skip them.
+ * Whether training may start on these files with this objective (supervised fine-tuning when not
+ * given): every reason it may not, each a sentence ([] when it may). With bad records it may only
+ * when the user chose to skip them.
  */
-export function filesReadiness(files: LoadedFiles, skipBadRecords: boolean): string[] {
+export function filesReadiness(files: LoadedFiles, skipBadRecords: boolean, objective: ObjectiveType = 'sft'): string[] {
   const reasons: string[] = [];
   if (!files.train) {
     reasons.push(
@@ -96,7 +98,7 @@ export function filesReadiness(files: LoadedFiles, skipBadRecords: boolean): str
   }
   for (const d of [files.train, files.validation]) {
     if (!d) continue;
-    const r = readyToTrain(d, { skipBadRecords });
+    const r = readyToTrain(d, { skipBadRecords, objective });
     if (!r.ok && !reasons.includes(r.reason)) reasons.push(r.reason);
   }
   if (files.validation) {

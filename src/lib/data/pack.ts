@@ -11,6 +11,11 @@
 //             stream tokens kT..kT+T, so every token after the first is predicted exactly once and
 //             nothing is truncated. Attention crosses example boundaries, as in nanoGPT's pretraining
 //             and TRL's packing. The default for {text} data.
+//
+// Preference pairs (tokenized as chosen, rejected in a row: TokenizedExample.pair) pack 'pad' only, two
+// rows per pair: row 2i is pair i's chosen sequence and row 2i+1 its rejected one, both T long. A
+// pair is kept or left out as a unit: each sequence is truncated like any 'pad' example, and a pair
+// one of whose completions has nothing counted left is not used.
 
 import type { DatasetFormat } from './formats';
 import { type DataProblem, formatCount, type Where } from './problems';
@@ -49,6 +54,8 @@ export interface PackedRows {
    * truncation); 'concat' keeps every example. With `warnings`, says exactly which examples a run uses.
    */
   leftOut: Where[];
+  /** Preference pairs: row 2i is pair i's chosen sequence, row 2i+1 its rejected one (absent: plain rows). */
+  pairs?: boolean;
 }
 
 export function packExamples(examples: TokenizedExample[], opts: PackOptions): PackedRows {
@@ -67,35 +74,36 @@ export function packExamples(examples: TokenizedExample[], opts: PackOptions): P
     return { ids, tg };
   };
 
-  if (opts.mode === 'pad') {
-    for (const ex of examples) {
-      const L = ex.ids.length;
-      const kept = Math.min(L, T + 1);
-      let counted = 0;
-      for (let j = 1; j < kept; j++) counted += ex.trainable[j];
-      if (L > T + 1) {
-        let cutTrainable = 0;
-        for (let j = T + 1; j < L; j++) cutTrainable += ex.trainable[j];
-        const nothingLeft = counted === 0 && cutTrainable > 0;
-        warnings.push({
-          where: ex.where,
-          message:
-            `truncated: ${formatCount(L)} tokens, longer than the ${formatCount(T + 1)} a training row holds (T+1); ` +
-            `the last ${formatCount(L - T - 1)} tokens are cut, ${formatCount(cutTrainable)} of them counted by the loss` +
-            (nothingLeft ? '; nothing the loss counts is left, so this example is not used' : ''),
-          severity: 'warning',
-        });
+  const pairs = examples.length > 0 && examples[0].pair !== undefined;
+  if (pairs) {
+    if (opts.mode !== 'pad') throw new Error("preference pairs pack one sequence per row ('pad'), never joined ('concat')");
+    for (let i = 0; i < examples.length; i += 2) {
+      const [c, r] = [examples[i], examples[i + 1]];
+      if (c.pair !== 'chosen' || r?.pair !== 'rejected') throw new Error(`packExamples: example ${i} and ${i + 1} are not a (chosen, rejected) pair`);
+      const fits = [padFit(c, T), padFit(r, T)];
+      fits.forEach((f, k) => {
+        if (f.warning) warnings.push({ where: c.where, message: `${k === 0 ? 'chosen' : 'rejected'} sequence ${f.warning}`, severity: 'warning' });
+      });
+      const empty = fits.findIndex((f) => f.counted === 0);
+      if (empty >= 0) {
+        if (!fits[empty].warning) {
+          warnings.push({ where: c.where, message: `no token of the ${empty === 0 ? 'chosen' : 'rejected'} completion is counted by the loss; the pair is not used`, severity: 'warning' });
+        } else warnings.push({ where: c.where, message: 'the pair is not used', severity: 'warning' });
+        leftOut.push(c.where);
+        continue;
       }
-      if (counted === 0) {
-        if (L <= T + 1) {
-          warnings.push({ where: ex.where, message: 'no token of this example is counted by the loss; it is not used', severity: 'warning' });
-        }
+      for (const ex of [c, r]) fillPadRow(newRow(), ex, T);
+    }
+  } else if (opts.mode === 'pad') {
+    for (const ex of examples) {
+      const fit = padFit(ex, T);
+      if (fit.warning) warnings.push({ where: ex.where, message: fit.warning, severity: 'warning' });
+      if (fit.counted === 0) {
+        if (!fit.warning) warnings.push({ where: ex.where, message: 'no token of this example is counted by the loss; it is not used', severity: 'warning' });
         leftOut.push(ex.where);
         continue;
       }
-      const { ids, tg } = newRow();
-      for (let t = 0; t < Math.min(L, T); t++) ids[t] = ex.ids[t];
-      for (let t = 0; t + 1 < kept; t++) if (ex.trainable[t + 1]) tg[t] = ex.ids[t + 1];
+      fillPadRow(newRow(), ex, T);
     }
   } else {
     let total = 0;
@@ -139,5 +147,33 @@ export function packExamples(examples: TokenizedExample[], opts: PackOptions): P
     countedPerRow[r] = c;
     countedTokens += c;
   }
-  return { T, rows, inputIds, targets, countedPerRow, countedTokens, warnings, leftOut };
+  return { T, rows, inputIds, targets, countedPerRow, countedTokens, warnings, leftOut, ...(pairs ? { pairs: true } : {}) };
+}
+
+/**
+ * How an example fits a 'pad' row: the targets it keeps count `counted` tokens; `warning` says how it
+ * is truncated when it is longer than the T+1 tokens a row holds.
+ */
+function padFit(ex: TokenizedExample, T: number): { counted: number; warning: string | null } {
+  const L = ex.ids.length;
+  const kept = Math.min(L, T + 1);
+  let counted = 0;
+  for (let j = 1; j < kept; j++) counted += ex.trainable[j];
+  if (L <= T + 1) return { counted, warning: null };
+  let cutTrainable = 0;
+  for (let j = T + 1; j < L; j++) cutTrainable += ex.trainable[j];
+  const nothingLeft = counted === 0 && cutTrainable > 0;
+  const warning =
+    `truncated: ${formatCount(L)} tokens, longer than the ${formatCount(T + 1)} a training row holds (T+1); ` +
+    `the last ${formatCount(L - T - 1)} tokens are cut, ${formatCount(cutTrainable)} of them counted by the loss` +
+    (nothingLeft ? '; nothing the loss counts is left, so this example is not used' : '');
+  return { counted, warning };
+}
+
+/** Writes an example into a 'pad' row: ids in 0..min(L,T)-1, targets where the next token counts. */
+function fillPadRow(row: { ids: Int32Array; tg: Int32Array }, ex: TokenizedExample, T: number): void {
+  const L = ex.ids.length;
+  const kept = Math.min(L, T + 1);
+  for (let t = 0; t < Math.min(L, T); t++) row.ids[t] = ex.ids[t];
+  for (let t = 0; t + 1 < kept; t++) if (ex.trainable[t + 1]) row.tg[t] = ex.ids[t + 1];
 }

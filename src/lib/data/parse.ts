@@ -13,12 +13,14 @@ import {
   detectFormat,
   type Example,
   FORMAT_LABELS,
+  notPairsMessage,
   PREFERENCE_NOTE,
   unknownFormatMessage,
   validateRecord,
 } from './formats';
 import { type DataProblem, describeWhere, fileWhere, formatCount } from './problems';
 import { fileKindFromName, type FileKind, readRecords, sniffFileKind } from './readers';
+import type { ObjectiveType } from '../train/objective.ts';
 
 export interface ParsedDataset {
   file: string;
@@ -35,7 +37,7 @@ export interface ParsedDataset {
   problems: DataProblem[];
   /** How many records were left out because of errors. */
   badRecords: number;
-  /** Informational lines for the UI (BOM removed, preference data note, ...). */
+  /** Informational lines for the UI (BOM removed, CRLF line endings, ...). */
   notes: string[];
 }
 
@@ -158,7 +160,6 @@ export async function parseDatasetText(text: string, file: string, opts: ParseOp
   if (read.records.length === 0 && problems.length === 0) {
     problems.push({ where: fileWhere(file), message: 'the file holds no examples', severity: 'error' });
   }
-  if (format === 'preference') notes.push(PREFERENCE_NOTE);
 
   return {
     file,
@@ -174,14 +175,20 @@ export async function parseDatasetText(text: string, file: string, opts: ParseOp
 }
 
 /**
- * Whether training may start on this dataset. With bad records it may only when the user chose to
- * skip them; with no good example, never.
+ * Whether training may start on this dataset with this objective (supervised fine-tuning when not
+ * given). With bad records it may only when the user chose to skip them; with no good example, never.
+ * Preference pairs train with a preference objective only, and a preference objective only on pairs.
  */
-export function readyToTrain(ds: ParsedDataset, opts: { skipBadRecords: boolean }): { ok: true } | { ok: false; reason: string } {
+export function readyToTrain(
+  ds: ParsedDataset,
+  opts: { skipBadRecords: boolean; objective?: ObjectiveType },
+): { ok: true } | { ok: false; reason: string } {
   const fileError = ds.problems.find((p) => p.severity === 'error' && p.where.unit === 'file');
   if (fileError) return { ok: false, reason: `${ds.file}: ${fileError.message}` };
   if (ds.examples.length === 0) return { ok: false, reason: `${ds.file} has no usable example` };
-  if (ds.format === 'preference') return { ok: false, reason: PREFERENCE_NOTE };
+  const pairsWanted = (opts.objective ?? 'sft') !== 'sft';
+  if (ds.format === 'preference' && !pairsWanted) return { ok: false, reason: PREFERENCE_NOTE };
+  if (ds.format !== null && ds.format !== 'preference' && pairsWanted) return { ok: false, reason: notPairsMessage(ds.file, ds.format) };
   if (ds.badRecords > 0 && !opts.skipBadRecords) {
     return {
       ok: false,

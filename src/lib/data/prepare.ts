@@ -80,6 +80,7 @@ export async function prepareTraining(opts: {
   });
 
   const packMode = opts.packMode ?? defaultPackMode(format);
+  if (format === 'preference' && packMode !== 'pad') throw new PrepareError("preference pairs are packed one sequence per row ('pad'), never joined end to end");
   const build = (examples: TokenizedExample[]): PreparedSplit => {
     const packed = packExamples(examples, { seqLen: opts.seqLen, mode: packMode, padId: tokenizer.padId });
     const preview = previewTokenized(examples, { seqLen: opts.seqLen, padId: tokenizer.padId, mode: packMode });

@@ -7,9 +7,12 @@
 //   messages           the chat template's rendering, split so each assistant turn (its content and
 //                      the template's end-of-turn text) is ✓ and everything else ✗. No EOS is added:
 //                      the template ends turns itself.
-//   preference         not trainable yet (PREFERENCE_NOTE).
+//   preference         two renderings, chosen and rejected (renderPreference): [prompt ✗][completion ✓]
+//                      + EOS ✓ for text; for conversations the chat template's rendering of prompt and
+//                      completion, with only the completion's assistant turns ✓. A pair is one example
+//                      of a preference objective; supervised fine-tuning refuses it (PREFERENCE_NOTE).
 
-import { type ChatMessage, type Example, PREFERENCE_NOTE } from './formats';
+import { type ChatMessage, type Example, PREFERENCE_NOTE, preferencePair } from './formats';
 
 export interface Segment {
   text: string;
@@ -83,7 +86,9 @@ export function alpacaPrompt(instruction: string, input: string): string {
  * rendering must extend the previous one, which holds for ChatML, Llama, Zephyr and most templates;
  * a template that rewrites earlier turns (e.g. drops past reasoning) is refused with a clear error.
  */
-export function renderMessages(messages: ChatMessage[], chat: ChatTemplateFn): Segment[] {
+export function renderMessages(messages: ChatMessage[], chat: ChatTemplateFn, opts: { countFrom?: number } = {}): Segment[] {
+  // Assistant turns before message `countFrom` are context (a preference pair's prompt), not trained.
+  const countFrom = opts.countFrom ?? 0;
   const segments: Segment[] = [];
   let prev = '';
   const extend = (next: string, trainable: boolean, what: string) => {
@@ -104,7 +109,7 @@ export function renderMessages(messages: ChatMessage[], chat: ChatTemplateFn): S
     const what = `message ${i + 1} (${messages[i].role})`;
     if (messages[i].role === 'assistant') {
       extend(chat(messages.slice(0, i), true), false, what);
-      extend(chat(messages.slice(0, i + 1), false), true, what);
+      extend(chat(messages.slice(0, i + 1), false), i >= countFrom, what);
     } else {
       extend(chat(messages.slice(0, i + 1), false), false, what);
     }
@@ -117,7 +122,7 @@ export interface RenderContext {
   chatTemplate?: ChatTemplateFn | null;
 }
 
-/** An example's segments for supervised fine-tuning. Throws for preference data (not trainable yet). */
+/** An example's segments for supervised fine-tuning. Throws for preference data (renderPreference renders it). */
 export function renderExample(ex: Example, ctx: RenderContext = {}): RenderedExample {
   switch (ex.format) {
     case 'text':
@@ -148,4 +153,35 @@ export function renderExample(ex: Example, ctx: RenderContext = {}): RenderedExa
     case 'preference':
       throw new TemplateError(PREFERENCE_NOTE);
   }
+}
+
+const NO_CHAT_TEMPLATE = "this model has no chat_template in its tokenizer_config.json, so conversational pairs cannot be rendered; give prompt, chosen and rejected as text";
+
+/**
+ * A preference pair's two sequences, each the prompt (not counted) and one completion (counted), as
+ * TRL's DPO tokenizes them: text pairs get BOS (when the tokenizer has one) and EOS after the
+ * completion; conversational pairs are rendered whole by the chat template (the prompt with its
+ * generation prompt, then the answer), counting only the answer's assistant turns.
+ */
+export function renderPreference(ex: Example, ctx: RenderContext = {}): { chosen: RenderedExample; rejected: RenderedExample } {
+  if (ex.format !== 'preference') throw new TemplateError(`renderPreference: a ${ex.format} example is not a preference pair`);
+  const split = preferencePair(ex);
+  if ('problem' in split) throw new TemplateError(`${split.problem.field} ${split.problem.message}`);
+  const { pair } = split;
+  if (!pair.conversational) {
+    const one = (completion: string): RenderedExample => ({
+      segments: [...(pair.prompt === '' ? [] : [{ text: pair.prompt, trainable: false }]), { text: completion, trainable: true }],
+      appendEos: true,
+      prependBos: true,
+    });
+    return { chosen: one(pair.chosen), rejected: one(pair.rejected) };
+  }
+  const chat = ctx.chatTemplate;
+  if (!chat) throw new TemplateError(NO_CHAT_TEMPLATE);
+  const one = (completion: ChatMessage[]): RenderedExample => ({
+    segments: renderMessages([...pair.prompt, ...completion], chat, { countFrom: pair.prompt.length }),
+    appendEos: false,
+    prependBos: false,
+  });
+  return { chosen: one(pair.chosen), rejected: one(pair.rejected) };
 }

@@ -8,7 +8,7 @@
 import { yieldToEventLoop } from './decode';
 import type { Example } from './formats';
 import type { DataProblem, Where } from './problems';
-import { type RenderContext, renderExample, type Segment } from './templates';
+import { type RenderContext, renderExample, renderPreference, type Segment } from './templates';
 
 /** What the data layer needs from a tokenizer. */
 export interface TextTokenizer {
@@ -57,6 +57,8 @@ export function fromTransformersTokenizer(tok: TransformersTokenizerLike): TextT
 
 export interface TokenizedExample {
   where: Where;
+  /** A preference pair gives two: its chosen sequence, then its rejected one (pack.ts keeps them together). */
+  pair?: 'chosen' | 'rejected';
   ids: Int32Array;
   /** 1 where predicting this token counts in the loss, 0 where it does not. Same length as ids. */
   trainable: Uint8Array;
@@ -91,8 +93,9 @@ export interface TokenizeResult {
 }
 
 /**
- * Renders and tokenizes examples, giving the event loop a turn every `chunkSize` examples.
- * Preference examples and examples whose template fails become problems.
+ * Renders and tokenizes examples, giving the event loop a turn every `chunkSize` examples. A
+ * preference pair becomes two tokenized examples in a row, chosen then rejected. Examples whose
+ * template fails become problems.
  */
 export async function tokenizeExamples(
   examples: Example[],
@@ -105,8 +108,14 @@ export async function tokenizeExamples(
   for (let i = 0; i < examples.length; i++) {
     const ex = examples[i];
     try {
-      const r = renderExample(ex, ctx);
-      out.examples.push(tokenizeSegments(r.segments, tok, r, ex.where));
+      if (ex.format === 'preference') {
+        const r = renderPreference(ex, ctx);
+        out.examples.push({ ...tokenizeSegments(r.chosen.segments, tok, r.chosen, ex.where), pair: 'chosen' });
+        out.examples.push({ ...tokenizeSegments(r.rejected.segments, tok, r.rejected, ex.where), pair: 'rejected' });
+      } else {
+        const r = renderExample(ex, ctx);
+        out.examples.push(tokenizeSegments(r.segments, tok, r, ex.where));
+      }
     } catch (e) {
       out.problems.push({ where: ex.where, message: (e as Error).message, severity: 'error' });
     }

@@ -19,6 +19,7 @@ import { describeMethod, METHOD_LABELS } from '../adapters/config.ts';
 import { PREFERENCE_NOTE } from '../data';
 import { writeZip } from '../peft/zip.ts';
 import type { TrainingPlan } from '../train/plan.ts';
+import { describeObjective, isPreference, SFT } from '../train/objective.ts';
 import { ACCELERATE_DIR, type AccelerateSetup, accelerateSetups } from './accelerate.ts';
 import sftPeftScript from './sft_peft.py?raw';
 import {
@@ -71,9 +72,12 @@ export interface RunExport {
 /** Every reason `exportRun` would refuse; [] when it would not. */
 export function exportProblems(plan: TrainingPlan, opts: ExportOptions): string[] {
   const p: string[] = [];
-  // Said as the page says it: the plan cannot exist for preference data yet, but a DPO export will
-  // come through here, and until then the answer must be the same everywhere.
-  if (plan.data.format === 'preference') p.push(PREFERENCE_NOTE);
+  // The export writes TRL's SFT run. Preference data under SFT is refused as the page refuses it; a
+  // preference objective's run (trl dpo, cpo, orpo) is not written yet, and says so.
+  const objective = plan.objective ?? SFT;
+  if (isPreference(objective)) {
+    p.push(`${describeObjective(objective)} cannot be exported yet: the export writes TRL's supervised fine-tuning run (trl sft), not its preference trainers`);
+  } else if (plan.data.format === 'preference') p.push(PREFERENCE_NOTE);
   if (opts.baseModel.trim() === '') p.push('name the model TRL should train (a Hugging Face Hub id such as HuggingFaceTB/SmolLM2-360M-Instruct, or a folder)');
   else if (/[\s\p{Cc}]/u.test(opts.baseModel)) p.push(`the base model ${JSON.stringify(opts.baseModel)} has spaces or control characters: give a Hub id or a folder path`);
   if (!Number.isInteger(opts.gpus) || opts.gpus < 1) p.push(`the number of GPUs must be a whole number of at least 1, not ${opts.gpus}`);

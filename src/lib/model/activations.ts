@@ -11,6 +11,7 @@ import type { Gpu } from '../gpu/device.ts';
 import { createTensor, tensorBufferBytes, type DType, type Tensor } from '../gpu/tensor.ts';
 import type { ModelConfig } from './config.ts';
 import type { LayerBinding, LinearBinding, ModelBinding } from './bindings.ts';
+import { STATS_SIZE as PREFERENCE_STATS_SIZE } from '../ops/preference/reference.ts';
 
 export interface LayerActs {
   /** residual stream into the layer (B,T,C) */
@@ -178,6 +179,13 @@ export function activationTensors(
   t('loss.lse', [B, T]);
   t('loss', [2]);
   t('count', [2]);
+  // Sequence-level objectives (train/preference.ts): each row's summed loss and count, the preference
+  // loss's stats and per-row gradient, and (training) the gradient of the row sums.
+  t('rows.loss', [B]);
+  t('rows.count', [B]);
+  t('pref.stats', [PREFERENCE_STATS_SIZE]);
+  t('pref.grad', [B]);
+  if (training) t('rows.dloss', [B]);
   if (training) {
     for (const name of ['dres', 'dn', 'dy']) t(name, [B, T, C]);
     t('datt', [B, T, NH, HS]);
@@ -225,6 +233,11 @@ export class Activations {
   readonly lossLse: Tensor; // (B,T) cross-entropy's log-sum-exp
   readonly loss: Tensor; // (2) mean loss, count
   readonly count: Tensor; // (2) 0, count (dlosses' denominator)
+  readonly rowLoss: Tensor; // (B) Σ of each row's per-token losses
+  readonly rowCount: Tensor; // (B) each row's counted tokens
+  readonly prefStats: Tensor; // (10) the preference loss and its metrics (ops/preference STATS)
+  readonly prefGrad: Tensor; // (B) ∂(pair loss)/∂rowLoss, kept by the preference forward
+  readonly drowLoss: Tensor | null; // (B) gradient of the objective w.r.t. rowLoss (training)
   readonly grads: GradActs | null;
   /** GPU bytes allocated: equals activationBytes() of the same arguments */
   readonly bytes: number;
@@ -297,6 +310,11 @@ export class Activations {
     this.lossLse = req('loss.lse');
     this.loss = req('loss');
     this.count = req('count');
+    this.rowLoss = req('rows.loss');
+    this.rowCount = req('rows.count');
+    this.prefStats = req('pref.stats');
+    this.prefGrad = req('pref.grad');
+    this.drowLoss = opt('rows.dloss');
     const dbn = pair('dbn.h', 'dbn.a');
     this.grads = training
       ? {

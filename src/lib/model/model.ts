@@ -35,6 +35,7 @@ export interface InputSet {
   rows: Tensor; // (B·T) i32: flat indices of the counted positions (first `count`)
   ctargets: Tensor; // (B·T) i32: their targets
   iota: Tensor; // (B·T+1) u32: 0, 1, 2, ... (shared by the sets of one shape)
+  reference: Tensor; // (B) f32: each row's log π under the reference model (preference objectives)
 }
 
 export interface Attached {
@@ -216,6 +217,7 @@ export class Model {
         rows: createTensor(this.gpu, [N], 'i32', 'loss rows'),
         ctargets: createTensor(this.gpu, [N], 'i32', 'loss targets'),
         iota,
+        reference: createTensor(this.gpu, [B], 'f32', 'reference logps'),
       });
     }
     this.inputs.set(key, list);
@@ -224,15 +226,26 @@ export class Model {
 
   /**
    * Writes host arrays into input tensors; positions default to 0..T-1 in every row. With targets,
-   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads.
+   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads; with
+   * `reference` (B), the rows' reference log-probabilities a preference loss reads.
    */
-  writeInputs(t: InputSet, ids: Int32Array, targets?: Int32Array, positions?: Int32Array): ForwardInputs & { head: HeadInputs } {
+  writeInputs(
+    t: InputSet,
+    ids: Int32Array,
+    targets?: Int32Array,
+    positions?: Int32Array,
+    reference?: Float32Array,
+  ): ForwardInputs & { head: HeadInputs; reference: Tensor } {
     const [B, T] = t.ids.shape;
     const pos = positions ?? Int32Array.from({ length: B * T }, (_, i) => i % T);
     const q = this.gpu.device.queue;
     const put = (x: Tensor, a: Int32Array) => q.writeBuffer(x.buffer, 0, a.buffer, a.byteOffset, a.byteLength);
     put(t.ids, ids);
     put(t.positions, pos);
+    if (reference) {
+      if (reference.length !== B) throw new Error(`writeInputs: ${reference.length} reference log-probs for ${B} rows`);
+      q.writeBuffer(t.reference.buffer, 0, reference.buffer, reference.byteOffset, reference.byteLength);
+    }
     let count = 0;
     if (targets) {
       put(t.targets, targets);
@@ -250,6 +263,7 @@ export class Model {
       hostIds: ids,
       hostPositions: pos,
       head: { rows: t.rows, targets: t.ctargets, count, iota: t.iota },
+      reference: t.reference,
     };
   }
 
@@ -286,7 +300,7 @@ export class Model {
     this.detach();
     this.releaseActivations();
     for (const list of this.inputs.values()) {
-      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets]) x.buffer.destroy();
+      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets, t.reference]) x.buffer.destroy();
       list[0]?.iota.buffer.destroy();
     }
     this.inputs.clear();

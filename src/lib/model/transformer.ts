@@ -50,6 +50,13 @@ export interface HeadInputs {
   iota: Tensor;
 }
 
+/**
+ * A loss over whole sequences built from the per-token losses (train/preference.ts): given the
+ * compacted per-token losses (M) of the counted positions, it records its own outputs and, in training,
+ * writes dlosses (M) = ∂objective/∂losses. `losses` is null when no position counts.
+ */
+export type SequenceLoss = (rec: Recorder, losses: Tensor | null, dlosses: Tensor | null) => void;
+
 export interface ForwardInputs {
   ids: Tensor; // (B,T) i32
   /** position of each token within its sequence (B,T) i32, usually 0..T-1 */
@@ -190,44 +197,64 @@ export class Transformer {
    * scales the gradient (1/accumulation steps). Only the rows whose target counts go through the
    * classifier (prompt tokens of an SFT batch do not), gathered in chunks of acts.headRows so no
    * (B·T, V) tensor is ever held; each chunk's logits become its dlogits in place.
+   *
+   * With `sequence`, the objective is that sequence-level loss instead (acts.loss still gets the mean
+   * cross-entropy and count): its per-token gradient is known only once every chunk's losses are, so
+   * the backward takes a second pass over the chunks, computing a chunk's logits again unless one chunk
+   * held them all (the usual case: acts.headRows rows fit the head's budget).
    */
-  loss(rec: Recorder, acts: Activations, head: HeadInputs, opts: { backward: boolean; dloss?: number }): void {
+  loss(rec: Recorder, acts: Activations, head: HeadInputs, opts: { backward: boolean; dloss?: number; sequence?: SequenceLoss }): void {
     const C = this.cfg.hidden;
     const V = this.cfg.vocabSize;
     const g = acts.grads;
     if (opts.backward && !g) throw new Error('loss: these activations were created without gradients (training: false)');
     const M = head.count;
+    const seq = opts.sequence;
     if (opts.backward) rec.clear(g!.dn);
     if (M === 0) {
       rec.clear(acts.loss);
+      seq?.(rec, null, null);
       return;
     }
     const targets = view(head.targets, [M]);
-    if (opts.backward) {
+    if (opts.backward && !seq) {
       // dlosses = dloss/count on every gathered row (the mean of M zeros gives [0, M]).
       meanLossForward(rec, acts.count, view(g!.zeros, [M]), targets);
       meanLossBackward(rec, view(g!.dlosses, [M]), targets, acts.count, opts.dloss ?? 1);
     }
     const R = acts.headRows;
-    for (let r0 = 0; r0 < M; r0 += R) {
+    const chunk = (r0: number) => {
       const rows = Math.min(R, M - r0);
       const idx = view(head.rows, [rows], r0);
       const x = view(acts.xc, [rows, C]);
-      gatherRows(rec, x, idx, reshape(acts.nf, [acts.B * acts.T, C]));
       const logits = view(acts.logits, [rows, V]);
-      classifier(rec, logits, x, this.binding.lmHead);
-      const tgt = view(targets, [rows], r0);
-      const losses = view(acts.losses, [rows], r0);
-      const lse = view(acts.lossLse, [rows], r0);
-      crossentropyForward(rec, losses, lse, logits, tgt);
-      if (opts.backward) {
-        crossentropyBackward(rec, logits, tgt, lse, view(g!.dlosses, [rows], r0));
-        const dx = view(acts.dxc!, [rows, C]);
-        classifierBackward(rec, dx, logits, x, this.binding.lmHead);
-        scatterAddRows(rec, reshape(g!.dn, [acts.B * acts.T, C]), dx, idx, head.iota);
-      }
+      return { rows, idx, x, logits, tgt: view(targets, [rows], r0), lse: view(acts.lossLse, [rows], r0) };
+    };
+    const logitsOf = (c: ReturnType<typeof chunk>) => {
+      gatherRows(rec, c.x, c.idx, reshape(acts.nf, [acts.B * acts.T, C]));
+      classifier(rec, c.logits, c.x, this.binding.lmHead);
+    };
+    const backwardOf = (c: ReturnType<typeof chunk>, r0: number) => {
+      crossentropyBackward(rec, c.logits, c.tgt, c.lse, view(g!.dlosses, [c.rows], r0));
+      const dx = view(acts.dxc!, [c.rows, C]);
+      classifierBackward(rec, dx, c.logits, c.x, this.binding.lmHead);
+      scatterAddRows(rec, reshape(g!.dn, [acts.B * acts.T, C]), dx, c.idx, head.iota);
+    };
+    for (let r0 = 0; r0 < M; r0 += R) {
+      const c = chunk(r0);
+      logitsOf(c);
+      crossentropyForward(rec, view(acts.losses, [c.rows], r0), c.lse, c.logits, c.tgt);
+      if (opts.backward && !seq) backwardOf(c, r0);
     }
     meanLossForward(rec, acts.loss, view(acts.losses, [M]), targets);
+    if (!seq) return;
+    seq(rec, view(acts.losses, [M]), opts.backward ? view(g!.dlosses, [M]) : null);
+    if (!opts.backward) return;
+    for (let r0 = 0; r0 < M; r0 += R) {
+      const c = chunk(r0);
+      if (M > R) logitsOf(c); // the last chunk's logits overwrote this one's
+      backwardOf(c, r0);
+    }
   }
 
   // ------------------------------------------------------------------ backward

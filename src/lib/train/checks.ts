@@ -9,6 +9,7 @@ import { architectureFor } from '../model/architecture.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { TrainConfig } from './config.ts';
 import { showValue } from '../show.ts';
+import { DPO_LOSS_TYPES, OBJECTIVE_TYPES, type ObjectiveConfig } from './objective.ts';
 
 const isInt = (x: number, lo: number, hi = Infinity) => Number.isInteger(x) && x >= lo && x <= hi;
 const isNum = (x: number, lo: number, hi = Infinity) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
@@ -76,5 +77,24 @@ export function configProblems(c: TrainConfig, cfg: ModelConfig): string[] {
   if (!isInt(c.eval_steps, 1)) p.push(`evaluate every must be a whole number of steps, at least 1 (got ${c.eval_steps})`);
   if (!isNum(c.adam_beta1, 0) || c.adam_beta1 >= 1 || !isNum(c.adam_beta2, 0) || c.adam_beta2 >= 1) p.push('AdamW betas must be at least 0 and below 1');
   if (!isNum(c.adam_epsilon, Number.MIN_VALUE)) p.push('AdamW epsilon must be above 0');
+  return p;
+}
+
+/** Every problem with an objective's settings (TRL's ranges: β > 0, robust DPO's ε in [0, 0.5)). */
+export function objectiveProblems(o: ObjectiveConfig): string[] {
+  const p: string[] = [];
+  if (!OBJECTIVE_TYPES.includes(o.type)) return [`the objective must be one of ${OBJECTIVE_TYPES.join(', ')} (got ${String(o.type)})`];
+  if (o.type === 'sft') return p;
+  const name = o.type === 'dpo' ? 'DPO' : o.type === 'simpo' ? 'SimPO' : 'ORPO';
+  if (!isNum(o.beta, Number.MIN_VALUE, 1000)) p.push(`${name}'s beta must be above 0 and at most 1000 (got ${o.beta})`);
+  if (o.type === 'dpo') {
+    if (!DPO_LOSS_TYPES.includes(o.loss_type)) p.push(`DPO's loss type must be ${DPO_LOSS_TYPES.join(', ')} (got ${String(o.loss_type)})`);
+    if (!isNum(o.label_smoothing, 0) || o.label_smoothing >= 0.5) {
+      p.push(`label smoothing is the share of flipped labels: at least 0 and below 0.5 (got ${o.label_smoothing})`);
+    } else if (o.label_smoothing > 0 && o.loss_type !== 'robust') {
+      p.push(`label smoothing changes only the robust loss: use loss type robust, or label smoothing 0 (got ${o.label_smoothing} with ${o.loss_type})`);
+    }
+  }
+  if (o.type === 'simpo' && !isNum(o.simpo_gamma, 0, 1000)) p.push(`SimPO's gamma (the reward margin) must be from 0 to 1000 (got ${o.simpo_gamma})`);
   return p;
 }

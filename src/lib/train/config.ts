@@ -3,6 +3,7 @@
 // settings a user picks here mean what they mean there (and a run can be handed to TRL as is).
 
 import type { BottleneckConfig, FullConfig, LoraConfig, MethodConfig, MethodType, PrefixTuningConfig } from '../adapters/config.ts';
+import type { ObjectiveConfig, ObjectiveType } from './objective.ts';
 
 export interface TrainConfig {
   /** peak learning rate of AdamW, reached at the end of warm-up */
@@ -69,6 +70,25 @@ export const DEFAULTS = {
    * moves every pretrained weight, so it takes small steps (the recipe pretrained at 3e-3).
    */
   learningRate: { LORA: 2e-3, BOTTLENECK: 2e-3, PREFIX_TUNING: 1e-2, FULL: 3e-4 } satisfies Record<MethodType, number>,
+  /** Each objective's settings (train/objective.ts says what each one trades). */
+  objectives: {
+    sft: { type: 'sft' },
+    dpo: {
+      type: 'dpo',
+      beta: 0.1, // DPOConfig's default and the DPO paper's: rewards of a few nats already separate pairs
+      loss_type: 'sigmoid', // the DPO paper's loss, TRL's default
+      label_smoothing: 0, // DPOConfig's default: labels are trusted (robust DPO's paper suggests 0.1 for noisy ones)
+    },
+    simpo: {
+      type: 'simpo',
+      beta: 2, // the SimPO paper's range is 2–2.5: a per-token reward is ~1/length of DPO's sum, so β is larger
+      simpo_gamma: 0.5, // CPOConfig's default margin (the paper's γ/β ratio of about 0.25 at β = 2)
+    },
+    orpo: {
+      type: 'orpo',
+      beta: 0.1, // ORPOConfig's default λ, the ORPO paper's setting for its 7B models
+    },
+  } satisfies { [K in ObjectiveType]: Extract<ObjectiveConfig, { type: K }> },
   training: {
     learning_rate: 2e-3, // LoRA's rate (learningRate above): the method the page opens with
     lr_scheduler_type: 'cosine', // nanoGPT's schedule
@@ -92,6 +112,11 @@ export const DEFAULTS = {
 /** The default settings of a method (a fresh copy the caller may edit). */
 export function defaultMethod<T extends MethodType>(type: T): Extract<MethodConfig, { peft_type: T }> {
   return structuredClone(DEFAULTS.methods[type]) as unknown as Extract<MethodConfig, { peft_type: T }>;
+}
+
+/** The default settings of an objective (a fresh copy the caller may edit). */
+export function defaultObjective<T extends ObjectiveType>(type: T): Extract<ObjectiveConfig, { type: T }> {
+  return structuredClone(DEFAULTS.objectives[type]) as unknown as Extract<ObjectiveConfig, { type: T }>;
 }
 
 /** The default training config for a method (its learning rate; the rest is shared). */

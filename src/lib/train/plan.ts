@@ -7,8 +7,10 @@
 //   data    the dataset, prepared: packed (rows,T) inputs and targets for train and validation
 //           (data/pack.ts's convention: targets are IGNORE_INDEX where the loss does not count), and
 //           the examples those rows came from, so the run can be handed to another trainer as is
-//   method  the one method config (adapters/config.ts), PEFT's names
-//   config  the one training config (train/config.ts), Transformers' names
+//   method     the one method config (adapters/config.ts), PEFT's names
+//   objective  what the loss is (train/objective.ts), TRL's names: SFT unless preference pairs are
+//              trained with DPO, SimPO or ORPO
+//   config     the one training config (train/config.ts), Transformers' names
 
 import { copyMethod, type MethodConfig } from '../adapters/config.ts';
 import {
@@ -16,6 +18,7 @@ import {
   type DatasetFormat,
   describeWhere,
   type Example,
+  FORMAT_LABELS,
   type PackedRows,
   type PackMode,
   PREFERENCE_NOTE,
@@ -24,7 +27,8 @@ import {
   quickPrompts,
 } from '../data';
 import type { ModelConfig } from '../model/config.ts';
-import { configProblems, methodProblems } from './checks.ts';
+import { configProblems, methodProblems, objectiveProblems } from './checks.ts';
+import { copyObjective, describeObjective, isPreference, SFT, type ObjectiveConfig } from './objective.ts';
 import { totalSteps, type TrainConfig } from './config.ts';
 import { estimateTrainingMemory, trainableParamCount } from './memory.ts';
 
@@ -64,8 +68,10 @@ export interface TrainingPlan {
   model: { id: string; config: ModelConfig };
   data: PlanData;
   method: MethodConfig;
+  /** SFT, or a preference objective over the data's pairs */
+  objective: ObjectiveConfig;
   config: TrainConfig;
-  /** optimizer steps the run takes (config.max_steps, or its epochs over these rows) */
+  /** optimizer steps the run takes (config.max_steps, or its epochs over these rows, or pairs) */
   steps: number;
   estimate: {
     trainableParams: number;
@@ -75,8 +81,9 @@ export interface TrainingPlan {
 }
 
 /** No rows, T positions each: the validation split of a dataset too small to hold one out. */
-export function emptyRows(T: number): PackedRows {
-  return { T, rows: 0, inputIds: new Int32Array(0), targets: new Int32Array(0), countedPerRow: new Int32Array(0), countedTokens: 0, warnings: [], leftOut: [] };
+export function emptyRows(T: number, pairs = false): PackedRows {
+  const rows: PackedRows = { T, rows: 0, inputIds: new Int32Array(0), targets: new Int32Array(0), countedPerRow: new Int32Array(0), countedTokens: 0, warnings: [], leftOut: [] };
+  return pairs ? { ...rows, pairs: true } : rows;
 }
 
 export interface PlanInput {
@@ -92,6 +99,8 @@ export interface PlanInput {
   /** bad records the user chose to skip */
   skippedRecords: number;
   method: MethodConfig;
+  /** SFT when absent */
+  objective?: ObjectiveConfig;
   config: TrainConfig;
 }
 
@@ -128,8 +137,12 @@ function packedExamples(split: PreparedSplit | null, byWhere: Map<string, Exampl
 /** Every reason `buildTrainingPlan` would refuse these inputs; [] when it would succeed. */
 export function planProblems(input: PlanInput): string[] {
   const { prepared, config, model } = input;
-  const p = [...methodProblems(input.method, model.config), ...configProblems(config, model.config)];
-  if (prepared.format === 'preference') p.push(PREFERENCE_NOTE);
+  const objective = input.objective ?? SFT;
+  const p = [...methodProblems(input.method, model.config), ...objectiveProblems(objective), ...configProblems(config, model.config)];
+  if (prepared.format === 'preference' && !isPreference(objective)) p.push(PREFERENCE_NOTE);
+  if (prepared.format !== 'preference' && isPreference(objective)) {
+    p.push(`${describeObjective(objective)} trains on preference pairs {prompt, chosen, rejected}; this dataset is ${FORMAT_LABELS[prepared.format]} data`);
+  }
   const byWhere = examplesByWhere(input.sourceExamples);
   const missing = packedExamples(prepared.train, byWhere).missing ?? packedExamples(prepared.validation, byWhere).missing;
   if (missing) p.push(`${missing} was prepared but is not among the dataset's examples: the files changed since; prepare the dataset again`);
@@ -145,6 +158,8 @@ export function buildTrainingPlan(input: PlanInput): TrainingPlan {
   const problems = planProblems(input);
   if (problems.length) throw new PlanError(problems);
   const { prepared, model, method, config } = input;
+  const objective = input.objective ?? SFT;
+  const pairs = isPreference(objective);
   const byWhere = examplesByWhere(input.sourceExamples);
   const examples = { train: packedExamples(prepared.train, byWhere).examples, validation: packedExamples(prepared.validation, byWhere).examples };
   const quick = quickPrompts(examples.validation, { chatTemplate: input.chatTemplate });
@@ -155,7 +170,7 @@ export function buildTrainingPlan(input: PlanInput): TrainingPlan {
       format: prepared.format,
       packMode: prepared.packMode,
       train: prepared.train.packed,
-      validation: prepared.validation?.packed ?? emptyRows(config.max_length),
+      validation: prepared.validation?.packed ?? emptyRows(config.max_length, pairs),
       split: prepared.split,
       splitNote: prepared.splitNote,
       trainExamples: prepared.train.examples.length,
@@ -167,11 +182,13 @@ export function buildTrainingPlan(input: PlanInput): TrainingPlan {
       examples,
     },
     method: copyMethod(method),
+    objective: copyObjective(objective),
     config: { ...config },
-    steps: totalSteps(config, prepared.train.packed.rows),
+    // a preference objective's batch counts pairs, two rows each (as TRL's does)
+    steps: totalSteps(config, pairs ? prepared.train.packed.rows / 2 : prepared.train.packed.rows),
     estimate: {
       trainableParams: trainableParamCount(method, model.config),
-      memoryBytes: estimateTrainingMemory(model.config, method, config.per_device_train_batch_size, config.max_length).total,
+      memoryBytes: estimateTrainingMemory(model.config, method, (pairs ? 2 : 1) * config.per_device_train_batch_size, config.max_length).total,
     },
   };
 }

@@ -5,24 +5,36 @@
 // What it does not own is passed in: where progress goes (onUpdate) and where checkpoints are kept
 // (keepCheckpoint: IndexedDB in the page, a file or nowhere on the command line).
 //
-//   attach the method (seeded) → fresh AdamW → [restore a checkpoint]
+//   attach the method (seeded, or the starting adapter's weights) → [DPO: the reference log-probs of
+//   every train and validation row, once, with the weights the run starts from] → fresh AdamW →
+//   [restore a checkpoint]
 //   step 0: validate, keep a checkpoint
-//   each step: micro-batches → engine.trainStep at the schedule's rate → loss
+//   each step: micro-batches → engine.trainStep at the schedule's rate → loss (and a preference
+//              objective's metrics)
 //              NaN/Inf → restore the last good checkpoint, stop ('diverged')
-//              every eval_steps and at the end: validation loss
+//              every eval_steps and at the end: validation loss (and metrics)
 //              every checkpointEvery steps: keep a checkpoint
 //   at the end (or on Stop): keep a checkpoint
+//
+// The objective (train/objective.ts) is SFT unless the input names another. A preference objective
+// trains on pairs (PackedRows.pairs; config.per_device_train_batch_size counts pairs, as in TRL). DPO's
+// reference is the policy with the adapter switched off — the base weights the engine already holds —
+// or, for a run that starts from a saved adapter, that adapter as it was at the start (TRL's "ref"
+// adapter); its log-probs are computed once per run, so the reference needs no weights of its own.
 
 import type { MethodConfig } from '../adapters/config.ts';
-import { evalBatches, stepBatches } from '../data/batches.ts';
+import { evalBatches, rowBatches, stepBatches } from '../data/batches.ts';
 import type { PackedRows } from '../data/pack.ts';
-import { DeviceLost, type Checkpoint, type Engine } from '../engine.ts';
+import { DeviceLost, type Checkpoint, type Engine, type ExportedTensor } from '../engine.ts';
 import type { TrainConfig } from './config.ts';
+import { describeObjective, isPreference, needsReference, SFT, type ObjectiveConfig, type ObjectiveType, type PreferenceMetrics } from './objective.ts';
 import { learningRateAt } from './schedule.ts';
 
 export interface LossAt {
   step: number;
   loss: number;
+  /** a preference objective's metrics at that point (TRL's names) */
+  metrics?: PreferenceMetrics;
 }
 
 /** Loss curves, as a checkpoint keeps them and a resumed run starts from. */
@@ -42,11 +54,12 @@ export type TrainUpdate =
       /** The curves so far (empty for a fresh run; the checkpoint's for a resumed one). */
       history: TrainHistory;
       trainableParams: number;
-      /** Train rows, validation rows, B and T. */
+      /** Train rows, validation rows, B and T (B counts pairs, two rows each, for a preference objective). */
       rows: number;
       validationRows: number;
       batch: number;
       seqLen: number;
+      objective: ObjectiveType;
     }
   | {
       kind: 'step';
@@ -58,23 +71,37 @@ export type TrainUpdate =
       tokens: number;
       /** Milliseconds spent in steps since this start or resume. */
       elapsedMs: number;
+      /** a preference objective's metrics over the step's pairs (TRL's names) */
+      metrics?: PreferenceMetrics;
     }
   | {
       kind: 'stage';
       /** What the run is doing before its next step, in words (the first step also compiles the GPU programs). */
       message: string;
     }
-  | { kind: 'validation'; step: number; loss: number }
+  | { kind: 'validation'; step: number; loss: number; metrics?: PreferenceMetrics }
   | { kind: 'checkpoint'; step: number; savedAt: number }
   | { kind: 'restored'; step: number; reason: string };
 
-/** What a run trains: the plan's method, config and rows (train/plan.ts). */
+/** Weights a run starts from instead of the method's seeded initial values: a saved or imported adapter. */
+export interface StartWeights {
+  /** the adapter's name, for messages */
+  name?: string;
+  /** its tensors, PEFT keys (Engine.importWeights): they must be exactly the method's */
+  tensors: Map<string, ExportedTensor> | Record<string, ExportedTensor>;
+}
+
+/** What a run trains: the plan's method, objective, config and rows (train/plan.ts). */
 export interface RunInput {
   method: MethodConfig;
+  /** SFT when absent */
+  objective?: ObjectiveConfig;
   config: TrainConfig;
   data: { train: PackedRows; validation: PackedRows; padId: number };
   /** optimizer steps in the whole run (train/config.ts totalSteps) */
   steps: number;
+  /** continue from these weights (of `method`) rather than its seeded initial values */
+  start?: StartWeights | null;
 }
 
 export interface RunOptions {
@@ -121,7 +148,7 @@ export function checkpointInterval(steps: number): number {
   return Math.min(25, Math.max(1, Math.ceil(steps / 10)));
 }
 
-/** Mean loss of whatever the engine has attached over every counted position of `rows`. */
+/** Mean loss (masked cross-entropy) of whatever the engine has attached over every counted position of `rows`. */
 export function heldOutLoss(engine: Engine, rows: PackedRows, B: number, padId: number): Promise<{ loss: number; tokens: number }> {
   return engine.whileAlive(engine.evaluate(evalBatches(rows, B, padId)));
 }
@@ -129,17 +156,20 @@ export function heldOutLoss(engine: Engine, rows: PackedRows, B: number, padId: 
 /** Runs (or resumes) a training run on `engine` until it finishes, is stopped, diverges or loses its device. */
 export async function runTraining(engine: Engine, input: RunInput, opts: RunOptions = {}): Promise<RunResult> {
   const { config, data, steps } = input;
+  const objective = input.objective ?? SFT;
+  const pairs = isPreference(objective);
   const B = config.per_device_train_batch_size;
   const G = config.gradient_accumulation_steps;
   const T = data.train.T;
   if (data.train.rows === 0) throw new Error('there are no training rows');
   if (!(steps >= 1)) throw new Error(`a run needs at least one step (got ${steps})`);
+  if (pairs && !data.train.pairs) throw new Error(`${describeObjective(objective)} trains on preference pairs, and these rows are not pairs`);
+  if (!pairs && data.train.pairs) throw new Error('these rows are preference pairs: supervised fine-tuning cannot train on them');
   const say = (u: TrainUpdate) => opts.onUpdate?.(u);
   const every = Math.max(1, opts.checkpointEvery ?? checkpointInterval(steps));
   const debug = opts.debug ?? {};
+  const rowsPerBatch = pairs ? 2 * B : B;
 
-  engine.attach(input.method, config.seed);
-  engine.startTraining(config);
   const history: TrainHistory = opts.resume ? structuredClone(opts.resume.history) : { train: [], validation: [] };
   let last: Checkpoint | null = null;
   let keptStep: number | null = opts.resume?.state.step ?? null;
@@ -158,6 +188,25 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
   });
 
   try {
+    // The weights the run starts from: the method's seeded values, or the starting adapter's.
+    const attachStart = () => {
+      engine.attach(input.method, config.seed);
+      if (input.start) engine.importWeights(input.start.tensors);
+    };
+    let reference: { train: Float32Array; validation: Float32Array } | null = null;
+    if (needsReference(objective)) {
+      // The reference is the starting adapter, frozen, or (a fresh adapter) the base with none attached.
+      if (input.start) attachStart();
+      else engine.detach();
+      const what = input.start ? `the starting adapter${input.start.name ? ` "${input.start.name}"` : ''}` : 'the base model';
+      say({ kind: 'stage', message: `Computing the reference log-probabilities of ${(data.train.rows + data.validation.rows) / 2} pairs once, with ${what}…` });
+      const logps = (rows: PackedRows) => engine.whileAlive(engine.sequenceLogps(rowBatches(rows, rowsPerBatch, data.padId))).then((x) => x.slice(0, rows.rows));
+      reference = { train: await logps(data.train), validation: await logps(data.validation) };
+      if (!input.start) attachStart();
+    } else {
+      attachStart();
+    }
+    engine.startTraining(config, objective);
     if (opts.resume) engine.restore(opts.resume.state, config);
     last = opts.resume ? opts.resume.state : await engine.whileAlive(engine.checkpoint());
     say({
@@ -170,13 +219,15 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
       validationRows: data.validation.rows,
       batch: B,
       seqLen: T,
+      objective: objective.type,
     });
 
     const validate = async () => {
       if (data.validation.rows === 0) return;
-      const { loss } = await heldOutLoss(engine, data.validation, B, data.padId);
-      history.validation.push({ step: engine.step, loss });
-      say({ kind: 'validation', step: engine.step, loss });
+      const batches = evalBatches(data.validation, B, data.padId, reference?.validation);
+      const { loss, metrics } = await engine.whileAlive(engine.evaluate(batches, objective));
+      history.validation.push(metrics ? { step: engine.step, loss, metrics } : { step: engine.step, loss });
+      say(metrics ? { kind: 'validation', step: engine.step, loss, metrics } : { kind: 'validation', step: engine.step, loss });
     };
     const checkpoint = async () => {
       last = await engine.whileAlive(engine.checkpoint());
@@ -187,7 +238,10 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
     };
 
     if (!opts.resume) {
-      if (data.validation.rows > 0) say({ kind: 'stage', message: `Measuring the validation loss before training (${data.validation.rows} rows)…` });
+      if (data.validation.rows > 0) {
+        const what = pairs ? `${data.validation.rows / 2} pairs` : `${data.validation.rows} rows`;
+        say({ kind: 'stage', message: `Measuring the validation loss before training (${what})…` });
+      }
       await validate();
       say({ kind: 'stage', message: 'Keeping the starting weights as the first checkpoint…' });
       await checkpoint(); // step 0: a lost device before the first interval resumes from here
@@ -202,9 +256,9 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
       const step = engine.step; // 0-based index of this step
       const lr = learningRateAt(config, steps, step);
       const t0 = performance.now();
-      const r = await engine.whileAlive(engine.trainStep(stepBatches(data.train, B, G, config.seed, step), lr));
+      const r = await engine.whileAlive(engine.trainStep(stepBatches(data.train, B, G, config.seed, step, reference?.train), lr));
       elapsedMs += performance.now() - t0;
-      tokens += B * T * G;
+      tokens += rowsPerBatch * T * G;
       if (r.nonfinite) {
         // AdamW skipped this update on the GPU; the weights may still be bad from earlier steps
         // (finite but huge), so go back to the last checkpoint, which was finite.
@@ -218,8 +272,8 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
         return result('diverged', message);
       }
       const done = engine.step;
-      history.train.push({ step: done, loss: r.loss });
-      say({ kind: 'step', step: done, totalSteps: steps, loss: r.loss, lr, tokens, elapsedMs });
+      history.train.push(r.metrics ? { step: done, loss: r.loss, metrics: r.metrics } : { step: done, loss: r.loss });
+      say({ kind: 'step', step: done, totalSteps: steps, loss: r.loss, lr, tokens, elapsedMs, ...(r.metrics ? { metrics: r.metrics } : {}) });
       if (debug.loseDeviceAfterStep === done) engine.gpu.device.destroy();
       const end = done === steps;
       if (done % config.eval_steps === 0 || end) await validate();

@@ -6,13 +6,17 @@
 //   copy each micro-batch's loss and the gradient stats into one small tensor
 //
 // all in ONE command buffer (which also copies the losses and stats into a mappable buffer), then
-// one map of 2·accumulation + 4 floats. Nothing else comes back to the CPU during training.
+// one map of W·accumulation + 4 floats (W = 2; 12 with a preference objective's metrics). Nothing
+// else comes back to the CPU during training. The loss is the run's objective: masked cross-entropy
+// (SFT), or a preference loss over the batch's pairs (train/preference.ts).
 import { createTensor, Readback, Recorder, view, type Tensor } from '../gpu/index.ts';
 import type { Model } from '../model/model.ts';
 import type { Batch } from '../data/batches.ts';
 import type { TrainConfig } from './config.ts';
 import { AdamW } from './optimizer.ts';
 import { STATS } from '../ops/gradnorm/gradnorm.ts';
+import { isPreference, SFT, type ObjectiveConfig, type PreferenceMetrics } from './objective.ts';
+import { checkPreferenceBatch, combineStats, encodePreferenceLoss, PREFERENCE_STATS_SIZE } from './preference.ts';
 
 export interface StepResult {
   /** mean over micro-batches of each one's mean masked loss */
@@ -25,14 +29,31 @@ export interface StepResult {
   nonfinite: boolean;
   /** tokens whose loss counted, over all micro-batches */
   tokens: number;
+  /** a preference objective's metrics (TRL's names), over the step's pairs */
+  metrics?: PreferenceMetrics;
+}
+
+/** Floats each micro-batch copies into the step's readout: [mean cross-entropy, count] (+ the preference stats). */
+export function readoutWidth(objective: ObjectiveConfig): number {
+  return isPreference(objective) ? 2 + PREFERENCE_STATS_SIZE : 2;
 }
 
 /**
  * Gradients of the mean loss over `batches` (each scaled 1/n, as gradient accumulation does) added
- * into the attached method's gradient store after zeroing it. Micro-batch i's [mean loss, count]
- * is copied to lossOut[2i, 2i+1].
+ * into the attached method's gradient store after zeroing it. Micro-batch i's [mean cross-entropy,
+ * count] is copied to lossOut[W·i, W·i+1] and, with a preference objective, its stats (ops/preference
+ * STATS) after them (W = readoutWidth).
  */
-export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], lossOut: Tensor, opts: { dropoutSeed?: number } = {}): void {
+export function encodeGradients(
+  rec: Recorder,
+  model: Model,
+  batches: Batch[],
+  lossOut: Tensor,
+  opts: { dropoutSeed?: number; objective?: ObjectiveConfig } = {},
+): void {
+  const objective = opts.objective ?? SFT;
+  const W = readoutWidth(objective);
+  if (isPreference(objective)) for (const b of batches) checkPreferenceBatch(b, objective);
   const attached = model.attached;
   if (!attached) throw new Error('training needs an attached method (LoRA, bottleneck, prefix or full)');
   for (const b of attached.grads.buffers) rec.clear({ buffer: b, offset: 0, shape: [b.size / 4], dtype: 'f32' });
@@ -41,13 +62,16 @@ export function encodeGradients(rec: Recorder, model: Model, batches: Batch[], l
   const acts = model.activations(B, T, true);
   const inputs = model.inputTensors(B, T, batches.length);
   batches.forEach((batch, i) => {
-    const written = model.writeInputs(inputs[i], batch.ids, batch.targets, batch.positions);
+    const written = model.writeInputs(inputs[i], batch.ids, batch.targets, batch.positions, batch.reference);
     // Each micro-batch draws its own dropout masks (the forward and its backward share them).
     const inp = opts.dropoutSeed === undefined ? written : { ...written, dropoutSeed: (opts.dropoutSeed + i * 7919) >>> 0 };
     model.transformer.forward(rec, acts, inp);
-    model.transformer.loss(rec, acts, written.head, { backward: true, dloss: 1 / batches.length });
+    const dloss = 1 / batches.length;
+    if (isPreference(objective)) encodePreferenceLoss(rec, model, acts, written, objective, { backward: true, dloss });
+    else model.transformer.loss(rec, acts, written.head, { backward: true, dloss });
     model.transformer.backward(rec, acts, inp);
-    rec.copy(acts.loss, view(lossOut, [2], 2 * i));
+    rec.copy(acts.loss, view(lossOut, [2], W * i));
+    if (isPreference(objective)) rec.copy(acts.prefStats, view(lossOut, [PREFERENCE_STATS_SIZE], W * i + 2));
   });
 }
 
@@ -59,6 +83,8 @@ export class Trainer {
   constructor(
     readonly model: Model,
     public cfg: TrainConfig,
+    /** what the run minimises: SFT's cross-entropy, or a preference loss over pairs */
+    readonly objective: ObjectiveConfig = SFT,
   ) {
     if (!model.attached) throw new Error('Trainer: attach a method to the model first');
     model.unmergeLora(); // merged weights are a snapshot of the adapter; training needs the branch
@@ -77,27 +103,31 @@ export class Trainer {
     if (model.merged) throw new Error('trainStep: the LoRA adapter is merged; unmergeLora() first');
     if (model.attached !== this.optimizer.attached) throw new Error('trainStep: the model has another method attached now');
     const n = batches.length;
+    const W = readoutWidth(this.objective);
     const rec = new Recorder(model.gpu, `train step ${this.optimizer.t + 1}`);
-    // One readback: [loss_i, count_i] per micro-batch, then the 4 gradient stats.
-    const out = this.readoutTensor(2 * n + 4);
-    encodeGradients(rec, model, batches, out, { dropoutSeed: (Math.imul(this.cfg.seed, 1000003) + Math.imul(this.optimizer.t + 1, 104729)) >>> 0 });
+    // One readback: W floats per micro-batch, then the 4 gradient stats.
+    const out = this.readoutTensor(W * n + 4);
+    const dropoutSeed = (Math.imul(this.cfg.seed, 1000003) + Math.imul(this.optimizer.t + 1, 104729)) >>> 0;
+    encodeGradients(rec, model, batches, out, { dropoutSeed, objective: this.objective });
     this.optimizer.encode(rec, this.cfg, lr);
-    rec.copy(this.optimizer.stats, view(out, [4], 2 * n));
+    rec.copy(this.optimizer.stats, view(out, [4], W * n));
     // ...copied into a mappable buffer by the same command buffer: one submit per step.
-    this.readback.copy(rec, [view(out, [2 * n + 4])]);
+    this.readback.copy(rec, [view(out, [W * n + 4])]);
     rec.submit();
     model.transformer.releaseTransient();
     const [r] = await this.readback.read();
-    const perBatch = Array.from({ length: n }, (_, i) => r[2 * i]);
+    const pref = isPreference(this.objective) ? combineStats(batches.map((_, i) => ({ stats: r, offset: W * i + 2 }))) : null;
+    const perBatch = Array.from({ length: n }, (_, i) => (pref ? r[W * i + 2] : r[W * i]));
     const loss = perBatch.reduce((a, b) => a + b, 0) / n;
-    const nonfinite = !Number.isFinite(loss) || r[2 * n + STATS.nonfinite] > 0;
+    const nonfinite = !Number.isFinite(loss) || r[W * n + STATS.nonfinite] > 0;
     if (!nonfinite) this.optimizer.t++;
     return {
       loss,
       losses: perBatch,
-      gradNorm: r[2 * n + STATS.norm],
+      gradNorm: r[W * n + STATS.norm],
       nonfinite,
-      tokens: Array.from({ length: n }, (_, i) => r[2 * i + 1]).reduce((a, b) => a + b, 0),
+      tokens: Array.from({ length: n }, (_, i) => r[W * i + 1]).reduce((a, b) => a + b, 0),
+      ...(pref ? { metrics: pref.metrics } : {}),
     };
   }
 

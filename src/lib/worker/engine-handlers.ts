@@ -6,10 +6,10 @@
 import type { GenerationResult, StreamedToken } from '../generate/stream.ts';
 import { argmax, normalizeSampling } from '../generate/sampling.ts';
 import type { Checkpoint } from '../engine.ts';
-import { exportAdapter } from '../peft/adapter.ts';
-import { replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
+import { exportAdapter, importAdapter } from '../peft/adapter.ts';
+import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/checkpoints.ts';
-import { heldOutLoss, runTraining, type RunDebug, type TrainHistory } from '../train/run.ts';
+import { heldOutLoss, runTraining, type RunDebug, type StartWeights, type TrainHistory } from '../train/run.ts';
 import type { Handler } from './handler.ts';
 import { PARITY_THRESHOLD, type CompareSide, type RunSetup, type TrainResult } from './protocol.ts';
 import { armFaults, attachSaved, baseRuntime, liveEngine, loadEngine, onGpu, renderPrompt, strike, type EngineSession } from './session.ts';
@@ -41,17 +41,18 @@ export const train: Handler<'train'> = async (request, context) => {
     setup = resumed.run;
   } else {
     if (!request.plan) throw new Error('a new run needs a training plan');
-    setup = { plan: request.plan, adapterName: request.adapterName, adapterId: null };
+    setup = { plan: request.plan, adapterName: request.adapterName, adapterId: null, fromAdapterId: request.fromAdapterId ?? null };
   }
   const { plan } = setup;
   if (plan.model.id !== s.info.model) throw new Error(`this run was planned for ${plan.model.id}, but the engine has ${s.info.model} loaded`);
+  const start = setup.fromAdapterId ? await startWeights(s, setup.fromAdapterId, plan) : null;
   const debugHooks = resumed ? undefined : (armed ?? undefined);
   armed = null;
 
   const keep = (state: Checkpoint, history: TrainHistory) =>
     saveCheckpoint({ runId: request.runId, step: state.step, savedAt: Date.now(), state, run: setup, history } satisfies RunCheckpoint);
   s.attachedKey = null;
-  const run = await runTraining(s.engine, plan, {
+  const run = await runTraining(s.engine, { ...plan, start }, {
     onUpdate: (update) => emit({ type: 'train', update }),
     keepCheckpoint: keep,
     checkpointEvery: request.checkpointEvery,
@@ -74,6 +75,21 @@ export const train: Handler<'train'> = async (request, context) => {
   await keep(run.last!, run.history);
   return { ...result, adapterId: setup.adapterId };
 };
+
+/**
+ * A saved adapter as a run's starting weights, validated against the base as an import is; its method
+ * must be the plan's (the page plans a continued run with the adapter's method).
+ */
+async function startWeights(s: EngineSession, adapterId: string, plan: RunSetup['plan']): Promise<StartWeights> {
+  const files = await getAdapterFiles(adapterId).catch(() => {
+    throw new Error('The adapter this run continues is no longer saved (it may have been deleted): start a new run.');
+  });
+  const imported = importAdapter({ config: files.configJson, weights: files.weights }, s.base);
+  if (JSON.stringify(imported.config.method) !== JSON.stringify(plan.method)) {
+    throw new Error(`the adapter this run continues is ${imported.config.method.peft_type} with other settings than the plan's ${plan.method.peft_type}: plan the run with the adapter's method`);
+  }
+  return { name: imported.name ?? undefined, tensors: imported.tensors };
+}
 
 /** Exports the run's current weights as a PEFT adapter into IndexedDB (the same entry on every save). */
 async function saveRunAdapter(s: EngineSession, setup: RunSetup, steps: number, history: TrainHistory): Promise<string> {

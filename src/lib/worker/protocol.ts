@@ -89,6 +89,12 @@ export interface TrainRequest {
   checkpointEvery?: number;
   /** Name for the run's adapter the first time it is saved. */
   adapterName: string;
+  /**
+   * Continue a saved adapter (its id in the adapter store): the run starts from its weights instead of
+   * the method's initial values, and a DPO run's reference is that adapter as it was. The plan's method
+   * must be the adapter's. Absent or null: a fresh adapter (DPO's reference is then the bare base).
+   */
+  fromAdapterId?: string | null;
 }
 
 /** The plan and the adapter a run saves into, kept in its checkpoint: what Resume needs besides the weights. */
@@ -96,6 +102,8 @@ export interface RunSetup {
   plan: TrainingPlan;
   adapterName: string;
   adapterId: string | null;
+  /** the saved adapter the run started from (TrainRequest.fromAdapterId), read again on Resume */
+  fromAdapterId?: string | null;
 }
 
 export interface TrainResult {
