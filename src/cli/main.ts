@@ -9,6 +9,7 @@ import { evalCommand, runEval } from './eval.ts';
 import { exportRunCommand, runExportRun } from './export-run.ts';
 import { generateCommand, runGenerate } from './generate.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
+import { raftCommand, runRaftCommand } from './raft.ts';
 import { runScore, scoreCommand } from './score.ts';
 import { runTrain, trainCommand } from './train.ts';
 
@@ -38,6 +39,7 @@ const COMMANDS: Entry[] = [
   entry(trainCommand, runTrain),
   entry(exportRunCommand, runExportRun),
   entry(scoreCommand, runScore),
+  entry(raftCommand, runRaftCommand),
 ];
 
 function version(): string {
