@@ -171,6 +171,7 @@ export async function runRaftCommand(args: Parsed<typeof flags>, out: Reporter, 
     const result = await runRaft(model.engine, input, {
       resume,
       signal,
+      onStage: (message) => out.status('raft', message),
       onTrain: (_r, u) => {
         if (u.kind === 'validation' || u.kind === 'step') return;
         out.train(u);

@@ -84,6 +84,8 @@ export interface RaftOptions {
   onRound?: (round: RaftRound, state: RaftState) => Promise<void> | void;
   /** each round's training progress */
   onTrain?: (round: number, u: TrainUpdate) => void;
+  /** what the loop is doing, in words (sampling is the slow part: one message per prompt) */
+  onStage?: (message: string) => void;
   resume?: RaftState | null;
   /** stops between rounds (and a round's training after its current step) */
   signal?: AbortSignal;
@@ -145,7 +147,10 @@ export async function runRaft(engine: Engine, input: RaftInput, opts: RaftOption
     if (weights) engine.importWeights(weights);
     const samples: RaftSample[] = [];
     for (let i = 0; i < input.prompts.length; i++) {
+      opts.onStage?.(`Round ${r}: sampling ${s.k} answers for prompt ${i + 1} of ${input.prompts.length}…`);
       for (let k = 0; k < s.k; k++) {
+        // a stop drops the unfinished round: a resumed run samples it again, the same way
+        if (opts.signal?.aborted) return { status: 'stopped', rounds, weights };
         const ids: number[] = [];
         const gen = engine.generate(promptIds[i], { maxNewTokens: s.sampling.maxNewTokens, sampling: { ...s.sampling, seed: sampleSeed(s.seed, r, i, k) } });
         for (;;) {
@@ -156,6 +161,7 @@ export async function runRaft(engine: Engine, input: RaftInput, opts: RaftOption
         samples.push({ prompt: i, answer: input.decode(ids), reward: 0 });
       }
     }
+    opts.onStage?.(`Round ${r}: scoring ${samples.length} answers…`);
     const rewards = await input.reward(samples.map((x) => ({ prompt: input.prompts[x.prompt], answer: x.answer })));
     samples.forEach((x, j) => (x.reward = rewards[j]));
     const last = r === s.rounds;
