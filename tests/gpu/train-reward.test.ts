@@ -82,5 +82,5 @@ describe('reward model: rewards, loss and gradients match PyTorch', () => {
     } finally {
       model.destroy();
     }
-  });
+  }, 600_000); // a forward and two training passes: about two minutes on SwiftShader, more when the machine is shared
 });
