@@ -1,5 +1,5 @@
 // `lora-playground score`: a reward model (a PEFT adapter saved with task_type SEQ_CLS and its "score"
-// head, e.g. by `train --objective reward`) rates a prompt and one or more answers — the page's score
+// head, e.g. by `train --objective reward`) rates an answer to a prompt — the page's score
 // box without the page: the same reader, the same tokenization as training pairs, the same engine.
 
 import { hasScoreHead } from '../lib/adapters/config.ts';
@@ -14,7 +14,6 @@ const flags = {
   adapter: { kind: 'string', value: 'DIR', required: true, help: 'the reward model: a PEFT adapter with task_type SEQ_CLS and modules_to_save ["score"] (folder or .zip)' },
   prompt: { kind: 'string', value: 'TEXT', required: true, help: 'the prompt the answers reply to' },
   answer: { kind: 'string', value: 'TEXT', required: true, help: 'the answer to rate' },
-  also: { kind: 'list', value: 'TEXTS', help: 'more answers to rate against the same prompt, comma-separated' },
   seqLen: { kind: 'int', min: 2, help: `positions per row: longer prompt + answer is cut as training cuts it (${DEFAULTS.training.max_length})` },
 } as const;
 
@@ -27,12 +26,12 @@ export const scoreCommand: Command<typeof flags> = {
   flags,
   examples: [
     'lora-playground score --model models/brown-llama-4m --adapter rm/ --prompt "The jury said that the" --answer " election was fair."',
-    'lora-playground score --model models/brown-llama-4m --adapter rm/ --prompt "Q" --answer " yes" --also " no, maybe" --json',
+    'lora-playground score --model models/brown-llama-4m --adapter rm/ --prompt "Q" --answer " yes" --json',
   ],
 };
 
 export async function runScore(args: Parsed<typeof flags>, out: Reporter): Promise<void> {
-  const answers = [args.answer, ...(args.also ?? [])];
+  const answers = [args.answer];
   if (answers.some((a) => a.trim() === '')) throw new InputError('an answer is empty: give the text to rate');
   const model = await loadModel(args.model, out);
   try {
