@@ -7,7 +7,7 @@
 // (data/formats.ts preferencePair), so nothing the store keeps is refused when it is read back.
 
 import { preferencePair } from '../data/formats.ts';
-import type { SamplingOptions } from '../generate/sampling.ts';
+import { isGreedy, type SamplingOptions } from '../generate/sampling.ts';
 
 export type Verdict = 'left' | 'right' | 'tie' | 'both-bad';
 
@@ -38,6 +38,17 @@ export interface Generator {
   sampling: SamplingOptions;
   /** The prompt went through the model's chat template. */
   chat: boolean;
+}
+
+/** A generator in words: "pirate (adapter)", "Base model (onnxruntime-web)", … */
+export function generatorLabel(g: Pick<Generator, 'runtime' | 'adapterId' | 'adapterName'>): string {
+  if (g.adapterId !== null) return `${g.adapterName ?? g.adapterId} (adapter)`;
+  return g.runtime === 'onnx' ? 'Base model (onnxruntime-web)' : 'Base model (WebGPU engine, no adapter)';
+}
+
+/** How it sampled, in a few words: "seed 42, temperature 0.8, top-k 40, top-p 0.95" or "greedy". */
+export function samplingLabel(o: SamplingOptions): string {
+  return isGreedy(o) ? 'greedy' : `seed ${o.seed}, temperature ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}`;
 }
 
 /** One answer and what produced it. */
