@@ -2,7 +2,7 @@
 // page's own dataset loader, and the win rate of tuned over base.
 
 import { describe, expect, it } from 'vitest';
-import { loadDatasetFiles } from '../../src/lib/data/load.ts';
+import { filesReadiness, loadDatasetFiles } from '../../src/lib/data/load.ts';
 import { preferencesFile, preferencesJsonl, PREFERENCES_FILE } from '../../src/lib/feedback/export.ts';
 import { type Answer, type Generator, type Judgment, pickPairs, sampleSeeds, verdictForKey, verdictPair, VERDICTS, type Verdict } from '../../src/lib/feedback/verdicts.ts';
 import { share, winRates } from '../../src/lib/feedback/winrate.ts';
@@ -105,6 +105,8 @@ describe('export as TRL JSONL', () => {
     expect(train.format).toBe('preference');
     expect(train.badRecords).toBe(0);
     expect(train.examples.map((e) => (e.format === 'preference' ? { prompt: e.prompt, chosen: e.chosen, rejected: e.rejected } : e))).toEqual(pairs);
+    // Ready for DPO by the rules the page and `lora-playground train --objective dpo` both apply.
+    expect(filesReadiness(loaded, false, 'dpo')).toEqual([]);
   });
 });
 
