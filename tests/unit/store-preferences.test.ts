@@ -85,12 +85,13 @@ describe('preference store', () => {
     await expect(swapPreference(pair!.id)).rejects.toThrow(/no longer kept/);
   });
 
-  it('adds the pairs of a pick all or none', async () => {
+  it('adds the pairs of a pick all or none, listed in the order given', async () => {
     const good = { prompt: 'p', chosen: ' a', rejected: ' b', chosenBy: tuned, rejectedBy: tuned, source: 'sample-pick' as const };
     await expect(addPreferences([good, { ...good, rejected: ' a' }])).rejects.toThrow(/cannot be kept: rejected is the same as chosen/);
     expect(await listPreferences()).toEqual([]);
-    const kept = await addPreferences([good, { ...good, rejected: ' c' }], 5);
-    expect((await listPreferences()).map((p) => p.id).sort()).toEqual(kept.map((p) => p.id).sort());
+    const kept = await addPreferences([good, { ...good, rejected: ' c' }, { ...good, rejected: ' d' }], 5);
+    expect((await listPreferences()).map((p) => p.rejected)).toEqual([' b', ' c', ' d']);
+    expect((await listPreferences()).map((p) => p.id)).toEqual(kept.map((p) => p.id));
   });
 
   it('lists pairs oldest first and keeps them across a new connection (a reload)', async () => {

@@ -49,7 +49,8 @@ export async function addPreferences(pairs: NewPair[], now = Date.now()): Promis
     const problem = pairProblem(p.prompt, p.chosen, p.rejected);
     if (problem) throw new Error(`this pair cannot be kept: ${problem}`);
   }
-  const records = pairs.map((p) => record(p, now));
+  // A millisecond apart, so the list (oldest first) keeps them in the order given (the samples' order).
+  const records = pairs.map((p, i) => record(p, now + i));
   await transact([STORES.preferences], 'readwrite', (tx) => {
     for (const r of records) tx.objectStore(STORES.preferences).put(r);
   });
