@@ -18,11 +18,11 @@ const result = (text: string): GenerationResult => ({
   promptIds: [1],
   tokenIds: [2, 3],
   text,
-  stopReason: 'max-tokens',
+  stopReason: 'length',
   prefillMs: 1,
   decodeMs: 1,
   tokensPerSecond: 1,
-} as GenerationResult);
+});
 
 /** A stand-in worker: answers `sample` with a text per seed and `compare` with two texts; records requests. */
 function standIn(answer: (kind: RequestKind, payload: unknown) => unknown) {
