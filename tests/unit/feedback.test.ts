@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { filesReadiness, loadDatasetFiles } from '../../src/lib/data/load.ts';
-import { preferencesFile, preferencesJsonl, PREFERENCES_FILE } from '../../src/lib/feedback/export.ts';
+import { exportForm, preferencesFile, preferencesJsonl, PREFERENCES_FILE } from '../../src/lib/feedback/export.ts';
 import { type Answer, type Generator, type Judgment, pickPairs, sampleSeeds, verdictForKey, verdictPair, VERDICTS, type Verdict } from '../../src/lib/feedback/verdicts.ts';
 import { share, winRates } from '../../src/lib/feedback/winrate.ts';
 import { DEFAULT_SAMPLING } from '../../src/lib/generate/sampling.ts';
@@ -82,14 +82,17 @@ describe('sample and pick', () => {
 });
 
 describe('export as TRL JSONL', () => {
-  const pairs = [
+  const texts = [
     { prompt: 'Question: What is the sun?\nAnswer:', chosen: ' Arr, matey!', rejected: ' It is "hot".' },
     { prompt: 'Say hi', chosen: ' Hi — 👋', rejected: ' No.\nNever.' },
   ];
+  const pairs = texts.map((t) => ({ ...t, chosenBy: gen('a'), rejectedBy: gen(null) }));
+  const chatGen = (id: string | null) => ({ ...gen(id), chat: true });
+  const chatPairs = texts.map((t) => ({ ...t, chosenBy: chatGen('a'), rejectedBy: chatGen(null) }));
 
   it('writes one {"prompt","chosen","rejected"} object per line', () => {
     const lines = preferencesJsonl(pairs).trimEnd().split('\n');
-    expect(lines.map((l) => JSON.parse(l))).toEqual(pairs);
+    expect(lines.map((l) => JSON.parse(l))).toEqual(texts);
     expect(lines.map((l) => Object.keys(JSON.parse(l)))).toEqual([
       ['prompt', 'chosen', 'rejected'],
       ['prompt', 'chosen', 'rejected'],
@@ -104,9 +107,25 @@ describe('export as TRL JSONL', () => {
     const train = loaded.train!;
     expect(train.format).toBe('preference');
     expect(train.badRecords).toBe(0);
-    expect(train.examples.map((e) => (e.format === 'preference' ? { prompt: e.prompt, chosen: e.chosen, rejected: e.rejected } : e))).toEqual(pairs);
+    expect(train.examples.map((e) => (e.format === 'preference' ? { prompt: e.prompt, chosen: e.chosen, rejected: e.rejected } : e))).toEqual(texts);
     // Ready for DPO by the rules the page and `lora-playground train --objective dpo` both apply.
     expect(filesReadiness(loaded, false, 'dpo')).toEqual([]);
+  });
+
+  it('writes pairs made with the chat template as TRL conversations, which the loader reads back as messages', async () => {
+    expect(exportForm(chatPairs)).toEqual({ form: 'conversational', chatAsText: 0 });
+    const loaded = await loadDatasetFiles([preferencesFile(chatPairs)]);
+    expect(loaded.train!.badRecords).toBe(0);
+    expect(filesReadiness(loaded, false, 'dpo')).toEqual([]);
+    expect(loaded.train!.examples.map((e) => (e.format === 'preference' ? [e.prompt, e.chosen, e.rejected] : null))).toEqual(
+      texts.map((t) => [[{ role: 'user', content: t.prompt }], [{ role: 'assistant', content: t.chosen }], [{ role: 'assistant', content: t.rejected }]]),
+    );
+  });
+
+  it('writes every pair as text when chat and plain pairs are mixed (one form per file), and counts the chat ones', () => {
+    const mixed = [chatPairs[0], pairs[1]];
+    expect(exportForm(mixed)).toEqual({ form: 'text', chatAsText: 1 });
+    expect(preferencesJsonl(mixed).trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(texts);
   });
 });
 

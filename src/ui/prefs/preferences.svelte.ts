@@ -3,7 +3,7 @@
 // DPO" — the pairs handed to the dataset screen as the file a drop would give (data/load.ts reads it),
 // so the training screen is set for a preference run.
 
-import { preferencesFile, PREFERENCES_FILE } from '../../lib/feedback/export.ts';
+import { exportForm, preferencesFile, PREFERENCES_FILE } from '../../lib/feedback/export.ts';
 import type { Answer, Judgment, NewPair, PreferenceRecord, Verdict } from '../../lib/feedback/verdicts.ts';
 import { winRates, type WinRate } from '../../lib/feedback/winrate.ts';
 import {
@@ -107,7 +107,15 @@ export class PreferenceState {
   exportJsonl(): void {
     const file = preferencesFile(this.pairs);
     download(file.name, file.bytes, 'application/jsonl');
-    this.notice = `Exported ${this.pairs.length} pair${this.pairs.length === 1 ? '' : 's'} as ${file.name}.`;
+    this.notice = `Exported ${this.pairs.length} pair${this.pairs.length === 1 ? '' : 's'} as ${file.name}${this.formWords()}.`;
+  }
+
+  /** How the file writes the pairs, when it matters: conversations, or chat pairs flattened to text. */
+  private formWords(): string {
+    const { form, chatAsText } = exportForm(this.pairs);
+    if (form === 'conversational') return ' (as conversations: they were generated with the chat template)';
+    if (chatAsText > 0) return ` (all as text: a file holds one form, and ${chatAsText} of them were generated with the chat template)`;
+    return '';
   }
 
   /** Loads the pairs as the current dataset, through the dataset screen, for a DPO run. */
@@ -116,7 +124,7 @@ export class PreferenceState {
     const n = this.pairs.length;
     await this.act(async () => {
       await this.open(preferencesFile(this.pairs));
-      this.notice = `Loaded ${n} pair${n === 1 ? '' : 's'} as the dataset (${PREFERENCES_FILE}): the training screen runs DPO on them.`;
+      this.notice = `Loaded ${n} pair${n === 1 ? '' : 's'} as the dataset (${PREFERENCES_FILE}${this.formWords()}): the training screen trains on them with a preference objective (DPO).`;
     }, 'The pairs could not be loaded as the dataset');
   }
 
