@@ -74,6 +74,11 @@ describe('sample and pick', () => {
     expect(s.kept).toBe('Kept 2 pairs.');
   });
 
+  it('draws 2 to 8 samples whatever the field holds', () => {
+    const s = new PreferenceState(standIn(() => null).client, async () => {}).pick;
+    expect([12, 1, 2.6, Number.NaN].map((k) => ((s.k = k), s.count))).toEqual([8, 2, 3, 2]);
+  });
+
   it('refuses greedy decoding, which gives every seed the same text', async () => {
     const { client, sent } = standIn(() => result(' x'));
     const s = new PreferenceState(client, async () => {}).pick;

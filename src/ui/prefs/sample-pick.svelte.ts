@@ -43,6 +43,12 @@ export class SamplePickState {
     this.client = client;
   }
 
+  /** K as drawn: the field's value, rounded and kept within 2…8. */
+  get count(): number {
+    const k = Math.round(Number(this.k));
+    return Number.isFinite(k) ? Math.min(MAX_SAMPLES, Math.max(MIN_SAMPLES, k)) : MIN_SAMPLES;
+  }
+
   /** Draws K samples, the seed varied; `describe` says who the model is. */
   async draw(sampling: SamplingOptions, describe: Omit<Generator, 'sampling' | 'chat'>): Promise<void> {
     if (this.running || !this.prompt.trim()) return;
@@ -51,7 +57,7 @@ export class SamplePickState {
       this.error = 'Greedy decoding (temperature 0) gives the same text for every seed: raise the temperature to draw different samples.';
       return;
     }
-    const seeds = sampleSeeds(used.seed, Math.min(MAX_SAMPLES, Math.max(MIN_SAMPLES, Math.round(this.k))));
+    const seeds = sampleSeeds(used.seed, this.count);
     this.running = true;
     this.cancelled = false;
     this.error = null;
