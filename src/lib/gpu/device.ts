@@ -1,6 +1,7 @@
 // Acquiring the GPUDevice: the adapter's real limits (with a fallback ladder), optional features,
 // and device loss / uncaptured errors turned into readable messages.
 import { GpuError } from './errors.ts';
+import type { GpuCounters } from './counters.ts';
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
 import { createTensor, type Tensor } from './tensor.ts';
@@ -47,6 +48,8 @@ export interface Gpu {
   features: Set<string>;
   pipelines: PipelineCache;
   uniforms: UniformPool;
+  /** Dispatches, bind groups, error scopes, command buffers and bytes written so far (gpu/counters.ts). */
+  counters: GpuCounters;
   /** Resolves with a readable message when the device is lost (including by destroy()). */
   lost: Promise<string>;
   /** Errors the device reported outside any error scope, oldest first (also logged). */
@@ -145,6 +148,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     features: new Set(requiredFeatures),
     pipelines,
     uniforms,
+    counters: pipelines.counters,
     lost,
     uncapturedErrors,
     async checkErrors() {

@@ -111,11 +111,13 @@ export class Recorder {
       entries,
     });
     pop();
+    this.gpu.counters.bindGroups++;
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
+    this.gpu.counters.dispatches++;
   }
 
   /** Copies src into dst (same number of bytes). */
@@ -136,10 +138,14 @@ export class Recorder {
     this.endPass();
     this.submitted = true;
     const q = this.gpu.device.queue;
-    for (const c of this.chunks) q.writeBuffer(c.buffer, 0, c.shadow, 0, c.used * PARAMS_SLOT_BYTES);
+    for (const c of this.chunks) {
+      q.writeBuffer(c.buffer, 0, c.shadow, 0, c.used * PARAMS_SLOT_BYTES);
+      this.gpu.counters.bytesWritten += c.used * PARAMS_SLOT_BYTES;
+    }
     const pop = this.gpu.pipelines.errors.scope(this.gpu.device, `${this.label} (command buffer)`);
     q.submit([this.encoder.finish({ label: this.label })]);
     pop();
+    this.gpu.counters.commandBuffers++;
     this.gpu.uniforms.release(this.chunks);
     this.chunks = [];
   }
