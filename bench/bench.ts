@@ -9,7 +9,9 @@
 //      exactly what the app runs) against the forward of the same adapted model;
 //   4. a DPO step against an SFT step on the same tokens (the batch's rows as chosen/rejected pairs,
 //      with reference log-probs): what the preference loss head adds to a step;
-//   5. the bytes of GPUBuffers the engine held at its peak.
+//   5. the bytes of GPUBuffers the engine held at its peak;
+//   6. counted, not timed: dispatches, bind groups created, error scopes pushed, command buffers and
+//      bytes written by one steady-state LoRA training step.
 // Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
 // written by empty compute passes submitted just before and just after the measured work (the queue
 // runs them in order); wall-clock time runs from the first encode to queue.onSubmittedWorkDone().
@@ -494,6 +496,10 @@ async function main(): Promise<Record<string, unknown>> {
     SETTINGS.trainIters,
   );
   await gpu.checkErrors();
+  // Counted, not timed: what one more (steady-state) training step asks of the GPU API.
+  const countedFrom = gpu.counters.snapshot();
+  await step();
+  const perStep = gpu.counters.since(countedFrom);
   log(`engine forward with LoRA ${lfwd.wallMs.toFixed(1)} ms; LoRA train step ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
 
   // DPO against SFT on the same tokens: the B rows as B/2 (chosen, rejected) pairs with their
@@ -595,6 +601,12 @@ async function main(): Promise<Record<string, unknown>> {
     lora_train_step_gpu_ms: train.gpuMs === null ? null : round(train.gpuMs, 2),
     lora_train_tok_s: tokS(train.wallMs),
     step_over_forward: round(train.wallMs / lfwd.wallMs, 3),
+    // GPU API calls of one steady-state LoRA training step (gpu/counters.ts)
+    dispatches_per_step: perStep.dispatches,
+    bind_groups_per_step: perStep.bindGroups,
+    error_scopes_per_step: perStep.errorScopes,
+    command_buffers_per_step: perStep.commandBuffers,
+    bytes_written_per_step: perStep.bytesWritten,
     sft_step_ms: round(sftTimed.wallMs, 2),
     dpo_step_ms: round(dpoTimed.wallMs, 2),
     dpo_step_over_sft_step: round(dpoTimed.wallMs / sftTimed.wallMs, 3),

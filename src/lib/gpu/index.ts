@@ -7,3 +7,4 @@ export * from './uniforms.ts';
 export * from './recorder.ts';
 export * from './readback.ts';
 export * from './counters.ts';
+export * from './bindgroups.ts';
