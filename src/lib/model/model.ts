@@ -1,7 +1,7 @@
 // A loaded model: its config, architecture, read-only base weights on the GPU, and (optionally) one
 // attached trainable method — LoRA, bottleneck adapters, prefix tuning or full fine-tuning — whose
 // parameters and gradients live in two stores of one layout.
-import { createTensor, readF32, Recorder, reshape, type Gpu, type Tensor } from '../gpu/index.ts';
+import { createTensor, readF32, Recorder, reshape, writeBuffer, type Gpu, type Tensor } from '../gpu/index.ts';
 import type { MethodConfig } from '../adapters/config.ts';
 import { trainableDef, type TrainableDef } from '../adapters/trainable.ts';
 import { Activations } from './activations.ts';
@@ -209,7 +209,7 @@ export class Model {
       const iota = list[0]?.iota ?? createTensor(this.gpu, [N + 1], 'u32', 'iota');
       if (!list.length) {
         const v = Uint32Array.from({ length: N + 1 }, (_, i) => i);
-        this.gpu.device.queue.writeBuffer(iota.buffer, 0, v.buffer, 0, v.byteLength);
+        writeBuffer(this.gpu, iota.buffer, 0, v);
       }
       list.push({
         ids: createTensor(this.gpu, [B, T], 'i32', 'ids'),
@@ -241,13 +241,12 @@ export class Model {
   ): ForwardInputs & { head: HeadInputs; reference: Tensor } {
     const [B, T] = t.ids.shape;
     const pos = positions ?? Int32Array.from({ length: B * T }, (_, i) => i % T);
-    const q = this.gpu.device.queue;
-    const put = (x: Tensor, a: Int32Array) => q.writeBuffer(x.buffer, 0, a.buffer, a.byteOffset, a.byteLength);
+    const put = (x: Tensor, a: Int32Array) => writeBuffer(this.gpu, x.buffer, 0, a);
     put(t.ids, ids);
     put(t.positions, pos);
     if (reference) {
       if (reference.length !== B) throw new Error(`writeInputs: ${reference.length} reference log-probs for ${B} rows`);
-      q.writeBuffer(t.reference.buffer, 0, reference.buffer, reference.byteOffset, reference.byteLength);
+      writeBuffer(this.gpu, t.reference.buffer, 0, reference);
     }
     let count = 0;
     if (targets) {

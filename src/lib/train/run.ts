@@ -23,7 +23,7 @@
 // adapter); its log-probs are computed once per run, so the reference needs no weights of its own.
 
 import type { MethodConfig } from '../adapters/config.ts';
-import { evalBatches, rowBatches, stepBatches } from '../data/batches.ts';
+import { evalBatches, realTokens, rowBatches, stepBatches } from '../data/batches.ts';
 import type { PackedRows } from '../data/pack.ts';
 import { DeviceLost, type Checkpoint, type Engine, type ExportedTensor } from '../engine.ts';
 import type { TrainConfig } from './config.ts';
@@ -68,7 +68,7 @@ export type TrainUpdate =
       totalSteps: number;
       loss: number;
       lr: number;
-      /** Tokens (B·T positions of every micro-batch) processed since this start or resume. */
+      /** Real tokens (each row up to its last counted target; no padding) trained on since this start or resume. */
       tokens: number;
       /** Milliseconds spent in steps since this start or resume. */
       elapsedMs: number;
@@ -259,9 +259,10 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
       const step = engine.step; // 0-based index of this step
       const lr = learningRateAt(config, steps, step);
       const t0 = performance.now();
-      const r = await engine.whileAlive(engine.trainStep(stepBatches(data.train, B, G, config.seed, step, reference?.train), lr));
+      const batches = stepBatches(data.train, B, G, config.seed, step, reference?.train);
+      const r = await engine.whileAlive(engine.trainStep(batches, lr));
       elapsedMs += performance.now() - t0;
-      tokens += rowsPerBatch * T * G;
+      for (const b of batches) tokens += realTokens(b);
       if (r.nonfinite) {
         // AdamW skipped this update on the GPU; the weights may still be bad from earlier steps
         // (finite but huge), so go back to the last checkpoint, which was finite.
