@@ -36,6 +36,7 @@ export interface InputSet {
   ctargets: Tensor; // (B·T) i32: their targets
   iota: Tensor; // (B·T+1) u32: 0, 1, 2, ... (shared by the sets of one shape)
   reference: Tensor; // (B) f32: each row's log π under the reference model (preference objectives)
+  last: Tensor; // (B) i32: flat position of each row's last token, −1 for a row with none (the reward head)
 }
 
 export interface Attached {
@@ -218,6 +219,7 @@ export class Model {
         ctargets: createTensor(this.gpu, [N], 'i32', 'loss targets'),
         iota,
         reference: createTensor(this.gpu, [B], 'f32', 'reference logps'),
+        last: createTensor(this.gpu, [B], 'i32', 'last tokens'),
       });
     }
     this.inputs.set(key, list);
@@ -226,7 +228,8 @@ export class Model {
 
   /**
    * Writes host arrays into input tensors; positions default to 0..T-1 in every row. With targets,
-   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads; with
+   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads, and each row's
+   * last token (lastTokens) the reward head reads; with
    * `reference` (B), the rows' reference log-probabilities a preference loss reads.
    */
   writeInputs(
@@ -248,6 +251,7 @@ export class Model {
     let count = 0;
     if (targets) {
       put(t.targets, targets);
+      put(t.last, lastTokens(targets, B, T));
       const rows: number[] = [];
       for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) rows.push(i);
       count = rows.length;
@@ -261,7 +265,7 @@ export class Model {
       positions: t.positions,
       hostIds: ids,
       hostPositions: pos,
-      head: { rows: t.rows, targets: t.ctargets, count, iota: t.iota },
+      head: { rows: t.rows, targets: t.ctargets, count, iota: t.iota, last: t.last },
       reference: t.reference,
     };
   }
@@ -299,11 +303,31 @@ export class Model {
     this.detach();
     this.releaseActivations();
     for (const list of this.inputs.values()) {
-      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets, t.reference]) x.buffer.destroy();
+      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets, t.reference, t.last]) x.buffer.destroy();
       list[0]?.iota.buffer.destroy();
     }
     this.inputs.clear();
     this.transformer.destroy();
     this.base.destroy();
   }
+}
+
+/**
+ * Each row's last token as a flat position b·T+t, −1 for a row with no counted target. A row's
+ * counted targets end where its sequence does (targets[t] is the token at t+1, and padding never
+ * counts), so the last token sits one past the last counted target — or at T−1 when the sequence was
+ * cut there. That token's final hidden state is what a sequence classifier reads (transformers pools
+ * the last non-padding token).
+ */
+export function lastTokens(targets: Int32Array, B: number, T: number): Int32Array {
+  const out = new Int32Array(B).fill(-1);
+  for (let b = 0; b < B; b++) {
+    for (let t = T - 1; t >= 0; t--) {
+      if (targets[b * T + t] !== IGNORE_INDEX) {
+        out[b] = b * T + Math.min(t + 1, T - 1);
+        break;
+      }
+    }
+  }
+  return out;
 }

@@ -48,6 +48,8 @@ export interface HeadInputs {
   count: number;
   /** 0, 1, 2, ... (B·T+1) u32 */
   iota: Tensor;
+  /** (B) i32 each row's last token b·T+t, −1 for none: where the reward head reads (model.ts lastTokens) */
+  last: Tensor;
 }
 
 /**

@@ -27,7 +27,8 @@ import { evalBatches, realTokens, rowBatches, stepBatches } from '../data/batche
 import type { PackedRows } from '../data/pack.ts';
 import { DeviceLost, type Checkpoint, type Engine, type ExportedTensor } from '../engine.ts';
 import type { TrainConfig } from './config.ts';
-import { describeObjective, isPreference, needsReference, SFT, type ObjectiveConfig, type ObjectiveType, type PreferenceMetrics } from './objective.ts';
+import { withScoreHead } from '../adapters/config.ts';
+import { describeObjective, isPreference, isReward, needsReference, SFT, type ObjectiveConfig, type ObjectiveType, type PreferenceMetrics } from './objective.ts';
 import { learningRateAt } from './schedule.ts';
 
 export interface LossAt {
@@ -189,8 +190,10 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
 
   try {
     // The weights the run starts from: the method's seeded values, or the starting adapter's.
+    // A reward model is the method with the score head (modules_to_save "score") on top.
+    const method = isReward(objective) ? withScoreHead(input.method) : input.method;
     const attachStart = () => {
-      engine.attach(input.method, config.seed);
+      engine.attach(method, config.seed);
       if (input.start) engine.importWeights(input.start.tensors);
     };
     let reference: { train: Float32Array; validation: Float32Array } | null = null;
