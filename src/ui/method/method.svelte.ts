@@ -119,6 +119,18 @@ export class MethodState {
     this.type = type;
   }
 
+  /**
+   * A saved adapter's method (continuing it): its type and settings exactly as its adapter_config.json
+   * has them, since the run must train that very adapter. Not a FULL model: adapters only.
+   */
+  useAdapterMethod(m: MethodConfig): void {
+    if (m.peft_type === 'FULL') return;
+    this.setType(m.peft_type);
+    if (m.peft_type === 'LORA') this.lora = copyMethod(m);
+    else if (m.peft_type === 'BOTTLENECK') this.bottleneck = copyMethod(m);
+    else this.prefix = copyMethod(m);
+  }
+
   /** Every setting back to its default (for the loaded model). */
   reset(): void {
     this.lora = defaultMethod('LORA');
