@@ -74,8 +74,8 @@ export class PlaygroundState {
 
   constructor(base: BaseModelState, opts: { localModels?: string } = {}) {
     this.base = base;
-    this.method = new MethodState();
     this.objective = new ObjectiveState();
+    this.method = new MethodState(() => this.objective.preference);
     this.startFrom = new StartFromState((m) => this.method.useAdapterMethod(m));
     this.dataset = new DatasetState(
       () => this.method.config.max_length,

@@ -12,6 +12,9 @@ import type { TrainingPlan } from '../../src/lib/train/plan.ts';
 import type { EngineClient, Task } from '../../src/lib/worker/client.ts';
 import type { LossAt, TrainRequest, TrainUpdate, WorkerEvent } from '../../src/lib/worker/protocol.ts';
 import { pairText, viewPairs } from '../../src/ui/dataset/pairs.ts';
+import { parseModelConfig } from '../../src/lib/model/config.ts';
+import { estimateTrainingMemory } from '../../src/lib/train/memory.ts';
+import { MethodState } from '../../src/ui/method/method.svelte.ts';
 import { ObjectiveState } from '../../src/ui/method/objective.svelte.ts';
 import { StartFromState, startProblem } from '../../src/ui/method/start-from.svelte.ts';
 import { formatMetric, metricSeries, preferenceSummary } from '../../src/ui/train/metrics.ts';
@@ -68,6 +71,25 @@ describe('ObjectiveState', () => {
     o.setType('sft'); // a deliberate mismatch stays until the kind of data changes
     o.followData(true);
     expect(o.type).toBe('sft');
+  });
+});
+
+describe('MethodState under a preference objective', () => {
+  it('estimates memory for two rows per pair, and takes a saved adapter’s method exactly as its config has it', () => {
+    const cfg = parseModelConfig(readFileSync(join(ROOT, 'models/brown-llama-4m/config.json'), 'utf8'));
+    let pairs = false;
+    const m = new MethodState(() => pairs);
+    m.setModel('brown-llama-4m', cfg);
+    const B = m.config.per_device_train_batch_size;
+    expect(m.memory).toEqual(estimateTrainingMemory(cfg, m.current, B, m.config.max_length));
+    pairs = true;
+    const p = new MethodState(() => pairs);
+    p.setModel('brown-llama-4m', cfg);
+    expect(p.memory).toEqual(estimateTrainingMemory(cfg, p.current, 2 * B, p.config.max_length));
+    const saved = { peft_type: 'BOTTLENECK' as const, placement: ['mlp' as const], bottleneck_size: 4, non_linearity: 'silu' as const };
+    p.useAdapterMethod(saved);
+    expect(p.type).toBe('BOTTLENECK');
+    expect(JSON.stringify(p.current)).toBe(JSON.stringify(saved));
   });
 });
 
