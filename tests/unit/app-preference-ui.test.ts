@@ -4,7 +4,12 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findModel } from '../../src/lib/base/catalog.ts';
+import { DatasetState } from '../../src/ui/dataset/dataset.svelte.ts';
+import { PREFERENCE_REASON } from '../../src/ui/dataset/names.ts';
+import { loadPageTokenizer, type PageTokenizer } from '../../src/ui/dataset/page-tokenizer.ts';
+import type { ObjectiveType } from '../../src/lib/train/objective.ts';
 import { parseDatasetText, prepareTraining } from '../../src/lib/data';
 import { defaultMethod, DEFAULTS } from '../../src/lib/train/config.ts';
 import type { PreferenceMetrics } from '../../src/lib/train/objective.ts';
@@ -132,6 +137,30 @@ describe('StartFromState', () => {
     s.follow([{ id: 'b', name: 'other' }]);
     expect(s.adapter).toBeNull();
     expect(s.error).toMatch(/SFT pirate was deleted/);
+  });
+});
+
+describe('the dataset screen with a preference file', () => {
+  let t: PageTokenizer;
+  beforeAll(async () => {
+    t = await loadPageTokenizer(findModel('brown-llama-4m')!, { localModels: join(ROOT, 'models') });
+  }, 60_000);
+
+  it('prepares it as pairs, ready for a preference objective and refused for SFT with the reason', async () => {
+    let objective: ObjectiveType = 'dpo';
+    const d = new DatasetState(
+      () => 16,
+      () => objective,
+    );
+    await d.setTokenizer(t);
+    await d.openFiles([{ name: 'preferences.jsonl', bytes: readFileSync(join(ROOT, 'tests/fixtures/preferences.jsonl')) }]);
+    expect(d.prepared?.format).toBe('preference');
+    expect(d.prepared?.train.packed.pairs).toBe(true);
+    expect(d.readiness).toEqual([]);
+    expect(d.viewPairs).toHaveLength(20);
+    expect(d.viewPairs[0].text?.prompt).toBe('The color of the sky is');
+    objective = 'sft';
+    expect(d.readiness).toEqual([PREFERENCE_REASON]);
   });
 });
 
