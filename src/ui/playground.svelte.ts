@@ -14,7 +14,7 @@ import { DatasetState } from './dataset/dataset.svelte.ts';
 import { loadPageTokenizer, type PageTokenizer } from './dataset/page-tokenizer.ts';
 import { MethodState } from './method/method.svelte.ts';
 import { ObjectiveState } from './method/objective.svelte.ts';
-import { StartFromState } from './method/start-from.svelte.ts';
+import { StartFromState, startProblem } from './method/start-from.svelte.ts';
 import { untrack } from 'svelte';
 import { errorMessage } from './format.ts';
 
@@ -32,12 +32,14 @@ export class PlaygroundState {
   readonly #result = $derived.by((): { plan: TrainingPlan | null; blockers: string[] } => {
     const d = this.dataset;
     const reasons = [...d.readiness];
+    const tok = d.tokenizer;
     const from = this.startFrom.adapter;
+    const misfit = from ? startProblem(from, tok?.modelId ?? null) : null;
     if (this.startFrom.reading) reasons.push('the starting adapter is being read');
+    else if (misfit) reasons.push(misfit);
     else if (from && JSON.stringify(from.method) !== JSON.stringify(this.method.current)) {
       reasons.push(`the method settings are not ${from.name}'s, which the run continues: pick the adapter again`);
     }
-    const tok = d.tokenizer;
     const prepared = d.prepared;
     if (reasons.length || !tok || !prepared) return { plan: null, blockers: reasons.length ? reasons : ['the dataset is not prepared yet'] };
     const input = {
