@@ -1,5 +1,5 @@
-// The playground's setup: the dataset screen's state, the method panel's state, and the TrainingPlan
-// they make together (src/lib/train/plan.ts). The training screen reads `plan` (null while something
+// The playground's setup: the dataset screen's state, the method panel's state (with the objective and
+// the saved adapter a run may continue), and the TrainingPlan they make together (src/lib/train/plan.ts). The training screen reads `plan` (null while something
 // is missing, with the reasons in `blockers`) and sets `locked` while a run uses it.
 //
 // It follows the base model: when a model starts loading (or is loaded), its tokenizer and config.json
@@ -13,6 +13,8 @@ import type { BaseModelState } from './base.svelte.ts';
 import { DatasetState } from './dataset/dataset.svelte.ts';
 import { loadPageTokenizer, type PageTokenizer } from './dataset/page-tokenizer.ts';
 import { MethodState } from './method/method.svelte.ts';
+import { ObjectiveState } from './method/objective.svelte.ts';
+import { StartFromState, startProblem } from './method/start-from.svelte.ts';
 import { untrack } from 'svelte';
 import { errorMessage } from './format.ts';
 
@@ -20,6 +22,10 @@ export class PlaygroundState {
   readonly base: BaseModelState;
   readonly method: MethodState;
   readonly dataset: DatasetState;
+  /** SFT, DPO, SimPO or ORPO, with TRL's settings. */
+  readonly objective: ObjectiveState;
+  /** The saved adapter the next run continues, if any (its method is then the panel's, locked). */
+  readonly startFrom: StartFromState;
   /** Set by the training screen while a run uses the plan: the setup controls are disabled. */
   locked = $state(false);
 
@@ -27,6 +33,13 @@ export class PlaygroundState {
     const d = this.dataset;
     const reasons = [...d.readiness];
     const tok = d.tokenizer;
+    const from = this.startFrom.adapter;
+    const misfit = from ? startProblem(from, tok?.modelId ?? null) : null;
+    if (this.startFrom.reading) reasons.push('the starting adapter is being read');
+    else if (misfit) reasons.push(misfit);
+    else if (from && JSON.stringify(from.method) !== JSON.stringify(this.method.current)) {
+      reasons.push(`the method settings are not ${from.name}'s, which the run continues: pick the adapter again`);
+    }
     const prepared = d.prepared;
     if (reasons.length || !tok || !prepared) return { plan: null, blockers: reasons.length ? reasons : ['the dataset is not prepared yet'] };
     const input = {
@@ -38,6 +51,7 @@ export class PlaygroundState {
       padId: tok.tokenizer.padId,
       skippedRecords: d.skippedRecords,
       method: this.method.current,
+      objective: this.objective.current,
       config: this.method.currentConfig,
     };
     const problems = planProblems(input);
@@ -62,8 +76,13 @@ export class PlaygroundState {
 
   constructor(base: BaseModelState, opts: { localModels?: string } = {}) {
     this.base = base;
-    this.method = new MethodState();
-    this.dataset = new DatasetState(() => this.method.config.max_length);
+    this.objective = new ObjectiveState();
+    this.method = new MethodState(() => this.objective.preference);
+    this.startFrom = new StartFromState((m) => this.method.useAdapterMethod(m));
+    this.dataset = new DatasetState(
+      () => this.method.config.max_length,
+      () => this.objective.type,
+    );
     this.localModels = opts.localModels ?? new URL('models/', document.baseURI).href;
     this.disposeEffects = $effect.root(() => {
       $effect(() => {
@@ -74,6 +93,11 @@ export class PlaygroundState {
       $effect(() => {
         const s = this.dataset.lengthSuggestion;
         if (s) this.method.suggestLength(s.suggested);
+      });
+      // Preference pairs want a preference objective, other data SFT (ObjectiveState.followData).
+      $effect(() => {
+        const format = this.dataset.files?.train?.format ?? null;
+        untrack(() => this.objective.followData(format === null ? null : format === 'preference'));
       });
     });
   }

@@ -209,7 +209,7 @@ describe('the dataset and method screens', () => {
     await poll(() => page.getByTestId('plan-status').textContent()).toMatch(/^\s*Ready: broken\.jsonl/);
   });
 
-  it('keeps preference data and says plainly that the page does not train on it yet', async () => {
+  it('reads preference data for DPO, and says plainly that supervised fine-tuning cannot train on it', async () => {
     const dpo = [
       { prompt: 'Say hi', chosen: 'Hi there!', rejected: 'Go away.' },
       { prompt: 'Say bye', chosen: 'Goodbye, friend!', rejected: 'Whatever.' },
@@ -217,14 +217,20 @@ describe('the dataset and method screens', () => {
       .map((r) => JSON.stringify(r))
       .join('\n');
     await dropFiles([{ name: 'prefs.jsonl', text: dpo }]);
-    await poll(() => page.getByTestId('preference-note').isVisible()).toBe(true);
+    // Pairs make DPO the objective: the dataset is ready for it, and a pair is previewed side by side.
+    await poll(() => page.getByTestId('preference-objective').isVisible()).toBe(true);
     expect(await page.getByTestId('dataset-format').first().textContent()).toBe('Preference pairs (DPO)');
+    await poll(() => page.getByTestId('pair-preview').isVisible()).toBe(true);
+    expect(await page.getByTestId('preference-note').count()).toBe(0);
+    // Picking SFT instead: the note says why it cannot train on pairs, once; the status lines point to it.
+    await page.getByRole('radio', { name: /^SFT/ }).check();
+    await poll(() => page.getByTestId('preference-note').isVisible()).toBe(true);
     expect(await page.getByTestId('preference-note').textContent()).toContain('Supervised fine-tuning cannot train on it');
     expect(await page.getByTestId('plan-status').textContent()).toContain('Not ready to train');
-    // The note is said once; the status lines point to it, each ending with one period.
     await poll(() => page.getByTestId('dataset-status').isVisible()).toBe(true);
     expect((await page.locator('main').innerText()).match(/Supervised fine-tuning cannot train on it/g)).toHaveLength(1);
     for (const id of ['dataset-status', 'plan-status']) expect((await page.getByTestId(id).textContent())?.trim()).toMatch(/[^.]\.$/);
+    await page.getByRole('radio', { name: /^DPO/ }).check();
   });
 
   it('reads an MLX train.jsonl + valid.jsonl pair as training and validation files', async () => {

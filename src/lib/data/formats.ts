@@ -39,12 +39,9 @@ export const FORMAT_DESCRIPTIONS: Readonly<Record<DatasetFormat, string>> = {
   preference: 'a prompt with a chosen and a rejected answer, as DPO uses',
 };
 
-/**
- * Said plainly wherever preference data meets supervised fine-tuning (the page's only objective until
- * its preference screens exist).
- */
+/** Said plainly wherever preference data meets supervised fine-tuning. */
 export const PREFERENCE_NOTE =
-  'This is preference data ({prompt, chosen, rejected}, as DPO uses). Supervised fine-tuning cannot train on it: it trains with a preference objective (DPO, SimPO or ORPO), which the page has no screen for yet; the command line has one (lora-playground train --objective dpo). Use {prompt, completion} or {messages} data to fine-tune here.';
+  'This is preference data ({prompt, chosen, rejected}, as DPO uses). Supervised fine-tuning cannot train on it: pick a preference objective (DPO, SimPO or ORPO) — the Objective setting on the page, --objective dpo on the command line — or use {prompt, completion} or {messages} data to fine-tune.';
 
 /** Said when a preference objective meets data that is not preference pairs. */
 export function notPairsMessage(file: string, format: DatasetFormat): string {

@@ -13,8 +13,10 @@ import {
   type TokenizedExample,
 } from '../../lib/data';
 import { badRecordCount, datasetName, filesReadiness, loadDatasetFiles, type LoadedFiles } from '../../lib/data/load.ts';
+import type { ObjectiveType } from '../../lib/train/objective.ts';
 import type { PageTokenizer } from './page-tokenizer.ts';
 import { pageReasons } from './names.ts';
+import { viewPairs, type PairView } from './pairs.ts';
 import { repackPrepared } from './repack.ts';
 import { suggestForPrepared, type LengthSuggestion } from './seq-len.ts';
 import { errorMessage } from '../format.ts';
@@ -82,15 +84,25 @@ export class DatasetState {
     ];
   });
 
+  /** Preference pairs, train then validation, as the pair preview pages through them ([] for other data). */
+  readonly viewPairs = $derived.by((): PairView[] =>
+    viewPairs(this.prepared, [...(this.files?.train?.examples ?? []), ...(this.files?.validation?.examples ?? [])]),
+  );
+
   /** Aborts the read in progress (files or a sample's fetch). */
   private controller: AbortController | null = null;
   /** Aborts the preparation in progress. */
   private prepareController: AbortController | null = null;
   private readonly seqLen: () => number;
+  private readonly objective: () => ObjectiveType;
 
-  /** `seqLen` reads the current max sequence length (the method panel's). */
-  constructor(seqLen: () => number) {
+  /**
+   * `seqLen` reads the current max sequence length (the method panel's), `objective` the objective
+   * training would use (preference pairs are ready for DPO, SimPO and ORPO; other data for SFT).
+   */
+  constructor(seqLen: () => number, objective: () => ObjectiveType = () => 'sft') {
     this.seqLen = seqLen;
+    this.objective = objective;
   }
 
   get busy(): boolean {
@@ -115,7 +127,7 @@ export class DatasetState {
   get readiness(): string[] {
     if (this.phase === 'reading') return ['the dataset is still being read'];
     if (!this.files) return ['choose a dataset: drop files or pick a sample'];
-    const reasons = pageReasons(filesReadiness(this.files, this.skipBad));
+    const reasons = pageReasons(filesReadiness(this.files, this.skipBad, this.objective()));
     if (reasons.length) return reasons;
     if (this.tokenizerPhase !== 'ready') {
       return [this.tokenizerPhase === 'error' ? `the tokenizer did not load: ${this.tokenizerError}` : 'waiting for the model’s tokenizer'];
@@ -231,10 +243,11 @@ export class DatasetState {
     const tok = this.tokenizer;
     this.basePrepared = null;
     this.prepareError = null;
-    if (!files?.train || !tok || files.train.format === null || files.train.format === 'preference') return;
+    if (!files?.train || !tok || files.train.format === null) return;
     if (files.train.examples.length === 0) return;
-    // Reasons that concern the files (mismatched validation format, ...) are shown by `readiness`.
-    if (filesReadiness(files, true).length) return;
+    // Reasons that concern the files (mismatched validation format, ...) are shown by `readiness`. The
+    // rows do not depend on the objective: pairs are checked as a preference objective reads them.
+    if (filesReadiness(files, true, files.train.format === 'preference' ? 'dpo' : 'sft').length) return;
     if (this.controller) return; // reading new files: they will be prepared when read
     this.prepareController?.abort(new DOMException('superseded', 'AbortError'));
     const controller = new AbortController();

@@ -31,7 +31,7 @@ export function recordWord(kind: FileKind | null): string {
  * Why preference data cannot train, as a reason in the status lines: the Dataset panel shows the whole
  * note (PREFERENCE_NOTE) once, and the status lines point to it rather than repeat it.
  */
-export const PREFERENCE_REASON = 'this is preference data (DPO pairs), which nothing here trains on yet: see the note in the Dataset panel';
+export const PREFERENCE_REASON = 'this is preference data (DPO pairs), which supervised fine-tuning cannot train on: pick DPO, SimPO or ORPO as the objective (see the note in the Dataset panel)';
 
 /** The reasons training may not start, as the page's status lines give them (the preference note shortened). */
 export function pageReasons(reasons: readonly string[]): string[] {

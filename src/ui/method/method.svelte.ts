@@ -27,6 +27,12 @@ export class MethodState {
   /** The loaded model's config.json, parsed; null until a model's tokenizer and config have loaded. */
   model = $state.raw<ModelConfig | null>(null);
   modelId = $state<string | null>(null);
+  /** Whether the objective trains on preference pairs (the batch then counts pairs, two rows each). */
+  private readonly pairs: () => boolean;
+
+  constructor(pairs: () => boolean = () => false) {
+    this.pairs = pairs;
+  }
 
   /** The method as the plan takes it (a plain copy). */
   readonly current = $derived.by((): MethodConfig => {
@@ -59,7 +65,9 @@ export class MethodState {
   readonly memory = $derived.by((): MemoryEstimate | null => {
     const c = this.model;
     if (!c || this.problems.length) return null;
-    return estimateTrainingMemory(c, this.current, this.config.per_device_train_batch_size, this.config.max_length);
+    // A preference objective's batch counts pairs: two rows each (as train/plan.ts estimates it).
+    const rows = (this.pairs() ? 2 : 1) * this.config.per_device_train_batch_size;
+    return estimateTrainingMemory(c, this.current, rows, this.config.max_length);
   });
 
   /** Train for a number of epochs (max_steps -1) rather than of steps. */
@@ -117,6 +125,18 @@ export class MethodState {
     if (type === this.type) return;
     if (this.config.learning_rate === DEFAULTS.learningRate[this.type]) this.config.learning_rate = DEFAULTS.learningRate[type];
     this.type = type;
+  }
+
+  /**
+   * A saved adapter's method (continuing it): its type and settings exactly as its adapter_config.json
+   * has them, since the run must train that very adapter. Not a FULL model: adapters only.
+   */
+  useAdapterMethod(m: MethodConfig): void {
+    if (m.peft_type === 'FULL') return;
+    this.setType(m.peft_type);
+    if (m.peft_type === 'LORA') this.lora = copyMethod(m);
+    else if (m.peft_type === 'BOTTLENECK') this.bottleneck = copyMethod(m);
+    else this.prefix = copyMethod(m);
   }
 
   /** Every setting back to its default (for the loaded model). */

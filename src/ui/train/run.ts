@@ -5,7 +5,9 @@ import { deleteCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointRecor
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import { GPU_FAULT_POINTS, type GpuFault, type GpuFaultPoint, type RunSetup } from '../../lib/worker/protocol.ts';
 
-/** The default adapter name for a plan: method and dataset. */
+const OBJECTIVE_NAMES = { dpo: 'DPO', simpo: 'SimPO', orpo: 'ORPO' } as const;
+
+/** The default adapter name for a plan: method (and a preference objective) and dataset. */
 export function runName(plan: TrainingPlan): string {
   const m = plan.method;
   const what =
@@ -16,7 +18,8 @@ export function runName(plan: TrainingPlan): string {
         : m.peft_type === 'PREFIX_TUNING'
           ? `Prefix ${m.num_virtual_tokens}`
           : 'Full';
-  return `${what} · ${plan.data.name}`;
+  const objective = plan.objective?.type ?? 'sft';
+  return objective === 'sft' ? `${what} · ${plan.data.name}` : `${what} ${OBJECTIVE_NAMES[objective]} · ${plan.data.name}`;
 }
 
 /**

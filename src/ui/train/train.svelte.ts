@@ -1,13 +1,13 @@
 // State of the training screen: one run at a time, driven in the worker. Keeps what the run is doing
-// before its first step (compiling GPU programs, a first validation pass), the loss curves
-// ($state.raw: they are replaced, never mutated), speed and time left, the last checkpoint, and how the
+// before its first step (compiling GPU programs, a first validation pass), the loss curves with a
+// preference objective's metrics ($state.raw: they are replaced, never mutated), speed and time left, the last checkpoint, and how the
 // run ended — with Resume when it can continue (after Pause, a NaN, a lost GPU device, or a reload of an
 // unfinished run).
 
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
-import type { RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
-import type { LossPoint } from './chart.ts';
+import type { LossAt, RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
+import type { ObjectiveType } from '../../lib/train/objective.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
 import { indexedDbRuns, runName, unfinished, type EarlierRun, type KeptRuns } from './run.ts';
 import { errorMessage } from '../format.ts';
@@ -28,8 +28,13 @@ export class TrainState {
   stage = $state('');
   step = $state(0);
   totalSteps = $state(0);
-  train = $state.raw<LossPoint[]>([]);
-  validation = $state.raw<LossPoint[]>([]);
+  /** Loss per step, with a preference objective's metrics (TRL's names) when the run has them. */
+  train = $state.raw<LossAt[]>([]);
+  validation = $state.raw<LossAt[]>([]);
+  /** The run's objective (the plan's; the worker's start event confirms it). */
+  objective = $state<ObjectiveType>('sft');
+  /** The saved adapter a fresh run continues (null: it starts from the method's initial weights). */
+  fromAdapter = $state.raw<{ id: string; name: string } | null>(null);
   samples = $state.raw<StepSample[]>([]);
   lr = $state(0);
   checkpointStep = $state<number | null>(null);
@@ -120,6 +125,8 @@ export class TrainState {
     if (this.running) return Promise.resolve();
     this.earlier = run;
     this.plan = run.plan;
+    this.objective = run.plan.objective?.type ?? 'sft';
+    this.fromAdapter = null; // the checkpoint keeps it, and the worker reads it again
     this.runId = null;
     this.checkpointStep = null;
     this.train = [];
@@ -133,12 +140,14 @@ export class TrainState {
     await this.refreshKept();
   }
 
-  /** Starts a new run of `plan`. */
-  start(plan: TrainingPlan): Promise<void> {
+  /** Starts a new run of `plan`, from a fresh adapter or continuing a saved one (`from`). */
+  start(plan: TrainingPlan, from: { id: string; name: string } | null = null): Promise<void> {
     const runId = newRunId();
     this.runId = runId;
     this.runName = runName(plan);
     this.plan = plan;
+    this.objective = plan.objective?.type ?? 'sft';
+    this.fromAdapter = from ? { id: from.id, name: from.name } : null;
     this.adapterId = null;
     this.checkpointStep = null;
     this.checkpointAt = null;
@@ -146,7 +155,7 @@ export class TrainState {
     this.validation = [];
     this.earlier = null;
     // The plan's arrays are copied by postMessage; the page keeps its own.
-    return this.run({ runId, plan: $state.snapshot(plan) as TrainingPlan, resume: false });
+    return this.run({ runId, plan: $state.snapshot(plan) as TrainingPlan, resume: false, fromAdapterId: from?.id ?? null });
   }
 
   /** Continues the current run (or an earlier visit's) from its last checkpoint. */
@@ -154,7 +163,10 @@ export class TrainState {
     const runId = this.runId ?? this.earlier?.runId;
     if (!runId) return Promise.resolve();
     this.runId = runId;
-    if (this.earlier) this.runName = this.earlier.adapterName;
+    if (this.earlier) {
+      this.runName = this.earlier.adapterName;
+      this.objective = this.earlier.plan.objective?.type ?? 'sft';
+    }
     this.earlier = null;
     return this.run({ runId, resume: true });
   }
@@ -166,7 +178,7 @@ export class TrainState {
     this.task.cancel();
   }
 
-  private async run(req: { runId: string; plan?: TrainingPlan; resume: boolean }): Promise<void> {
+  private async run(req: { runId: string; plan?: TrainingPlan; resume: boolean; fromAdapterId?: string | null }): Promise<void> {
     if (this.running) return;
     this.phase = 'starting';
     this.stage = req.resume ? 'Loading the checkpoint…' : 'Sending the plan to the worker…';
@@ -177,7 +189,7 @@ export class TrainState {
     if (this.debug && !req.resume) void this.client.request('debug', this.debug).result.catch(() => {});
     const task = this.client.request(
       'train',
-      { runId: req.runId, plan: req.plan, resume: req.resume, adapterName: this.runName || 'Trained adapter' },
+      { runId: req.runId, plan: req.plan, resume: req.resume, adapterName: this.runName || 'Trained adapter', fromAdapterId: req.fromAdapterId ?? null },
       (event: WorkerEvent) => {
         if (event.type === 'train' && task === this.task) this.apply(event.update);
       },
@@ -211,6 +223,7 @@ export class TrainState {
         this.validation = u.history.validation;
         this.trainableParams = u.trainableParams;
         this.shape = { rows: u.rows, validationRows: u.validationRows, batch: u.batch, seqLen: u.seqLen };
+        this.objective = u.objective;
         break;
       case 'stage':
         this.stage = u.message;
@@ -220,11 +233,11 @@ export class TrainState {
         this.step = u.step;
         this.totalSteps = u.totalSteps;
         this.lr = u.lr;
-        this.train = [...this.train, { step: u.step, loss: u.loss }];
+        this.train = [...this.train, u.metrics ? { step: u.step, loss: u.loss, metrics: u.metrics } : { step: u.step, loss: u.loss }];
         this.samples = [...this.samples.slice(-63), { step: u.step, tokens: u.tokens, elapsedMs: u.elapsedMs }];
         break;
       case 'validation':
-        this.validation = [...this.validation, { step: u.step, loss: u.loss }];
+        this.validation = [...this.validation, u.metrics ? { step: u.step, loss: u.loss, metrics: u.metrics } : { step: u.step, loss: u.loss }];
         break;
       case 'checkpoint':
         this.checkpointStep = u.step;

@@ -1,0 +1,95 @@
+// State of the objective picker: SFT, or a preference objective (DPO, SimPO, ORPO) with TRL's settings
+// (train/objective.ts). Each objective keeps its own settings, so switching back and forth loses
+// nothing; every value starts at the one defaults object (train/config.ts DEFAULTS.objectives).
+//
+// It follows the data: a preference file makes a preference objective current (the one used last, DPO
+// at first) and other data makes SFT current, since neither can train on the other's data. The user's
+// own pick stands until the kind of data changes again.
+
+import { copyObjective, isPreference, type ObjectiveConfig, type ObjectiveType } from '../../lib/train/objective.ts';
+import { objectiveProblems } from '../../lib/train/checks.ts';
+import { defaultObjective } from '../../lib/train/config.ts';
+
+/** One line per objective: what it is and what it trades (train/objective.ts has the formulas). */
+export const OBJECTIVE_CHOICES: readonly { type: ObjectiveType; label: string; hint: string }[] = [
+  { type: 'sft', label: 'SFT', hint: 'Supervised fine-tuning: cross-entropy on the counted tokens. Any data but preference pairs.' },
+  {
+    type: 'dpo',
+    label: 'DPO',
+    hint: 'Direct Preference Optimization: raises the chosen answer over the rejected one relative to the starting model, which anchors it (one extra reference pass).',
+  },
+  {
+    type: 'simpo',
+    label: 'SimPO',
+    hint: 'No reference pass and a per-token reward, so long answers are not favoured; nothing anchors it to the starting model, so it can drift further.',
+  },
+  {
+    type: 'orpo',
+    label: 'ORPO',
+    hint: 'SFT and preference in one stage, no reference: the chosen answer’s NLL plus λ times an odds-ratio term.',
+  },
+];
+
+/** The DPO loss types, with what each trades. */
+export const LOSS_TYPE_HINTS = {
+  sigmoid: 'The DPO paper’s loss: trusts every label.',
+  ipo: 'A squared loss that stops at a margin of 1/(2β): less overfitting on easy pairs, slower to separate.',
+  robust: 'Unbiased when a share ε of the labels is flipped, at the price of noisier gradients.',
+} as const;
+
+type PreferenceType = Exclude<ObjectiveType, 'sft'>;
+
+export class ObjectiveState {
+  type = $state<ObjectiveType>('sft');
+  dpo = $state(defaultObjective('dpo'));
+  simpo = $state(defaultObjective('simpo'));
+  orpo = $state(defaultObjective('orpo'));
+  /** The preference objective picked last: the one preference data brings back. */
+  private lastPreference: PreferenceType = 'dpo';
+  /** Whether the data seen last was preference pairs (null before any data). */
+  private dataIsPairs: boolean | null = null;
+
+  /** The objective as the plan takes it (a plain copy). */
+  readonly current = $derived.by((): ObjectiveConfig => {
+    switch (this.type) {
+      case 'sft':
+        return defaultObjective('sft');
+      case 'dpo':
+        return copyObjective(this.dpo);
+      case 'simpo':
+        return copyObjective(this.simpo);
+      case 'orpo':
+        return copyObjective(this.orpo);
+    }
+  });
+
+  /** Every problem with the current objective's settings ([] when it can train). */
+  readonly problems = $derived(objectiveProblems(this.current));
+
+  get preference(): boolean {
+    return isPreference(this.type);
+  }
+
+  setType(type: ObjectiveType): void {
+    this.type = type;
+    if (type !== 'sft') this.lastPreference = type;
+  }
+
+  /**
+   * The data changed: pairs want a preference objective, anything else SFT. Only a change of kind moves
+   * the pick, so a user's choice among DPO, SimPO and ORPO (or a deliberate mismatch) stays.
+   */
+  followData(pairs: boolean | null): void {
+    if (pairs === null || pairs === this.dataIsPairs) return;
+    this.dataIsPairs = pairs;
+    if (pairs && !this.preference) this.type = this.lastPreference;
+    if (!pairs && this.preference) this.type = 'sft';
+  }
+
+  /** Every objective's settings back to the defaults (the pick stays). */
+  reset(): void {
+    this.dpo = defaultObjective('dpo');
+    this.simpo = defaultObjective('simpo');
+    this.orpo = defaultObjective('orpo');
+  }
+}
