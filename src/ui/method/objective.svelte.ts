@@ -11,7 +11,7 @@ import { objectiveProblems } from '../../lib/train/checks.ts';
 import { defaultObjective } from '../../lib/train/config.ts';
 
 /** One line per objective: what it is and what it trades (train/objective.ts has the formulas). */
-export const OBJECTIVE_CHOICES: readonly { type: ObjectiveType; label: string; hint: string }[] = [
+export const OBJECTIVE_CHOICES: readonly { type: PageObjective; label: string; hint: string }[] = [
   { type: 'sft', label: 'SFT', hint: 'Supervised fine-tuning: cross-entropy on the counted tokens. Any data but preference pairs.' },
   {
     type: 'dpo',
@@ -37,10 +37,12 @@ export const LOSS_TYPE_HINTS = {
   robust: 'Unbiased when a share ε of the labels is flipped, at the price of noisier gradients.',
 } as const;
 
-type PreferenceType = Exclude<ObjectiveType, 'sft'>;
+/** The objectives the page trains a policy with (a reward model is trained from the command line). */
+export type PageObjective = Exclude<ObjectiveType, 'reward'>;
+type PreferenceType = Exclude<PageObjective, 'sft'>;
 
 export class ObjectiveState {
-  type = $state<ObjectiveType>('sft');
+  type = $state<PageObjective>('sft');
   dpo = $state(defaultObjective('dpo'));
   simpo = $state(defaultObjective('simpo'));
   orpo = $state(defaultObjective('orpo'));
@@ -70,7 +72,7 @@ export class ObjectiveState {
     return isPreference(this.type);
   }
 
-  setType(type: ObjectiveType): void {
+  setType(type: PageObjective): void {
     this.type = type;
     if (type !== 'sft') this.lastPreference = type;
   }

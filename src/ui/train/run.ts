@@ -5,7 +5,7 @@ import { deleteCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointRecor
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import { GPU_FAULT_POINTS, type GpuFault, type GpuFaultPoint, type RunSetup } from '../../lib/worker/protocol.ts';
 
-const OBJECTIVE_NAMES = { dpo: 'DPO', simpo: 'SimPO', orpo: 'ORPO' } as const;
+const OBJECTIVE_NAMES = { dpo: 'DPO', simpo: 'SimPO', orpo: 'ORPO', reward: 'reward model' } as const;
 
 /** The default adapter name for a plan: method (and a preference objective) and dataset. */
 export function runName(plan: TrainingPlan): string {
