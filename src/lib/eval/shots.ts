@@ -45,11 +45,12 @@ export function takesShots(ex: Example): boolean {
   return promptText(ex) !== null;
 }
 
-const same = (a: Example, b: Example) => JSON.stringify(a) === JSON.stringify(b);
+/** Same content wherever it came from: a duplicate of the question is never shown as its own answer. */
+const same = (a: Example, b: Example) => JSON.stringify({ ...a, where: null }) === JSON.stringify({ ...b, where: null });
 
 /**
  * The k shots for the `index`-th evaluated example, from `pool` (training examples of the same
- * format; an example equal to the query is never its own shot). 'random': the first k of a permutation
+ * format; an example with the query's content is never its shot). 'random': the first k of a permutation
  * seeded by seed + index, so each example gets its own draw and a run repeats exactly. 'similar': the
  * k whose prompt has the highest ROUGE-L with the query's prompt (ties in the seeded order), shown
  * least similar first so the most similar sits next to the question.
