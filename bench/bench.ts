@@ -9,7 +9,10 @@
 //      exactly what the app runs) against the forward of the same adapted model;
 //   4. a DPO step against an SFT step on the same tokens (the batch's rows as chosen/rejected pairs,
 //      with reference log-probs): what the preference loss head adds to a step;
-//   5. the bytes of GPUBuffers the engine held at its peak.
+//   5. the bytes of GPUBuffers the engine held at its peak;
+//   6. a padded batch (short rows) stepped whole and cut to its bucket: real tokens/s of each;
+//   7. counted, not timed: dispatches, bind groups created, error scopes pushed, command buffers and
+//      bytes written by one steady-state LoRA training step.
 // Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
 // written by empty compute passes submitted just before and just after the measured work (the queue
 // runs them in order); wall-clock time runs from the first encode to queue.onSubmittedWorkDone().
@@ -20,6 +23,7 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url
 import { acquireGpu, createTensor, readF32, Recorder, writeTensor, type Gpu, type Tensor } from '../src/lib/gpu/index.ts';
 import { gemm } from '../src/lib/ops/matmul/matmul.ts';
 import { Engine, type Batch } from '../src/lib/engine.ts';
+import { realTokens, trimBatches } from '../src/lib/data/batches.ts';
 import type { Model } from '../src/lib/model/model.ts';
 import { parseModelConfig } from '../src/lib/model/config.ts';
 import { loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
@@ -494,7 +498,39 @@ async function main(): Promise<Record<string, unknown>> {
     SETTINGS.trainIters,
   );
   await gpu.checkErrors();
+  // Counted, not timed: what one more (steady-state) training step asks of the GPU API.
+  const countedFrom = gpu.counters.snapshot();
+  await step();
+  const perStep = gpu.counters.since(countedFrom);
   log(`engine forward with LoRA ${lfwd.wallMs.toFixed(1)} ms; LoRA train step ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
+
+  // No compute on padding: rows of 10–23 real tokens (the issue's QA file) padded to T, stepped as
+  // they are and cut to their bucket (data/batches.ts); tokens/s counts only the real tokens.
+  const padRandom = createRng(SETTINGS.seed + 3);
+  const padIds = new Int32Array(BT);
+  const padTargets = new Int32Array(BT).fill(-100);
+  for (let b = 0; b < B; b++) {
+    const L = 10 + Math.floor(padRandom() * 14);
+    padIds.set(ids.subarray(b * T, b * T + L), b * T);
+    padTargets.set(targets.subarray(b * T, b * T + L), b * T);
+  }
+  const paddedBatch: Batch = { B, T, ids: padIds, targets: padTargets };
+  const [cutBatch] = trimBatches([paddedBatch]);
+  const real = realTokens(paddedBatch);
+  const stepOn = (b: Batch) => () =>
+    engine.trainStep([b], trainCfg.learning_rate).then((r) => {
+      if (r.nonfinite) throw new Error('padding comparison: non-finite loss or gradient');
+    });
+  log(`timing a padded batch (${real} real tokens of ${BT}) whole and cut to T=${cutBatch.T}`);
+  const [padFull, padCut] = await measure(
+    [
+      { clock, work: stepOn(paddedBatch), end: 'call' },
+      { clock, work: stepOn(cutBatch), end: 'call' },
+    ],
+    SETTINGS.warmup,
+    SETTINGS.trainIters,
+  );
+  await gpu.checkErrors();
 
   // DPO against SFT on the same tokens: the B rows as B/2 (chosen, rejected) pairs with their
   // reference log-probs, each step through its own Trainer (AdamW state) on the same adapter.
@@ -593,8 +629,26 @@ async function main(): Promise<Record<string, unknown>> {
     lora_forward_samples_ms: lfwd.wallSamples,
     lora_train_step_ms: round(train.wallMs, 2),
     lora_train_step_gpu_ms: train.gpuMs === null ? null : round(train.gpuMs, 2),
+    // every position of the timed batch is a real token (random ids, every target counted)
     lora_train_tok_s: tokS(train.wallMs),
     step_over_forward: round(train.wallMs / lfwd.wallMs, 3),
+    padding: {
+      note: 'rows of 10-23 real tokens padded to seq; the same LoRA step on the whole batch and on the batch cut to its bucket; tok/s over real tokens only',
+      seq_full: T,
+      seq_cut: cutBatch.T,
+      real_tokens: real,
+      step_ms_full: round(padFull.wallMs, 2),
+      step_ms_cut: round(padCut.wallMs, 2),
+      real_tok_s_full: round((real * 1000) / padFull.wallMs, 1),
+      real_tok_s_cut: round((real * 1000) / padCut.wallMs, 1),
+      speedup: round(padFull.wallMs / padCut.wallMs, 3),
+    },
+    // GPU API calls of one steady-state LoRA training step (gpu/counters.ts)
+    dispatches_per_step: perStep.dispatches,
+    bind_groups_per_step: perStep.bindGroups,
+    error_scopes_per_step: perStep.errorScopes,
+    command_buffers_per_step: perStep.commandBuffers,
+    bytes_written_per_step: perStep.bytesWritten,
     sft_step_ms: round(sftTimed.wallMs, 2),
     dpo_step_ms: round(dpoTimed.wallMs, 2),
     dpo_step_over_sft_step: round(dpoTimed.wallMs / sftTimed.wallMs, 3),

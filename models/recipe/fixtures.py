@@ -272,6 +272,64 @@ def dpo_fixtures():
                        'losses': DPO_LOSSES, 'gradients': with_grads}, f, indent=2)
 
 
+REWARD_MARGIN = 0.25
+REWARD_HEAD_SEED, REWARD_HEAD_STD = 7, 0.1
+
+
+def last_tokens(targets):
+    """Each row's last token: one past its last counted target (T-1 when cut there), as the app finds it."""
+    T = targets.shape[1]
+    out = []
+    for row in targets:
+        counted = (row != -100).nonzero().flatten()
+        out.append(min(int(counted[-1]) + 1, T - 1))
+    return torch.tensor(out)
+
+
+def reward_fixtures():
+    """reward-lora: a reward model (the LoRA of lora.safetensors + a seeded score head, LlamaForSequenceClassification's
+    nn.Linear(hidden, 1, bias=False) on the last token's final hidden state) on the DPO batch of pairs: the rewards,
+    TRL RewardTrainer's loss -log sigmoid(r+ - r- - margin) with and without a margin, and float64 gradients of the
+    LoRA weights and the head for the margin loss."""
+    ids, targets = dpo_batch()
+    model = load_shipped(torch.float64)
+    weights = safetensors_io.load(os.path.join(FIXTURES, 'lora.safetensors'))
+    adapter = json.load(open(os.path.join(FIXTURES, 'lora.json')))
+    params = {}
+    for key, value in weights.items():
+        if key.endswith('.grad') or not key.startswith(PREFIX):
+            continue
+        path, kind = key[len(PREFIX):].rsplit('.', 2)[0], key.rsplit('.', 2)[1]
+        lin = model.get_submodule(path)
+        if not hasattr(lin, 'lora_A'):
+            lin.add_lora(adapter['r'], adapter['lora_alpha'], adapter['use_rslora'])
+        layer = getattr(lin, kind)
+        layer.weight = torch.nn.Parameter(value.to(torch.float64))
+        params[key] = layer.weight
+    score = torch.nn.Parameter(seeded((1, CONFIG['hidden_size']), REWARD_HEAD_SEED, REWARD_HEAD_STD))
+    params[PREFIX + 'score.weight'] = score
+    hidden = {}
+    hook = model.model.norm.register_forward_hook(lambda m, i, o: hidden.__setitem__('nf', o))
+    model(ids.long())
+    hook.remove()
+    last = last_tokens(targets)
+    rewards = (hidden['nf'][torch.arange(ids.shape[0]), last] @ score.T).squeeze(-1)
+    rc, rr = rewards[0::2], rewards[1::2]
+    out = {'input_ids': ids, 'targets': targets, 'last': last.to(torch.int32), 'rewards': rewards.detach().float(),
+           PREFIX + 'score.weight': score.detach().float()}
+    out['loss.nomargin'] = (-F.logsigmoid(rc - rr)).mean().detach().reshape(1).float()
+    loss = (-F.logsigmoid(rc - rr - REWARD_MARGIN)).mean()
+    out['loss'] = loss.detach().reshape(1).float()
+    grads = torch.autograd.grad(loss, list(params.values()))
+    for key, g in zip(params, grads):
+        out[key + '.grad'] = g.float()
+    safetensors_io.save(out, os.path.join(FIXTURES, 'reward-lora.safetensors'))
+    with open(os.path.join(FIXTURES, 'reward-lora.json'), 'w') as f:
+        json.dump({'adapter': 'lora.json', 'weights': 'lora.safetensors', 'pairs': DPO_PAIRS, 'margin': REWARD_MARGIN,
+                   'score_seed': REWARD_HEAD_SEED, 'score_std': REWARD_HEAD_STD}, f, indent=2)
+    print('reward-lora loss', loss.item(), 'rewards', rewards.tolist())
+
+
 def greedy(model, ids, n, eos):
     out = list(ids)
     margins = []
@@ -359,11 +417,14 @@ def tiny_fixtures():
 
 
 if __name__ == '__main__':
-    # `fixtures.py dpo` writes only the preference fixtures: they need the shipped model folder and the
-    # adapter fixtures, not the pretraining checkpoint the others are computed from.
+    # `fixtures.py dpo` writes only the preference fixtures (`fixtures.py reward` only the reward model's):
+    # they need the shipped model folder and the adapter fixtures, not the pretraining checkpoint the
+    # others are computed from.
     ensure_dirs()
-    if sys.argv[1:] != ['dpo']:
+    if sys.argv[1:] not in (['dpo'], ['reward']):
         default_model_fixtures()
         greedy_fixture()
         tiny_fixtures()
-    dpo_fixtures()
+    if sys.argv[1:] != ['reward']:
+        dpo_fixtures()
+    reward_fixtures()

@@ -9,6 +9,8 @@ import { evalCommand, runEval } from './eval.ts';
 import { exportRunCommand, runExportRun } from './export-run.ts';
 import { generateCommand, runGenerate } from './generate.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
+import { raftCommand, runRaftCommand } from './raft.ts';
+import { runScore, scoreCommand } from './score.ts';
 import { runTrain, trainCommand } from './train.ts';
 
 /** 0 done; 1 failed (bad input, a GPU problem, a run that diverged); 2 a mistake on the command line. */
@@ -36,6 +38,8 @@ const COMMANDS: Entry[] = [
   entry(evalCommand, runEval),
   entry(trainCommand, runTrain),
   entry(exportRunCommand, runExportRun),
+  entry(scoreCommand, runScore),
+  entry(raftCommand, runRaftCommand),
 ];
 
 function version(): string {

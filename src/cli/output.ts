@@ -11,6 +11,7 @@ export type CliEvent =
   | { event: 'warning'; message: string }
   | { event: 'token'; index: number; id: number; text: string }
   | ({ event: 'train' } & TrainUpdate)
+  | ({ event: 'round' } & Record<string, unknown>)
   | ({ event: 'result'; command: string } & Record<string, unknown>)
   | { event: 'error'; message: string; problems?: string[] };
 
@@ -27,6 +28,8 @@ export interface Reporter {
   token(index: number, id: number, text: string): void;
   /** A training run's progress (train/run.ts's events, as the page's worker sends them). */
   train(update: TrainUpdate): void;
+  /** One finished round of an outer loop (RAFT): `fields` in JSON, `human` as a line on stderr. */
+  round(fields: Record<string, unknown>, human: string): void;
   /** The command's answer: `fields` in JSON; for a person, `out` lines on stdout and `note` lines on stderr. */
   result(command: string, fields: Record<string, unknown>, human: { out?: string[]; note?: string[] }): void;
   error(message: string, problems?: string[]): void;
@@ -49,6 +52,7 @@ export function jsonReporter(io: Streams): Reporter {
     warning: (message) => emit({ event: 'warning', message }),
     token: (index, id, text) => emit({ event: 'token', index, id, text }),
     train: (update) => emit({ event: 'train', ...update }),
+    round: (fields) => emit({ event: 'round', ...fields }),
     result: (command, fields) => emit({ event: 'result', command, ...fields }),
     error: (message, problems) => emit(problems?.length ? { event: 'error', message, problems } : { event: 'error', message }),
   };
@@ -89,6 +93,7 @@ export function humanReporter(io: Streams): Reporter {
       const line = trainLine(u);
       if (line) err(line);
     },
+    round: (_fields, human) => err(human),
     result: (_command, _fields, human) => {
       endStream();
       if (redrawn) io.stderr.write('\n');

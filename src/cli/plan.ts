@@ -52,7 +52,7 @@ export const RUN_FLAGS = {
     kind: 'string',
     value: 'NAME',
     choices: OBJECTIVE_TYPES,
-    help: 'what the loss is: sft (cross-entropy on the counted tokens); dpo, simpo or orpo train on preference pairs {prompt, chosen, rejected} (sft)',
+    help: 'what the loss is: sft (cross-entropy on the counted tokens); dpo, simpo or orpo train on preference pairs {prompt, chosen, rejected}; reward trains a reward model (the method + a score head) on them (sft)',
   },
   beta: {
     kind: 'number',
@@ -68,6 +68,7 @@ export const RUN_FLAGS = {
     help: `robust DPO's share of flipped labels (label_smoothing; ${O.dpo.label_smoothing})`,
   },
   simpoGamma: { kind: 'number', min: 0, help: `SimPO's reward margin (simpo_gamma; ${O.simpo.simpo_gamma})` },
+  margin: { kind: 'number', min: 0, help: `reward model: how far the chosen reward must exceed the rejected one, −log σ(r⁺ − r⁻ − margin) (${O.reward.margin})` },
   r: { kind: 'int', min: 1, help: `LoRA rank (r; ${M.LORA.r} when not given)` },
   alpha: { kind: 'number', min: 0, help: `LoRA alpha: the update is scaled by alpha/r (lora_alpha; ${M.LORA.lora_alpha})` },
   dropout: { kind: 'number', min: 0, max: 1, belowMax: true, help: `dropout on the LoRA branch's input while training (lora_dropout; ${M.LORA.lora_dropout})` },
@@ -161,6 +162,8 @@ function objectiveOf(args: RunArgs): ObjectiveConfig {
       return { ...o, beta: args.beta ?? o.beta, simpo_gamma: args.simpoGamma ?? o.simpo_gamma };
     case 'orpo':
       return { ...o, beta: args.beta ?? o.beta };
+    case 'reward':
+      return { ...o, margin: args.margin ?? o.margin };
   }
 }
 

@@ -137,7 +137,7 @@ export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): 
     if (request.start) out.status('adapter', `Continuing the adapter ${request.start.path} (${plan.method.peft_type})`);
     const run = await runTraining(model.engine, { ...plan, start: request.start }, { onUpdate: (u) => out.train(u), signal });
     if (run.status === 'diverged' || run.status === 'device-lost') throw new InputError(run.message);
-    const method = plan.method;
+    const method = model.engine.method ?? plan.method; // a reward model's carries its score head
     if (method.peft_type === 'FULL') throw new InputError('full fine-tuning saves a model folder, which the command line does not write yet');
     const adapter = exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights()), model.base);
     const metrics = metricsOf(plan, run, model.engine.trainableParameters, request.start?.path ?? null);

@@ -30,7 +30,7 @@ import { IGNORE_INDEX } from './ops/crossentropy/reference.ts';
 import type { Batch } from './data/batches.ts';
 import { Trainer, type StepResult } from './train/step.ts';
 import { isPreference, SFT, type ObjectiveConfig, type PreferenceMetrics } from './train/objective.ts';
-import { evaluatePreference, sequenceLogps } from './train/preference.ts';
+import { evaluatePreference, sequenceLogps, sequenceRewards } from './train/preference.ts';
 
 export type { MethodConfig } from './adapters/config.ts';
 export type { Batch } from './data/batches.ts';
@@ -282,6 +282,14 @@ export class Engine {
    */
   sequenceLogps(batches: Batch[]): Promise<Float32Array> {
     return sequenceLogps(this.model, batches);
+  }
+
+  /**
+   * The reward of every row of `batches` under the attached reward model (a method with the score
+   * head): its last token's final hidden state times score.weight; B values per batch in order.
+   */
+  rewards(batches: Batch[]): Promise<Float32Array> {
+    return sequenceRewards(this.model, batches);
   }
 
   /** Logits (B·T·V) of one batch. */

@@ -15,6 +15,7 @@ const SETTINGS: Record<(typeof PREFERENCE_KINDS)[number], PreferenceSettings> = 
   robust: { kind: 'robust', beta: 0.1, gamma: 0, smoothing: 0.2 },
   simpo: { kind: 'simpo', beta: 2, gamma: 0.5, smoothing: 0 },
   orpo: { kind: 'orpo', beta: 0.1, gamma: 0, smoothing: 0 },
+  reward: { kind: 'reward', beta: 1, gamma: 0.3, smoothing: 0 },
 };
 
 /**
@@ -72,6 +73,10 @@ describe('preference reference (float64)', () => {
     const dpo = loss('sigmoid');
     expect([dpo[STATS.rewardsChosen], dpo[STATS.rewardsRejected], dpo[STATS.margins], dpo[STATS.accuracies]]).toEqual([0.1 * 2, 0.1 * -2, 0.1 * 4, 1]);
     expect([dpo[STATS.logpsChosen], dpo[STATS.logpsRejected], dpo[STATS.nll], dpo[STATS.pairs], dpo[STATS.chosenTokens]]).toEqual([-3, -9, 3 / 4, 1, 4]);
+    // the reward model: sums are the rewards 3 and 9; TRL RewardTrainer's −log σ(r⁺ − r⁻ − margin)
+    const reward = loss('reward');
+    expect(reward[STATS.loss]).toBeCloseTo(-logsigmoid(3 - 9 - 0.3), 14);
+    expect([reward[STATS.rewardsChosen], reward[STATS.rewardsRejected], reward[STATS.margins], reward[STATS.accuracies]]).toEqual([3, 9, -6, 0]);
     const simpo = loss('simpo');
     expect([simpo[STATS.rewardsChosen], simpo[STATS.logpsChosen]]).toEqual([2 * ac, ac]);
   });

@@ -50,6 +50,8 @@ describe('parseModelConfig', () => {
 
   it('refuses what it cannot run, by name', () => {
     expect(() => parseModelConfig({ model_type: 'mamba' })).toThrow(/mamba/);
+    // Qwen3 (q/k RMSNorm per head) is not in the engine yet: refused by name, never run without its norms.
+    expect(() => parseModelConfig({ ...smollm2, model_type: 'qwen3', head_dim: 128 })).toThrow(/model_type "qwen3" is not supported \(llama, qwen2, gpt2\)/);
     expect(() => parseModelConfig({ ...smollm2, hidden_act: 'gelu' })).toThrow(/hidden_act/);
     expect(() => parseModelConfig({ ...smollm2, rope_scaling: { rope_type: 'llama3', factor: 8 } })).toThrow(/rope_scaling/);
   });

@@ -132,7 +132,7 @@ describe('adapter_config.json', () => {
       parseAdapterConfig({ peft_type: 'LORA', task_type: 'SEQ_CLS', r: 0, lora_alpha: -1, target_modules: [], bias: 'all', use_dora: true }),
     );
     expect(e.problems).toEqual([
-      'task_type "SEQ_CLS" is not supported: only "CAUSAL_LM" adapters apply to a language model',
+      'task_type "SEQ_CLS" needs "score" in modules_to_save (the reward model\'s head), got undefined',
       'r must be a positive integer, got 0',
       'lora_alpha must be a positive number, got -1',
       'target_modules must be a non-empty list of module names or a regular expression, got []',
@@ -216,6 +216,26 @@ describe('export and import', () => {
         expect(Buffer.from(imported.tensors.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)))).toBe(true);
       }
     }
+  });
+
+  it('writes a reward model as PEFT does for SEQ_CLS (the score head under modules_to_save) and reads it back', () => {
+    const tensors = fixtureAdapter('lora');
+    const C = llamaCfg.hidden;
+    tensors.set('base_model.model.score.weight', { shape: [1, C], data: Float32Array.from({ length: C }, (_, i) => (i - C / 2) / C) });
+    const method = { ...(fixtureConfig('lora').method as LoraConfig), modules_to_save: ['score' as const] };
+    const exported = exportAdapter(method, tensors, base);
+    const cfg = JSON.parse(exported.configJson);
+    expect([cfg.task_type, cfg.modules_to_save, cfg.peft_type]).toEqual(['SEQ_CLS', ['score'], 'LORA']);
+    const back = importAdapter({ config: exported.configJson, weights: exported.weights }, base);
+    expect(back.config.method).toEqual(method);
+    expect(Array.from(back.tensors.get('base_model.model.score.weight')!.data)).toEqual(Array.from(tensors.get('base_model.model.score.weight')!.data));
+    // PEFT lists "classifier" too for SEQ_CLS; it has no weights here and reads the same
+    expect(parseAdapterConfig({ ...cfg, modules_to_save: ['classifier', 'score'] }).method).toEqual(method);
+    // without the head's tensor the adapter is incomplete, and says what is missing
+    tensors.delete('base_model.model.score.weight');
+    expect(() => importAdapter({ config: exported.configJson, weights: exportAdapter(fixtureConfig('lora').method, tensors, base).weights }, base)).toThrow(
+      /tensor "base_model\.model\.score\.weight" is missing \(shape \[1, 256\] expected\)/,
+    );
   });
 
   it('round-trips prefix and bottleneck adapters', () => {
@@ -502,7 +522,9 @@ describe('an adapter trained by TRL with PEFT (tests/fixtures/peft-trl-lora: eve
     ['init_lora_weights "lora_ga"', { init_lora_weights: 'lora_ga' }, /changed the base model's weights/],
     ['init_lora_weights "mica"', { init_lora_weights: 'mica' }, /^init_lora_weights "mica" is not supported/],
     ['layers_pattern "blocks" with layers_to_transform', { layers_to_transform: [0], layers_pattern: 'blocks' }, /^layers_pattern "blocks" is not supported/],
-    ['task_type "SEQ_CLS" (a reward model\'s)', { task_type: 'SEQ_CLS' }, /^task_type "SEQ_CLS" is not supported/],
+    ['task_type "SEQ_CLS" without the score head', { task_type: 'SEQ_CLS' }, /^task_type "SEQ_CLS" needs "score" in modules_to_save/],
+    ['a score head on a language model\'s adapter', { modules_to_save: ['score'] }, /with task_type "CAUSAL_LM": a language model's adapter saves no head/],
+    ['task_type "TOKEN_CLS"', { task_type: 'TOKEN_CLS' }, /^task_type "TOKEN_CLS" is not supported/],
   ];
   for (const [what, extra, why] of changing) {
     it(`refuses ${what}, saying why`, () => {

@@ -19,11 +19,13 @@ const cfg = parseModelConfig(readFileSync(join(DEFAULT_MODEL, 'config.json'), 'u
 const tok = byteTokenizer();
 
 describe('objectives', () => {
-  it("TRL's defaults are valid, and only the preference objectives train on pairs; only DPO needs a reference", () => {
+  it("TRL's defaults are valid, and only the preference objectives (the reward model's included) train on pairs; only DPO needs a reference", () => {
     for (const type of OBJECTIVE_TYPES) expect(objectiveProblems(defaultObjective(type))).toEqual([]);
     expect(defaultObjective('dpo')).toEqual({ type: 'dpo', beta: 0.1, loss_type: 'sigmoid', label_smoothing: 0 });
-    expect(OBJECTIVE_TYPES.map((t) => isPreference(t))).toEqual([false, true, true, true]);
-    expect(OBJECTIVE_TYPES.map((t) => needsReference(defaultObjective(t)))).toEqual([false, true, false, false]);
+    expect(OBJECTIVE_TYPES.map((t) => isPreference(t))).toEqual([false, true, true, true, true]);
+    expect(OBJECTIVE_TYPES.map((t) => needsReference(defaultObjective(t)))).toEqual([false, true, false, false, false]);
+    expect(defaultObjective('reward')).toEqual({ type: 'reward', margin: 0 });
+    expect(objectiveProblems({ type: 'reward', margin: -1 })).toEqual(["the reward model's margin must be from 0 to 1000 (got -1)"]);
     expect(describeObjective({ type: 'dpo', beta: 0.2, loss_type: 'robust', label_smoothing: 0.1 })).toBe('DPO (robust, β 0.2, ε 0.1)');
     expect(DEFAULTS.objectives.simpo).toEqual({ type: 'simpo', beta: 2, simpo_gamma: 0.5 });
   });

@@ -12,7 +12,16 @@
 
 import { fullMatch } from './target-pattern.ts';
 
-export interface LoraConfig {
+/**
+ * PEFT's modules_to_save: whole modules that train and save next to the adapter. The one module here
+ * is "score", the reward model's head (adapters/score.ts): an adapter with it is a sequence
+ * classifier (task_type SEQ_CLS) whose output is one reward per sequence. Absent: a language model.
+ */
+export interface SavedModules {
+  modules_to_save?: 'score'[];
+}
+
+export interface LoraConfig extends SavedModules {
   peft_type: 'LORA';
   /** rank of the update B·A */
   r: number;
@@ -35,7 +44,7 @@ export interface LoraConfig {
 export type BottleneckPlacement = 'self_attn' | 'mlp';
 export type BottleneckNonLinearity = 'relu' | 'silu' | 'gelu' | 'gelu_tanh';
 
-export interface BottleneckConfig {
+export interface BottleneckConfig extends SavedModules {
   peft_type: 'BOTTLENECK';
   /** width of the bottleneck (rows of down) */
   bottleneck_size: number;
@@ -44,7 +53,7 @@ export interface BottleneckConfig {
   placement: BottleneckPlacement[];
 }
 
-export interface PrefixTuningConfig {
+export interface PrefixTuningConfig extends SavedModules {
   peft_type: 'PREFIX_TUNING';
   /** P: virtual tokens whose keys/values every layer prepends */
   num_virtual_tokens: number;
@@ -79,6 +88,17 @@ export function isTargetModule(targets: string[] | string, module: string): bool
   return targets.some((t) => module === t || module.endsWith(`.${t}`));
 }
 
+/** Whether the method carries the reward model's head (modules_to_save "score"). */
+export function hasScoreHead(m: MethodConfig): boolean {
+  return m.peft_type !== 'FULL' && (m.modules_to_save ?? []).includes('score');
+}
+
+/** The method with the reward model's head added (a copy; FULL cannot carry one: it is not an adapter). */
+export function withScoreHead(m: MethodConfig): MethodConfig {
+  if (m.peft_type === 'FULL') throw new Error('a reward model is an adapter with a score head: use LoRA, a bottleneck adapter or prefix tuning, not full fine-tuning');
+  return hasScoreHead(m) ? copyMethod(m) : { ...copyMethod(m), modules_to_save: ['score'] };
+}
+
 /** A plain deep copy (no shared arrays, no reactive proxies: structuredClone refuses Svelte's). */
 export function copyMethod<M extends MethodConfig>(m: M): M {
   return JSON.parse(JSON.stringify(m)) as M;
@@ -98,12 +118,12 @@ export function describeMethod(m: MethodConfig): string {
     case 'LORA': {
       const targets = typeof m.target_modules === 'string' ? m.target_modules : m.target_modules.join(', ');
       const layers = m.layers_to_transform ? ` · layers ${m.layers_to_transform.join(', ')}` : '';
-      return `LoRA r ${m.r}, α ${m.lora_alpha}${m.use_rslora ? ', rsLoRA' : ''} · ${targets}${layers}`;
+      return `LoRA r ${m.r}, α ${m.lora_alpha}${m.use_rslora ? ', rsLoRA' : ''} · ${targets}${layers}${hasScoreHead(m) ? ' + score head' : ''}`;
     }
     case 'PREFIX_TUNING':
-      return `Prefix tuning · ${m.num_virtual_tokens} virtual tokens`;
+      return `Prefix tuning · ${m.num_virtual_tokens} virtual tokens${hasScoreHead(m) ? ' + score head' : ''}`;
     case 'BOTTLENECK':
-      return `Bottleneck adapter · size ${m.bottleneck_size}, ${m.non_linearity} · after ${m.placement.join(' and ')}`;
+      return `Bottleneck adapter · size ${m.bottleneck_size}, ${m.non_linearity} · after ${m.placement.join(' and ')}${hasScoreHead(m) ? ' + score head' : ''}`;
     case 'FULL':
       return 'Full fine-tuning · every weight';
   }

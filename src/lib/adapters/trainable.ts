@@ -6,7 +6,8 @@ import type { Architecture } from '../model/architecture.ts';
 import { numel, type ParamSpec } from '../model/params.ts';
 import { transpose2d } from '../model/weights.ts';
 import { bottleneckInit, bottleneckSpecs } from './bottleneck.ts';
-import type { MethodConfig } from './config.ts';
+import { hasScoreHead, type MethodConfig } from './config.ts';
+import { scoreInit, scoreSpecs } from './score.ts';
 import { loraInit, loraSpecs } from './lora.ts';
 import { prefixInit, prefixSpecs } from './prefix.ts';
 import { createRng } from '../random.ts';
@@ -25,21 +26,48 @@ export interface TrainableDef {
   fromExport(key: string, shape: number[], data: Float32Array): { name: string; data: Float32Array } | null;
 }
 
+/**
+ * The method's parameters, plus the reward model's head after them when the method saves "score"
+ * (modules_to_save): its values come from the same seeded generator, after the adapter's.
+ */
 export function trainableDef(arch: Architecture, config: MethodConfig): TrainableDef {
-  const identity = (specs: ParamSpec[]) => {
-    const byName = new Map(specs.map((s) => [s.name, s]));
-    return {
-      toExport: (name: string, data: Float32Array) => ({ key: name, shape: [...byName.get(name)!.shape], data }),
-      fromExport: (key: string, shape: number[], data: Float32Array) => {
-        const s = byName.get(key);
-        if (!s) return null;
-        if (numel(shape) !== numel(s.shape) || shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i])) {
-          throw new Error(`${key}: shape [${shape}] does not match this model's [${s.shape}]`);
-        }
-        return { name: key, data };
-      },
-    };
+  const def = methodDef(arch, config);
+  if (!hasScoreHead(config)) return def;
+  const head = scoreSpecs(arch);
+  const specs = [...def.specs, ...head];
+  const ids = identityMaps(specs);
+  return {
+    config,
+    specs,
+    init: (seed) => {
+      const values = def.init(seed);
+      const rng = createRng((seed ^ 0x5c0e) >>> 0);
+      for (const s of head) values.set(s.name, scoreInit(s, rng));
+      return values;
+    },
+    toExport: (name, data) => (head.some((s) => s.name === name) ? ids.toExport(name, data) : def.toExport(name, data)),
+    fromExport: (key, shape, data) => def.fromExport(key, shape, data) ?? ids.fromExport(key, shape, data),
   };
+}
+
+/** Spec names are the exported keys (every PEFT method): the same tensor both ways, shapes checked on import. */
+function identityMaps(specs: ParamSpec[]): Pick<TrainableDef, 'toExport' | 'fromExport'> {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  return {
+    toExport: (name: string, data: Float32Array) => ({ key: name, shape: [...byName.get(name)!.shape], data }),
+    fromExport: (key: string, shape: number[], data: Float32Array) => {
+      const s = byName.get(key);
+      if (!s) return null;
+      if (numel(shape) !== numel(s.shape) || shape.length !== s.shape.length || shape.some((d, i) => d !== s.shape[i])) {
+        throw new Error(`${key}: shape [${shape}] does not match this model's [${s.shape}]`);
+      }
+      return { name: key, data };
+    },
+  };
+}
+
+function methodDef(arch: Architecture, config: MethodConfig): TrainableDef {
+  const identity = identityMaps;
   const seeded = (specs: ParamSpec[], f: (s: ParamSpec, rng: () => number) => Float32Array) => (seed: number) => {
     const rng = createRng(seed);
     return new Map(specs.map((s) => [s.name, f(s, rng)]));

@@ -6,6 +6,12 @@
 // micro-batch holds 2B rows, pair i's chosen sequence in row 2i and its rejected one in row 2i+1, so
 // chosen and rejected go through the model in one batch (TRL's concatenated forward, interleaved).
 // A run's reference log-probabilities (one per packed row) travel with the rows they belong to.
+//
+// No compute on padding: a batch is cut to its longest row — up to the row's last counted target,
+// the last position the loss depends on — rounded up to a bucket (powers of two from MIN_BUCKET up to
+// the data's T), so a handful of shapes recur and their GPU buffers and bind groups are reused. The
+// cut is exact: attention is causal, so the positions after a row's last counted target change
+// nothing before them and add no loss (tests/gpu/train-trim.test.ts checks loss and gradients).
 
 import { permutation } from '../random.ts';
 import { IGNORE_INDEX, type PackedRows } from './pack.ts';
@@ -20,6 +26,54 @@ export interface Batch {
   positions?: Int32Array; // (B,T)
   /** preference objectives: each row's log π under the reference model (0 on padding rows) */
   reference?: Float32Array; // (B)
+}
+
+/** The shortest length a batch is cut to. */
+export const MIN_BUCKET = 16;
+
+/** Positions row r of (rows,T) targets needs: up to and including its last counted target (0 if none). */
+function rowNeed(targets: Int32Array, r: number, T: number): number {
+  for (let t = T - 1; t >= 0; t--) if (targets[r * T + t] !== IGNORE_INDEX) return t + 1;
+  return 0;
+}
+
+/** The bucket holding `need` positions: the smallest power of two ≥ need and ≥ MIN_BUCKET, at most T. */
+export function bucketLength(need: number, T: number): number {
+  let b = MIN_BUCKET;
+  while (b < need) b *= 2;
+  return Math.min(b, T);
+}
+
+/** Positions the loss depends on in a batch: each row up to its last counted target (what tokens/s counts). */
+export function realTokens(batch: Batch): number {
+  let n = 0;
+  for (let r = 0; r < batch.B; r++) n += rowNeed(batch.targets, r, batch.T);
+  return n;
+}
+
+/** The first `T` positions of every row of a batch. */
+function cut(batch: Batch, T: number): Batch {
+  if (T === batch.T) return batch;
+  const rows = (a: Int32Array) => {
+    const out = new Int32Array(batch.B * T);
+    for (let r = 0; r < batch.B; r++) out.set(a.subarray(r * batch.T, r * batch.T + T), r * T);
+    return out;
+  };
+  const out: Batch = { ...batch, T, ids: rows(batch.ids), targets: rows(batch.targets) };
+  if (batch.positions) out.positions = rows(batch.positions);
+  return out;
+}
+
+/** Cuts batches to one common length: their longest row's need rounded up to a bucket (bucketLength). */
+export function trimBatches(batches: Batch[]): Batch[] {
+  const T = batches[0].T;
+  let need = 0;
+  for (const b of batches) {
+    if (b.T !== T) throw new Error(`trimBatches: batches of ${b.T} and ${T} positions`);
+    for (let r = 0; r < b.B; r++) need = Math.max(need, rowNeed(b.targets, r, T));
+  }
+  const cutTo = bucketLength(need, T);
+  return batches.map((b) => cut(b, cutTo));
 }
 
 /**
@@ -73,17 +127,19 @@ function checkReference(data: PackedRows, reference: Float32Array | undefined): 
 
 /**
  * The micro-batches of optimizer step `step` (0-based): `accumulation` consecutive batches of B rows
- * (B pairs, 2B rows, for preference pairs), with each row's reference log-prob when given.
+ * (B pairs, 2B rows, for preference pairs), with each row's reference log-prob when given, cut to
+ * their longest row's bucket (trimBatches).
  */
 export function stepBatches(data: PackedRows, B: number, accumulation: number, seed: number, step: number, reference?: Float32Array): Batch[] {
   checkReference(data, reference);
   const units = unitsOf(data);
-  return Array.from({ length: accumulation }, (_, j) => gatherRows(data, rowsOfUnits(data, batchRows(units, B, seed, step * accumulation + j)), reference));
+  // Every micro-batch of a step has the same (B,T): they are cut together.
+  return trimBatches(Array.from({ length: accumulation }, (_, j) => gatherRows(data, rowsOfUnits(data, batchRows(units, B, seed, step * accumulation + j)), reference)));
 }
 
 /**
- * The rows in order, R rows per batch, the last batch filled with padding rows whose targets are all
- * ignored; every batch is kept, so row i of the data is row i of the batches' concatenation (what a
+ * The rows in order, R rows per batch (each cut to its longest row's bucket), the last batch filled
+ * with padding rows whose targets are all ignored; every batch is kept, so row i of the data is row i of the batches' concatenation (what a
  * per-row pass such as the reference log-probs needs).
  */
 export function rowBatches(data: PackedRows, R: number, padId: number, reference?: Float32Array): Batch[] {
@@ -101,7 +157,7 @@ export function rowBatches(data: PackedRows, R: number, padId: number, reference
       batch.reference = new Float32Array(R);
       batch.reference.set(reference.subarray(start, start + n));
     }
-    out.push(batch);
+    out.push(trimBatches([batch])[0]);
   }
   return out;
 }

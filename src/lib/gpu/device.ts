@@ -1,6 +1,8 @@
 // Acquiring the GPUDevice: the adapter's real limits (with a fallback ladder), optional features,
 // and device loss / uncaptured errors turned into readable messages.
 import { GpuError } from './errors.ts';
+import { BindGroupCache } from './bindgroups.ts';
+import type { GpuCounters } from './counters.ts';
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
 import { createTensor, type Tensor } from './tensor.ts';
@@ -47,14 +49,18 @@ export interface Gpu {
   features: Set<string>;
   pipelines: PipelineCache;
   uniforms: UniformPool;
+  /** Bind groups made so far, reused when a dispatch binds the same buffer ranges again. */
+  bindGroups: BindGroupCache;
+  /** Dispatches, bind groups, error scopes, command buffers and bytes written so far (gpu/counters.ts). */
+  counters: GpuCounters;
   /** Resolves with a readable message when the device is lost (including by destroy()). */
   lost: Promise<string>;
   /** Errors the device reported outside any error scope, oldest first (also logged). */
   uncapturedErrors: string[];
   /**
    * A scratch tensor of `elements` f32 values in a buffer of its own, shared by every caller using
-   * the same key (e.g. split-K partial sums). It grows as needed and is reused across dispatches:
-   * dispatches in one queue run in order, so the next op overwrites it only after the last one read it.
+   * the same key and size class (e.g. split-K partial sums), reused across dispatches: dispatches in
+   * one queue run in order, so the next op overwrites it only after the last one read it.
    */
   scratch(key: string, elements: number): Tensor;
   /**
@@ -135,9 +141,6 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const d = device;
   let reported = 0;
   const scratch = new Map<string, Tensor>();
-  // Outgrown scratch buffers may still be bound in a command buffer not yet submitted; they are
-  // destroyed with the device rather than right away.
-  const retired: GPUBuffer[] = [];
   const gpu: Gpu = {
     adapter,
     device,
@@ -145,6 +148,8 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     features: new Set(requiredFeatures),
     pipelines,
     uniforms,
+    counters: pipelines.counters,
+    bindGroups: new BindGroupCache(device, pipelines.counters),
     lost,
     uncapturedErrors,
     async checkErrors() {
@@ -156,18 +161,19 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
       }
     },
     scratch(key: string, elements: number): Tensor {
-      let t = scratch.get(key);
-      if (!t || t.shape[0] < elements) {
-        if (t) retired.push(t.buffer);
-        t = createTensor(gpu, [Math.max(elements, 2 * (t?.shape[0] ?? 0))], 'f32', `scratch:${key}`);
-        scratch.set(key, t);
-      }
+      // One buffer per power-of-two size class: a step asks for the same sizes every time, so it
+      // gets the same buffers every time and its cached bind groups stay valid (a buffer replaced by
+      // a bigger one would make the next step bind a new one).
+      const size = 2 ** Math.ceil(Math.log2(Math.max(elements, 64)));
+      const k = `${key}:${size}`;
+      let t = scratch.get(k);
+      if (!t) scratch.set(k, (t = createTensor(gpu, [size], 'f32', `scratch:${key}`)));
       return { ...t, shape: [elements] };
     },
     destroy() {
+      gpu.bindGroups.clear();
       uniforms.destroy();
       for (const t of scratch.values()) t.buffer.destroy();
-      for (const b of retired) b.destroy();
       d.destroy();
     },
   };

@@ -1,5 +1,6 @@
 // Error scopes: WebGPU reports validation errors asynchronously, so the engine records what it was
 // doing when it pushed a scope and turns a popped error into an Error that names the op.
+import { GpuCounters } from './counters.ts';
 
 /** A problem the GPU reported (a validation error, a shader that did not compile), named by op. */
 export class GpuError extends Error {
@@ -14,6 +15,11 @@ export class GpuError extends Error {
  * an error message or null. check() awaits them all and throws the first failures together.
  */
 export class DeferredErrors {
+  constructor(
+    /** where pushed scopes are counted */
+    readonly counters = new GpuCounters(),
+  ) {}
+
   // Only checks still in flight are kept, so a long run that rarely calls check() stays small.
   private pending = new Set<Promise<void>>();
   private failures: { seq: number; msg: string }[] = [];
@@ -22,6 +28,7 @@ export class DeferredErrors {
   /** Pushes a validation scope; the returned function pops it and records the outcome under `what`. */
   scope(device: GPUDevice, what: string): () => void {
     device.pushErrorScope('validation');
+    this.counters.errorScopes++;
     return () => {
       this.track(device.popErrorScope().then((e) => (e ? `${what}: ${e.message}` : null)));
     };

@@ -6,3 +6,5 @@ export * from './errors.ts';
 export * from './uniforms.ts';
 export * from './recorder.ts';
 export * from './readback.ts';
+export * from './counters.ts';
+export * from './bindgroups.ts';

@@ -1,6 +1,7 @@
 // Pipeline cache: one GPUComputePipeline per (op, entry point, override constants) — never per
 // shape, since shapes arrive in the uniform Params struct. Compile errors name the .wgsl file and
 // line:col; validation errors name the op.
+import { GpuCounters } from './counters.ts';
 import { DeferredErrors, GpuError } from './errors.ts';
 
 /** One WGSL entry point, as an op wrapper declares it next to its `?raw` import. */
@@ -39,7 +40,9 @@ function overridesKey(o: Overrides | undefined): string {
 }
 
 export class PipelineCache {
-  readonly errors = new DeferredErrors();
+  /** What the GPU layer counts on this device (Gpu.counters). */
+  readonly counters = new GpuCounters();
+  readonly errors = new DeferredErrors(this.counters);
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
 
@@ -70,6 +73,7 @@ export class PipelineCache {
     const cached = this.modules.get(key);
     if (cached) return { module: cached, problem: null };
     this.device.pushErrorScope('validation');
+    this.counters.errorScopes++;
     const m = this.device.createShaderModule({ label: `${kernel.name} (${kernel.file})`, code: kernel.code });
     const scope = this.device.popErrorScope();
     this.modules.set(key, m);

@@ -1,7 +1,12 @@
-// Recorder: encodes many dispatches into one command encoder (one compute pass between copies),
-// gives each dispatch its own uniform Params slot, and submits them all at once. A training step
-// is one Recorder: no readback until the loss.
+// Recorder: collects many dispatches (and the copies and clears between them) for ONE command
+// buffer, gives each dispatch its own uniform Params slot, and encodes and submits them all at once
+// in submit(). A training step is one Recorder: no readback until the loss.
+//
+// Encoding waits for submit() so that everything the GPU validates — bind groups, the passes, the
+// command buffer — happens inside one error scope per command buffer, and bind groups come from the
+// device's cache (gpu/bindgroups.ts): a step that binds what an earlier one bound creates none.
 import type { Gpu } from './device.ts';
+import type { BufferRange } from './bindgroups.ts';
 import type { Kernel, Overrides } from './pipelines.ts';
 import { byteLength, describe, type Tensor } from './tensor.ts';
 import { PARAMS_SLOT_BYTES, UniformPool, type UniformChunk } from './uniforms.ts';
@@ -19,35 +24,30 @@ export interface Dispatch {
   workgroups: readonly number[];
 }
 
+/** One recorded command, encoded in submit(). */
+type Command =
+  | { kind: 'dispatch'; pipeline: GPUComputePipeline; label: string; ranges: BufferRange[]; groups: [number, number, number] }
+  | { kind: 'copy'; src: Tensor; dst: Tensor }
+  | { kind: 'clear'; t: Tensor };
+
 export class Recorder {
-  readonly encoder: GPUCommandEncoder;
-  private pass: GPUComputePassEncoder | null = null;
+  private commands: Command[] = [];
   private chunks: UniformChunk[] = [];
   private submitted = false;
-  /** Number of dispatches encoded (handy for tests and benchmarks). */
+  /** Number of dispatches recorded (handy for tests and benchmarks). */
   dispatches = 0;
 
   constructor(
     readonly gpu: Gpu,
     readonly label = 'recorder',
-  ) {
-    this.encoder = gpu.device.createCommandEncoder({ label });
-  }
+  ) {}
 
-  private computePass(): GPUComputePassEncoder {
+  private record(c: Command): void {
     if (this.submitted) throw new Error(`${this.label}: already submitted`);
-    if (!this.pass) this.pass = this.encoder.beginComputePass({ label: this.label });
-    return this.pass;
+    this.commands.push(c);
   }
 
-  private endPass(): void {
-    if (this.pass) {
-      this.pass.end();
-      this.pass = null;
-    }
-  }
-
-  private paramsSlot(data: Uint8Array): GPUBufferBinding {
+  private paramsSlot(data: Uint8Array): BufferRange {
     let c = this.chunks[this.chunks.length - 1];
     if (!c || c.used === UniformPool.slotsPerChunk) {
       c = this.gpu.uniforms.acquire();
@@ -89,59 +89,79 @@ export class Recorder {
     }
   }
 
-  /** Encodes one dispatch: bindings are outputs, then inputs, then the Params uniform. */
+  /** Records one dispatch: bindings are outputs, then inputs, then the Params uniform. */
   dispatch(d: Dispatch): void {
     const [x, y = 1, z = 1] = d.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
+    if (this.submitted) throw new Error(`${this.label}: already submitted`);
     const max = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
       throw new Error(`${d.kernel.name}: workgroups [${x},${y},${z}] exceed maxComputeWorkgroupsPerDimension ${max}`);
     }
     this.checkBindings(d);
     const pipeline = this.gpu.pipelines.get(d.kernel, d.overrides);
-    const entries: GPUBindGroupEntry[] = [...d.outputs, ...d.inputs].map((t, binding) => ({
-      binding,
-      resource: { buffer: t.buffer, offset: t.offset, size: byteLength(t) },
-    }));
-    if (d.params) entries.push({ binding: entries.length, resource: this.paramsSlot(d.params) });
-    const pop = this.gpu.pipelines.errors.scope(this.gpu.device, `${d.kernel.name} (${d.kernel.file}) bind group`);
-    const bindGroup = this.gpu.device.createBindGroup({
-      label: d.kernel.name,
-      layout: pipeline.getBindGroupLayout(0),
-      entries,
-    });
-    pop();
-    const pass = this.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y, z);
+    const ranges: BufferRange[] = [...d.outputs, ...d.inputs].map((t) => ({ buffer: t.buffer, offset: t.offset, size: byteLength(t) }));
+    if (d.params) ranges.push(this.paramsSlot(d.params));
+    this.record({ kind: 'dispatch', pipeline, label: `${d.kernel.name} (${d.kernel.file})`, ranges, groups: [x, y, z] });
     this.dispatches++;
   }
 
   /** Copies src into dst (same number of bytes). */
   copy(src: Tensor, dst: Tensor): void {
     if (byteLength(src) !== byteLength(dst)) throw new Error(`copy: ${describe(src)} -> ${describe(dst)} sizes differ`);
-    this.endPass();
-    this.encoder.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, byteLength(src));
+    this.record({ kind: 'copy', src, dst });
   }
 
   /** Sets every element of t to zero. */
   clear(t: Tensor): void {
-    this.endPass();
-    this.encoder.clearBuffer(t.buffer, t.offset, byteLength(t));
+    this.record({ kind: 'clear', t });
   }
 
-  /** Ends encoding, writes the Params slots and submits. The Recorder cannot be used afterwards. */
+  /**
+   * Encodes what was recorded (one compute pass between copies), writes the Params slots and
+   * submits, all inside one validation error scope. The Recorder cannot be used afterwards.
+   */
   submit(): void {
-    this.endPass();
+    if (this.submitted) throw new Error(`${this.label}: already submitted`);
     this.submitted = true;
-    const q = this.gpu.device.queue;
-    for (const c of this.chunks) q.writeBuffer(c.buffer, 0, c.shadow, 0, c.used * PARAMS_SLOT_BYTES);
-    const pop = this.gpu.pipelines.errors.scope(this.gpu.device, `${this.label} (command buffer)`);
-    q.submit([this.encoder.finish({ label: this.label })]);
-    pop();
-    this.gpu.uniforms.release(this.chunks);
-    this.chunks = [];
+    const { device, counters, bindGroups } = this.gpu;
+    const pop = this.gpu.pipelines.errors.scope(device, `${this.label} (command buffer)`);
+    try {
+      const encoder = device.createCommandEncoder({ label: this.label });
+      let pass: GPUComputePassEncoder | null = null;
+      const endPass = () => {
+        pass?.end();
+        pass = null;
+      };
+      for (const c of this.commands) {
+        if (c.kind === 'dispatch') {
+          pass ??= encoder.beginComputePass({ label: this.label });
+          pass.setPipeline(c.pipeline);
+          pass.setBindGroup(0, bindGroups.get(c.pipeline, c.label, c.ranges));
+          pass.dispatchWorkgroups(...c.groups);
+          counters.dispatches++;
+        } else if (c.kind === 'copy') {
+          endPass();
+          encoder.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, byteLength(c.src));
+        } else {
+          endPass();
+          encoder.clearBuffer(c.t.buffer, c.t.offset, byteLength(c.t));
+        }
+      }
+      endPass();
+      const q = device.queue;
+      for (const c of this.chunks) {
+        q.writeBuffer(c.buffer, 0, c.shadow, 0, c.used * PARAMS_SLOT_BYTES);
+        counters.bytesWritten += c.used * PARAMS_SLOT_BYTES;
+      }
+      q.submit([encoder.finish({ label: this.label })]);
+      counters.commandBuffers++;
+    } finally {
+      pop();
+      this.gpu.uniforms.release(this.chunks);
+      this.chunks = [];
+      this.commands = [];
+    }
   }
 }
 

@@ -105,6 +105,11 @@ export function createTensor(gpu: Gpu, shape: readonly number[], dtype: DType = 
 export function writeTensor(gpu: Gpu, t: Tensor, data: ArrayLike<number>): void {
   const n = numel(t.shape);
   if (data.length !== n) throw new Error(`writeTensor: ${data.length} values for ${t.label ?? 'tensor'} [${t.shape}]`);
-  const arr = hostArray(t.dtype, data);
-  gpu.device.queue.writeBuffer(t.buffer, t.offset, arr.buffer, arr.byteOffset, arr.byteLength);
+  writeBuffer(gpu, t.buffer, t.offset, hostArray(t.dtype, data));
+}
+
+/** queue.writeBuffer of a whole typed array at a byte offset, counted in gpu.counters.bytesWritten. */
+export function writeBuffer(gpu: Gpu, buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+  gpu.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+  gpu.counters.bytesWritten += data.byteLength;
 }

@@ -40,7 +40,9 @@ export class UniformPool {
    * submitted: a later writeBuffer is ordered after that submission on the queue, so reuse is safe.
    */
   release(chunks: UniformChunk[]): void {
-    for (const c of chunks) {
+    // Pushed last to first, so the next recorder gets them back in the same order: its dispatch i
+    // lands in the same slot as this one's, and the cached bind groups match (gpu/bindgroups.ts).
+    for (const c of [...chunks].reverse()) {
       c.used = 0;
       this.free.push(c);
     }

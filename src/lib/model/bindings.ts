@@ -7,6 +7,7 @@ import type { MethodConfig } from '../adapters/config.ts';
 import { loraScaling } from '../adapters/config.ts';
 import { bottleneckKeys } from '../adapters/bottleneck.ts';
 import { loraKeys } from '../adapters/lora.ts';
+import { SCORE_KEY } from '../adapters/score.ts';
 import { PREFIX_KEY, prefixLayerOffset } from '../adapters/prefix.ts';
 import type { ActivationKind } from '../ops/activation/activation.ts';
 import type { Architecture, LinearDef, NormDef } from './architecture.ts';
@@ -93,6 +94,8 @@ export interface ModelBinding {
   lmHead: RowChunks; // (V,C)
   /** the number of prefix positions every layer prepends (0 without prefix tuning) */
   prefixLength: number;
+  /** the reward model's head (adapters/score.ts) when the attached method carries one */
+  score: { weight: Tensor; dweight: Tensor | null } | null; // (1,C)
 }
 
 /**
@@ -195,5 +198,6 @@ export function bindModel(
     finalNorm: norm(arch.finalNorm),
     lmHead: rows(arch.lmHead),
     prefixLength,
+    score: trainable?.has(SCORE_KEY) ? { weight: trainable.tensor(SCORE_KEY), dweight: grads ? grads.tensor(SCORE_KEY) : null } : null,
   };
 }

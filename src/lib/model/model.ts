@@ -1,7 +1,7 @@
 // A loaded model: its config, architecture, read-only base weights on the GPU, and (optionally) one
 // attached trainable method — LoRA, bottleneck adapters, prefix tuning or full fine-tuning — whose
 // parameters and gradients live in two stores of one layout.
-import { createTensor, readF32, Recorder, reshape, type Gpu, type Tensor } from '../gpu/index.ts';
+import { createTensor, readF32, Recorder, reshape, writeBuffer, type Gpu, type Tensor } from '../gpu/index.ts';
 import type { MethodConfig } from '../adapters/config.ts';
 import { trainableDef, type TrainableDef } from '../adapters/trainable.ts';
 import { Activations } from './activations.ts';
@@ -36,6 +36,7 @@ export interface InputSet {
   ctargets: Tensor; // (B·T) i32: their targets
   iota: Tensor; // (B·T+1) u32: 0, 1, 2, ... (shared by the sets of one shape)
   reference: Tensor; // (B) f32: each row's log π under the reference model (preference objectives)
+  last: Tensor; // (B) i32: flat position of each row's last token, −1 for a row with none (the reward head)
 }
 
 export interface Attached {
@@ -208,7 +209,7 @@ export class Model {
       const iota = list[0]?.iota ?? createTensor(this.gpu, [N + 1], 'u32', 'iota');
       if (!list.length) {
         const v = Uint32Array.from({ length: N + 1 }, (_, i) => i);
-        this.gpu.device.queue.writeBuffer(iota.buffer, 0, v.buffer, 0, v.byteLength);
+        writeBuffer(this.gpu, iota.buffer, 0, v);
       }
       list.push({
         ids: createTensor(this.gpu, [B, T], 'i32', 'ids'),
@@ -218,6 +219,7 @@ export class Model {
         ctargets: createTensor(this.gpu, [N], 'i32', 'loss targets'),
         iota,
         reference: createTensor(this.gpu, [B], 'f32', 'reference logps'),
+        last: createTensor(this.gpu, [B], 'i32', 'last tokens'),
       });
     }
     this.inputs.set(key, list);
@@ -226,7 +228,8 @@ export class Model {
 
   /**
    * Writes host arrays into input tensors; positions default to 0..T-1 in every row. With targets,
-   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads; with
+   * also the compacted list of positions whose loss counts (HeadInputs) the loss reads, and each row's
+   * last token (lastTokens) the reward head reads; with
    * `reference` (B), the rows' reference log-probabilities a preference loss reads.
    */
   writeInputs(
@@ -238,17 +241,17 @@ export class Model {
   ): ForwardInputs & { head: HeadInputs; reference: Tensor } {
     const [B, T] = t.ids.shape;
     const pos = positions ?? Int32Array.from({ length: B * T }, (_, i) => i % T);
-    const q = this.gpu.device.queue;
-    const put = (x: Tensor, a: Int32Array) => q.writeBuffer(x.buffer, 0, a.buffer, a.byteOffset, a.byteLength);
+    const put = (x: Tensor, a: Int32Array) => writeBuffer(this.gpu, x.buffer, 0, a);
     put(t.ids, ids);
     put(t.positions, pos);
     if (reference) {
       if (reference.length !== B) throw new Error(`writeInputs: ${reference.length} reference log-probs for ${B} rows`);
-      q.writeBuffer(t.reference.buffer, 0, reference.buffer, reference.byteOffset, reference.byteLength);
+      writeBuffer(this.gpu, t.reference.buffer, 0, reference);
     }
     let count = 0;
     if (targets) {
       put(t.targets, targets);
+      put(t.last, lastTokens(targets, B, T));
       const rows: number[] = [];
       for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) rows.push(i);
       count = rows.length;
@@ -262,7 +265,7 @@ export class Model {
       positions: t.positions,
       hostIds: ids,
       hostPositions: pos,
-      head: { rows: t.rows, targets: t.ctargets, count, iota: t.iota },
+      head: { rows: t.rows, targets: t.ctargets, count, iota: t.iota, last: t.last },
       reference: t.reference,
     };
   }
@@ -300,11 +303,31 @@ export class Model {
     this.detach();
     this.releaseActivations();
     for (const list of this.inputs.values()) {
-      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets, t.reference]) x.buffer.destroy();
+      for (const t of list) for (const x of [t.ids, t.positions, t.targets, t.rows, t.ctargets, t.reference, t.last]) x.buffer.destroy();
       list[0]?.iota.buffer.destroy();
     }
     this.inputs.clear();
     this.transformer.destroy();
     this.base.destroy();
   }
+}
+
+/**
+ * Each row's last token as a flat position b·T+t, −1 for a row with no counted target. A row's
+ * counted targets end where its sequence does (targets[t] is the token at t+1, and padding never
+ * counts), so the last token sits one past the last counted target — or at T−1 when the sequence was
+ * cut there. That token's final hidden state is what a sequence classifier reads (transformers pools
+ * the last non-padding token).
+ */
+export function lastTokens(targets: Int32Array, B: number, T: number): Int32Array {
+  const out = new Int32Array(B).fill(-1);
+  for (let b = 0; b < B; b++) {
+    for (let t = T - 1; t >= 0; t--) {
+      if (targets[b * T + t] !== IGNORE_INDEX) {
+        out[b] = b * T + Math.min(t + 1, T - 1);
+        break;
+      }
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 // A ParamStore is a parameter layout (params.ts) bound to real GPUBuffers: the base weights, the
 // trainable parameters, their gradients and AdamW's two moments are four stores of one shape each.
-import { storageUsage, type Gpu, type Tensor } from '../gpu/index.ts';
+import { storageUsage, writeBuffer, type Gpu, type Tensor } from '../gpu/index.ts';
 import type { ParamChunk, ParamEntry, ParamLayout } from './params.ts';
 
 export class ParamStore {
@@ -69,7 +69,7 @@ export class ParamStore {
     const rowSize = e.size / (e.shape[0] ?? 1);
     for (const c of e.chunks) {
       const part = data.subarray(c.rowStart * rowSize, c.rowStart * rowSize + c.size);
-      this.gpu.device.queue.writeBuffer(this.buffers[c.buffer], c.offset * 4, part.buffer, part.byteOffset, part.byteLength);
+      writeBuffer(this.gpu, this.buffers[c.buffer], c.offset * 4, part);
     }
   }
 
@@ -78,7 +78,7 @@ export class ParamStore {
     let base = 0;
     this.layout.bufferSizes.forEach((size, i) => {
       const part = flat.subarray(base, base + size);
-      this.gpu.device.queue.writeBuffer(this.buffers[i], 0, part.buffer, part.byteOffset, part.byteLength);
+      writeBuffer(this.gpu, this.buffers[i], 0, part);
       base += size;
     });
   }

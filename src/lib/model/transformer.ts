@@ -14,7 +14,7 @@
 // an adapter only the adapter's parameters (and, on the way, the activations) get gradients; full
 // fine-tuning adds every weight's. Every gradient into a parameter is accumulated (the step zeroes
 // the gradient store once), so micro-batches of gradient accumulation simply add up.
-import { createTensor, reshape, view, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
+import { createTensor, reshape, view, writeBuffer, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
 import { activationBackward, activationForward, type ActivationKind } from '../ops/activation/activation.ts';
 import { attentionBackward, attentionDecode, attentionForward, type AttentionPrefix } from '../ops/attention/attention.ts';
 import { crossentropyBackward, crossentropyForward, meanLossBackward, meanLossForward } from '../ops/crossentropy/crossentropy.ts';
@@ -48,6 +48,8 @@ export interface HeadInputs {
   count: number;
   /** 0, 1, 2, ... (B·T+1) u32 */
   iota: Tensor;
+  /** (B) i32 each row's last token b·T+t, −1 for none: where the reward head reads (model.ts lastTokens) */
+  last: Tensor;
 }
 
 /**
@@ -107,7 +109,7 @@ export class Transformer {
       const n = Math.max(positions, this.cfg.maxPositions + this.binding.prefixLength);
       const table = ropeTable(n, this.cfg.headDim, this.cfg.ropeTheta);
       this.rope = createTensor(this.gpu, [n, this.cfg.headDim / 2, 2], 'f32', 'rope');
-      this.gpu.device.queue.writeBuffer(this.rope.buffer, 0, table.buffer, table.byteOffset, table.byteLength);
+      writeBuffer(this.gpu, this.rope.buffer, 0, table);
       this.ropePositions = n;
     }
     return this.rope;

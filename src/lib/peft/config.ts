@@ -14,13 +14,20 @@
 //                tests/fixtures/README.md): bottleneck_size, non_linearity, placement
 //                ("self_attn": after the attention block's output, "mlp": after the MLP's).
 //                PEFT cannot load it; other tools can read the safetensors.
+// A reward model (any of the three + the "score" head, adapters/score.ts) is what PEFT saves for
+// task_type SEQ_CLS: modules_to_save ["score"] and the head's weight as base_model.model.score.weight
+// (1, hidden) in adapter_model.safetensors, next to the adapter's own tensors. Reading one back needs
+// SEQ_CLS and "score" in modules_to_save (PEFT also lists "classifier", the head's name in other
+// architectures; it is accepted and has no weights here).
 
 import {
   BOTTLENECK_NON_LINEARITIES,
   BOTTLENECK_PLACEMENTS,
   type BottleneckNonLinearity,
   type BottleneckPlacement,
+  hasScoreHead,
   type MethodConfig,
+  type SavedModules,
 } from '../adapters/config.ts';
 import { targetPatternProblem } from '../adapters/target-pattern.ts';
 import type { ModelConfig } from '../model/config.ts';
@@ -64,7 +71,14 @@ type Json = Record<string, unknown>;
  */
 export function adapterConfigJson(method: AdapterMethod, base: BaseModel): string {
   const cfg = base.config;
-  const common = { task_type: 'CAUSAL_LM', base_model_name_or_path: base.name, revision: null, inference_mode: true };
+  const head = hasScoreHead(method);
+  const common = {
+    task_type: head ? 'SEQ_CLS' : 'CAUSAL_LM',
+    base_model_name_or_path: base.name,
+    revision: null,
+    inference_mode: true,
+    ...(head ? { modules_to_save: ['score'] } : {}),
+  };
   let fields: Json;
   switch (method.peft_type) {
     case 'LORA':
@@ -80,7 +94,7 @@ export function adapterConfigJson(method: AdapterMethod, base: BaseModel): strin
         fan_in_fan_out: cfg.family === 'gpt2',
         init_lora_weights: true,
         use_dora: false,
-        modules_to_save: null,
+        modules_to_save: head ? ['score'] : null,
         layers_pattern: null,
         rank_pattern: {},
         alpha_pattern: {},
@@ -105,6 +119,30 @@ export function adapterConfigJson(method: AdapterMethod, base: BaseModel): strin
   const sorted: Json = {};
   for (const k of Object.keys(all).sort()) sorted[k] = all[k];
   return JSON.stringify(sorted, null, 2);
+}
+
+/**
+ * task_type and modules_to_save: a language model's adapter (CAUSAL_LM, nothing saved beside it) or a
+ * reward model's (SEQ_CLS with the "score" head). Anything else is a problem, named.
+ */
+function savedModules(c: Json, problems: string[]): SavedModules {
+  const task = c.task_type ?? 'CAUSAL_LM';
+  const mts = c.modules_to_save;
+  const list = mts == null ? [] : Array.isArray(mts) ? mts : null;
+  if (list === null || !list.every((m) => m === 'score' || m === 'classifier')) {
+    problems.push(`modules_to_save ${show(mts)} is not supported: only "score", the head of a reward model (task_type "SEQ_CLS"), can be saved beside the adapter`);
+    return {};
+  }
+  if (task === 'CAUSAL_LM') {
+    if (list.length > 0) problems.push(`modules_to_save ${show(mts)} with task_type "CAUSAL_LM": a language model's adapter saves no head; a reward model has task_type "SEQ_CLS"`);
+    return {};
+  }
+  if (task === 'SEQ_CLS') {
+    if (!list.includes('score')) problems.push(`task_type "SEQ_CLS" needs "score" in modules_to_save (the reward model's head), got ${show(mts)}`);
+    return { modules_to_save: ['score'] };
+  }
+  problems.push(`task_type ${show(task)} is not supported: "CAUSAL_LM" (a language model's adapter) or "SEQ_CLS" (a reward model: the adapter and its score head)`);
+  return {};
 }
 
 const isPosInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0;
@@ -179,13 +217,12 @@ export function parseAdapterConfig(input: string | Json): AdapterConfigFile {
         : `peft_type ${show(type)} is not supported (expected "LORA", "PREFIX_TUNING" or "BOTTLENECK")`,
     ]);
   }
-  if (c.task_type !== undefined && c.task_type !== null && c.task_type !== 'CAUSAL_LM') {
-    problems.push(`task_type ${show(c.task_type)} is not supported: only "CAUSAL_LM" adapters apply to a language model`);
-  }
+  const saved = savedModules(c, problems);
   const base = c.base_model_name_or_path;
   if (base !== undefined && base !== null && typeof base !== 'string') problems.push(`base_model_name_or_path must be a string, got ${show(base)}`);
-  const file = (method: AdapterMethod, extra: Partial<AdapterConfigFile> = {}): AdapterConfigFile => {
+  const file = (m: AdapterMethod, extra: Partial<AdapterConfigFile> = {}): AdapterConfigFile => {
     if (problems.length) throw new PeftError(what, problems);
+    const method = { ...m, ...saved } as AdapterMethod;
     return { method, baseModel: typeof base === 'string' ? base : null, fanInFanOut: false, prefixShape: null, ...extra };
   };
 
@@ -205,9 +242,6 @@ export function parseAdapterConfig(input: string | Json): AdapterConfigFile {
     if (patternProblem) problems.push(`target_modules ${show(targets)} ${patternProblem}`);
     if (c.bias !== undefined && c.bias !== 'none') problems.push(`bias ${show(c.bias)} is not supported: only "none" (LoRA without trained biases)`);
     if (c.use_dora === true) problems.push('use_dora is true: DoRA adapters are not supported');
-    if (c.modules_to_save != null && !(Array.isArray(c.modules_to_save) && c.modules_to_save.length === 0)) {
-      problems.push(`modules_to_save ${show(c.modules_to_save)} is not supported: only adapter weights can be loaded`);
-    }
     for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
       const v = c[k];
       if (v != null && (typeof v !== 'object' || Object.keys(v as object).length > 0)) problems.push(`${k} ${show(v)} is not supported: one r and lora_alpha for every module`);

@@ -86,6 +86,10 @@ export function objectiveProblems(o: ObjectiveConfig): string[] {
   const p: string[] = [];
   if (!OBJECTIVE_TYPES.includes(o.type)) return [`the objective must be one of ${OBJECTIVE_TYPES.join(', ')} (got ${String(o.type)})`];
   if (o.type === 'sft') return p;
+  if (o.type === 'reward') {
+    if (!isNum(o.margin, 0, 1000)) p.push(`the reward model's margin must be from 0 to 1000 (got ${o.margin})`);
+    return p;
+  }
   const name = o.type === 'dpo' ? 'DPO' : o.type === 'simpo' ? 'SimPO' : 'ORPO';
   if (!isNum(o.beta, Number.MIN_VALUE, 1000)) p.push(`${name}'s beta must be above 0 and at most 1000 (got ${o.beta})`);
   if (o.type === 'dpo') {

@@ -93,6 +93,10 @@ export const DEFAULTS = {
       type: 'orpo',
       beta: 0.1, // ORPOConfig's default λ, the ORPO paper's setting for its 7B models
     },
+    reward: {
+      type: 'reward',
+      margin: 0, // RewardTrainer's loss when the data has no margin column
+    },
   } satisfies { [K in ObjectiveType]: Extract<ObjectiveConfig, { type: K }> },
   training: {
     learning_rate: 2e-3, // LoRA's rate (learningRate above): the method the page opens with

@@ -5,6 +5,7 @@
 //   dpo    DPOConfig: beta, loss_type (sigmoid | ipo | robust), label_smoothing             preference pairs
 //   simpo  CPOConfig with loss_type "simpo" and cpo_alpha 0: beta, simpo_gamma              preference pairs
 //   orpo   ORPOConfig: beta (the paper's λ)                                                  preference pairs
+//   reward RewardTrainer: a reward model (the method + a score head) on pairs, margin        preference pairs
 //
 // Every preference objective is a function of per-sequence sums of log-probabilities: for the pair's
 // chosen completion y⁺ and rejected y⁻ (prompt tokens never count), log π(y|x) = Σ log p over the
@@ -27,12 +28,20 @@
 //                                                        the NLL term keeps pulling the chosen answer up
 //                                                        (TRL's NLL also counts prompt tokens; here it is
 //                                                        the chosen completion's tokens, as the paper has it)
+//   reward       −log σ(r(x,y⁺) − r(x,y⁻) − m)          a reward model, not a policy: r is a scalar head
+//                                                        ("score", adapters/score.ts) on the last token's
+//                                                        final hidden state; the method under it trains too.
+//                                                        TRL reads a margin m per pair from a "margin"
+//                                                        column; here one margin serves every pair
 //
 // What TRL logs, under its names, is what a preference run reports (train/preference.ts computes it on
 // the GPU): rewards/chosen = mean β·Δ⁺ (SimPO, ORPO: β·log π(y⁺)/n⁺), rewards/rejected likewise,
 // rewards/margins = mean of their difference, rewards/accuracies = share of pairs whose chosen reward
 // is higher, logps/chosen and logps/rejected = mean log π (per token for SimPO and ORPO), and
-// nll_loss = the chosen completions' mean cross-entropy per token.
+// nll_loss = the chosen completions' mean cross-entropy per token. A reward model reports its scores
+// as rewards/chosen and rewards/rejected and its pairwise accuracy as rewards/accuracies (TRL's
+// RewardTrainer "accuracy"); it has no log-probabilities, so its logps/* repeat the rewards and its
+// nll_loss is the mean chosen reward.
 //
 // Plain data with no imports: the data layer, the page and the worker read it as they are.
 
@@ -59,11 +68,16 @@ export type ObjectiveConfig =
       type: 'orpo';
       /** λ (TRL's beta): weight of the odds-ratio term against the chosen answer's NLL */
       beta: number;
+    }
+  | {
+      type: 'reward';
+      /** m: how far the chosen reward must exceed the rejected one before the loss lets go (0: TRL's loss with no margin column) */
+      margin: number;
     };
 
 export type ObjectiveType = ObjectiveConfig['type'];
 
-export const OBJECTIVE_TYPES: readonly ObjectiveType[] = ['sft', 'dpo', 'simpo', 'orpo'];
+export const OBJECTIVE_TYPES: readonly ObjectiveType[] = ['sft', 'dpo', 'simpo', 'orpo', 'reward'];
 export const DPO_LOSS_TYPES: readonly DpoLossType[] = ['sigmoid', 'ipo', 'robust'];
 
 /** The supervised default every plan, run and request has unless it says otherwise. */
@@ -77,6 +91,11 @@ export function isPreference(o: ObjectiveConfig | ObjectiveType): boolean {
 /** Whether the objective compares with a reference model (DPO), whose log-probabilities a run computes once. */
 export function needsReference(o: ObjectiveConfig): boolean {
   return o.type === 'dpo';
+}
+
+/** Whether the objective trains a reward model (the method + a score head) rather than a policy. */
+export function isReward(o: ObjectiveConfig | ObjectiveType): boolean {
+  return (typeof o === 'string' ? o : o.type) === 'reward';
 }
 
 /** The metrics a preference run reports per step and per validation, TRL's names, in the GPU stats' order. */
@@ -104,6 +123,8 @@ export function describeObjective(o: ObjectiveConfig): string {
       return `SimPO (β ${o.beta}, γ ${o.simpo_gamma})`;
     case 'orpo':
       return `ORPO (λ ${o.beta})`;
+    case 'reward':
+      return `a reward model${o.margin ? ` (margin ${o.margin})` : ''}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // The preference objectives on the GPU (train/objective.ts says what each computes): the loss head's
 // per-token losses −log p of the counted (completion) positions are summed per row (ops/segmentsum),
 // the pairs' loss and TRL's metrics come from those sums (ops/preference), and the gradient goes back
-// the same way: per-row coefficients ∂L/∂(row sum), handed to every token of the row as its dloss,
+// the same way (the reward model's head, train/reward.ts, replaces the first two steps): per-row coefficients ∂L/∂(row sum), handed to every token of the row as its dloss,
 // which the cross-entropy backward consumes as it consumes the mean loss's. Chosen and rejected rows
 // sit in one batch (rows 2i, 2i+1), so a micro-batch is one forward, one backward, no readback.
 //
@@ -19,6 +19,7 @@ import { PREFERENCE_STATS as STATS, PREFERENCE_STATS_SIZE, preferenceBackward, p
 import { segmentSumBackward, segmentSumForward } from '../ops/segmentsum/segmentsum.ts';
 import { IGNORE_INDEX } from '../ops/crossentropy/reference.ts';
 import { needsReference, PREFERENCE_METRICS, type ObjectiveConfig, type PreferenceMetrics } from './objective.ts';
+import { encodeRewardLoss, rewardSettings, scoreRows } from './reward.ts';
 
 export { PREFERENCE_STATS_SIZE };
 
@@ -31,6 +32,8 @@ export function preferenceSettings(o: ObjectiveConfig): PreferenceSettings {
       return { kind: 'simpo', beta: o.beta, gamma: o.simpo_gamma, smoothing: 0 };
     case 'orpo':
       return { kind: 'orpo', beta: o.beta, gamma: 0, smoothing: 0 };
+    case 'reward':
+      return rewardSettings(o);
     case 'sft':
       throw new Error('supervised fine-tuning is not a preference objective');
   }
@@ -55,6 +58,10 @@ export function encodePreferenceLoss(
   objective: ObjectiveConfig,
   opts: { backward: boolean; dloss?: number },
 ): void {
+  if (objective.type === 'reward') {
+    encodeRewardLoss(rec, model, acts, inp, objective, opts);
+    return;
+  }
   const s = preferenceSettings(objective);
   const T = acts.T;
   model.transformer.loss(rec, acts, inp.head, {
@@ -172,6 +179,11 @@ export async function sequenceLogps(model: Model, batches: Batch[]): Promise<Flo
   const out = new Float32Array(batches.length * B);
   sums.forEach((s, i) => out.set(s.map((x) => (x === 0 ? 0 : -x)), i * B));
   return out;
+}
+
+/** The reward model's reward of every row of `batches` (train/reward.ts), B per batch in order. */
+export function sequenceRewards(model: Model, batches: Batch[]): Promise<Float32Array> {
+  return scoreRows(model, batches, forwardPasses);
 }
 
 /**

@@ -25,11 +25,12 @@
 // adapter); its log-probs are computed once per run, so the reference needs no weights of its own.
 
 import type { MethodConfig } from '../adapters/config.ts';
-import { evalBatches, rowBatches, stepBatches } from '../data/batches.ts';
+import { evalBatches, realTokens, rowBatches, stepBatches } from '../data/batches.ts';
 import type { PackedRows } from '../data/pack.ts';
 import { DeviceLost, type Checkpoint, type Engine, type ExportedTensor } from '../engine.ts';
 import type { TrainConfig } from './config.ts';
-import { describeObjective, isPreference, needsReference, SFT, type ObjectiveConfig, type ObjectiveType, type PreferenceMetrics } from './objective.ts';
+import { withScoreHead } from '../adapters/config.ts';
+import { describeObjective, isPreference, isReward, needsReference, SFT, type ObjectiveConfig, type ObjectiveType, type PreferenceMetrics } from './objective.ts';
 import { learningRateAt } from './schedule.ts';
 import { BestTracker } from './best.ts';
 import { scoreTokens } from '../eval/metrics.ts';
@@ -73,7 +74,7 @@ export type TrainUpdate =
       totalSteps: number;
       loss: number;
       lr: number;
-      /** Tokens (B·T positions of every micro-batch) processed since this start or resume. */
+      /** Real tokens (each row up to its last counted target; no padding) trained on since this start or resume. */
       tokens: number;
       /** Milliseconds spent in steps since this start or resume. */
       elapsedMs: number;
@@ -227,8 +228,10 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
 
   try {
     // The weights the run starts from: the method's seeded values, or the starting adapter's.
+    // A reward model is the method with the score head (modules_to_save "score") on top.
+    const method = isReward(objective) ? withScoreHead(input.method) : input.method;
     const attachStart = () => {
-      engine.attach(input.method, config.seed);
+      engine.attach(method, config.seed);
       if (input.start) engine.importWeights(input.start.tensors);
     };
     let reference: { train: Float32Array; validation: Float32Array } | null = null;
@@ -300,9 +303,10 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
       const step = engine.step; // 0-based index of this step
       const lr = learningRateAt(config, steps, step);
       const t0 = performance.now();
-      const r = await engine.whileAlive(engine.trainStep(stepBatches(data.train, B, G, config.seed, step, reference?.train), lr));
+      const batches = stepBatches(data.train, B, G, config.seed, step, reference?.train);
+      const r = await engine.whileAlive(engine.trainStep(batches, lr));
       elapsedMs += performance.now() - t0;
-      tokens += rowsPerBatch * T * G;
+      for (const b of batches) tokens += realTokens(b);
       if (r.nonfinite) {
         // AdamW skipped this update on the GPU; the weights may still be bad from earlier steps
         // (finite but huge), so go back to the last checkpoint, which was finite.

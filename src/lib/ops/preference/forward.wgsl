@@ -1,13 +1,14 @@
 // Preference loss forward over P pairs (rows 2k chosen, 2k+1 rejected), in one workgroup (a fixed
-// order of summation): each pair's loss, rewards and log-probs (DPO sigmoid/ipo/robust, SimPO, ORPO),
+// order of summation): each pair's loss, rewards and log-probs (DPO sigmoid/ipo/robust, SimPO, ORPO;
+// the reward model's −log σ(r⁺ − r⁻ − γ), whose sums are the rows' rewards),
 // their means over the pairs that count into stats, and each row's ∂(pair loss)/∂sums into grad for
 // the backward. Matches forward() in src/lib/ops/preference/reference.ts.
 
 struct Params {
   P: u32,         // pairs
-  kind: u32,      // 0 sigmoid, 1 ipo, 2 robust (DPO); 3 simpo; 4 orpo (PREFERENCE_KINDS)
+  kind: u32,      // 0 sigmoid, 1 ipo, 2 robust (DPO); 3 simpo; 4 orpo; 5 reward (PREFERENCE_KINDS)
   beta: f32,      // β (IPO's τ, ORPO's λ)
-  gamma: f32,     // SimPO's margin γ
+  gamma: f32,     // SimPO's and the reward model's margin γ
   smoothing: f32, // robust DPO's ε
 }
 
@@ -110,6 +111,19 @@ fn pairTerms(lpc: f32, lpr: f32, nc: f32, nr: f32, refc: f32, refr: f32) -> Pair
       t.rr = beta * ar;
       t.logpc = ac;
       t.logpr = ar;
+    }
+    case 5u: { // reward model: softplus(−(r⁺ − r⁻ − γ)), r = sums = −lpc
+      let rc = -lpc;
+      let rr = -lpr;
+      let z = rc - rr - p.gamma;
+      let g = sigmoid(-z);
+      t.loss = softplus(-z);
+      t.dlpc = g;
+      t.dlpr = -g;
+      t.rc = rc;
+      t.rr = rr;
+      t.logpc = rc;
+      t.logpr = rr;
     }
     default: { // ORPO: λ·softplus(−lo), lo = (ac − ar) − (log(1 − e^ac) − log(1 − e^ar))
       let ac = min(lpc / nc, ORPO_MAX_LOGP);

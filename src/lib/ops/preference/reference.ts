@@ -1,5 +1,7 @@
 // Preference losses over pairs of sequences, plain loops in float64: DPO (sigmoid, robust, IPO),
-// SimPO and ORPO as TRL computes them (src/lib/train/objective.ts has the formulas and what each trades).
+// SimPO and ORPO as TRL computes them (src/lib/train/objective.ts has the formulas and what each trades),
+// and the reward model's pairwise loss (TRL RewardTrainer), whose `sums` are the rows' scalar rewards
+// r (ops/score) rather than sums of −log p: loss = −log σ(r⁺ − r⁻ − γ), rewards/* = r⁺, r⁻.
 //
 // Inputs, for P pairs (row 2k: pair k's chosen completion, row 2k+1: its rejected one):
 //   sums (2P)       Σ of the row's per-token losses −log p over its completion tokens (segmentsum's output),
@@ -14,14 +16,14 @@
 // way); backward scales it: dsums = dout · (grad / pairs + [ORPO, chosen row] / chosen tokens).
 
 /** Loss kinds, by the index the kernels read in Params.kind. */
-export const PREFERENCE_KINDS = ['sigmoid', 'ipo', 'robust', 'simpo', 'orpo'] as const;
+export const PREFERENCE_KINDS = ['sigmoid', 'ipo', 'robust', 'simpo', 'orpo', 'reward'] as const;
 export type PreferenceKind = (typeof PREFERENCE_KINDS)[number];
 
 export interface PreferenceSettings {
   kind: PreferenceKind;
   /** β (IPO's τ, ORPO's λ) */
   beta: number;
-  /** SimPO's margin γ (0 for the others) */
+  /** SimPO's and the reward model's margin γ (0 for the others) */
   gamma: number;
   /** robust DPO's ε (0 for the others) */
   smoothing: number;
@@ -113,6 +115,13 @@ export function pairTerms(
       const dac = lpc / nc < ORPO_MAX_LOGP ? dlo / -Math.expm1(ac) / nc : 0;
       const dar = lpr / nr < ORPO_MAX_LOGP ? -dlo / -Math.expm1(ar) / nr : 0;
       return { loss: beta * softplus(-lo), rc: beta * ac, rr: beta * ar, logpc: ac, logpr: ar, dlpc: dac, dlpr: dar };
+    }
+    case 'reward': {
+      // sums hold the rewards, so r = −lpc; ∂loss/∂lpc = −∂loss/∂r⁺ = σ(−z)
+      const [rc, rr] = [-lpc, -lpr];
+      const z = rc - rr - s.gamma;
+      const g = sigmoid(-z);
+      return { loss: softplus(-z), rc, rr, logpc: rc, logpr: rr, dlpc: g, dlpr: -g };
     }
   }
 }

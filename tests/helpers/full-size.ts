@@ -1,0 +1,75 @@
+// Full-size checkpoints without the Hub: a model folder with a real model's config.json (its shapes,
+// vocabulary, tying) and a model.safetensors of the real dtype and size, filled with seeded random
+// weights. Made at test time into a temporary folder and never committed; tests serve it in the
+// Hub's layout (tests/e2e/hub-server.ts) and load it as they would the real repo.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRng } from '../../src/lib/random.ts';
+import { parseModelConfig } from '../../src/lib/model/config.ts';
+import { architectureFor } from '../../src/lib/model/architecture.ts';
+import { writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors-write.ts';
+
+/** HuggingFaceTB/SmolLM2-135M's config.json (Llama: 30 layers, GQA 9/3 heads, tied, BF16). */
+export const SMOLLM2_135M = {
+  architectures: ['LlamaForCausalLM'],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  bos_token_id: 0,
+  eos_token_id: 0,
+  hidden_act: 'silu',
+  hidden_size: 576,
+  initializer_range: 0.041666666666666664,
+  intermediate_size: 1536,
+  max_position_embeddings: 8192,
+  mlp_bias: false,
+  model_type: 'llama',
+  num_attention_heads: 9,
+  num_hidden_layers: 30,
+  num_key_value_heads: 3,
+  pretraining_tp: 1,
+  rms_norm_eps: 1e-5,
+  rope_scaling: null,
+  rope_theta: 100000,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+  use_cache: true,
+  vocab_size: 49152,
+};
+
+/** The checkpoints a test can ask for, by the names `npm run bench -- --model` would use. */
+export const FULL_SIZE = { 'smollm2-135m': SMOLLM2_135M } as const;
+
+/** BF16 bits of f32 values (round to nearest even), as torch stores a bfloat16 tensor. */
+function toBf16(x: Float32Array): Uint16Array {
+  const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const b = bits[i];
+    out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  }
+  return out;
+}
+
+/**
+ * Writes config.json and model.safetensors (BF16) for `config` into `dir`: every tensor the
+ * architecture stores, at its real shape; projections and embeddings uniform in ±initializer_range
+ * (the logits stay small, so the loss starts near ln V), norm weights 1. Returns the weights' bytes.
+ */
+export function writeFullSizeCheckpoint(dir: string, config: Record<string, unknown>, seed = 0): number {
+  const arch = architectureFor(parseModelConfig(JSON.stringify(config)));
+  const rand = createRng(seed);
+  const scale = Number(config.initializer_range ?? 0.02);
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const p of arch.params) {
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    const norm = /norm/.test(p.name);
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = norm ? 1 : (2 * rand() - 1) * scale;
+    tensors[p.name] = { dtype: 'BF16', shape: p.shape, data: toBf16(x) };
+  }
+  const bytes = writeSafetensors(tensors, { format: 'pt' });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(dir, 'model.safetensors'), bytes);
+  return bytes.byteLength;
+}
