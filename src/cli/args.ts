@@ -20,6 +20,8 @@ export interface Flag {
   belowMax?: boolean;
   /** Allowed values of a string. */
   choices?: readonly string[];
+  /** A list flag that may be given more than once; the occurrences' items are joined in order. */
+  repeatable?: boolean;
 }
 
 export type Flags = Record<string, Flag>;
@@ -146,9 +148,10 @@ export function parseFlags<S extends Flags>(command: Command<S>, argv: string[])
     const name = word.slice(2, eq < 0 ? undefined : eq);
     const entry = byName.get(name);
     if (!entry) throw new UsageError(`unknown flag --${name} for \`${PROGRAM} ${command.name}\`${suggest(name, [...byName.keys()])}`);
-    if (seen.has(name)) throw new UsageError(`--${name} is given twice`);
-    seen.add(name);
     const { key, flag } = entry;
+    const again = seen.has(name);
+    if (again && !(flag.kind === 'list' && flag.repeatable)) throw new UsageError(`--${name} is given twice`);
+    seen.add(name);
     if (flag.kind === 'boolean') {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
       out[key] = true;
@@ -162,7 +165,8 @@ export function parseFlags<S extends Flags>(command: Command<S>, argv: string[])
       raw = next;
       i++;
     }
-    out[key] = parseValue(name, flag, raw);
+    const value = parseValue(name, flag, raw);
+    out[key] = again ? [...(out[key] as string[]), ...(value as string[])] : value;
   }
   if (out.help) return out as Parsed<S & typeof COMMON_FLAGS>;
   const missing = Object.entries(flags)

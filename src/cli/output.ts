@@ -133,9 +133,13 @@ function trainLine(u: TrainUpdate): string | null {
       const speed = u.elapsedMs > 0 ? `${Math.round((u.tokens * 1000) / u.elapsedMs)} tok/s` : '';
       return `step ${u.step}/${u.totalSteps}  loss ${u.loss.toFixed(4)}  ${u.metrics ? metricsLine(u.metrics) + '  ' : ''}lr ${u.lr.toExponential(2)}  ${speed}`;
     }
-    case 'validation':
+    case 'validation': {
+      const accuracy = u.tokenAccuracy !== undefined ? `, token accuracy ${u.tokenAccuracy.toFixed(3)}` : '';
       if (u.metrics) return `step ${u.step}  validation loss ${u.loss.toFixed(4)}  ${metricsLine(u.metrics)}`;
-      return `step ${u.step}  validation loss ${u.loss.toFixed(4)} (perplexity ${Math.exp(u.loss).toFixed(2)})`;
+      return `step ${u.step}  validation loss ${u.loss.toFixed(4)} (perplexity ${Math.exp(u.loss).toFixed(2)}${accuracy})`;
+    }
+    case 'best':
+      return null; // the validation line just said it; the result names the best step
     case 'restored':
       return u.reason;
     case 'checkpoint':

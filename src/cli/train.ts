@@ -62,6 +62,14 @@ export async function trainRequest(args: Args): Promise<TrainRequest> {
  * metrics.json: what the run did, step by step, with its settings. A preference objective's points
  * carry TRL's metrics (`metrics`), and its last ones are repeated at the top level.
  */
+/** The subfolder of --out that holds the best checkpoint's adapter. */
+const BEST_DIR = 'best';
+
+/** Whether the best weights are worth a folder of their own: trained (not step 0) and not the last. */
+function keepsBest(run: RunResult): boolean {
+  return run.best !== null && run.best.step > 0 && run.best.step !== run.step;
+}
+
 function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number, from: string | null) {
   const lastTrain = run.history.train.at(-1)?.metrics;
   const lastValidation = run.history.validation.at(-1)?.metrics;
@@ -86,6 +94,9 @@ function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number, 
     trainable_params: trainableParams,
     train_loss: run.history.train,
     validation_loss: run.history.validation,
+    // The lowest validation loss, and where its weights were written when they are not the last ones.
+    best: run.best ? { step: run.best.step, loss: run.best.loss, adapter: keepsBest(run) ? `${BEST_DIR}/` : null } : null,
+    stopped_early: run.stoppedEarly,
     ...(lastTrain ? { train_metrics: lastTrain } : {}),
     ...(lastValidation ? { validation_metrics: lastValidation } : {}),
     tokens: run.tokens,
@@ -101,7 +112,10 @@ async function writeFolder(out: string, files: { name: string; data: Uint8Array 
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    for (const f of files) await writeFile(join(partial, f.name), f.data);
+    for (const f of files) {
+      await mkdir(dirname(join(partial, f.name)), { recursive: true });
+      await writeFile(join(partial, f.name), f.data);
+    }
     // An empty --out (checked before training) gives way; a folder filled meanwhile makes rmdir fail.
     await rmdir(target).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
@@ -127,7 +141,10 @@ export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): 
     if (method.peft_type === 'FULL') throw new InputError('full fine-tuning saves a model folder, which the command line does not write yet');
     const adapter = exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights()), model.base);
     const metrics = metricsOf(plan, run, model.engine.trainableParameters, request.start?.path ?? null);
-    await writeFolder(request.out, [...adapter.files, { name: 'metrics.json', data: JSON.stringify(metrics, null, 2) + '\n' }]);
+    // The weights at the lowest validation loss, beside the last ones, when they differ.
+    const best = keepsBest(run) ? exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights(run.best!.state)), model.base) : null;
+    const bestFiles = best ? best.files.map((f) => ({ name: `${BEST_DIR}/${f.name}`, data: f.data })) : [];
+    await writeFolder(request.out, [...adapter.files, ...bestFiles, { name: 'metrics.json', data: JSON.stringify(metrics, null, 2) + '\n' }]);
     const last = run.history.train.at(-1);
     const val = run.history.validation.at(-1);
     const said = (p: typeof last) => {
@@ -139,7 +156,10 @@ export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): 
       'train',
       { out: request.out, ...metrics },
       {
-        out: [`${request.out}: adapter_config.json, adapter_model.safetensors, metrics.json`],
+        out: [
+          `${request.out}: adapter_config.json, adapter_model.safetensors, metrics.json`,
+          ...(best ? [`${join(request.out, BEST_DIR)}: the adapter at the lowest validation loss (step ${run.best!.step}, ${run.best!.loss.toFixed(4)})`] : []),
+        ],
         note: [
           `${run.message} Loss ${said(last)}${val !== undefined ? `, validation ${said(val)}` : ''}; ` +
             `${Math.round(metrics.tokens_per_second)} tokens/s.`,

@@ -138,11 +138,17 @@ export class Engine {
     this.model.detach();
   }
 
-  /** The trainable tensors as they are exported (PEFT adapter_model.safetensors keys and shapes). */
-  async exportWeights(): Promise<Map<string, ExportedTensor>> {
+  /**
+   * The trainable tensors as they are exported (PEFT adapter_model.safetensors keys and shapes): the
+   * attached method's weights, or those of `from`, a checkpoint of it (e.g. a run's best).
+   */
+  async exportWeights(from?: Checkpoint): Promise<Map<string, ExportedTensor>> {
     const a = this.model.attached;
     if (!a) throw new Error('exportWeights: no method is attached');
-    const flat = await a.params.readAll();
+    if (from && (JSON.stringify(from.method) !== JSON.stringify(a.def.config) || from.params.byteLength !== a.params.totalElements * 4)) {
+      throw new Error('exportWeights: the checkpoint was made for a different method or model');
+    }
+    const flat = from ? new Float32Array(from.params) : await a.params.readAll();
     const out = new Map<string, ExportedTensor>();
     for (const spec of a.def.specs) {
       const t = a.def.toExport(spec.name, a.params.extract(flat, spec.name));

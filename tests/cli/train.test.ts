@@ -40,6 +40,10 @@ describe('lora-playground train', () => {
     expect(steps.map((u) => u.step)).toEqual([1, 2, 3]);
     const validation = updates.filter((u) => u.kind === 'validation');
     expect(validation.map((u) => u.step)).toEqual([0, 3]);
+    // TRL's mean_token_accuracy on the validation rows, a share.
+    for (const u of validation) expect(u.tokenAccuracy as number).toBeGreaterThanOrEqual(0), expect(u.tokenAccuracy as number).toBeLessThanOrEqual(1);
+    // The lowest validation loss is kept as the best point, announced as it happens.
+    expect(updates.filter((u) => u.kind === 'best').map((u) => u.step)).toEqual([0, 3]);
 
     const result = r.result();
     expect(result).toMatchObject({ command: 'train', status: 'finished', steps: 3, out });
@@ -57,9 +61,12 @@ describe('lora-playground train', () => {
     expect(metrics.validation_loss[1].loss).toBeLessThan(metrics.validation_loss[0].loss);
     expect(metrics.config).toMatchObject({ max_steps: 3, learning_rate: 0.01, per_device_train_batch_size: 4, max_length: 48, seed: 0 });
     expect(metrics.tokens_per_second).toBeGreaterThan(0);
+    // The best point is the last step here: its weights are the adapter itself, no best/ folder.
+    expect(metrics.best).toEqual({ step: 3, loss: metrics.validation_loss[1].loss, adapter: null });
+    expect(metrics.stopped_early).toBe(false);
 
     // The adapter as written scores the validation file exactly as the run did at its last step.
-    const e = await runCli(['eval', '--model', MODEL, '--adapter', out, '--data', valid, '--seq-len', '48', '--batch', '4', '--json']);
+    const e = await runCli(['eval', '--model', MODEL, '--adapter', out, '--data', valid, '--seq-len', '48', '--batch', '4', '--max-new-tokens', '0', '--json']);
     expect(e.code, e.stderr).toBe(0);
     expect(Math.abs((e.result().loss as number) - metrics.validation_loss[1].loss)).toBeLessThanOrEqual(1e-5 * metrics.validation_loss[1].loss);
   });

@@ -250,6 +250,12 @@ export function sftConfig(plan: TrainingPlan, baseModel: string): TrlConfig {
       `The run trains ${c.num_train_epochs} epochs (num_train_epochs), ${plan.steps} steps here; TRL counts an epoch's steps from its own packing, batch and GPUs.`,
     );
   }
+  if (c.early_stopping_patience > 0) {
+    notes.push(
+      `The run stops early after ${c.early_stopping_patience} evaluations without a lower validation loss; \`trl sft\` takes no callbacks, so this run trains every step: ` +
+        `add transformers' EarlyStoppingCallback(early_stopping_patience=${c.early_stopping_patience}) with load_best_model_at_end in a script to do the same.`,
+    );
+  }
   const loss: YamlMap =
     d.format === 'messages'
       ? { assistant_only_loss: true }

@@ -75,6 +75,7 @@ export function configProblems(c: TrainConfig, cfg: ModelConfig): string[] {
   if (!isInt(c.seed, 0, 2 ** 32 - 1)) p.push(`seed must be a whole number from 0 to 4294967295 (got ${c.seed})`);
   if (!isNum(c.max_grad_norm, 0)) p.push(`gradient clipping must be 0 (off) or a positive norm (got ${c.max_grad_norm})`);
   if (!isInt(c.eval_steps, 1)) p.push(`evaluate every must be a whole number of steps, at least 1 (got ${c.eval_steps})`);
+  if (!isInt(c.early_stopping_patience, 0)) p.push(`early stopping patience must be a whole number of evaluations, 0 (off) or more (got ${c.early_stopping_patience})`);
   if (!isNum(c.adam_beta1, 0) || c.adam_beta1 >= 1 || !isNum(c.adam_beta2, 0) || c.adam_beta2 >= 1) p.push('AdamW betas must be at least 0 and below 1');
   if (!isNum(c.adam_epsilon, Number.MIN_VALUE)) p.push('AdamW epsilon must be above 0');
   return p;

@@ -33,6 +33,11 @@ export interface TrainConfig {
   max_grad_norm: number;
   /** evaluate the validation loss every this many optimizer steps (and after the last one) */
   eval_steps: number;
+  /**
+   * stop when the validation loss has not improved on its lowest for this many evaluations in a row;
+   * 0 never stops early (Transformers' EarlyStoppingCallback early_stopping_patience, threshold 0)
+   */
+  early_stopping_patience: number;
   /** seeds the method's initial weights, LoRA dropout and the order of the training batches */
   seed: number;
 }
@@ -109,6 +114,7 @@ export const DEFAULTS = {
     adam_epsilon: 1e-8,
     max_grad_norm: 1, // as nanoGPT, llm.c and Transformers
     eval_steps: 20, // ten validation points over the default 200 steps
+    early_stopping_patience: 0, // off: every run keeps its best checkpoint anyway, so stopping early only saves time
     seed: 0, // a fixed seed: the same settings give the same adapter
   } satisfies TrainConfig,
 } as const;

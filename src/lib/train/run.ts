@@ -15,6 +15,8 @@
 //              every eval_steps and at the end: validation loss (and metrics)
 //              every checkpointEvery steps: keep a checkpoint
 //   at the end (or on Stop): keep a checkpoint
+//   each validation loss below every earlier one: a copy of the weights (RunResult.best), offered next
+//   to the last ones; early_stopping_patience evaluations in a row without one: stop (train/best.ts)
 //
 // The objective (train/objective.ts) is SFT unless the input names another. A preference objective
 // trains on pairs (PackedRows.pairs; config.per_device_train_batch_size counts pairs, as in TRL). DPO's
@@ -30,12 +32,16 @@ import type { TrainConfig } from './config.ts';
 import { withScoreHead } from '../adapters/config.ts';
 import { describeObjective, isPreference, isReward, needsReference, SFT, type ObjectiveConfig, type ObjectiveType, type PreferenceMetrics } from './objective.ts';
 import { learningRateAt } from './schedule.ts';
+import { BestTracker } from './best.ts';
+import { scoreTokens } from '../eval/metrics.ts';
 
 export interface LossAt {
   step: number;
   loss: number;
   /** a preference objective's metrics at that point (TRL's names) */
   metrics?: PreferenceMetrics;
+  /** validation only, SFT on rows of one example each: share of counted tokens predicted greedily right (TRL's mean_token_accuracy) */
+  tokenAccuracy?: number;
 }
 
 /** Loss curves, as a checkpoint keeps them and a resumed run starts from. */
@@ -80,7 +86,9 @@ export type TrainUpdate =
       /** What the run is doing before its next step, in words (the first step also compiles the GPU programs). */
       message: string;
     }
-  | { kind: 'validation'; step: number; loss: number; metrics?: PreferenceMetrics }
+  | { kind: 'validation'; step: number; loss: number; metrics?: PreferenceMetrics; tokenAccuracy?: number }
+  /** a validation loss below every earlier one: the run kept these weights as its best */
+  | { kind: 'best'; step: number; loss: number }
   | { kind: 'checkpoint'; step: number; savedAt: number }
   | { kind: 'restored'; step: number; reason: string };
 
@@ -139,6 +147,10 @@ export interface RunResult {
   last: Checkpoint | null;
   /** Step of the last checkpoint handed to keepCheckpoint (null when none was). */
   keptStep: number | null;
+  /** The weights at the lowest validation loss of this start or resume (null without validation, or when an earlier start had the lowest). */
+  best: { step: number; loss: number; state: Checkpoint } | null;
+  /** Early stopping ended the run (config.early_stopping_patience). */
+  stoppedEarly: boolean;
   /** Tokens processed and milliseconds spent in steps in this start or resume. */
   tokens: number;
   elapsedMs: number;
@@ -152,6 +164,27 @@ export function checkpointInterval(steps: number): number {
 /** Mean loss (masked cross-entropy) of whatever the engine has attached over every counted position of `rows`. */
 export function heldOutLoss(engine: Engine, rows: PackedRows, B: number, padId: number): Promise<{ loss: number; tokens: number }> {
   return engine.whileAlive(engine.evaluate(evalBatches(rows, B, padId)));
+}
+
+/**
+ * Share of the counted validation tokens whose argmax is the target (teacher-forced, as TRL's
+ * mean_token_accuracy), from each batch's logits; undefined for packed plain text, whose rows hold
+ * several documents at their own positions (the logits pass knows only 0..T-1).
+ */
+async function validationAccuracy(engine: Engine, batches: ReturnType<typeof evalBatches>): Promise<number | undefined> {
+  let tokens = 0;
+  let correct = 0;
+  const V = engine.config.vocabSize;
+  for (const b of batches) {
+    if (b.positions) return undefined;
+    const logits = await engine.whileAlive(engine.logits(b.ids, b.B, b.T));
+    for (let r = 0; r < b.B; r++) {
+      const s = scoreTokens(logits.subarray(r * b.T * V, (r + 1) * b.T * V), V, b.targets.subarray(r * b.T, (r + 1) * b.T));
+      tokens += s.tokens;
+      correct += s.correct;
+    }
+  }
+  return tokens ? correct / tokens : undefined;
 }
 
 /** Runs (or resumes) a training run on `engine` until it finishes, is stopped, diverges or loses its device. */
@@ -174,6 +207,9 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
   const history: TrainHistory = opts.resume ? structuredClone(opts.resume.history) : { train: [], validation: [] };
   let last: Checkpoint | null = null;
   let keptStep: number | null = opts.resume?.state.step ?? null;
+  const tracker = new BestTracker(config.early_stopping_patience ?? 0, history.validation);
+  let best: RunResult['best'] = null;
+  let stoppedEarly = false;
   let tokens = 0;
   let elapsedMs = 0;
   const result = (status: RunStatus, message: string): RunResult => ({
@@ -184,6 +220,8 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
     history,
     last,
     keptStep,
+    best,
+    stoppedEarly,
     tokens,
     elapsedMs,
   });
@@ -229,8 +267,14 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
       if (data.validation.rows === 0) return;
       const batches = evalBatches(data.validation, B, data.padId, reference?.validation);
       const { loss, metrics } = await engine.whileAlive(engine.evaluate(batches, objective));
-      history.validation.push(metrics ? { step: engine.step, loss, metrics } : { step: engine.step, loss });
-      say(metrics ? { kind: 'validation', step: engine.step, loss, metrics } : { kind: 'validation', step: engine.step, loss });
+      const tokenAccuracy = pairs ? undefined : await validationAccuracy(engine, batches);
+      const point: LossAt = { step: engine.step, loss, ...(metrics ? { metrics } : {}), ...(tokenAccuracy !== undefined ? { tokenAccuracy } : {}) };
+      history.validation.push(point);
+      say({ kind: 'validation', ...point });
+      if (tracker.observe(engine.step, loss)) {
+        best = { step: engine.step, loss, state: await engine.whileAlive(engine.checkpoint()) };
+        say({ kind: 'best', step: engine.step, loss });
+      }
     };
     const checkpoint = async () => {
       last = await engine.whileAlive(engine.checkpoint());
@@ -281,6 +325,11 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
       if (debug.loseDeviceAfterStep === done) engine.gpu.device.destroy();
       const end = done === steps;
       if (done % config.eval_steps === 0 || end) await validate();
+      if (tracker.shouldStop && !end) {
+        await checkpoint();
+        stoppedEarly = true;
+        return result('finished', tracker.stopMessage);
+      }
       if (done % every === 0 && !end) await checkpoint();
       if (debug.poisonAfterStep === done) engine.poison();
     }

@@ -73,8 +73,33 @@ export const train: Handler<'train'> = async (request, context) => {
   setup.adapterId = await saveRunAdapter(s, setup, run.step, run.history);
   // The checkpoint now also knows the adapter it saves into.
   await keep(run.last!, run.history);
-  return { ...result, adapterId: setup.adapterId };
+  const bestAdapterId = await saveBestAdapter(s, setup, run);
+  return { ...result, adapterId: setup.adapterId, bestAdapterId };
 };
+
+/**
+ * The weights at the run's lowest validation loss as their own adapter, "<name> (best, step N)", next
+ * to the last ones; only when they were trained (not step 0) and are not the last step's.
+ */
+async function saveBestAdapter(s: EngineSession, setup: RunSetup, run: Awaited<ReturnType<typeof runTraining>>): Promise<string | null> {
+  const best = run.best;
+  const method = setup.plan.method;
+  if (!best || best.step === 0 || best.step === run.step || method.peft_type === 'FULL') return null;
+  const exported = exportAdapter(method, await s.engine.whileAlive(s.engine.exportWeights(best.state)), s.base);
+  const meta = await saveAdapter({
+    name: `${setup.adapterName} (best, step ${best.step})`,
+    configJson: exported.configJson,
+    weights: exported.weights,
+    source: 'trained',
+    training: {
+      steps: best.step,
+      trainLoss: run.history.train.find((p) => p.step === best.step)?.loss ?? null,
+      valLoss: best.loss,
+      dataset: setup.plan.data.name,
+    },
+  });
+  return meta.id;
+}
 
 /**
  * A saved adapter as a run's starting weights, validated against the base as an import is; its method

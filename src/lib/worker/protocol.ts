@@ -117,6 +117,8 @@ export interface TrainResult {
   adapterId: string | null;
   /** Step of the last checkpoint kept in IndexedDB (null when none). */
   checkpointStep: number | null;
+  /** The adapter saved from the run's lowest validation loss, "<name> (best, step N)", when that was not its last step. */
+  bestAdapterId?: string | null;
 }
 
 // ─── evaluate ────────────────────────────────────────────────────────────────────────────────────

@@ -39,6 +39,12 @@ export class TrainState {
   lr = $state(0);
   checkpointStep = $state<number | null>(null);
   checkpointAt = $state<number | null>(null);
+  /** The latest validation token accuracy (TRL's mean_token_accuracy), null before one or for packed text. */
+  tokenAccuracy = $state<number | null>(null);
+  /** The lowest validation loss of this run so far: the weights the run keeps as its best. */
+  best = $state.raw<LossAt | null>(null);
+  /** The saved adapter holding those weights, "<name> (best, step N)", once the run has ended. */
+  bestAdapterId = $state<string | null>(null);
   trainableParams = $state(0);
   shape = $state.raw<{ rows: number; validationRows: number; batch: number; seqLen: number } | null>(null);
   /** How the run ended, in words (or why it could not start). */
@@ -131,6 +137,7 @@ export class TrainState {
     this.checkpointStep = null;
     this.train = [];
     this.validation = [];
+    this.resetBest();
     return this.resume();
   }
 
@@ -153,6 +160,7 @@ export class TrainState {
     this.checkpointAt = null;
     this.train = [];
     this.validation = [];
+    this.resetBest();
     this.earlier = null;
     // The plan's arrays are copied by postMessage; the page keeps its own.
     return this.run({ runId, plan: $state.snapshot(plan) as TrainingPlan, resume: false, fromAdapterId: from?.id ?? null });
@@ -202,6 +210,7 @@ export class TrainState {
       this.step = result.step;
       this.adapterId = result.adapterId;
       this.checkpointStep = result.checkpointStep;
+      this.bestAdapterId = result.bestAdapterId ?? null;
     } catch (err) {
       this.phase = 'error';
       this.error = errorMessage(err);
@@ -211,6 +220,12 @@ export class TrainState {
       this.finishedRuns++;
       void this.refreshKept();
     }
+  }
+
+  private resetBest(): void {
+    this.tokenAccuracy = null;
+    this.best = null;
+    this.bestAdapterId = null;
   }
 
   private apply(u: TrainUpdate): void {
@@ -238,6 +253,10 @@ export class TrainState {
         break;
       case 'validation':
         this.validation = [...this.validation, u.metrics ? { step: u.step, loss: u.loss, metrics: u.metrics } : { step: u.step, loss: u.loss }];
+        this.tokenAccuracy = u.tokenAccuracy ?? null;
+        break;
+      case 'best':
+        this.best = { step: u.step, loss: u.loss };
         break;
       case 'checkpoint':
         this.checkpointStep = u.step;
