@@ -9,6 +9,7 @@ import { evalCommand, runEval } from './eval.ts';
 import { exportRunCommand, runExportRun } from './export-run.ts';
 import { generateCommand, runGenerate } from './generate.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
+import { pretrainCommand, runPretrain } from './pretrain.ts';
 import { runTrain, trainCommand } from './train.ts';
 
 /** 0 done; 1 failed (bad input, a GPU problem, a run that diverged); 2 a mistake on the command line. */
@@ -36,6 +37,7 @@ const COMMANDS: Entry[] = [
   entry(evalCommand, runEval),
   entry(trainCommand, runTrain),
   entry(exportRunCommand, runExportRun),
+  entry(pretrainCommand, runPretrain),
 ];
 
 function version(): string {
