@@ -6,45 +6,21 @@
 // do; the same request pressed again must work (a lost device is replaced by a new one), and the
 // base model's Generate still answers at the end.
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticServer } from '../../scripts/static-server.mjs';
-import { parseModelConfig } from '../../src/lib/model/config.ts';
-import { exportAdapter, expectedAdapterTensors, nameAdapterWeights, type AdapterTensors } from '../../src/lib/peft/adapter.ts';
-import type { BaseModel } from '../../src/lib/peft/config.ts';
-import { writeZip } from '../../src/lib/peft/zip.ts';
-import type { LoraConfig } from '../../src/lib/adapters/config.ts';
-import { createRng } from '../../src/lib/random.ts';
 import { generate, openPage, waitForModel, type Browser } from './browser.ts';
 import { compare, importAdapter, pirateDataset, setSampling, uploadDataset, waitForEngine } from './helpers-train.ts';
-import { ROOT, screenshot, startSite } from './site.ts';
+import { randomLoraZip } from './random-adapter.ts';
+import { screenshot, startSite } from './site.ts';
 
 const FAULTS = 'import:validation,generate:lose-device,evaluate:validation,parity:lose-device';
 const ONNX_BASE = 'Base model (onnxruntime-web)';
 const PROBE = 'Fault probe';
 const TEXT = 'Question: What is the sea?\nAnswer:';
 
-/** A small LoRA adapter for the shipped model, with seeded random weights, as a .zip named PROBE. */
-function probeAdapter(): Buffer {
-  const base: BaseModel = { name: 'brown-llama-4m', config: parseModelConfig(readFileSync(resolve(ROOT, 'models/brown-llama-4m/config.json'), 'utf8')) };
-  const method: LoraConfig = { peft_type: 'LORA', r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['q_proj', 'v_proj'], use_rslora: false, layers_to_transform: null };
-  const rng = createRng(7);
-  const tensors: AdapterTensors = new Map();
-  for (const [key, shape] of expectedAdapterTensors({ method, prefixShape: null }, base)) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => (rng() - 0.5) * 0.1);
-    tensors.set(key, { shape, data });
-  }
-  const ex = exportAdapter(method, tensors, base);
-  const enc = new TextEncoder();
-  return Buffer.from(
-    writeZip([
-      { name: 'adapter_config.json', data: enc.encode(ex.configJson) },
-      { name: 'adapter_model.safetensors', data: nameAdapterWeights(ex.weights, PROBE) },
-    ]),
-  );
-}
+/** A small LoRA adapter with seeded random weights, named PROBE. */
+const probeAdapter = () => randomLoraZip(PROBE);
 
 /** Presses a Compare-panel button and waits for its result or its error. */
 async function press(page: Page, button: RegExp | string, result: string, error: RegExp, timeout = 300_000): Promise<string | null> {

@@ -96,7 +96,7 @@ describe.each(['lora', 'bottleneck', 'prefix'])('%s: preference losses and gradi
     } finally {
       model.destroy();
     }
-  });
+  }, 600_000); // three model passes per objective and the gradients: minutes on SwiftShader when the machine is shared
 });
 
 function settingsOf(o: ObjectiveConfig): ref.PreferenceSettings {

@@ -76,7 +76,8 @@ export function describeAdapterFiles(
   };
 }
 
-function newId(): string {
+/** A fresh record id (a UUID where the platform has one). */
+export function newId(): string {
   if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

@@ -1,4 +1,5 @@
-// The app's IndexedDB database: saved adapters (their PEFT files) and training checkpoints. Works in
+// The app's IndexedDB database: saved adapters (their PEFT files), training checkpoints, and the
+// preference pairs and judgments the user clicked (compare verdicts, sample picks). Works in
 // the page and in the worker alike (both see the same origin's database), so the worker can write a
 // checkpoint without sending the weights through the page, and the page can list and export adapters
 // without asking the worker.
@@ -7,10 +8,19 @@
 //   adapters       AdapterMeta, key `id`: what the list shows (small)
 //   adapterFiles   { id, configJson, weights }: adapter_config.json text + adapter_model.safetensors bytes
 //   checkpoints    CheckpointRecord, key `runId`: the latest checkpoint of each training run
+// Added in version 2 (an upgrade creates them and leaves the others as they are):
+//   preferences    PreferenceRecord, key `id`: pairs {prompt, chosen, rejected} with what made them
+//   judgments      Judgment, key `id`: every verdict given in the compare view (the win rate's data)
 
 export const DB_NAME = 'lora-playground';
-export const DB_VERSION = 1;
-export const STORES = { adapters: 'adapters', adapterFiles: 'adapterFiles', checkpoints: 'checkpoints' } as const;
+export const DB_VERSION = 2;
+export const STORES = {
+  adapters: 'adapters',
+  adapterFiles: 'adapterFiles',
+  checkpoints: 'checkpoints',
+  preferences: 'preferences',
+  judgments: 'judgments',
+} as const;
 export type StoreName = (typeof STORES)[keyof typeof STORES];
 
 export class StorageUnavailableError extends Error {
@@ -36,6 +46,8 @@ export function openDatabase(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains(STORES.adapters)) db.createObjectStore(STORES.adapters, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(STORES.adapterFiles)) db.createObjectStore(STORES.adapterFiles, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(STORES.checkpoints)) db.createObjectStore(STORES.checkpoints, { keyPath: 'runId' });
+      if (!db.objectStoreNames.contains(STORES.preferences)) db.createObjectStore(STORES.preferences, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(STORES.judgments)) db.createObjectStore(STORES.judgments, { keyPath: 'id' });
     };
     request.onsuccess = () => {
       const db = request.result;

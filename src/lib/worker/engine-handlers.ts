@@ -1,10 +1,10 @@
 /// <reference lib="webworker" />
 // Handlers for the engine (our WGSL): load it next to the base runtime, train through the one run
 // loop (train/run.ts) with checkpoints in IndexedDB, evaluate held-out loss, compare two models token
-// by token, and check that the engine's base logits match onnxruntime-web's.
+// by token, draw one sample from any side, and check that the engine's base logits match onnxruntime-web's.
 
 import type { GenerationResult, StreamedToken } from '../generate/stream.ts';
-import { argmax, normalizeSampling } from '../generate/sampling.ts';
+import { argmax, normalizeSampling, type SamplingOptions } from '../generate/sampling.ts';
 import type { Checkpoint } from '../engine.ts';
 import { exportAdapter, importAdapter } from '../peft/adapter.ts';
 import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
@@ -134,30 +134,43 @@ export const evaluate: Handler<'evaluate'> = async (request, context) => {
 
 const sideName = (side: CompareSide) => (side.runtime === 'onnx' ? 'onnx' : `engine:${side.adapterId ?? 'base'}`);
 
+/**
+ * One generation from one side: the base on onnxruntime-web, or the engine with the side's adapter
+ * attached (or none). Both sample with the one seeded sampler, so the same logits give the same token.
+ */
+async function generateOn(
+  s: EngineSession,
+  side: CompareSide,
+  request: { prompt: string; chat: boolean },
+  sampling: SamplingOptions,
+  signal: AbortSignal,
+  onToken: (token: StreamedToken) => void,
+  what: string,
+): Promise<GenerationResult> {
+  if (side.runtime === 'onnx') return baseRuntime().generate(request.prompt, { ...sampling, chat: request.chat }, onToken, signal);
+  const prompt = renderPrompt(request.prompt, request.chat);
+  await onGpu(IMPORTING, s, () => attachSaved(s, side.adapterId));
+  return onGpu(what, s, async () => {
+    strike(s, 'generate');
+    const opts = { maxNewTokens: sampling.maxNewTokens, sampling, stopTokens: s.info.eosTokenIds, signal };
+    return s.engine.generateText(prompt, opts, (ids) => baseRuntime().decode(ids), onToken);
+  });
+}
+
 export const compare: Handler<'compare'> = async (request, context) => {
   const { emit, signal } = context;
   const s = await liveEngine(context);
   const sampling = normalizeSampling(request.sampling);
   const { left, right } = request;
   if (left.runtime === 'onnx' && right.runtime === 'onnx') throw new Error('both sides are the onnxruntime base: pick an adapter for one side');
-  const prompt = renderPrompt(request.prompt, request.chat);
 
   // Both sides stop when the page cancels, and when the other side fails (an onnxruntime side left
   // running would make the next request find the base runtime busy).
   const both = new AbortController();
   const stop = () => both.abort();
   signal.addEventListener('abort', stop);
-  const run = async (side: CompareSide, which: 'left' | 'right'): Promise<GenerationResult> => {
-    const onToken = (token: StreamedToken) => emit({ type: 'compareToken', side: which, token });
-    if (side.runtime === 'onnx') return baseRuntime().generate(request.prompt, { ...sampling, chat: request.chat }, onToken, both.signal);
-    await onGpu(IMPORTING, s, () => attachSaved(s, side.adapterId));
-    return onGpu(`The ${which} side's generation`, s, async () => {
-      strike(s, 'generate');
-      // The one seeded sampler, the base runtime's too: the same logits give the same token on both sides.
-      const opts = { maxNewTokens: sampling.maxNewTokens, sampling, stopTokens: s.info.eosTokenIds, signal: both.signal };
-      return s.engine.generateText(prompt, opts, (ids) => baseRuntime().decode(ids), onToken);
-    });
-  };
+  const run = (side: CompareSide, which: 'left' | 'right'): Promise<GenerationResult> =>
+    generateOn(s, side, request, sampling, both.signal, (token) => emit({ type: 'compareToken', side: which, token }), `The ${which} side's generation`);
 
   try {
     // The engine holds one adapter at a time: two engine sides with different weights run one after
@@ -182,6 +195,15 @@ export const compare: Handler<'compare'> = async (request, context) => {
   } finally {
     signal.removeEventListener('abort', stop);
   }
+};
+
+// ─── sample ──────────────────────────────────────────────────────────────────────────────────────
+
+/** One generation from any side, streamed as `token` events ("sample and pick" draws K, the seed varied). */
+export const sample: Handler<'sample'> = async (request, context) => {
+  const s = await liveEngine(context);
+  const sampling = normalizeSampling(request.sampling);
+  return generateOn(s, request.side, request, sampling, context.signal, (token) => context.emit({ type: 'token', token }), 'The sample');
 };
 
 // ─── parity ──────────────────────────────────────────────────────────────────────────────────────

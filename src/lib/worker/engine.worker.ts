@@ -17,6 +17,7 @@ const handlers: Handlers = {
   train: engine.train,
   evaluate: engine.evaluate,
   compare: engine.compare,
+  sample: engine.sample,
   parity: engine.parity,
   debug: engine.debug,
 };

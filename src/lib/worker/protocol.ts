@@ -158,6 +158,16 @@ export interface CompareResult {
   right: GenerationResult;
 }
 
+// ─── sample ──────────────────────────────────────────────────────────────────────────────────────
+
+/** One generation from one side (any of compare's), streamed as `token` events. */
+export interface SampleRequest {
+  prompt: string;
+  chat: boolean;
+  sampling: SamplingOptions;
+  side: CompareSide;
+}
+
 // ─── parity ──────────────────────────────────────────────────────────────────────────────────────
 
 export interface ParityRequest {
@@ -214,6 +224,7 @@ export interface Requests {
   train: { payload: TrainRequest; result: TrainResult };
   evaluate: { payload: EvaluateRequest; result: EvaluateResult };
   compare: { payload: CompareRequest; result: CompareResult };
+  sample: { payload: SampleRequest; result: GenerationResult };
   parity: { payload: ParityRequest; result: ParityResult };
   /**
    * Test hooks (the page sends them only when its URL asks): for the next fresh training run, lose

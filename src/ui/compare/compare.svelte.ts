@@ -1,6 +1,7 @@
 // State of the compare screen: two sides (the base on onnxruntime-web, the engine's base, or a saved
 // adapter), one prompt, one set of sampling options and seed, streamed together; held-out loss and
-// perplexity of both; and the check that the engine's base logits match onnxruntime-web's.
+// perplexity of both; and the check that the engine's base logits match onnxruntime-web's. A finished
+// comparison is kept with who produced each side, for the user's verdict (ui/prefs).
 
 import { normalizeSampling, type SamplingOptions } from '../../lib/generate/sampling.ts';
 import type { PackedRows } from '../../lib/data/pack.ts';
@@ -10,6 +11,24 @@ import { ENGINE_BASE, evaluationWeights, ONNX_BASE, toSide, type SideChoice } fr
 import type { WorkerEvent } from '../../lib/worker/protocol.ts';
 import { GenerationStream } from '../generation.svelte.ts';
 import { errorMessage } from '../format.ts';
+import type { Answer, Generator } from '../../lib/feedback/verdicts.ts';
+
+/** Who a comparison's sides are, as the verdict records them. */
+export interface CompareWho {
+  /** The model loaded (both sides run it, with or without an adapter). */
+  model: string;
+  /** A side's adapter name, or null for the base. */
+  adapterName: (choice: SideChoice) => string | null;
+}
+
+/** A comparison that finished: what the verdict is about, fixed when it started. */
+export interface FinishedComparison {
+  /** Counts comparisons (CompareState.completed when it finished): a verdict is given once per comparison. */
+  run: number;
+  prompt: string;
+  left: Answer;
+  right: Answer;
+}
 
 export class CompareState {
   left = $state<SideChoice>(ONNX_BASE);
@@ -26,6 +45,8 @@ export class CompareState {
   usedSampling = $state.raw<SamplingOptions | null>(null);
   error = $state<string | null>(null);
   completed = $state(0);
+  /** The last comparison that finished without error (null while one runs, or after a failure). */
+  finished = $state.raw<FinishedComparison | null>(null);
 
   evaluating = $state(false);
   leftEval = $state.raw<EvaluateResult | null>(null);
@@ -48,14 +69,22 @@ export class CompareState {
     this.reference = reference;
   }
 
-  async compare(sampling: SamplingOptions): Promise<void> {
+  /** Compares the two sides; `who` names them for the verdict that may follow. */
+  async compare(sampling: SamplingOptions, who: CompareWho): Promise<void> {
     if (this.running || !this.prompt.trim()) return;
     this.running = true;
     this.error = null;
+    this.finished = null;
     this.leftOut.reset();
     this.rightOut.reset();
     const used = normalizeSampling(sampling);
     this.usedSampling = used;
+    const by = (choice: SideChoice): Generator => {
+      const side = toSide(choice);
+      const adapterId = side.runtime === 'engine' ? side.adapterId : null;
+      return { model: who.model, runtime: side.runtime, adapterId, adapterName: adapterId ? who.adapterName(choice) : null, sampling: used, chat: this.chat };
+    };
+    const started = { prompt: this.prompt, left: by(this.left), right: by(this.right) };
     const task = this.client.request(
       'compare',
       { prompt: this.prompt, chat: this.chat, sampling: used, left: toSide(this.left), right: toSide(this.right) },
@@ -69,6 +98,12 @@ export class CompareState {
       const r = await task.result;
       this.leftOut.finish(r.left);
       this.rightOut.finish(r.right);
+      this.finished = {
+        run: this.completed + 1,
+        prompt: started.prompt,
+        left: { text: r.left.text, by: started.left },
+        right: { text: r.right.text, by: started.right },
+      };
     } catch (err) {
       this.error = errorMessage(err);
     } finally {
