@@ -64,7 +64,7 @@ describe('pretraining a new model', () => {
         ...defaultTrainConfig('FULL'),
         learning_rate: 1e-2,
         warmup_steps: 20,
-        max_steps: Number(process.env.PRETRAIN_STEPS ?? 200),
+        max_steps: 200,
         per_device_train_batch_size: 8,
         max_length: T,
         eval_steps: 50,
@@ -76,7 +76,7 @@ describe('pretraining a new model', () => {
         engine,
         { method: { peft_type: 'FULL' }, config, data: { train, validation, padId: 0 }, steps: config.max_steps },
         {
-          onUpdate: (u) => (updates.push(u), process.env.PRETRAIN_TRACE && console.error(JSON.stringify(u).slice(0, 200))),
+          onUpdate: (u) => updates.push(u),
           sample: {
             every: 100,
             generate: async (e) => {
