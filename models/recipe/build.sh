@@ -9,3 +9,4 @@ $PY pretrain.py --steps "$STEPS" # work/ckpt.pt, work/train_log.json
 $PY export.py                    # config, safetensors, onnx/model.onnx
 $PY fixtures.py                  # tests/fixtures/*
 $PY card.py                      # models/brown-llama-4m/README.md
+$PY heldout.py                   # static/corpus/brown-heldout.txt (the samples kept out of training)

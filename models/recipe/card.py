@@ -61,6 +61,10 @@ config.json, generation_config.json.
   tokenisation undone by `models/recipe/corpus.py`. 500 samples: 475 for training
   ({log['train_tokens_available']:,} tokens), 25 (every 20th sample, all genres) held out for validation
   ({log['valid_tokens']:,} tokens).
+- The 25 held-out samples never reach training: the tokenizer and the training stream are built from
+  the 475 training samples only (prepare.py). `models/recipe/heldout.py` writes exactly these 25 samples
+  to `static/corpus/brown-heldout.txt`, which the app ships as its general held-out text (the perplexity
+  every run reports, to measure forgetting) and as the built-in corpus for pretraining a new model.
 - This model and its files: MIT, like the project.
 
 ## Training (measured)

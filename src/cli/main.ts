@@ -9,6 +9,7 @@ import { evalCommand, runEval } from './eval.ts';
 import { exportRunCommand, runExportRun } from './export-run.ts';
 import { generateCommand, runGenerate } from './generate.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
+import { pretrainCommand, runPretrain } from './pretrain.ts';
 import { raftCommand, runRaftCommand } from './raft.ts';
 import { runScore, scoreCommand } from './score.ts';
 import { runTrain, trainCommand } from './train.ts';
@@ -40,6 +41,7 @@ const COMMANDS: Entry[] = [
   entry(exportRunCommand, runExportRun),
   entry(scoreCommand, runScore),
   entry(raftCommand, runRaftCommand),
+  entry(pretrainCommand, runPretrain),
 ];
 
 function version(): string {

@@ -144,5 +144,11 @@ function trainLine(u: TrainUpdate): string | null {
       return u.reason;
     case 'checkpoint':
       return null;
+    case 'sample':
+      return `step ${u.step}  sample: ${JSON.stringify(u.text)}`;
+    case 'general':
+      return u.before === null
+        ? `general text: loss ${u.loss.toFixed(4)} (perplexity ${Math.exp(u.loss).toFixed(1)}) before training`
+        : `general text: perplexity ${Math.exp(u.loss).toFixed(1)} (was ${Math.exp(u.before).toFixed(1)})`;
   }
 }

@@ -15,7 +15,9 @@ import { datasetName, type LoadedFiles } from '../lib/data/load.ts';
 import { type ModelConfig, parseModelConfig } from '../lib/model/config.ts';
 import { importAdapter, readAdapterFiles } from '../lib/peft/adapter.ts';
 import { PeftError } from '../lib/peft/config.ts';
+import { BROWN_HELDOUT_PATH } from '../lib/pretrain/general.ts';
 import { configProblems, methodProblems, objectiveProblems } from '../lib/train/checks.ts';
+import { DEFAULT_MEMORY_BUDGET } from '../lib/train/memory.ts';
 import { DEFAULTS, defaultMethod, defaultObjective, defaultTrainConfig, type TrainConfig } from '../lib/train/config.ts';
 import { DPO_LOSS_TYPES, OBJECTIVE_TYPES, type ObjectiveConfig, type ObjectiveType } from '../lib/train/objective.ts';
 import { buildTrainingPlan, PlanError, type TrainingPlan } from '../lib/train/plan.ts';
@@ -28,9 +30,9 @@ import type { Reporter } from './output.ts';
 const LORA = ['r', 'alpha', 'dropout', 'targets', 'rslora'] as const;
 const BOTTLENECK = ['size'] as const;
 const PREFIX = ['prefixTokens'] as const;
-const METHODS = ['lora', 'bottleneck', 'prefix'] as const;
+const METHODS = ['lora', 'bottleneck', 'prefix', 'full'] as const;
 type Method = (typeof METHODS)[number];
-const PEFT_TYPES: Record<Method, Exclude<MethodType, 'FULL'>> = { lora: 'LORA', bottleneck: 'BOTTLENECK', prefix: 'PREFIX_TUNING' };
+const PEFT_TYPES: Record<Method, MethodType> = { lora: 'LORA', bottleneck: 'BOTTLENECK', prefix: 'PREFIX_TUNING', full: 'FULL' };
 /** Flags of one objective only, by objective (--beta belongs to every preference objective). */
 const OBJECTIVE_FLAGS = { lossType: 'dpo', labelSmoothing: 'dpo', simpoGamma: 'simpo' } as const;
 const O = DEFAULTS.objectives;
@@ -42,7 +44,23 @@ export const RUN_FLAGS = {
   model: { kind: 'string', value: 'DIR', required: true, help: 'model folder in the Hugging Face layout' },
   data: { kind: 'string', value: 'FILE', required: true, help: 'training data: .jsonl, .json, .csv, .tsv or .txt, in any format the page reads' },
   valid: { kind: 'string', value: 'FILE', help: 'validation data in the same format (without it, about 10% of --data is held out)' },
-  method: { kind: 'string', value: 'METHOD', choices: METHODS, help: 'where the trainable weights sit (required unless --from-adapter gives it)' },
+  method: {
+    kind: 'string',
+    value: 'METHOD',
+    choices: METHODS,
+    help: 'where the trainable weights sit; full trains every weight and writes a model folder (required unless --from-adapter gives it)',
+  },
+  general: {
+    kind: 'string',
+    value: 'FILE|none',
+    help: `plain text whose perplexity is measured before and after training, to see what the run forgets (the built-in held-out Brown slice, static/${BROWN_HELDOUT_PATH}; none: skip)`,
+  },
+  memoryBudget: {
+    kind: 'int',
+    value: 'MB',
+    min: 1,
+    help: `GPU memory the run may need; a larger estimate (weights, gradients, AdamW moments, activations) is refused with the numbers (${DEFAULT_MEMORY_BUDGET / 1024 ** 2})`,
+  },
   fromAdapter: {
     kind: 'string',
     value: 'DIR',
@@ -108,7 +126,7 @@ export interface RunRequest {
 
 /** Flags of another method than --method are a mistake, not something to ignore; with --from-adapter, the adapter fixes them all. */
 function checkMethodFlags(args: RunArgs, fromAdapter: boolean): void {
-  const own: Record<Method, readonly string[]> = { lora: LORA, bottleneck: BOTTLENECK, prefix: PREFIX };
+  const own: Record<Method, readonly string[]> = { lora: LORA, bottleneck: BOTTLENECK, prefix: PREFIX, full: [] };
   const method = args.method as Method | undefined;
   for (const other of METHODS) {
     if (other === method && !fromAdapter) continue;
@@ -283,6 +301,7 @@ export async function planRun(request: RunRequest, args: RunArgs, files: RunFile
       method: request.method,
       objective: request.objective,
       config: request.config,
+      memoryBudget: (args.memoryBudget ?? DEFAULT_MEMORY_BUDGET / 1024 ** 2) * 1024 ** 2,
     });
   } catch (e) {
     if (e instanceof PlanError) throw new InputError(`this run cannot start: ${e.problems.join('; ')}`, e.problems);

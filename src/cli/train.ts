@@ -4,14 +4,17 @@
 // SimPO, ORPO on preference pairs) and from any saved adapter (--from-adapter); the result is a PEFT
 // adapter folder with a metrics.json, written whole or not at all.
 
-import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { Engine } from '../lib/engine.ts';
 import { exportAdapter } from '../lib/peft/adapter.ts';
+import { modelFolderFiles, TOKENIZER_FILE_NAMES, type FolderFile, type FolderSource } from '../lib/pretrain/folder.ts';
 import type { TrainingPlan } from '../lib/train/plan.ts';
 import { runTraining, type RunResult } from '../lib/train/run.ts';
 import type { Command, Parsed } from './args.ts';
 import { InputError, loadModel } from './model.ts';
 import type { Reporter } from './output.ts';
+import { readGeneral } from './general.ts';
 import { planRun, readRunFiles, RUN_FLAGS, runRequest, type RunRequest } from './plan.ts';
 
 const flags = {
@@ -20,13 +23,13 @@ const flags = {
     kind: 'string',
     value: 'DIR',
     required: true,
-    help: 'new or empty folder for the adapter (adapter_config.json, adapter_model.safetensors) and metrics.json',
+    help: 'new or empty folder for the adapter (adapter_config.json, adapter_model.safetensors) and metrics.json; with --method full, a model folder (config.json, model.safetensors, tokenizer files)',
   },
 } as const;
 
 export const trainCommand: Command<typeof flags> = {
   name: 'train',
-  summary: 'train a LoRA, bottleneck or prefix adapter on a dataset file (SFT, or DPO, SimPO, ORPO on preference pairs), as the page does',
+  summary: 'train a LoRA, bottleneck or prefix adapter, or every weight (full), on a dataset file (SFT, or DPO, SimPO, ORPO on preference pairs), as the page does',
   description:
     'Settings left out take the page\'s defaults (src/lib/train/config.ts DEFAULTS); the names in parentheses are the\n' +
     'adapter_config.json / TrainingArguments / DPOConfig fields they set. A preference objective counts --batch in pairs\n' +
@@ -39,6 +42,7 @@ export const trainCommand: Command<typeof flags> = {
     'lora-playground train --model models/brown-llama-4m --data train.jsonl --valid valid.jsonl --method prefix --prefix-tokens 8 --out p/ --json',
     'lora-playground train --model models/brown-llama-4m --data prefs.jsonl --method lora --objective dpo --beta 0.1 --steps 100 --out dpo-lora/',
     'lora-playground train --model models/brown-llama-4m --data prefs.jsonl --from-adapter sft-lora/ --objective dpo --out sft-then-dpo/',
+    'lora-playground train --model models/brown-llama-4m --data static/samples/pirate-qa.jsonl --method full --steps 100 --out pirate-full/',
   ],
 };
 
@@ -106,7 +110,7 @@ function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number, 
 }
 
 /** Writes the files into a new folder beside `out`, then renames it into place: `out` is whole or absent. */
-async function writeFolder(out: string, files: { name: string; data: Uint8Array | string }[]): Promise<void> {
+export async function writeFolder(out: string, files: { name: string; data: Uint8Array | string }[]): Promise<void> {
   const target = resolve(out);
   const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
   await rm(partial, { recursive: true, force: true });
@@ -127,7 +131,16 @@ async function writeFolder(out: string, files: { name: string; data: Uint8Array 
   }
 }
 
-export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): Promise<void> {
+/** What `pretrain` adds to a run: samples every N steps, and how the result is named. */
+export interface TrainExtras {
+  sample?: { every: number; prompt: string; maxNewTokens: number };
+  /** the command the result event names ('train' unless given) */
+  command?: string;
+  /** extra fields for metrics.json (e.g. the new model's architecture) */
+  metrics?: Record<string, unknown>;
+}
+
+export async function runTrain(args: Args, out: Reporter, signal: AbortSignal, extras: TrainExtras = {}): Promise<void> {
   const request = await trainRequest(args);
   for (const w of request.start?.warnings ?? []) out.warning(`--from-adapter ${request.start!.path}: ${w}`);
   const files = await readRunFiles(args, out);
@@ -135,16 +148,34 @@ export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): 
   try {
     const plan = await planRun(request, args, files, { id: model.id, config: model.engine.config, tokenizer: model.tokenizer }, out, signal);
     if (request.start) out.status('adapter', `Continuing the adapter ${request.start.path} (${plan.method.peft_type})`);
-    const run = await runTraining(model.engine, { ...plan, start: request.start }, { onUpdate: (u) => out.train(u), signal });
+    const tok = model.tokenizer.tokenizer;
+    const general = await readGeneral(args.general, tok, plan.config.max_length);
+    const sample = extras.sample && {
+      every: extras.sample.every,
+      generate: async (engine: Engine) => {
+        const ids: number[] = [];
+        const prompt = tok.encode(extras.sample!.prompt);
+        for await (const id of engine.generate(prompt, { maxNewTokens: extras.sample!.maxNewTokens, sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 } })) ids.push(id);
+        return extras.sample!.prompt + tok.decode(ids);
+      },
+    };
+    const run = await runTraining(model.engine, { ...plan, start: request.start, general: general?.rows ?? null }, { onUpdate: (u) => out.train(u), signal, sample });
     if (run.status === 'diverged' || run.status === 'device-lost') throw new InputError(run.message);
     const method = model.engine.method ?? plan.method; // a reward model's carries its score head
-    if (method.peft_type === 'FULL') throw new InputError('full fine-tuning saves a model folder, which the command line does not write yet');
-    const adapter = exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights()), model.base);
-    const metrics = metricsOf(plan, run, model.engine.trainableParameters, request.start?.path ?? null);
-    // The weights at the lowest validation loss, beside the last ones, when they differ.
-    const best = keepsBest(run) ? exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights(run.best!.state)), model.base) : null;
+    const weights = await model.engine.whileAlive(model.engine.exportWeights());
+    const written =
+      method.peft_type === 'FULL'
+        ? modelFolderFiles(weights, await sourceFolder(request.model))
+        : exportAdapter(method, weights, model.base).files;
+    const metrics = {
+      ...metricsOf(plan, run, model.engine.trainableParameters, request.start?.path ?? null),
+      ...(general && run.general ? { general_text: generalMetrics(general.file, general.rows.countedTokens, run.general) } : {}),
+      ...extras.metrics,
+    };
+    // The adapter at the lowest validation loss, beside the last one, when they differ (a model folder keeps the last weights only).
+    const best = method.peft_type !== 'FULL' && keepsBest(run) ? exportAdapter(method, await model.engine.whileAlive(model.engine.exportWeights(run.best!.state)), model.base) : null;
     const bestFiles = best ? best.files.map((f) => ({ name: `${BEST_DIR}/${f.name}`, data: f.data })) : [];
-    await writeFolder(request.out, [...adapter.files, ...bestFiles, { name: 'metrics.json', data: JSON.stringify(metrics, null, 2) + '\n' }]);
+    await writeFolder(request.out, [...written, ...bestFiles, { name: 'metrics.json', data: JSON.stringify(metrics, null, 2) + '\n' }]);
     const last = run.history.train.at(-1);
     const val = run.history.validation.at(-1);
     const said = (p: typeof last) => {
@@ -152,21 +183,44 @@ export async function runTrain(args: Args, out: Reporter, signal: AbortSignal): 
       const m = p.metrics;
       return m ? `${p.loss.toFixed(4)} (rewards/accuracies ${m['rewards/accuracies'].toFixed(3)}, rewards/margins ${m['rewards/margins'].toFixed(4)})` : p.loss.toFixed(4);
     };
+    const firstVal = run.history.validation[0];
+    const forgetting = run.general
+      ? [`${val ? `task loss ${val.loss.toFixed(3)}${firstVal && firstVal !== val ? ` (was ${firstVal.loss.toFixed(3)})` : ''} · ` : ''}` +
+          `general text ppl ${Math.exp(run.general.after).toFixed(1)} (was ${Math.exp(run.general.before).toFixed(1)})`]
+      : [];
     out.result(
-      'train',
+      extras.command ?? 'train',
       { out: request.out, ...metrics },
       {
         out: [
-          `${request.out}: adapter_config.json, adapter_model.safetensors, metrics.json`,
+          `${request.out}: ${written.map((f) => f.name).join(', ')}, metrics.json`,
           ...(best ? [`${join(request.out, BEST_DIR)}: the adapter at the lowest validation loss (step ${run.best!.step}, ${run.best!.loss.toFixed(4)})`] : []),
         ],
         note: [
           `${run.message} Loss ${said(last)}${val !== undefined ? `, validation ${said(val)}` : ''}; ` +
             `${Math.round(metrics.tokens_per_second)} tokens/s.`,
+          ...forgetting,
         ],
       },
     );
   } finally {
     model.destroy();
   }
+}
+
+/** metrics.json's general_text: the forgetting measure, in nats and as perplexity. */
+function generalMetrics(file: string, tokens: number, g: { before: number; after: number }) {
+  return { file, tokens, loss_before: g.before, loss_after: g.after, perplexity_before: Math.exp(g.before), perplexity_after: Math.exp(g.after) };
+}
+
+/** What a full model folder copies from the folder the run started from: config, generation config, tokenizer files. */
+async function sourceFolder(dir: string): Promise<FolderSource> {
+  const text = (name: string) => readFile(join(dir, name), 'utf8').catch(() => null);
+  const tokenizer: FolderFile[] = [];
+  for (const name of TOKENIZER_FILE_NAMES) {
+    const t = await text(name);
+    if (t !== null) tokenizer.push({ name, data: t });
+  }
+  const generation = await text('generation_config.json');
+  return { config: (await text('config.json'))!, ...(generation !== null ? { generationConfig: generation } : {}), tokenizer };
 }

@@ -32,3 +32,9 @@ export function permutation(n: number, seed: number): Int32Array {
   }
   return p;
 }
+
+/** One N(0, 1) draw (Box–Muller on two uniform draws of `rng`): Hugging Face's normal_ initialisation. */
+export function normalDraw(rng: Rng): number {
+  const u = Math.max(rng(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}

@@ -117,6 +117,20 @@ export const DEFAULTS = {
     early_stopping_patience: 0, // off: every run keeps its best checkpoint anyway, so stopping early only saves time
     seed: 0, // a fixed seed: the same settings give the same adapter
   } satisfies TrainConfig,
+  /**
+   * Pretraining a new model (full fine-tuning of a fresh initialisation, pretrain/create.ts): the
+   * settings that differ from fine-tuning's.
+   */
+  pretraining: {
+    learning_rate: 3e-3, // the recipe's peak for brown-llama-4m: fresh weights need far bigger steps than a tuned model's
+    warmup_steps: 20, // a fresh init's first gradients are large; a short ramp keeps AdamW's first steps sane
+    max_steps: 1000, // the recipe's run length; a tiny preset shows language well before that
+    per_device_train_batch_size: 16, // the recipe's batch
+    max_length: 128, // every preset's context holds it; short rows keep steps fast in a browser
+    eval_steps: 50, // twenty validation points over the default run
+    weight_decay: 0, // the engine's AdamW decays every trainable tensor alike (one dispatch), norms included; the recipe decays matrices only, so none is the closer choice
+    sample_every: 50, // a sample each validation: the user watches language appear
+  },
 } as const;
 
 /** The default settings of a method (a fresh copy the caller may edit). */

@@ -64,3 +64,25 @@ export function estimateTrainingMemory(cfg: ModelConfig, m: MethodConfig, B: num
   const activations = activationBytes(cfg, activationShapeFor(cfg, m), B, T, true, headBytes);
   return { weights, trainable, activations, total: weights + trainable + activations };
 }
+
+/**
+ * The GPU memory a run may plan on when the device says nothing better. WebGPU does not report a
+ * device's memory; 4 GiB is what a browser tab on a common integrated GPU or a small discrete one can
+ * allocate, and far more than any adapter on the shipped model needs (full fine-tuning of a model of
+ * ~100M parameters at float32 alone needs 1.6 GB for weights, gradients and AdamW's moments).
+ */
+export const DEFAULT_MEMORY_BUDGET = 4 * 1024 ** 3;
+
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0)} MB`;
+
+/** The estimate in words: "weights 16 MB + trainable (value, gradient, AdamW m, v) 63 MB + activations 40 MB = 119 MB". */
+export function describeMemory(e: MemoryEstimate): string {
+  return `weights ${mb(e.weights)} + trainable weights, gradients and AdamW moments ${mb(e.trainable)} + activations ${mb(e.activations)} = ${mb(e.total)}`;
+}
+
+/** Null when the estimate fits `budget` bytes; otherwise the refusal, with the numbers. */
+export function memoryProblem(e: MemoryEstimate, budget: number, method: MethodConfig): string | null {
+  if (e.total <= budget) return null;
+  const what = method.peft_type === 'FULL' ? 'full fine-tuning' : 'this run';
+  return `${what} needs ${describeMemory(e)}, more than the ${mb(budget)} of GPU memory it may use: pick a smaller batch or sequence length${method.peft_type === 'FULL' ? ', or a PEFT method (LoRA trains a fraction of the weights)' : ''}`;
+}

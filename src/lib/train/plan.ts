@@ -30,7 +30,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { configProblems, methodProblems, objectiveProblems } from './checks.ts';
 import { copyObjective, describeObjective, isPreference, SFT, type ObjectiveConfig } from './objective.ts';
 import { totalSteps, type TrainConfig } from './config.ts';
-import { estimateTrainingMemory, trainableParamCount } from './memory.ts';
+import { estimateTrainingMemory, memoryProblem, trainableParamCount } from './memory.ts';
 
 export interface PlanData {
   /** what the user picked: a file name, "train.jsonl + valid.jsonl", or a built-in sample's title */
@@ -102,6 +102,8 @@ export interface PlanInput {
   /** SFT when absent */
   objective?: ObjectiveConfig;
   config: TrainConfig;
+  /** GPU bytes the run may use: a plan whose memory estimate is larger is refused with the numbers (no check when absent) */
+  memoryBudget?: number;
 }
 
 export class PlanError extends Error {
@@ -150,6 +152,11 @@ export function planProblems(input: PlanInput): string[] {
     p.push(`the dataset is packed into rows of ${prepared.train.packed.T} positions, not the ${config.max_length} asked for; prepare it again`);
   }
   if (prepared.train.packed.rows === 0) p.push('no training row has a token the loss counts');
+  if (input.memoryBudget !== undefined && !p.length) {
+    const rows = (isPreference(objective) ? 2 : 1) * config.per_device_train_batch_size;
+    const tooBig = memoryProblem(estimateTrainingMemory(model.config, input.method, rows, config.max_length), input.memoryBudget, input.method);
+    if (tooBig) p.push(tooBig);
+  }
   return p;
 }
 

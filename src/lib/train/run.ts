@@ -90,6 +90,10 @@ export type TrainUpdate =
   /** a validation loss below every earlier one: the run kept these weights as its best */
   | { kind: 'best'; step: number; loss: number }
   | { kind: 'checkpoint'; step: number; savedAt: number }
+  /** A sample generation from the weights as they are at `step` (RunOptions.sample). */
+  | { kind: 'sample'; step: number; text: string }
+  /** Mean loss on the general text (RunInput.general) before the run (at its first step) or after it. */
+  | { kind: 'general'; step: number; loss: number; before: number | null }
   | { kind: 'restored'; step: number; reason: string };
 
 /** Weights a run starts from instead of the method's seeded initial values: a saved or imported adapter. */
@@ -111,6 +115,11 @@ export interface RunInput {
   steps: number;
   /** continue from these weights (of `method`) rather than its seeded initial values */
   start?: StartWeights | null;
+  /**
+   * General text (train/pretrain general.ts rows) whose loss is measured with the weights the run
+   * starts from and again at its end: how much of the general language the run forgets.
+   */
+  general?: PackedRows | null;
 }
 
 export interface RunOptions {
@@ -126,6 +135,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Test hooks: lose the device after a step, or fill the weights with NaN after a step. */
   debug?: RunDebug;
+  /** Every `every` steps (and at the end), a 'sample' update with the text `generate` makes from the current weights. */
+  sample?: { every: number; generate: (engine: Engine) => Promise<string> };
 }
 
 export interface RunDebug {
@@ -154,6 +165,8 @@ export interface RunResult {
   /** Tokens processed and milliseconds spent in steps in this start or resume. */
   tokens: number;
   elapsedMs: number;
+  /** Mean loss on RunInput.general with the starting weights and the final ones (absent without general text). */
+  general?: { before: number; after: number };
 }
 
 /** Checkpoints: about ten per run, and at least every 25 steps. */
@@ -212,7 +225,9 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
   let stoppedEarly = false;
   let tokens = 0;
   let elapsedMs = 0;
+  let general: RunResult['general'];
   const result = (status: RunStatus, message: string): RunResult => ({
+    ...(general ? { general } : {}),
     status,
     step: engine.step,
     totalSteps: steps,
@@ -233,6 +248,23 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
     const attachStart = () => {
       engine.attach(method, config.seed);
       if (input.start) engine.importWeights(input.start.tensors);
+    };
+    // The general text's loss with the weights the run starts from: the base model (a fresh method may
+    // not start as the identity: prefix tuning's N(0,1) prefix), or the starting adapter.
+    let generalBefore: number | null = null;
+    if (input.general && input.general.rows > 0 && !opts.resume) {
+      if (input.start) attachStart();
+      else engine.detach();
+      say({ kind: 'stage', message: `Measuring the general text's loss before training (${input.general.countedTokens} tokens)…` });
+      generalBefore = (await heldOutLoss(engine, input.general, B, data.padId)).loss;
+      say({ kind: 'general', step: 0, loss: generalBefore, before: null });
+    }
+    const finish = async () => {
+      if (opts.sample) say({ kind: 'sample', step: engine.step, text: await engine.whileAlive(opts.sample.generate(engine)) });
+      if (!input.general || input.general.rows === 0) return;
+      const after = (await heldOutLoss(engine, input.general, B, data.padId)).loss;
+      say({ kind: 'general', step: engine.step, loss: after, before: generalBefore });
+      if (generalBefore !== null) general = { before: generalBefore, after };
     };
     let reference: { train: Float32Array; validation: Float32Array } | null = null;
     if (needsReference(objective)) {
@@ -298,6 +330,7 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
     while (engine.step < steps) {
       if (opts.signal?.aborted) {
         await checkpoint();
+        await finish();
         return result('stopped', `Stopped at step ${engine.step} of ${steps}.`);
       }
       const step = engine.step; // 0-based index of this step
@@ -331,9 +364,11 @@ export async function runTraining(engine: Engine, input: RunInput, opts: RunOpti
         return result('finished', tracker.stopMessage);
       }
       if (done % every === 0 && !end) await checkpoint();
+      if (opts.sample && done % opts.sample.every === 0 && !end) say({ kind: 'sample', step: done, text: await engine.whileAlive(opts.sample.generate(engine)) });
       if (debug.poisonAfterStep === done) engine.poison();
     }
     await checkpoint();
+    await finish();
     return result('finished', `Trained ${engine.step} steps.`);
   } catch (err) {
     if (!(err instanceof DeviceLost) && !engine.lost) throw err;
