@@ -99,7 +99,7 @@ describe('the command line', () => {
     });
     expect(await failing('train', '--model', MODEL, '--data', data, '--method', 'dora', '--out', out)).toMatchObject({
       code: 2,
-      message: '--method must be one of lora, bottleneck, prefix, not "dora"',
+      message: '--method must be one of lora, bottleneck, prefix, full, not "dora"',
     });
     const misfit = await failing('train', '--model', MODEL, '--data', data, '--method', 'lora', '--targets', 'q_proj,qkv', '--seq-len', '1000', '--out', out);
     expect(misfit.code).toBe(1);
