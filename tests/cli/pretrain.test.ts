@@ -20,7 +20,8 @@ const FABLES = 'static/samples/small-fables.txt';
 describe('lora-playground pretrain', () => {
   it('pretrains a tiny model, reports samples, and writes a folder eval loads', { timeout: 1_200_000 }, async () => {
     const out = join(tmp, 'tiny');
-    const tiny = ['--layers', '1', '--width', '16', '--heads', '2', '--kv-heads', '1', '--mlp-width', '32', '--context', '32'];
+    // Context 128: eval reads every paragraph of the file whole (the longest is 89 tokens); training packs rows of --seq-len.
+    const tiny = ['--layers', '1', '--width', '16', '--heads', '2', '--kv-heads', '1', '--mlp-width', '32', '--context', '128'];
     const run = await runCli(['pretrain', ...tiny, '--data', FABLES, '--steps', '2', '--batch', '2', '--seq-len', '16', '--eval-every', '1', '--sample-every', '1', '--general', 'none', '--seed', '3', '--json', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
     const samples = run.events().filter((e) => e.event === 'train' && e.kind === 'sample');
