@@ -23,7 +23,7 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const LN2 = Math.fround(Math.LN2);
-const dpo = (out: string, ...more: string[]) => ['train', '--model', MODEL, '--data', PREFS, '--objective', 'dpo', '--beta', '0.1', '--seq-len', '16', '--batch', '4', '--steps', '2', '--eval-every', '2', '--warmup', '0', '--out', out, '--json', ...more];
+const dpo = (out: string, ...more: string[]) => ['train', '--general', 'none', '--model', MODEL, '--data', PREFS, '--objective', 'dpo', '--beta', '0.1', '--seq-len', '16', '--batch', '4', '--steps', '2', '--eval-every', '2', '--warmup', '0', '--out', out, '--json', ...more];
 const updates = (events: CliEvent[]) => events.filter((e) => e.event === 'train');
 const validations = (events: CliEvent[]) => updates(events).filter((u) => u.kind === 'validation') as unknown as { step: number; loss: number; metrics: Record<string, number> }[];
 
@@ -65,7 +65,7 @@ describe('lora-playground train --objective dpo', () => {
 
   it('--from-adapter continues an SFT adapter with DPO: the starting adapter is the reference', async () => {
     const sft = join(tmp, 'sft');
-    const s = await runCli(['train', '--model', MODEL, '--data', 'static/samples/pirate-qa.jsonl', '--method', 'lora', '--r', '4', '--alpha', '8', '--targets', 'q_proj,v_proj', '--seq-len', '48', '--batch', '4', '--lr', '2e-2', '--steps', '3', '--warmup', '0', '--out', sft, '--json']);
+    const s = await runCli(['train', '--general', 'none', '--model', MODEL, '--data', 'static/samples/pirate-qa.jsonl', '--method', 'lora', '--r', '4', '--alpha', '8', '--targets', 'q_proj,v_proj', '--seq-len', '48', '--batch', '4', '--lr', '2e-2', '--steps', '3', '--warmup', '0', '--out', sft, '--json']);
     expect(s.code, s.stderr + s.stdout).toBe(0);
 
     const out = join(tmp, 'sft-dpo');

@@ -22,7 +22,7 @@ const updates = (events: CliEvent[]) => events.filter((e) => e.event === 'train'
 describe('lora-playground train --objective reward, then score', () => {
   it('trains a reward model, saves it as a SEQ_CLS adapter with its score head, and scores answers with it', { timeout: 1_800_000 }, async () => {
     const rm = join(tmp, 'rm');
-    const r = await runCli(['train', '--model', MODEL, '--data', 'tests/fixtures/preferences.jsonl', '--objective', 'reward', '--method', 'lora', '--r', '4', '--alpha', '8', '--seq-len', '16', '--batch', '4', '--steps', '2', '--eval-every', '2', '--warmup', '0', '--out', rm, '--json']);
+    const r = await runCli(['train', '--general', 'none', '--model', MODEL, '--data', 'tests/fixtures/preferences.jsonl', '--objective', 'reward', '--method', 'lora', '--r', '4', '--alpha', '8', '--seq-len', '16', '--batch', '4', '--steps', '2', '--eval-every', '2', '--warmup', '0', '--out', rm, '--json']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const u = updates(r.events());
     expect(u.find((x) => x.kind === 'start')).toMatchObject({ objective: 'reward', rows: 36, validationRows: 4, batch: 4 });
@@ -55,7 +55,7 @@ describe('lora-playground train --objective reward, then score', () => {
 
     // a language model's adapter is not a reward model
     const lm = join(tmp, 'lm');
-    const t = await runCli(['train', '--model', MODEL, '--data', 'static/samples/pirate-qa.jsonl', '--method', 'lora', '--r', '2', '--seq-len', '32', '--batch', '2', '--steps', '1', '--warmup', '0', '--out', lm, '--json']);
+    const t = await runCli(['train', '--general', 'none', '--model', MODEL, '--data', 'static/samples/pirate-qa.jsonl', '--method', 'lora', '--r', '2', '--seq-len', '32', '--batch', '2', '--steps', '1', '--warmup', '0', '--out', lm, '--json']);
     expect(t.code, t.stderr + t.stdout).toBe(0);
     const bad = await runCli(['score', '--model', MODEL, '--adapter', lm, '--prompt', 'p', '--answer', ' a', '--json']);
     expect(bad.code).toBe(1);

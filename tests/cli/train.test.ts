@@ -67,6 +67,11 @@ describe('lora-playground train', () => {
     // The best point is the last step here: its weights are the adapter itself, no best/ folder.
     expect(metrics.best).toEqual({ step: 3, loss: metrics.validation_loss[1].loss, adapter: null });
     expect(metrics.stopped_early).toBe(false);
+    // Forgetting, measured by default on the built-in general text (the Brown slice the model never saw).
+    expect(metrics.general_text).toMatchObject({ file: expect.stringContaining('brown-heldout.txt') });
+    expect(metrics.general_text.tokens).toBeGreaterThan(1000);
+    for (const k of ['perplexity_before', 'perplexity_after']) expect(metrics.general_text[k]).toBeGreaterThan(1);
+    expect(metrics.general_text.perplexity_before).toBeCloseTo(Math.exp(metrics.general_text.loss_before), 6);
 
     // The adapter as written scores the validation file exactly as the run did at its last step.
     const e = await runCli(['eval', '--model', MODEL, '--adapter', out, '--data', valid, '--seq-len', '48', '--batch', '4', '--max-new-tokens', '0', '--json']);
@@ -77,7 +82,7 @@ describe('lora-playground train', () => {
   it('Ctrl-C stops after the step it is in and writes the adapter of the steps done', async () => {
     const out = join(tmp, 'stopped');
     let sent = false;
-    const r = await runCli(['train', ...common(out), '--method', 'bottleneck', '--size', '4', '--grad-accum', '2', '--steps', '50'], {
+    const r = await runCli(['train', ...common(out), '--method', 'bottleneck', '--size', '4', '--grad-accum', '2', '--steps', '50', '--general', 'none'], {
       onLine: (line, child) => {
         const e = JSON.parse(line);
         if (!sent && e.event === 'train' && e.kind === 'step') {
