@@ -89,7 +89,7 @@ describe('verdicts become preference pairs, kept across a reload, exported as TR
   it('sample and pick draws K samples with the seed varied; the best against every other sample become pairs', async () => {
     await setSampling(page, { maxNewTokens: 8, temperature: 1 });
     const panel = page.getByRole('region', { name: 'Preferences' });
-    await panel.getByRole('combobox', { name: 'Model' }).selectOption({ label: `${TUNED} (adapter)` });
+    await panel.getByRole('combobox', { name: 'Model to sample' }).selectOption({ label: `${TUNED} (adapter)` });
     await panel.getByRole('spinbutton', { name: 'Samples (K)' }).fill('3');
     await panel.getByRole('textbox', { name: 'Prompt to sample' }).fill(TEXT);
     await panel.getByRole('button', { name: 'Draw 3 samples' }).click();
