@@ -5,6 +5,7 @@
 
 import * as base from './base-handlers.ts';
 import * as engine from './engine-handlers.ts';
+import * as rewards from './raft-handlers.ts';
 import type { HandledKind, HandlerContext, Handlers } from './handler.ts';
 import type { EmittedEvent, Request, RequestOf, WorkerEvent } from './protocol.ts';
 
@@ -20,6 +21,8 @@ const handlers: Handlers = {
   sample: engine.sample,
   parity: engine.parity,
   debug: engine.debug,
+  raft: rewards.raft,
+  score: rewards.score,
 };
 
 function post(event: WorkerEvent, transfer: Transferable[] = []): void {

@@ -19,6 +19,10 @@ import type { ModelConfig } from '../model/config.ts';
 import type { TrainingPlan } from '../train/plan.ts';
 import type { RunDebug, RunStatus, TrainUpdate } from '../train/run.ts';
 import type { InjectedFault } from '../engine.ts';
+import type { MethodConfig } from '../adapters/config.ts';
+import type { TrainConfig } from '../train/config.ts';
+import type { RaftPrompt, RaftRound, RaftSettings } from '../rewards/raft.ts';
+import type { PromptAnswer } from '../rewards/answers.ts';
 
 export type { LossAt, RunDebug, RunStatus, TrainHistory, TrainUpdate } from '../train/run.ts';
 
@@ -215,6 +219,42 @@ export interface DebugRequest extends RunDebug {
   faults?: GpuFault[];
 }
 
+// ─── raft and score: the RLHF loop (rewards/raft.ts) and the reward model's ratings ──────────────
+
+/** What ranks RAFT's samples: a rule spec (rewards/rules.ts syntax) or a saved reward model's id. */
+export type RaftReward = { kind: 'rule'; spec: string } | { kind: 'model'; adapterId: string };
+
+export interface RaftRequest {
+  /** Names the run: a stopped run continues (resume) under the same id while the page is open. */
+  runId: string;
+  /** The policy's method (a fresh adapter each new run) and each round's SFT settings. */
+  method: MethodConfig;
+  config: TrainConfig;
+  prompts: RaftPrompt[];
+  settings: RaftSettings;
+  reward: RaftReward;
+  /** Name of the adapter the rounds save into (replaced after every finished round). */
+  adapterName: string;
+  /** Continue runId's stopped run after its last finished round. */
+  resume: boolean;
+}
+
+export interface RaftResult {
+  status: 'finished' | 'stopped';
+  /** Finished rounds (sampling passes) so far. */
+  rounds: number;
+  /** The saved adapter holding the policy after the last trained round (null before any). */
+  adapterId: string | null;
+}
+
+export interface ScoreRequest {
+  /** A saved reward model (an adapter with the score head). */
+  adapterId: string;
+  items: PromptAnswer[];
+  /** Positions per row: a longer prompt + answer is cut as training cuts it. */
+  seqLen: number;
+}
+
 // ─── the maps ────────────────────────────────────────────────────────────────────────────────────
 
 /** Every request kind: what the page sends and what the worker's `done` event returns. */
@@ -228,6 +268,8 @@ export interface Requests {
   compare: { payload: CompareRequest; result: CompareResult };
   sample: { payload: SampleRequest; result: GenerationResult };
   parity: { payload: ParityRequest; result: ParityResult };
+  raft: { payload: RaftRequest; result: RaftResult };
+  score: { payload: ScoreRequest; result: { rewards: number[] } };
   /**
    * Test hooks (the page sends them only when its URL asks): for the next fresh training run, lose
    * the GPU device or poison the weights with NaN after a step (?debug-lose-device=N,
@@ -257,6 +299,8 @@ export interface EventPayloads {
   train: { update: TrainUpdate };
   /** One token of one side of a comparison. */
   compareToken: { side: 'left' | 'right'; token: StreamedToken };
+  /** A RAFT round finished (its samples scored, its kept answers trained on) and was saved. */
+  raftRound: { round: RaftRound; adapterId: string | null };
 }
 
 export type EventType = keyof EventPayloads;
