@@ -191,7 +191,7 @@ export class RaftPanelState {
       this.adapterId = result.adapterId;
       this.phase = result.status;
       const last = result.rounds - 1;
-      if (result.status === 'finished') this.stage = `Finished: ${last} rounds trained, ${result.rounds} sampling passes.`;
+      if (result.status === 'finished') this.stage = `Finished: ${last} round${last === 1 ? '' : 's'} trained, ${result.rounds} sampling passes.`;
       else this.stage = last < 0 ? 'Stopped before round 0 finished: Continue samples it again.' : `Stopped after round ${last}: Continue resumes from there.`;
     } catch (e) {
       this.phase = 'error';
