@@ -86,7 +86,7 @@ describe('EvalState', () => {
     expect(cols[2].prepared.items.every((i) => i.shots === 2)).toBe(true);
     // The prompt view shows the zero-shot prompt once and the k-shot prompt, for the example chosen.
     s.viewIndex = 1;
-    expect(s.promptView.prompts.map((p) => p.name)).toEqual(['every zero-shot column', '2-shot base']);
+    expect(s.promptView.prompts.map((p) => p.name)).toEqual(['base and adapters', '2-shot base']);
     expect(s.promptView.prompts[0].prompt).toBe('Q: moon?\nA:');
     expect(s.promptView.prompts[1].prompt.endsWith('\n\nQ: moon?\nA:')).toBe(true);
     expect(s.promptView.reference).toBe(' rock');

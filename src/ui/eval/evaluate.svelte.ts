@@ -170,7 +170,7 @@ export class EvalState {
       const text = item.prompt ?? '';
       if (seen.has(text)) continue; // the base and adapters see the same prompt
       seen.add(text);
-      prompts.push({ name: c.shots ? c.name : 'every zero-shot column', prompt: text, tokens: item.promptIds?.length ?? 0, shots: item.shots });
+      prompts.push({ name: c.shots ? c.name : 'base and adapters', prompt: text, tokens: item.promptIds?.length ?? 0, shots: item.shots });
     }
     const first = cols[0]?.prepared.items[this.viewIndex];
     return { prompts, reference: first?.reference ?? null, examples: this.testSet?.examples.length ?? 0 };
