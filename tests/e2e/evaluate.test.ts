@@ -1,4 +1,4 @@
-// End to end: the Evaluate panel on the shipped model. A test file of four questions, three columns —
+// End to end: the Evaluate panel on the shipped model. A test file of three questions, three columns —
 // the base, an imported (random) adapter and the 2-shot base — with the chat template and a system
 // prompt; the page's per-example numbers and its predictions.jsonl must be those of `lora-playground
 // eval --json --out` on the same file, adapter and settings (the same library, run by the CLI in Node).
@@ -23,10 +23,9 @@ const TEST = [
   { prompt: 'Question: What is the sun?\nAnswer:', completion: ' Arr, a star, matey!' },
   { prompt: 'Question: What is the sea?\nAnswer:', completion: ' Arr, salt water, matey!' },
   { prompt: 'Question: What is the moon?\nAnswer:', completion: ' Arr, a rock, matey!' },
-  { prompt: 'Question: What is a ship?\nAnswer:', completion: ' Arr, my home, matey!' },
 ];
 const TEST_JSONL = TEST.map((x) => JSON.stringify(x)).join('\n') + '\n';
-const MAX_NEW = 6;
+const MAX_NEW = 5;
 
 let site: StaticServer;
 let browser: Browser;
@@ -107,19 +106,19 @@ describe('the Evaluate panel', () => {
     expect(await p.getByRole('alert').count()).toBe(0);
     const names = await p.getByTestId('eval-total').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-column')));
     expect(names).toEqual(['base', TUNED, '2-shot base']);
-    expect(await p.getByTestId('eval-example').count()).toBe(4);
+    expect(await p.getByTestId('eval-example').count()).toBe(3);
 
     const [download] = await Promise.all([page.waitForEvent('download'), p.getByRole('button', { name: 'Export predictions.jsonl' }).click()]);
     expect(download.suggestedFilename()).toBe('predictions.jsonl');
     pageLines = parse(readFileSync(await download.path(), 'utf8'));
-    expect(pageLines).toHaveLength(12);
+    expect(pageLines).toHaveLength(9);
     expect(pageLines.map((l) => l.column).slice(0, 3)).toEqual(['base', TUNED, '2-shot base']);
 
     // Sorted by the change in loss from the base to the adapter, largest first: the rows' order follows it.
     await p.getByRole('combobox', { name: 'Sort by column' }).selectOption(TUNED);
     const order = await p.getByTestId('eval-example').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-index'))));
     const change = (i: number) => pageLines[i * 3 + 1].loss - pageLines[i * 3].loss;
-    expect(order).toEqual([0, 1, 2, 3].sort((a, b) => change(b) - change(a)));
+    expect(order).toEqual([0, 1, 2].sort((a, b) => change(b) - change(a)));
     await p.screenshot({ path: resolve(SHOTS, 'eval-view.png') });
   });
 
