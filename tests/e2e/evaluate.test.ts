@@ -80,7 +80,7 @@ describe('the Evaluate panel', () => {
   it('shows the prompt as the model sees it: the chat template with the system prompt, and the 2-shot prompt', async () => {
     const p = panel();
     await p.getByTestId('eval-file').setInputFiles({ name: 'test.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(TEST_JSONL) });
-    await p.getByRole('radio', { name: /A test file: test\.jsonl \(4 examples\)/ }).waitFor();
+    await p.getByRole('radio', { name: /A test file: test\.jsonl \(3 examples\)/ }).waitFor();
     expect(await p.getByRole('radio', { name: /A test file/ }).isChecked()).toBe(true);
     await p.getByRole('checkbox', { name: `${TUNED} (adapter)` }).check();
     await p.getByRole('checkbox', { name: 'Base model, k-shot' }).check();
