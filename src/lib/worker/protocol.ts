@@ -23,6 +23,8 @@ import type { MethodConfig } from '../adapters/config.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { RaftPrompt, RaftRound, RaftSettings } from '../rewards/raft.ts';
 import type { PromptAnswer } from '../rewards/answers.ts';
+import type { EvalOutcome } from '../eval/evaluate.ts';
+import type { EvalItem } from '../eval/items.ts';
 
 export type { LossAt, RunDebug, RunStatus, TrainHistory, TrainUpdate } from '../train/run.ts';
 
@@ -146,6 +148,18 @@ export interface EvaluateResult {
   tokens: number;
 }
 
+/**
+ * Per-example evaluation of one column (src/lib/eval, as `lora-playground eval`): the base or a saved
+ * adapter on examples the page prepared (rendered, tokenized, shots in front). One `evalRow` event per
+ * example as it is done.
+ */
+export interface EvaluateExamplesRequest {
+  adapterId: string | null;
+  items: EvalItem[];
+  /** new tokens per greedy generation; 0 skips generation and the text scores */
+  maxNewTokens: number;
+}
+
 // ─── compare ─────────────────────────────────────────────────────────────────────────────────────
 
 /** One side of a comparison: the base model on onnxruntime-web, or the engine with or without an adapter. */
@@ -265,6 +279,7 @@ export interface Requests {
   engineLoad: { payload: EngineLoadRequest; result: EngineInfo };
   train: { payload: TrainRequest; result: TrainResult };
   evaluate: { payload: EvaluateRequest; result: EvaluateResult };
+  evaluateExamples: { payload: EvaluateExamplesRequest; result: EvalOutcome };
   compare: { payload: CompareRequest; result: CompareResult };
   sample: { payload: SampleRequest; result: GenerationResult };
   parity: { payload: ParityRequest; result: ParityResult };
@@ -297,6 +312,8 @@ export interface EventPayloads {
   error: { message: string };
   /** Training progress. */
   train: { update: TrainUpdate };
+  /** Examples of an evaluateExamples request done so far. */
+  evalRow: { done: number; total: number };
   /** One token of one side of a comparison. */
   compareToken: { side: 'left' | 'right'; token: StreamedToken };
   /** A RAFT round finished (its samples scored, its kept answers trained on) and was saved. */
