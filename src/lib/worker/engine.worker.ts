@@ -5,6 +5,7 @@
 
 import * as base from './base-handlers.ts';
 import * as engine from './engine-handlers.ts';
+import { pretrain } from './pretrain-handler.ts';
 import type { HandledKind, HandlerContext, Handlers } from './handler.ts';
 import type { EmittedEvent, Request, RequestOf, WorkerEvent } from './protocol.ts';
 
@@ -20,6 +21,7 @@ const handlers: Handlers = {
   sample: engine.sample,
   parity: engine.parity,
   debug: engine.debug,
+  pretrain,
 };
 
 function post(event: WorkerEvent, transfer: Transferable[] = []): void {
