@@ -63,6 +63,7 @@ describe('new model and forgetting', () => {
   });
 
   it('pretrains the smallest preset in the worker, shows loss and samples, keeps it and downloads its folder', { timeout: 1_200_000 }, async () => {
+    expect(await waitForModel(page)).toBe('webgpu'); // the samples are decoded by the shipped model's tokenizer
     const panel = page.getByTestId('new-model');
     await panel.getByRole('combobox', { name: 'Preset' }).selectOption('0.1m');
     const field = (label: string) => panel.getByRole('spinbutton', { name: label, exact: true });
@@ -72,7 +73,7 @@ describe('new model and forgetting', () => {
     await field('Validate every').fill('2');
     await field('Sample every').fill('2');
     await panel.getByRole('textbox', { name: 'Model name' }).fill('Tiny Brown');
-    await panel.getByRole('button', { name: 'Pretrain' }).click();
+    await panel.getByRole('button', { name: 'Pretrain', exact: true }).click();
     const stats = panel.getByTestId('new-model-stats');
     await page.waitForFunction(
       () => ['finished', 'stopped', 'diverged', 'device-lost', 'error'].includes(document.querySelector('[data-testid="new-model-stats"]')?.getAttribute('data-phase') ?? ''),
