@@ -216,6 +216,23 @@ def preference_loss(cfg, logps, counts, ref):
     return -pc.sum() / nc.sum() - beta * F.logsigmoid(log_odds).mean()
 
 
+def attach_lora(model, weights, adapter):
+    """Adds the LoRA of a PEFT state dict (keys under PREFIX; '.grad' entries skipped) to `model` as float64
+    parameters; returns them by key, in the state dict's order."""
+    params = {}
+    for key, value in weights.items():
+        if key.endswith('.grad') or not key.startswith(PREFIX):
+            continue
+        path, kind = key[len(PREFIX):].rsplit('.', 2)[0], key.rsplit('.', 2)[1]
+        lin = model.get_submodule(path)
+        if not hasattr(lin, 'lora_A'):
+            lin.add_lora(adapter['r'], adapter['lora_alpha'], adapter['use_rslora'])
+        layer = getattr(lin, kind)
+        layer.weight = torch.nn.Parameter(value.to(torch.float64))
+        params[key] = layer.weight
+    return params
+
+
 def dpo_fixtures():
     """dpo-{lora,bottleneck,prefix}: the adapters of lora/bottleneck/prefix.safetensors on a batch of pairs,
     the reference (adapter off) and policy log-probs, every objective's loss, and adapter gradients
@@ -230,16 +247,7 @@ def dpo_fixtures():
         params = {}
         adapter = json.load(open(os.path.join(FIXTURES, method + '.json')))
         if method == 'lora':
-            for key, value in weights.items():
-                if key.endswith('.grad') or not key.startswith(PREFIX):
-                    continue
-                path, kind = key[len(PREFIX):].rsplit('.', 2)[0], key.rsplit('.', 2)[1]
-                lin = model.get_submodule(path)
-                if not hasattr(lin, 'lora_A'):
-                    lin.add_lora(adapter['r'], adapter['lora_alpha'], adapter['use_rslora'])
-                layer = getattr(lin, kind)
-                layer.weight = torch.nn.Parameter(value.to(torch.float64))
-                params[key] = layer.weight
+            params.update(attach_lora(model, weights, adapter))
         elif method == 'bottleneck':
             for i, layer in enumerate(model.model.layers):
                 for place, attr in (('self_attn', 'attn_adapter'), ('mlp', 'mlp_adapter')):
@@ -295,17 +303,7 @@ def reward_fixtures():
     model = load_shipped(torch.float64)
     weights = safetensors_io.load(os.path.join(FIXTURES, 'lora.safetensors'))
     adapter = json.load(open(os.path.join(FIXTURES, 'lora.json')))
-    params = {}
-    for key, value in weights.items():
-        if key.endswith('.grad') or not key.startswith(PREFIX):
-            continue
-        path, kind = key[len(PREFIX):].rsplit('.', 2)[0], key.rsplit('.', 2)[1]
-        lin = model.get_submodule(path)
-        if not hasattr(lin, 'lora_A'):
-            lin.add_lora(adapter['r'], adapter['lora_alpha'], adapter['use_rslora'])
-        layer = getattr(lin, kind)
-        layer.weight = torch.nn.Parameter(value.to(torch.float64))
-        params[key] = layer.weight
+    params = attach_lora(model, weights, adapter)
     score = torch.nn.Parameter(seeded((1, CONFIG['hidden_size']), REWARD_HEAD_SEED, REWARD_HEAD_STD))
     params[PREFIX + 'score.weight'] = score
     hidden = {}
