@@ -13,6 +13,7 @@
 //   6. a padded batch (short rows) stepped whole and cut to its bucket: real tokens/s of each;
 //   7. counted, not timed: dispatches, bind groups created, error scopes pushed, command buffers and
 //      bytes written by one steady-state LoRA training step.
+//   8. greedy decode tokens/s with the LoRA merged into the weights and unmerged (bench/decode.ts).
 // Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
 // written by empty compute passes submitted just before and just after the measured work (the queue
 // runs them in order); wall-clock time runs from the first encode to queue.onSubmittedWorkDone().
@@ -30,6 +31,7 @@ import { loraScaling, type LoraConfig } from '../src/lib/adapters/config.ts';
 import { defaultMethod, defaultObjective, defaultTrainConfig } from '../src/lib/train/config.ts';
 import { Trainer } from '../src/lib/train/step.ts';
 import { createRng } from '../src/lib/random.ts';
+import { benchMergedDecode } from './decode.ts';
 
 declare global {
   interface Window {
@@ -56,6 +58,8 @@ const SETTINGS = {
   warmup: num('warmup', 1),
   /** timed forward passes (each runtime) */
   forwardIters: num('forwardIters', 3),
+  /** greedy tokens per generation of the merged-vs-unmerged decode comparison */
+  decodeTokens: num('decodeTokens', 16),
   /** timed LoRA training steps (and forwards of the adapted model, in turns with them) */
   trainIters: num('trainIters', 3),
   /** timed samples per matmul shape */
@@ -458,6 +462,9 @@ async function main(): Promise<Record<string, unknown>> {
   engine.attach(SETTINGS.lora, SETTINGS.seed);
   const attached = model.attached!;
   const trainable = engine.trainableParameters;
+  // 8. decoding with the adapter merged into the weights vs unmerged (bench/decode.ts)
+  const decode = await benchMergedDecode(model, ids.subarray(0, 16), SETTINGS.decodeTokens, SETTINGS.forwardIters);
+  log(`decode: merged ${decode.merged_tokens_per_s} tok/s, unmerged ${decode.unmerged_tokens_per_s} tok/s`);
   model.releaseActivations();
   logits.buffer.destroy();
   ledger.resetPeak();
@@ -579,6 +586,7 @@ async function main(): Promise<Record<string, unknown>> {
     finished_at: new Date().toISOString(),
     page_seconds: round((performance.now() - t0) / 1000, 1),
     model: `models/${MODEL_ID}`,
+    decode,
     model_parameters: parameters,
     batch: B,
     seq: T,

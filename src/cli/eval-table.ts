@@ -4,42 +4,12 @@
 
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { EvalOutcome, EvalRow } from '../lib/eval/evaluate.ts';
 import type { EvalTotals } from '../lib/eval/metrics.ts';
+import { columnName, type EvalColumn, predictionLines, rowScores as scores } from '../lib/eval/predictions.ts';
 import { InputError } from './model.ts';
 
-export interface EvalColumn extends EvalOutcome {
-  /** "base", the adapter's folder name, or "3-shot base" */
-  name: string;
-  adapter: string | null;
-  /** shots asked for (rows say how many were shown) */
-  shots: number;
-  /** the packed held-out loss (rows of --seq-len, as validation in training); null for a k-shot column */
-  heldOut: { loss: number; tokens: number } | null;
-}
-
-/** Column names, made unique ("a", "a (2)") when two adapters share a folder name. */
-export function columnName(wanted: string, taken: readonly string[]): string {
-  if (!taken.includes(wanted)) return wanted;
-  let i = 2;
-  while (taken.includes(`${wanted} (${i})`)) i++;
-  return `${wanted} (${i})`;
-}
-
-/** A row's numbers under the JSON names TRL / evaluate use (snake case). */
-function scores(r: EvalRow) {
-  return {
-    prediction: r.prediction,
-    shots: r.shots,
-    loss: r.loss,
-    perplexity: r.perplexity,
-    tokens: r.tokens,
-    token_accuracy: r.tokenAccuracy,
-    exact_match: r.exactMatch,
-    rouge_l: r.rougeL,
-    chrf: r.chrF,
-  };
-}
+export type { EvalColumn };
+export { columnName };
 
 /** The table as the JSON result holds it: columns with totals, then per example every column's scores. */
 export function tableJson(columns: readonly EvalColumn[]) {
@@ -115,18 +85,7 @@ export async function checkPredictionsPath(path: string): Promise<string> {
  */
 export async function writePredictions(path: string, columns: readonly EvalColumn[]): Promise<string> {
   const abs = await checkPredictionsPath(path);
-  const lines: string[] = [];
-  for (const [i, row] of columns[0].rows.entries()) {
-    for (const c of columns) {
-      const r = c.rows[i];
-      lines.push(
-        JSON.stringify(
-          { index: i, file: row.where.file, line: row.where.line, column: c.name, adapter: c.adapter, prompt: r.prompt, reference: r.reference, ...scores(r) },
-          (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
-        ),
-      );
-    }
-  }
+  const lines = predictionLines(columns);
   const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.tmp`);
   await writeFile(tmp, lines.join('\n') + '\n');
   await rename(tmp, abs);

@@ -6,8 +6,9 @@
 import { basename } from 'node:path';
 import { defaultPackMode, type Example, packExamples, type ParsedDataset, tokenizeExamples } from '../lib/data';
 import { evaluateItems } from '../lib/eval/evaluate.ts';
-import { type EvalItem, prepareItem } from '../lib/eval/items.ts';
-import { pickShots, SHOT_PICKS, type ShotOptions } from '../lib/eval/shots.ts';
+import type { EvalItem } from '../lib/eval/items.ts';
+import { prepareColumn, promptStyleProblem } from '../lib/eval/prepare.ts';
+import { SHOT_PICKS, type ShotOptions } from '../lib/eval/shots.ts';
 import { heldOutLoss } from '../lib/train/run.ts';
 import type { Command, Parsed } from './args.ts';
 import { checkReady, listed, readDataset } from './data.ts';
@@ -23,6 +24,8 @@ const flags = {
   shotsFrom: { kind: 'string', value: 'FILE', help: "training file the shots come from (without it, --data's other examples)" },
   pick: { kind: 'string', help: 'how shots are chosen: random (seeded) or similar (prompts sharing most words)', default: 'random', choices: SHOT_PICKS },
   seed: { kind: 'int', help: 'seed of the random shots', default: 0, min: 0 },
+  chat: { kind: 'boolean', help: 'render prompts with the chat template: {prompt, completion} and alpaca examples become a user turn and the answer the assistant turn' },
+  system: { kind: 'string', value: 'TEXT', help: 'system prompt: the first message with --chat, else written before the prompt (and its shots) with a blank line' },
   maxNewTokens: { kind: 'int', help: 'greedy tokens generated per example for exact match, ROUGE-L and chrF; 0 skips generation', default: 48, min: 0, max: 512 },
   out: { kind: 'string', value: 'FILE', help: 'write predictions.jsonl here: one line per example and column (a new file)' },
   // The page's defaults: rows of 128 positions (every built-in sample fits), 8 rows per batch.
@@ -62,18 +65,10 @@ async function packedLoss(model: LoadedModel, examples: Example[], signal: Abort
 /** Every example made ready (shots picked per example when `shots` is given); unrenderable ones named. */
 function prepare(model: LoadedModel, examples: Example[], pool: Example[], shots: ShotOptions | null, args: Args, out: Reporter): { items: EvalItem[]; kept: Example[] } {
   const { tokenizer, chatTemplate } = model.tokenizer;
-  const items: EvalItem[] = [];
-  const kept: Example[] = [];
-  const problems: string[] = [];
-  examples.forEach((ex, i) => {
-    try {
-      const chosen = shots ? pickShots(pool, ex, i, shots) : [];
-      items.push(prepareItem(ex, chosen, tokenizer, { chatTemplate, maxPositions: model.engine.config.maxPositions }));
-      kept.push(ex);
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  });
+  const prompt = { chat: Boolean(args.chat), system: args.system ?? '' };
+  const problem = promptStyleProblem(prompt, chatTemplate);
+  if (problem) throw new InputError(`--chat: ${problem}`);
+  const { items, kept, problems } = prepareColumn(examples, pool, tokenizer, { chatTemplate, maxPositions: model.engine.config.maxPositions, prompt, shots });
   if (problems.length && !args.skipBad) {
     const n = problems.length;
     throw new InputError(`${n} example${n === 1 ? '' : 's'} cannot be evaluated: skip ${n === 1 ? 'it' : 'them'} (--skip-bad) or fix the file`, problems.slice(0, 20));
@@ -165,6 +160,8 @@ export async function runEval(args: Args, out: Reporter, signal: AbortSignal): P
         pick: args.pick,
         seed: args.seed,
         maxNewTokens: args.maxNewTokens,
+        chat: Boolean(args.chat),
+        system: args.system ?? '',
         predictions: written,
         ...tableJson(columns),
       },

@@ -14,7 +14,7 @@ import { hasScoreHead, type MethodConfig } from '../lib/adapters/config.ts';
 import { parseRewardSpec, ruleReward, RewardSpecError } from '../lib/rewards/rules.ts';
 import { parsePromptsFile } from '../lib/rewards/prompts-file.ts';
 import { scoreAnswers } from '../lib/rewards/model.ts';
-import { raftProblems, runRaft, type RaftInput, type RaftRound, type RaftSettings, type RaftState } from '../lib/rewards/raft.ts';
+import { RAFT_DEFAULTS, raftProblems, runRaft, type RaftInput, type RaftRound, type RaftSettings, type RaftState } from '../lib/rewards/raft.ts';
 import type { ExportedTensor } from '../lib/engine.ts';
 import { UsageError, type Command, type Parsed } from './args.ts';
 import { adapterFiles, existingFile, InputError, loadModel, type LoadedModel } from './model.ts';
@@ -26,20 +26,20 @@ const flags = {
   prompts: { kind: 'string', value: 'FILE', required: true, help: 'prompts: .txt (one per line) or .jsonl ({"prompt", optional "reference"})' },
   reward: { kind: 'string', value: 'SPEC', help: "rule reward, e.g. 'contains:cat*1,len:10-40*0.5' (kinds: contains, notcontains, regex, len, upper, exact)" },
   rewardModel: { kind: 'string', value: 'DIR', help: 'a reward model adapter (train --objective reward) to score with instead of a rule' },
-  k: { kind: 'int', min: 1, default: 4, help: 'answers sampled per prompt each round' },
-  rounds: { kind: 'int', min: 0, default: 3, help: 'rounds of sample → score → keep → fine-tune (one more sampling pass evaluates the last)' },
-  stepsPerRound: { kind: 'int', min: 1, default: 10, help: 'SFT optimizer steps on the kept answers per round' },
-  keep: { kind: 'string', value: 'best|SHARE', default: 'best', help: "'best' answer per prompt, or a share of all samples (e.g. 0.25), best first" },
-  temperature: { kind: 'number', default: 1, ...L.temperature, help: 'sampling temperature' },
-  topK: { kind: 'int', default: 0, ...L.topK, help: 'keep the k most likely tokens; 0 keeps all' },
-  topP: { kind: 'number', default: 0.95, ...L.topP, help: 'nucleus sampling' },
-  maxNewTokens: { kind: 'int', default: 16, ...L.maxNewTokens, help: 'length limit of each answer' },
+  k: { kind: 'int', min: 1, default: RAFT_DEFAULTS.k, help: 'answers sampled per prompt each round' },
+  rounds: { kind: 'int', min: 0, default: RAFT_DEFAULTS.rounds, help: 'rounds of sample → score → keep → fine-tune (one more sampling pass evaluates the last)' },
+  stepsPerRound: { kind: 'int', min: 1, default: RAFT_DEFAULTS.stepsPerRound, help: 'SFT optimizer steps on the kept answers per round' },
+  keep: { kind: 'string', value: 'best|SHARE', default: String(RAFT_DEFAULTS.keep), help: "'best' answer per prompt, or a share of all samples (e.g. 0.25), best first" },
+  temperature: { kind: 'number', default: RAFT_DEFAULTS.sampling.temperature, ...L.temperature, help: 'sampling temperature' },
+  topK: { kind: 'int', default: RAFT_DEFAULTS.sampling.topK, ...L.topK, help: 'keep the k most likely tokens; 0 keeps all' },
+  topP: { kind: 'number', default: RAFT_DEFAULTS.sampling.topP, ...L.topP, help: 'nucleus sampling' },
+  maxNewTokens: { kind: 'int', default: RAFT_DEFAULTS.sampling.maxNewTokens, ...L.maxNewTokens, help: 'length limit of each answer' },
   r: { kind: 'int', min: 1, help: 'LoRA rank' },
   alpha: { kind: 'number', min: 0, help: 'LoRA alpha' },
-  lr: { kind: 'number', min: 0, help: 'peak learning rate of each round' },
+  lr: { kind: 'number', min: 0, default: RAFT_DEFAULTS.learningRate, help: 'peak learning rate of each round' },
   batch: { kind: 'int', min: 1, help: 'rows per step' },
   seqLen: { kind: 'int', min: 2, help: 'positions per row' },
-  seed: { kind: 'int', min: 0, default: 0, help: 'seeds sampling and training: the same settings give the same rounds' },
+  seed: { kind: 'int', min: 0, default: RAFT_DEFAULTS.seed, help: 'seeds sampling and training: the same settings give the same rounds' },
   out: { kind: 'string', value: 'DIR', required: true, help: 'folder for raft.json and the adapter after each finished round' },
   resume: { kind: 'boolean', help: 'continue the run saved in --out from its last finished round' },
 } as const;
@@ -122,7 +122,7 @@ export async function runRaftCommand(args: Parsed<typeof flags>, out: Reporter, 
   const base = defaultMethod('LORA');
   const method: MethodConfig = { ...base, r: args.r ?? base.r, lora_alpha: args.alpha ?? base.lora_alpha };
   const d = defaultTrainConfig('LORA');
-  const config = { ...d, learning_rate: args.lr ?? d.learning_rate, per_device_train_batch_size: args.batch ?? d.per_device_train_batch_size, max_length: args.seqLen ?? d.max_length, warmup_steps: 0, seed: args.seed };
+  const config = { ...d, learning_rate: args.lr, per_device_train_batch_size: args.batch ?? d.per_device_train_batch_size, max_length: args.seqLen ?? d.max_length, warmup_steps: 0, seed: args.seed };
   const settings: RaftSettings = {
     k: args.k,
     rounds: args.rounds,

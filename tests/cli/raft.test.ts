@@ -1,11 +1,10 @@
 // `lora-playground raft`, the real command in a subprocess, on the shipped model: a rule reward this
-// test defines — the answer contains the word " was", which the base says in about one sample in six
-// of these prompts — and three RAFT rounds (K = 4 answers for each of six prompts, the best kept, 8
-// SFT steps of LoRA on them). The run is stopped (SIGINT) once round 1 is saved and continued with
-// --resume: the resumed run starts after round 1 with rounds 0 and 1 as they were, and finishes the
-// rounds; every kept answer carries the rule's reward. The per-round means are printed. They are not
-// asserted to rise: at these sizes (24 samples a round) one run measured 0.167 → 0.250 → 0.375 → 0.292,
-// not yet the clear rise the issue asks for (README: RAFT).
+// test defines — the answer contains the word " was", which the base says in about one 8-token sample
+// in four of these two prompts — and three RAFT rounds with the command's defaults (the top quarter of
+// the samples kept, 10 SFT steps at 1e-2 per round) on K = 4 answers per prompt. The run is stopped
+// (SIGINT) once round 1 is saved and continued with --resume: the resumed run starts after round 1
+// with rounds 0 and 1 as they were, and finishes the rounds. Every round's mean is the rule's reward of
+// its real samples (recomputed here from their text), and the last pass's mean is well above round 0's.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,12 +23,16 @@ interface Round {
   mean: number;
   max: number;
   kept: { answer: string; reward: number }[];
+  all: { answer: string; reward: number }[];
 }
 
+/** The rule this test defines, computed here from the answer's text. */
+const says = (answer: string) => (answer.includes(' was') ? 1 : 0);
+
 describe('lora-playground raft', () => {
-  it("runs three rounds with the reward 'contains: was', stopped after round 1 and resumed from it", { timeout: 3_600_000 }, async () => {
+  it("raises the mean reward of 'contains: was' in three rounds, stopped after round 1 and resumed from it", { timeout: 3_600_000 }, async () => {
     const out = join(tmp, 'raft');
-    const args = ['raft', '--model', MODEL, '--prompts', 'tests/fixtures/raft-prompts.txt', '--reward', 'contains: was', '--k', '4', '--rounds', '3', '--steps-per-round', '8', '--max-new-tokens', '12', '--lr', '1e-2', '--batch', '4', '--seq-len', '32', '--seed', '0', '--out', out, '--json'];
+    const args = ['raft', '--model', MODEL, '--prompts', 'tests/fixtures/raft-prompts.txt', '--reward', 'contains: was', '--k', '4', '--rounds', '3', '--max-new-tokens', '8', '--batch', '2', '--seq-len', '32', '--seed', '0', '--out', out, '--json'];
     let stopped = false;
     const first = await runCli(args, {
       onLine: (line, child) => {
@@ -54,9 +57,15 @@ describe('lora-playground raft', () => {
     expect(result.rounds.map((r) => r.round)).toEqual([0, 1, 2, 3]);
     // rounds 0 and 1 are the first run's, as saved
     expect(result.rounds.slice(0, 2).map((r) => r.mean)).toEqual(before.map((r) => r.mean));
-    for (const r of [...before, ...after]) for (const k of r.kept) expect(k.reward).toBe(k.answer.includes(' was') ? 1 : 0);
+    const rounds = [...before, ...after];
+    for (const r of rounds) {
+      expect(r.all).toHaveLength(8); // 2 prompts × K 4
+      for (const x of [...r.all, ...r.kept]) expect(x.reward).toBe(says(x.answer));
+      expect(r.mean).toBeCloseTo(r.all.reduce((a, x) => a + says(x.answer), 0) / r.all.length, 12);
+    }
     const means = result.rounds.map((r) => r.mean);
     console.log(`RAFT 'contains: was' mean reward per round: ${means.map((m) => m.toFixed(3)).join(' → ')}; max ${result.rounds.map((r) => r.max).join(', ')}`);
-    expect(means[0]).toBeLessThan(0.5); // the base says it rarely
+    expect(means[0]).toBeLessThanOrEqual(0.25); // the base says it rarely
+    expect(means[3]).toBeGreaterThanOrEqual(means[0] + 0.5); // three rounds teach it to the adapter
   });
 });

@@ -13,6 +13,10 @@ describe('RAFT', () => {
     expect(keepSamples(samples, 0.4).map((x) => x.answer)).toEqual(['b', 'c']);
     expect(keepSamples(samples, 1).map((x) => x.answer)).toEqual(['b', 'c', 'd', 'a', 'e']);
     expect(keepSamples(samples, 0.01).map((x) => x.answer)).toEqual(['b']);
+    // equal rewards: the share goes round the prompts (each one's best first), not down the first prompt
+    const ties = [s(0, 'a', 1), s(0, 'b', 1), s(1, 'c', 1), s(1, 'd', 1), s(2, 'e', 0)];
+    expect(keepSamples(ties, 0.4).map((x) => x.answer)).toEqual(['a', 'c']);
+    expect(keepSamples(ties, 0.8).map((x) => x.answer)).toEqual(['a', 'c', 'b', 'd']);
     expect(() => keepSamples(samples, 0)).toThrow(/keep must be 'best' or a share in \(0, 1\]/);
   });
 

@@ -7,6 +7,7 @@ import { IGNORE_INDEX } from '../data/pack.ts';
 import { describeWhere, type Where } from '../data/problems.ts';
 import { type ChatTemplateFn, renderExample, renderMessages } from '../data/templates.ts';
 import { type TextTokenizer, tokenizeSegments } from '../data/tokenize.ts';
+import { withSystem } from './prompting.ts';
 import { withShots } from './shots.ts';
 
 export interface EvalItem {
@@ -41,8 +42,9 @@ function referenceOf(ex: Example): string | null {
   }
 }
 
-function build(ex: Example, shotsShown: readonly Example[], tok: TextTokenizer, chatTemplate: ChatTemplateFn | null): EvalItem {
-  const { example, countFrom } = withShots(ex, shotsShown);
+function build(ex: Example, shotsShown: readonly Example[], tok: TextTokenizer, chatTemplate: ChatTemplateFn | null, system: string): EvalItem {
+  const shown = withShots(ex, shotsShown);
+  const { example, countFrom } = withSystem(shown.example, shown.countFrom, system);
   const rendered = renderExample(example, { chatTemplate });
   // A conversation with shots counts only the query's own assistant turns.
   const segments = example.format === 'messages' && countFrom > 0 ? renderMessages(example.messages, chatTemplate!, { countFrom }) : rendered.segments;
@@ -72,7 +74,7 @@ function build(ex: Example, shotsShown: readonly Example[], tok: TextTokenizer, 
 }
 
 /**
- * Renders and tokenizes `ex` with `shots` in front, dropping shots (farthest from the question first)
+ * Renders and tokenizes `ex` with `shots` in front (and `system`, prompting.ts's withSystem, before them), dropping shots (farthest from the question first)
  * until the sequence fits `maxPositions`. Throws, naming the example, when it does not fit even
  * without shots, or cannot be rendered (e.g. a conversation on a model without a chat template).
  */
@@ -80,13 +82,13 @@ export function prepareItem(
   ex: Example,
   shots: readonly Example[],
   tok: TextTokenizer,
-  opts: { chatTemplate: ChatTemplateFn | null; maxPositions: number },
+  opts: { chatTemplate: ChatTemplateFn | null; maxPositions: number; system?: string },
 ): EvalItem {
   let shown = shots.slice();
   for (;;) {
     let item: EvalItem;
     try {
-      item = build(ex, shown, tok, opts.chatTemplate);
+      item = build(ex, shown, tok, opts.chatTemplate, opts.system ?? '');
     } catch (e) {
       throw new Error(`${describeWhere(ex.where)}: ${(e as Error).message}`);
     }

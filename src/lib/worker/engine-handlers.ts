@@ -6,6 +6,8 @@
 import type { GenerationResult, StreamedToken } from '../generate/stream.ts';
 import { argmax, normalizeSampling, type SamplingOptions } from '../generate/sampling.ts';
 import type { Checkpoint } from '../engine.ts';
+import { withScoreHead } from '../adapters/config.ts';
+import { isReward } from '../train/objective.ts';
 import { exportAdapter, importAdapter } from '../peft/adapter.ts';
 import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointRecord } from '../store/checkpoints.ts';
@@ -87,7 +89,7 @@ export const train: Handler<'train'> = async (request, context) => {
  */
 async function saveBestAdapter(s: EngineSession, setup: RunSetup, run: Awaited<ReturnType<typeof runTraining>>): Promise<string | null> {
   const best = run.best;
-  const method = setup.plan.method;
+  const method = trainedMethod(setup.plan);
   if (!best || best.step === 0 || best.step === run.step || method.peft_type === 'FULL') return null;
   const exported = exportAdapter(method, await s.engine.whileAlive(s.engine.exportWeights(best.state)), s.base);
   const meta = await saveAdapter({
@@ -120,9 +122,14 @@ async function startWeights(s: EngineSession, adapterId: string, plan: RunSetup[
   return { name: imported.name ?? undefined, tensors: imported.tensors };
 }
 
+/** The method whose weights a run trains: a reward model's carries the score head (as runTraining attaches it). */
+function trainedMethod(plan: RunSetup['plan']): RunSetup['plan']['method'] {
+  return isReward(plan.objective) ? withScoreHead(plan.method) : plan.method;
+}
+
 /** Exports the run's current weights as a PEFT adapter into IndexedDB (the same entry on every save). */
 async function saveRunAdapter(s: EngineSession, setup: RunSetup, steps: number, history: TrainHistory): Promise<string> {
-  const method = setup.plan.method;
+  const method = trainedMethod(setup.plan);
   if (method.peft_type === 'FULL') throw new Error('full fine-tuning saves a model folder, not an adapter');
   const exported = exportAdapter(method, await s.engine.whileAlive(s.engine.exportWeights()), s.base);
   const last = <T>(xs: T[]) => (xs.length ? xs[xs.length - 1] : null);

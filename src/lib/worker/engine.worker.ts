@@ -5,6 +5,8 @@
 
 import * as base from './base-handlers.ts';
 import * as engine from './engine-handlers.ts';
+import * as rewards from './raft-handlers.ts';
+import { evaluateExamples } from './eval-handlers.ts';
 import { pretrain } from './pretrain-handler.ts';
 import type { HandledKind, HandlerContext, Handlers } from './handler.ts';
 import type { EmittedEvent, Request, RequestOf, WorkerEvent } from './protocol.ts';
@@ -17,10 +19,13 @@ const handlers: Handlers = {
   engineLoad: engine.engineLoad,
   train: engine.train,
   evaluate: engine.evaluate,
+  evaluateExamples,
   compare: engine.compare,
   sample: engine.sample,
   parity: engine.parity,
   debug: engine.debug,
+  raft: rewards.raft,
+  score: rewards.score,
   pretrain,
 };
 

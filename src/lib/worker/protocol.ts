@@ -19,8 +19,13 @@ import type { ModelConfig } from '../model/config.ts';
 import type { TrainingPlan } from '../train/plan.ts';
 import type { RunDebug, RunStatus, TrainUpdate } from '../train/run.ts';
 import type { InjectedFault } from '../engine.ts';
-import type { ArchitectureSpec } from '../pretrain/create.ts';
+import type { MethodConfig } from '../adapters/config.ts';
 import type { TrainConfig } from '../train/config.ts';
+import type { RaftPrompt, RaftRound, RaftSettings } from '../rewards/raft.ts';
+import type { PromptAnswer } from '../rewards/answers.ts';
+import type { EvalOutcome } from '../eval/evaluate.ts';
+import type { EvalItem } from '../eval/items.ts';
+import type { ArchitectureSpec } from '../pretrain/create.ts';
 
 export type { LossAt, RunDebug, RunStatus, TrainHistory, TrainUpdate } from '../train/run.ts';
 
@@ -153,6 +158,18 @@ export interface EvaluateResult {
   tokens: number;
 }
 
+/**
+ * Per-example evaluation of one column (src/lib/eval, as `lora-playground eval`): the base or a saved
+ * adapter on examples the page prepared (rendered, tokenized, shots in front). One `evalRow` event per
+ * example as it is done.
+ */
+export interface EvaluateExamplesRequest {
+  adapterId: string | null;
+  items: EvalItem[];
+  /** new tokens per greedy generation; 0 skips generation and the text scores */
+  maxNewTokens: number;
+}
+
 // ─── compare ─────────────────────────────────────────────────────────────────────────────────────
 
 /** One side of a comparison: the base model on onnxruntime-web, or the engine with or without an adapter. */
@@ -226,6 +243,42 @@ export interface DebugRequest extends RunDebug {
   faults?: GpuFault[];
 }
 
+// ─── raft and score: the RLHF loop (rewards/raft.ts) and the reward model's ratings ──────────────
+
+/** What ranks RAFT's samples: a rule spec (rewards/rules.ts syntax) or a saved reward model's id. */
+export type RaftReward = { kind: 'rule'; spec: string } | { kind: 'model'; adapterId: string };
+
+export interface RaftRequest {
+  /** Names the run: a stopped run continues (resume) under the same id while the page is open. */
+  runId: string;
+  /** The policy's method (a fresh adapter each new run) and each round's SFT settings. */
+  method: MethodConfig;
+  config: TrainConfig;
+  prompts: RaftPrompt[];
+  settings: RaftSettings;
+  reward: RaftReward;
+  /** Name of the adapter the rounds save into (replaced after every finished round). */
+  adapterName: string;
+  /** Continue runId's stopped run after its last finished round. */
+  resume: boolean;
+}
+
+export interface RaftResult {
+  status: 'finished' | 'stopped';
+  /** Finished rounds (sampling passes) so far. */
+  rounds: number;
+  /** The saved adapter holding the policy after the last trained round (null before any). */
+  adapterId: string | null;
+}
+
+export interface ScoreRequest {
+  /** A saved reward model (an adapter with the score head). */
+  adapterId: string;
+  items: PromptAnswer[];
+  /** Positions per row: a longer prompt + answer is cut as training cuts it. */
+  seqLen: number;
+}
+
 // ─── the maps ────────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -265,9 +318,12 @@ export interface Requests {
   engineLoad: { payload: EngineLoadRequest; result: EngineInfo };
   train: { payload: TrainRequest; result: TrainResult };
   evaluate: { payload: EvaluateRequest; result: EvaluateResult };
+  evaluateExamples: { payload: EvaluateExamplesRequest; result: EvalOutcome };
   compare: { payload: CompareRequest; result: CompareResult };
   sample: { payload: SampleRequest; result: GenerationResult };
   parity: { payload: ParityRequest; result: ParityResult };
+  raft: { payload: RaftRequest; result: RaftResult };
+  score: { payload: ScoreRequest; result: { rewards: number[] } };
   /**
    * Test hooks (the page sends them only when its URL asks): for the next fresh training run, lose
    * the GPU device or poison the weights with NaN after a step (?debug-lose-device=N,
@@ -296,8 +352,12 @@ export interface EventPayloads {
   error: { message: string };
   /** Training progress. */
   train: { update: TrainUpdate };
+  /** Examples of an evaluateExamples request done so far. */
+  evalRow: { done: number; total: number };
   /** One token of one side of a comparison. */
   compareToken: { side: 'left' | 'right'; token: StreamedToken };
+  /** A RAFT round finished (its samples scored, its kept answers trained on) and was saved. */
+  raftRound: { round: RaftRound; adapterId: string | null };
 }
 
 export type EventType = keyof EventPayloads;

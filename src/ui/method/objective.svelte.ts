@@ -1,4 +1,5 @@
-// State of the objective picker: SFT, or a preference objective (DPO, SimPO, ORPO) with TRL's settings
+// State of the objective picker: SFT, a preference objective (DPO, SimPO, ORPO), or a reward model (TRL's
+// RewardTrainer on the same pairs: the method plus a score head) with TRL's settings
 // (train/objective.ts). Each objective keeps its own settings, so switching back and forth loses
 // nothing; every value starts at the one defaults object (train/config.ts DEFAULTS.objectives).
 //
@@ -28,6 +29,11 @@ export const OBJECTIVE_CHOICES: readonly { type: PageObjective; label: string; h
     label: 'ORPO',
     hint: 'SFT and preference in one stage, no reference: the chosen answer’s NLL plus λ times an odds-ratio term.',
   },
+  {
+    type: 'reward',
+    label: 'Reward model',
+    hint: 'Not a policy: the method plus a score head, trained so the chosen answer scores above the rejected one. RAFT can rank samples with it.',
+  },
 ];
 
 /** The DPO loss types, with what each trades. */
@@ -37,8 +43,8 @@ export const LOSS_TYPE_HINTS = {
   robust: 'Unbiased when a share ε of the labels is flipped, at the price of noisier gradients.',
 } as const;
 
-/** The objectives the page trains a policy with (a reward model is trained from the command line). */
-export type PageObjective = Exclude<ObjectiveType, 'reward'>;
+/** The objectives the page trains with: every one (the reward model on the same preference pairs). */
+export type PageObjective = ObjectiveType;
 type PreferenceType = Exclude<PageObjective, 'sft'>;
 
 export class ObjectiveState {
@@ -46,6 +52,7 @@ export class ObjectiveState {
   dpo = $state(defaultObjective('dpo'));
   simpo = $state(defaultObjective('simpo'));
   orpo = $state(defaultObjective('orpo'));
+  reward = $state(defaultObjective('reward'));
   /** The preference objective picked last: the one preference data brings back. */
   private lastPreference: PreferenceType = 'dpo';
   /** Whether the data seen last was preference pairs (null before any data). */
@@ -62,6 +69,8 @@ export class ObjectiveState {
         return copyObjective(this.simpo);
       case 'orpo':
         return copyObjective(this.orpo);
+      case 'reward':
+        return copyObjective(this.reward);
     }
   });
 
@@ -93,5 +102,6 @@ export class ObjectiveState {
     this.dpo = defaultObjective('dpo');
     this.simpo = defaultObjective('simpo');
     this.orpo = defaultObjective('orpo');
+    this.reward = defaultObjective('reward');
   }
 }

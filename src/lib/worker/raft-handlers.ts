@@ -1,0 +1,105 @@
+/// <reference lib="webworker" />
+// Handlers for the RLHF loop: RAFT rounds (rewards/raft.ts, the loop `lora-playground raft` runs) on
+// the engine, the policy saved as an adapter after every finished round, and the reward model's
+// ratings of prompt + answer pairs (rewards/model.ts, what `lora-playground score` prints).
+
+import { hasScoreHead, type MethodConfig } from '../adapters/config.ts';
+import { fromTransformersTokenizer } from '../data/tokenize.ts';
+import type { ExportedTensor } from '../engine.ts';
+import { exportAdapter, importAdapter } from '../peft/adapter.ts';
+import { scoreAnswers } from '../rewards/model.ts';
+import { runRaft, type RaftInput, type RaftState } from '../rewards/raft.ts';
+import { parseRewardSpec, ruleReward } from '../rewards/rules.ts';
+import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
+import type { Handler } from './handler.ts';
+import type { RaftRequest } from './protocol.ts';
+import { attachSaved, baseRuntime, liveEngine, onGpu, type EngineSession } from './session.ts';
+
+/** The last stopped run, kept until the page reloads: Continue resumes it after its last finished round. */
+let stopped: { runId: string; state: RaftState; adapterId: string | null } | null = null;
+
+/** A saved reward model, read and checked (it must carry the score head). */
+async function readRewardModel(s: EngineSession, adapterId: string): Promise<{ method: MethodConfig; tensors: Map<string, ExportedTensor> }> {
+  const files = await getAdapterFiles(adapterId).catch(() => {
+    throw new Error('The reward model is no longer saved (it may have been deleted): pick another.');
+  });
+  const imported = importAdapter({ config: files.configJson, weights: files.weights }, s.base);
+  if (!hasScoreHead(imported.config.method)) throw new Error('This adapter has no score head: it is a language model’s adapter, not a reward model (train one with the reward objective).');
+  return { method: imported.config.method, tensors: imported.tensors };
+}
+
+/** The reward the request names, as RAFT's scorer. A reward model shares the engine with the policy. */
+async function scorer(s: EngineSession, request: RaftRequest): Promise<RaftInput['reward']> {
+  if (request.reward.kind === 'rule') {
+    const rule = parseRewardSpec(request.reward.spec);
+    return (items) => items.map((x) => ruleReward(rule, x.answer, x.prompt.reference ?? null));
+  }
+  const rm = await readRewardModel(s, request.reward.adapterId);
+  const runtime = baseRuntime();
+  const tok = fromTransformersTokenizer(runtime.prompts.hf);
+  // attached to score; runRaft attaches the policy again at the start of every round
+  return (items) => {
+    s.engine.attach(rm.method);
+    s.engine.importWeights(rm.tensors);
+    const pairs = items.map((x) => ({ prompt: x.prompt.prompt, answer: x.answer }));
+    return scoreAnswers(s.engine, tok, pairs, request.config.max_length, runtime.prompts.chatTemplate);
+  };
+}
+
+export const raft: Handler<'raft'> = async (request, context) => {
+  const { emit, signal } = context;
+  const s = await liveEngine(context);
+  const resume = request.resume && stopped?.runId === request.runId ? stopped : null;
+  if (request.resume && !resume) throw new Error('This RAFT run can no longer be continued (the page was reloaded or another run started): start a new run.');
+  stopped = null;
+  const method = request.method;
+  if (method.peft_type === 'FULL') throw new Error('RAFT fine-tunes an adapter: pick LoRA, a bottleneck adapter or prefix tuning');
+  const runtime = baseRuntime();
+  const input: RaftInput = {
+    method,
+    config: request.config,
+    prompts: request.prompts,
+    settings: request.settings,
+    tokenizer: fromTransformersTokenizer(runtime.prompts.hf),
+    decode: (ids) => runtime.decode(ids),
+    reward: await scorer(s, request),
+  };
+  let adapterId = resume?.adapterId ?? null;
+  s.attachedKey = null; // the loop attaches its own weights
+  const result = await onGpu('The RAFT run', s, () =>
+    runRaft(s.engine, input, {
+      resume: resume?.state ?? null,
+      signal,
+      onStage: (message) => emit({ type: 'status', stage: 'raft', message }),
+      onTrain: (_round, update) => emit({ type: 'train', update }),
+      onRound: async (round, state) => {
+        if (round.kept.length > 0 && state.weights) {
+          const exported = exportAdapter(method, state.weights, s.base);
+          const saved = {
+            name: request.adapterName,
+            configJson: exported.configJson,
+            weights: exported.weights,
+            source: 'trained' as const,
+            training: { steps: state.rounds.filter((r) => r.kept.length > 0).length * request.settings.stepsPerRound, trainLoss: round.trainLoss, valLoss: null, dataset: `RAFT, ${state.rounds.length} rounds` },
+          };
+          adapterId = (adapterId ? await replaceAdapterFiles(adapterId, saved) : await saveAdapter(saved)).id;
+        }
+        emit({ type: 'raftRound', round, adapterId });
+      },
+    }),
+  ).finally(() => (s.attachedKey = null));
+  if (result.status === 'stopped') stopped = { runId: request.runId, state: { rounds: result.rounds, weights: result.weights }, adapterId };
+  return { status: result.status, rounds: result.rounds.length, adapterId };
+};
+
+export const score: Handler<'score'> = async (request, context) => {
+  const s = await liveEngine(context);
+  if (request.items.some((x) => x.answer.trim() === '')) throw new Error('an answer is empty: give the text to rate');
+  const runtime = baseRuntime();
+  await readRewardModel(s, request.adapterId); // says plainly when the adapter is not a reward model
+  return onGpu('Scoring', s, async () => {
+    await attachSaved(s, request.adapterId);
+    const rewards = await scoreAnswers(s.engine, fromTransformersTokenizer(runtime.prompts.hf), request.items, request.seqLen, runtime.prompts.chatTemplate);
+    return { rewards };
+  });
+};
