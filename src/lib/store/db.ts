@@ -11,15 +11,18 @@
 // Added in version 2 (an upgrade creates them and leaves the others as they are):
 //   preferences    PreferenceRecord, key `id`: pairs {prompt, chosen, rejected} with what made them
 //   judgments      Judgment, key `id`: every verdict given in the compare view (the win rate's data)
+// Added in version 3:
+//   models         ModelRecord, key `id`: models made in the page (New model), their Hugging Face folder's files
 
 export const DB_NAME = 'lora-playground';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const STORES = {
   adapters: 'adapters',
   adapterFiles: 'adapterFiles',
   checkpoints: 'checkpoints',
   preferences: 'preferences',
   judgments: 'judgments',
+  models: 'models',
 } as const;
 export type StoreName = (typeof STORES)[keyof typeof STORES];
 
@@ -48,6 +51,7 @@ export function openDatabase(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains(STORES.checkpoints)) db.createObjectStore(STORES.checkpoints, { keyPath: 'runId' });
       if (!db.objectStoreNames.contains(STORES.preferences)) db.createObjectStore(STORES.preferences, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(STORES.judgments)) db.createObjectStore(STORES.judgments, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(STORES.models)) db.createObjectStore(STORES.models, { keyPath: 'id' });
     };
     request.onsuccess = () => {
       const db = request.result;

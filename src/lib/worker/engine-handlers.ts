@@ -54,8 +54,11 @@ export const train: Handler<'train'> = async (request, context) => {
   const keep = (state: Checkpoint, history: TrainHistory) =>
     saveCheckpoint({ runId: request.runId, step: state.step, savedAt: Date.now(), state, run: setup, history } satisfies RunCheckpoint);
   s.attachedKey = null;
-  const run = await runTraining(s.engine, { ...plan, start }, {
-    onUpdate: (update) => emit({ type: 'train', update }),
+  const run = await runTraining(s.engine, { ...plan, start, general: resumed ? null : (request.general ?? null) }, {
+    onUpdate: (update) => {
+      if (update.kind === 'start') setup.trainableParams = update.trainableParams;
+      emit({ type: 'train', update });
+    },
     keepCheckpoint: keep,
     checkpointEvery: request.checkpointEvery,
     resume: resumed ? { state: resumed.state, history: resumed.history } : null,
@@ -73,7 +76,8 @@ export const train: Handler<'train'> = async (request, context) => {
   if (run.status === 'device-lost') return result;
   s.attachedKey = `run:${request.runId}`;
   setup.adapterId = await saveRunAdapter(s, setup, run.step, run.history);
-  // The checkpoint now also knows the adapter it saves into.
+  if (run.general) setup.generalLoss = run.general; // the Forgetting view reads it from the kept run
+  // The checkpoint now also knows the adapter it saves into (and what the run forgot).
   await keep(run.last!, run.history);
   const bestAdapterId = await saveBestAdapter(s, setup, run);
   return { ...result, adapterId: setup.adapterId, bestAdapterId };

@@ -7,6 +7,7 @@ import * as base from './base-handlers.ts';
 import * as engine from './engine-handlers.ts';
 import * as rewards from './raft-handlers.ts';
 import { evaluateExamples } from './eval-handlers.ts';
+import { pretrain } from './pretrain-handler.ts';
 import type { HandledKind, HandlerContext, Handlers } from './handler.ts';
 import type { EmittedEvent, Request, RequestOf, WorkerEvent } from './protocol.ts';
 
@@ -25,6 +26,7 @@ const handlers: Handlers = {
   debug: engine.debug,
   raft: rewards.raft,
   score: rewards.score,
+  pretrain,
 };
 
 function post(event: WorkerEvent, transfer: Transferable[] = []): void {

@@ -25,6 +25,7 @@ import type { RaftPrompt, RaftRound, RaftSettings } from '../rewards/raft.ts';
 import type { PromptAnswer } from '../rewards/answers.ts';
 import type { EvalOutcome } from '../eval/evaluate.ts';
 import type { EvalItem } from '../eval/items.ts';
+import type { ArchitectureSpec } from '../pretrain/create.ts';
 
 export type { LossAt, RunDebug, RunStatus, TrainHistory, TrainUpdate } from '../train/run.ts';
 
@@ -101,6 +102,11 @@ export interface TrainRequest {
    * must be the adapter's. Absent or null: a fresh adapter (DPO's reference is then the bare base).
    */
   fromAdapterId?: string | null;
+  /**
+   * General text rows (pretrain/general.ts; the built-in Brown slice, packed by the page) whose loss is
+   * measured before and after the run: how much the run forgets. Absent or null: not measured.
+   */
+  general?: PackedRows | null;
 }
 
 /** The plan and the adapter a run saves into, kept in its checkpoint: what Resume needs besides the weights. */
@@ -110,6 +116,10 @@ export interface RunSetup {
   adapterId: string | null;
   /** the saved adapter the run started from (TrainRequest.fromAdapterId), read again on Resume */
   fromAdapterId?: string | null;
+  /** The general text's mean loss (TrainRequest.general) with the starting weights and the trained ones, once a fresh run has ended (a resumed run does not measure it). */
+  generalLoss?: { before: number; after: number } | null;
+  /** Trainable parameters of the run's method on this model (the run's start event). */
+  trainableParams?: number;
 }
 
 export interface TrainResult {
@@ -271,6 +281,35 @@ export interface ScoreRequest {
 
 // ─── the maps ────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * Pretrain a new model (the New model panel): a fresh Llama of `architecture` (pretrain/create.ts,
+ * Hugging Face initialisation) with the shipped tokenizer, trained with full fine-tuning by the one run
+ * loop on rows the page packed, a greedy sample every `sampleEvery` steps; the result is kept in
+ * IndexedDB as a Hugging Face folder (store/models.ts).
+ */
+export interface PretrainRequest {
+  name: string;
+  architecture: ArchitectureSpec;
+  initializerRange: number;
+  seed: number;
+  config: TrainConfig;
+  steps: number;
+  data: { train: PackedRows; validation: PackedRows; padId: number };
+  /** What the rows came from, for the kept model's description. */
+  dataset: string;
+  sample: { every: number; prompt: string; maxNewTokens: number };
+  /** Absolute URL of the app's models/ folder: the shipped tokenizer's files are copied from there. */
+  localModels: string;
+}
+
+export interface PretrainResult {
+  status: RunStatus;
+  step: number;
+  message: string;
+  /** The kept model (null when the run ended before a step, or lost its device). */
+  modelId: string | null;
+}
+
 /** Every request kind: what the page sends and what the worker's `done` event returns. */
 export interface Requests {
   load: { payload: LoadRequest; result: LoadResult };
@@ -291,6 +330,7 @@ export interface Requests {
    * ?debug-nan-after=N); and GPU faults that strike later engine requests (?debug-gpu-fault=…).
    */
   debug: { payload: DebugRequest; result: { armed: boolean } };
+  pretrain: { payload: PretrainRequest; result: PretrainResult };
 }
 
 export type RequestKind = keyof Requests;

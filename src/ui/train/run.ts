@@ -3,7 +3,7 @@
 
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointRecord } from '../../lib/store/checkpoints.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
-import { GPU_FAULT_POINTS, type GpuFault, type GpuFaultPoint, type RunSetup } from '../../lib/worker/protocol.ts';
+import { GPU_FAULT_POINTS, type GpuFault, type GpuFaultPoint, type RunSetup, type TrainHistory } from '../../lib/worker/protocol.ts';
 
 const OBJECTIVE_NAMES = { dpo: 'DPO', simpo: 'SimPO', orpo: 'ORPO', reward: 'reward model' } as const;
 
@@ -58,13 +58,33 @@ export interface EarlierRun {
   /** What it trained on and how, the dataset's rows included: Resume and Compare need nothing else. */
   plan: TrainingPlan;
   adapterName: string;
+  /** Trainable parameters of its method (absent in records of older versions). */
+  trainableParams?: number;
+  /** Validation loss at its first and latest validation (null without any). */
+  taskLoss?: { before: number; after: number } | null;
+  /** Mean loss on the general text before and after the run, when the run measured it. */
+  generalLoss?: { before: number; after: number } | null;
 }
 
 /** The run a checkpoint record describes, or null when it holds no plan (a record from an older version). */
-export function earlierRun(record: Pick<CheckpointRecord<unknown, RunSetup, unknown>, 'runId' | 'step' | 'savedAt' | 'run'> | null): EarlierRun | null {
+export function earlierRun(
+  record: (Pick<CheckpointRecord<unknown, RunSetup, unknown>, 'runId' | 'step' | 'savedAt' | 'run'> & { history?: unknown }) | null,
+): EarlierRun | null {
   const plan = record?.run?.plan;
   if (!record || !plan || !(plan.steps >= 1)) return null;
-  return { runId: record.runId, step: record.step, savedAt: record.savedAt, plan, adapterName: record.run.adapterName };
+  const validation = (record.history as TrainHistory | undefined)?.validation ?? [];
+  const first = validation.at(0);
+  const last = validation.at(-1);
+  return {
+    runId: record.runId,
+    step: record.step,
+    savedAt: record.savedAt,
+    plan,
+    adapterName: record.run.adapterName,
+    trainableParams: record.run.trainableParams,
+    taskLoss: first && last ? { before: first.loss, after: last.loss } : null,
+    generalLoss: record.run.generalLoss ?? null,
+  };
 }
 
 /** Whether Resume has something to do: the run stopped before its last step. */

@@ -14,12 +14,16 @@ import { adapterChoice } from '../compare/sides.ts';
 import { EngineState } from './engine.svelte.ts';
 import { debugFaults, debugStep } from './run.ts';
 import { TrainState } from './train.svelte.ts';
+import { ForgettingState } from './forgetting.svelte.ts';
+import type { TextTokenizer } from '../../lib/data/tokenize.ts';
 
 /** What these screens need of the dataset and method screens. */
 export interface PlanSource {
   readonly plan: TrainingPlan | null;
   readonly blockers: string[];
   locked: boolean;
+  /** The loaded model's tokenizer, in the page (the general text is packed with it). */
+  readonly dataset?: { readonly tokenizer: { readonly tokenizer: TextTokenizer } | null };
 }
 
 export class TrainScreens {
@@ -27,6 +31,8 @@ export class TrainScreens {
   readonly train: TrainState;
   readonly library: AdapterLibrary;
   readonly compare: CompareState;
+  /** Whether runs measure the general text, and the runs side by side. */
+  readonly forgetting: ForgettingState;
   private readonly base: BaseModelState;
   private readonly source: PlanSource | null;
   private readonly dispose: () => void;
@@ -43,6 +49,8 @@ export class TrainScreens {
     if (faults.length) void client.request('debug', { faults }).result.catch(() => {});
     // While a run holds the engine, the model it trains cannot be reloaded or changed.
     base.holdWhile(() => this.train.modelLock);
+    this.forgetting = new ForgettingState(() => source?.dataset?.tokenizer?.tokenizer ?? null);
+    this.train.generalRows = (plan) => (this.forgetting.measure ? this.forgetting.rows(plan.config.max_length) : null);
     this.library = new AdapterLibrary();
     this.compare = new CompareState(client);
     this.dispose = $effect.root(() => {

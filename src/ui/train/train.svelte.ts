@@ -11,6 +11,8 @@ import type { ObjectiveType } from '../../lib/train/objective.ts';
 import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
 import { indexedDbRuns, runName, unfinished, type EarlierRun, type KeptRuns } from './run.ts';
 import { errorMessage } from '../format.ts';
+import type { PackedRows } from '../../lib/data/pack.ts';
+import { forgettingLine } from './forgetting.svelte.ts';
 
 export type TrainPhase = 'idle' | 'starting' | 'training' | 'pausing' | RunStatus | 'error';
 
@@ -58,6 +60,11 @@ export class TrainState {
   kept = $state.raw<EarlierRun[]>([]);
   /** Counts finished runs (any outcome), so other screens can refresh their lists. */
   finishedRuns = $state(0);
+  /** The general text's mean loss before and after this run (null until measured; ForgettingState turns it on). */
+  generalBefore = $state<number | null>(null);
+  generalAfter = $state<number | null>(null);
+  /** The general text's rows for a fresh run of `plan` (packed at its sequence length), or null when not measured (TrainScreens sets it). */
+  generalRows: ((plan: TrainingPlan) => Promise<PackedRows | null> | null) | null = null;
 
   private readonly client: EngineClient;
   /** Test hooks from the URL (?debug-lose-device=N, ?debug-nan-after=N), armed before each fresh run. */
@@ -87,6 +94,14 @@ export class TrainState {
   get modelLock(): string | null {
     if (!this.running) return null;
     return `a training run is using the model (${this.totalSteps ? `step ${this.step} of ${this.totalSteps}` : 'starting'})`;
+  }
+
+  /** "task loss 0.12 (was 5.6) · general text ppl 142 (was 90)" once the run has measured the general text after training ('' before). */
+  get forgetting(): string {
+    if (this.generalBefore === null || this.generalAfter === null) return '';
+    const first = this.validation.at(0);
+    const last = this.validation.at(-1);
+    return forgettingLine(first && last ? { before: first.loss, after: last.loss } : null, { before: this.generalBefore, after: this.generalAfter });
   }
 
   get progress(): number | null {
@@ -163,7 +178,7 @@ export class TrainState {
     this.resetBest();
     this.earlier = null;
     // The plan's arrays are copied by postMessage; the page keeps its own.
-    return this.run({ runId, plan: $state.snapshot(plan) as TrainingPlan, resume: false, fromAdapterId: from?.id ?? null });
+    return this.run({ runId, plan: $state.snapshot(plan) as TrainingPlan, resume: false, fromAdapterId: from?.id ?? null, general: this.generalRows?.(plan) ?? undefined });
   }
 
   /** Continues the current run (or an earlier visit's) from its last checkpoint. */
@@ -186,8 +201,10 @@ export class TrainState {
     this.task.cancel();
   }
 
-  private async run(req: { runId: string; plan?: TrainingPlan; resume: boolean; fromAdapterId?: string | null }): Promise<void> {
+  private async run(req: { runId: string; plan?: TrainingPlan; resume: boolean; fromAdapterId?: string | null; general?: Promise<PackedRows | null> }): Promise<void> {
     if (this.running) return;
+    this.generalBefore = null;
+    this.generalAfter = null;
     this.phase = 'starting';
     this.stage = req.resume ? 'Loading the checkpoint…' : 'Sending the plan to the worker…';
     this.error = null;
@@ -195,9 +212,10 @@ export class TrainState {
     this.samples = [];
     // Test hooks fire in a fresh run only, so Resume can show the recovery.
     if (this.debug && !req.resume) void this.client.request('debug', this.debug).result.catch(() => {});
+    const general = req.general ? await req.general : null;
     const task = this.client.request(
       'train',
-      { runId: req.runId, plan: req.plan, resume: req.resume, adapterName: this.runName || 'Trained adapter', fromAdapterId: req.fromAdapterId ?? null },
+      { runId: req.runId, plan: req.plan, resume: req.resume, adapterName: this.runName || 'Trained adapter', fromAdapterId: req.fromAdapterId ?? null, general },
       (event: WorkerEvent) => {
         if (event.type === 'train' && task === this.task) this.apply(event.update);
       },
@@ -257,6 +275,13 @@ export class TrainState {
         break;
       case 'best':
         this.best = { step: u.step, loss: u.loss };
+        break;
+      case 'general':
+        if (u.before === null) this.generalBefore = u.loss;
+        else {
+          this.generalBefore = u.before;
+          this.generalAfter = u.loss;
+        }
         break;
       case 'checkpoint':
         this.checkpointStep = u.step;

@@ -1,0 +1,107 @@
+// End to end: the stages before PEFT on the built site (Chromium, WebGPU on SwiftShader). A short
+// LoRA run on the page with forgetting measured reports "task loss … (was …) · general text ppl …
+// (was …)" and appears in the Forgetting view; the New model panel pretrains the smallest preset for a
+// handful of steps in the worker (live loss, greedy samples), keeps it in IndexedDB and downloads it as
+// a Hugging Face folder in a .zip. Screenshots: docs/screenshots/forgetting.png and new-model.png.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StaticServer } from '../../scripts/static-server.mjs';
+import { openPage, waitForModel, type Browser } from './browser.ts';
+import { pirateDataset, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
+import { ROOT, startSite } from './site.ts';
+import { listZip } from '../../src/lib/peft/zip.ts';
+
+const SHOTS = resolve(ROOT, 'docs/screenshots');
+let site: StaticServer;
+let downloads: string;
+
+beforeAll(async () => {
+  site = await startSite('/playground/');
+  downloads = mkdtempSync(join(tmpdir(), 'lora-playground-new-model-'));
+});
+afterAll(async () => {
+  await site?.close();
+  rmSync(downloads, { recursive: true, force: true });
+});
+
+describe('new model and forgetting', () => {
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    ({ browser, page } = await openPage({ webgpu: true }, site.url));
+  });
+  afterAll(() => browser?.close());
+
+  it('a run that measures the general text says what it learnt and forgot, and the Forgetting view lists it', { timeout: 1_200_000 }, async () => {
+    expect(await waitForModel(page)).toBe('webgpu');
+    await waitForEngine(page);
+    const forgetting = page.getByTestId('forgetting');
+    await forgetting.getByRole('checkbox', { name: /Measure the general text/ }).check();
+    await uploadDataset(page, 'pirate.jsonl', pirateDataset(8));
+    await setTraining(page, { lr: 0.01, steps: 4, batch: 4, seqLen: 32, warmup: 0, evalEvery: 2 });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    expect(await waitForRunEnd(page), await trainStatus(page)).toBe('finished');
+    const line = await page.getByTestId('train-forgetting').innerText();
+    expect(line).toMatch(/^task loss \d+\.\d{3} \(was \d+\.\d{3}\) · general text ppl \d+\.\d \(was \d+\.\d\)$/);
+    const row = forgetting.getByTestId('forgetting-row');
+    await row.first().waitFor({ timeout: 60_000 });
+    expect(await row.count()).toBe(1);
+    expect(await row.getAttribute('data-method')).toMatch(/^LoRA r 8/);
+    const before = Number(await row.getAttribute('data-ppl-before'));
+    const after = Number(await row.getAttribute('data-ppl-after'));
+    // The shipped model on Brown text it never saw: far better than a uniform guess over 4,096 tokens.
+    expect(before).toBeGreaterThan(1);
+    expect(before).toBeLessThan(4096);
+    expect(line).toContain(`general text ppl ${after.toFixed(1)} (was ${before.toFixed(1)})`);
+    console.log(`forgetting (LoRA, 4 steps): ${line}`);
+    await forgetting.screenshot({ path: resolve(SHOTS, 'forgetting.png') });
+  });
+
+  it('pretrains the smallest preset in the worker, shows loss and samples, keeps it and downloads its folder', { timeout: 1_200_000 }, async () => {
+    expect(await waitForModel(page)).toBe('webgpu'); // the samples are decoded by the shipped model's tokenizer
+    const panel = page.getByTestId('new-model');
+    await panel.getByRole('combobox', { name: 'Preset' }).selectOption('0.1m');
+    const field = (label: string) => panel.getByRole('spinbutton', { name: label, exact: true });
+    await field('Pretraining steps').fill('4');
+    await field('Rows per step').fill('4');
+    await field('Row length').fill('32');
+    await field('Validate every').fill('2');
+    await field('Sample every').fill('2');
+    await panel.getByRole('textbox', { name: 'Model name' }).fill('Tiny Brown');
+    await panel.getByRole('button', { name: 'Pretrain', exact: true }).click();
+    const stats = panel.getByTestId('new-model-stats');
+    await page.waitForFunction(
+      () => ['finished', 'stopped', 'diverged', 'device-lost', 'error'].includes(document.querySelector('[data-testid="new-model-stats"]')?.getAttribute('data-phase') ?? ''),
+      undefined,
+      { timeout: 1_100_000, polling: 250 },
+    );
+    expect(await stats.getAttribute('data-phase'), await panel.innerText()).toBe('finished');
+    const loss = panel.getByTestId('new-model-loss');
+    const first = Number(await loss.getAttribute('data-first'));
+    // A fresh initialisation predicts nearly uniformly over the 4,096 tokens: its first loss is near ln 4096.
+    expect(Math.abs(first - Math.log(4096))).toBeLessThan(0.5);
+    const samples = panel.getByTestId('new-model-samples').locator('li');
+    expect(await samples.count()).toBe(2); // steps 2 and 4
+    expect(await samples.first().innerText()).toMatch(/^step 2 The/);
+    expect(await panel.getByTestId('new-model-message').innerText()).toContain('Kept as “Tiny Brown” in this browser.');
+    const item = panel.getByTestId('made-model').filter({ hasText: 'Tiny Brown' });
+    await item.waitFor();
+
+    const download = page.waitForEvent('download');
+    await item.getByRole('button', { name: 'Download .zip' }).click();
+    const d = await download;
+    expect(d.suggestedFilename()).toBe('Tiny-Brown.zip');
+    const path = join(downloads, d.suggestedFilename());
+    await d.saveAs(path);
+    const names = listZip(new Uint8Array(readFileSync(path)))
+      .map((e) => e.name)
+      .sort();
+    expect(names).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((n) => `Tiny-Brown/${n}`));
+    await panel.screenshot({ path: resolve(SHOTS, 'new-model.png') });
+  });
+});
