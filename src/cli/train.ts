@@ -109,7 +109,8 @@ function metricsOf(plan: TrainingPlan, run: RunResult, trainableParams: number, 
   };
 }
 
-/** Writes the files into a new folder beside `out`, then renames it into place: `out` is whole or absent. */
+/** Writes the files into a new folder beside `out`, then renames it into place: `out` is whole or absent (or, when
+ * `out` was filled meanwhile, the files stay in the new folder and the error says where). */
 export async function writeFolder(out: string, files: { name: string; data: Uint8Array | string }[]): Promise<void> {
   const target = resolve(out);
   const partial = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
@@ -120,15 +121,22 @@ export async function writeFolder(out: string, files: { name: string; data: Uint
       await mkdir(dirname(join(partial, f.name)), { recursive: true });
       await writeFile(join(partial, f.name), f.data);
     }
-    // An empty --out (checked before training) gives way; a folder filled meanwhile makes rmdir fail.
-    await rmdir(target).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
-    await rename(partial, target);
   } catch (e) {
     await rm(partial, { recursive: true, force: true });
     throw e;
   }
+  // An empty --out (checked before training) gives way. A folder filled meanwhile (another run writing
+  // there) is left alone, and the trained files stay in the partial folder, named, rather than lost.
+  const filled = await rmdir(target).then(
+    () => false,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      if (e.code === 'ENOTEMPTY' || e.code === 'EEXIST') return true;
+      throw e;
+    },
+  );
+  if (filled) throw new Error(`${out} was filled by something else while this run trained; its files are kept in ${partial} instead`);
+  await rename(partial, target);
 }
 
 /** What `pretrain` adds to a run: samples every N steps, and how the result is named. */
