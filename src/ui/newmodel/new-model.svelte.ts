@@ -15,7 +15,7 @@ import { defaultTrainConfig, DEFAULTS, type TrainConfig } from '../../lib/train/
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { LossAt, PretrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
 import { errorMessage } from '../format.ts';
-import { etaMs, tokensPerSecond, type StepSample } from '../train/meter.ts';
+import { RunCurves } from '../train/curves.svelte.ts';
 
 const P = DEFAULTS.pretraining;
 
@@ -33,7 +33,7 @@ export interface NewModelSources {
   localModels: string;
 }
 
-export class NewModelState {
+export class NewModelState extends RunCurves {
   preset = $state<PresetName | 'custom'>('1m');
   /** Custom sizes (used when preset is 'custom'); start as the 1m preset's. */
   custom = $state<ArchitectureSpec>({ ...PRESETS['1m'] });
@@ -55,12 +55,6 @@ export class NewModelState {
   dataProblems = $state.raw<string[]>([]);
 
   phase = $state<NewModelPhase>('idle');
-  stage = $state('');
-  step = $state(0);
-  totalSteps = $state(0);
-  train = $state.raw<LossAt[]>([]);
-  validation = $state.raw<LossAt[]>([]);
-  meter = $state.raw<StepSample[]>([]);
   generations = $state.raw<{ step: number; text: string }[]>([]);
   /** What the rows came to: "1,204 train rows × 128, 12 validation rows; 40 of 401 paragraphs held out…" */
   dataNote = $state('');
@@ -76,6 +70,7 @@ export class NewModelState {
   private task: Task<PretrainResult> | null = null;
 
   constructor(client: EngineClient, sources: NewModelSources) {
+    super();
     this.client = client;
     this.sources = sources;
   }
@@ -118,13 +113,6 @@ export class NewModelState {
     return out;
   }
 
-  get tokensPerSecond(): number {
-    return tokensPerSecond(this.meter);
-  }
-
-  get etaMs(): number {
-    return etaMs(this.meter, this.totalSteps);
-  }
 
   /** Reads the user's files with the one dataset reader (Markdown as plain text); their problems become blockers. */
   async addFiles(files: File[]): Promise<void> {
@@ -226,32 +214,8 @@ export class NewModelState {
   }
 
   private apply(u: TrainUpdate): void {
-    switch (u.kind) {
-      case 'start':
-        if (this.phase === 'preparing') this.phase = 'training';
-        this.totalSteps = u.totalSteps;
-        break;
-      case 'stage':
-        this.stage = u.message;
-        break;
-      case 'step':
-        this.stage = '';
-        this.step = u.step;
-        this.totalSteps = u.totalSteps;
-        this.train = [...this.train, { step: u.step, loss: u.loss }];
-        this.meter = [...this.meter.slice(-63), { step: u.step, tokens: u.tokens, elapsedMs: u.elapsedMs }];
-        break;
-      case 'validation':
-        this.validation = [...this.validation, { step: u.step, loss: u.loss }];
-        break;
-      case 'sample':
-        this.generations = [...this.generations, { step: u.step, text: u.text }];
-        break;
-      case 'restored':
-        this.step = u.step;
-        this.train = this.train.filter((p) => p.step <= u.step);
-        this.validation = this.validation.filter((p) => p.step <= u.step);
-        break;
-    }
+    if (u.kind === 'start' && this.phase === 'preparing') this.phase = 'training';
+    if (u.kind === 'sample') this.generations = [...this.generations, { step: u.step, text: u.text }];
+    else this.drawCurves(u);
   }
 }

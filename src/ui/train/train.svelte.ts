@@ -8,7 +8,7 @@ import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { LossAt, RunDebug, RunStatus, TrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
 import type { ObjectiveType } from '../../lib/train/objective.ts';
-import { etaMs, tokensPerSecond, type StepSample } from './meter.ts';
+import { RunCurves } from './curves.svelte.ts';
 import { indexedDbRuns, runName, unfinished, type EarlierRun, type KeptRuns } from './run.ts';
 import { errorMessage } from '../format.ts';
 import type { PackedRows } from '../../lib/data/pack.ts';
@@ -20,24 +20,18 @@ function newRunId(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now().toString(36)}`;
 }
 
-export class TrainState {
+export class TrainState extends RunCurves {
   phase = $state<TrainPhase>('idle');
   runId = $state<string | null>(null);
   runName = $state('');
   /** The plan of the current run, or of the earlier visit's run (its data included). */
   plan = $state.raw<TrainingPlan | null>(null);
   /** What the run is doing until its next step arrives, in words ('' once steps are coming). */
-  stage = $state('');
-  step = $state(0);
-  totalSteps = $state(0);
   /** Loss per step, with a preference objective's metrics (TRL's names) when the run has them. */
-  train = $state.raw<LossAt[]>([]);
-  validation = $state.raw<LossAt[]>([]);
   /** The run's objective (the plan's; the worker's start event confirms it). */
   objective = $state<ObjectiveType>('sft');
   /** The saved adapter a fresh run continues (null: it starts from the method's initial weights). */
   fromAdapter = $state.raw<{ id: string; name: string } | null>(null);
-  samples = $state.raw<StepSample[]>([]);
   lr = $state(0);
   checkpointStep = $state<number | null>(null);
   checkpointAt = $state<number | null>(null);
@@ -73,6 +67,7 @@ export class TrainState {
   private readonly keptRuns: KeptRuns;
 
   constructor(client: EngineClient, debug: RunDebug | null = null, keptRuns: KeptRuns = indexedDbRuns) {
+    super();
     this.client = client;
     this.debug = debug;
     this.keptRuns = keptRuns;
@@ -102,18 +97,6 @@ export class TrainState {
     const first = this.validation.at(0);
     const last = this.validation.at(-1);
     return forgettingLine(first && last ? { before: first.loss, after: last.loss } : null, { before: this.generalBefore, after: this.generalAfter });
-  }
-
-  get progress(): number | null {
-    return this.totalSteps > 0 ? this.step / this.totalSteps : null;
-  }
-
-  get tokensPerSecond(): number {
-    return tokensPerSecond(this.samples);
-  }
-
-  get etaMs(): number {
-    return etaMs(this.samples, this.totalSteps);
   }
 
   /** Resume is possible: the run ended early and has a checkpoint (or an earlier visit left one unfinished). */
@@ -209,7 +192,7 @@ export class TrainState {
     this.stage = req.resume ? 'Loading the checkpoint…' : 'Sending the plan to the worker…';
     this.error = null;
     this.message = '';
-    this.samples = [];
+    this.meter = [];
     // Test hooks fire in a fresh run only, so Resume can show the recovery.
     if (this.debug && !req.resume) void this.client.request('debug', this.debug).result.catch(() => {});
     const general = req.general ? await req.general : null;
@@ -247,30 +230,18 @@ export class TrainState {
   }
 
   private apply(u: TrainUpdate): void {
+    this.drawCurves(u);
     switch (u.kind) {
       case 'start':
         if (this.phase === 'starting') this.phase = 'training';
-        this.step = u.step;
-        this.totalSteps = u.totalSteps;
-        this.train = u.history.train;
-        this.validation = u.history.validation;
         this.trainableParams = u.trainableParams;
         this.shape = { rows: u.rows, validationRows: u.validationRows, batch: u.batch, seqLen: u.seqLen };
         this.objective = u.objective;
         break;
-      case 'stage':
-        this.stage = u.message;
-        break;
       case 'step':
-        this.stage = '';
-        this.step = u.step;
-        this.totalSteps = u.totalSteps;
         this.lr = u.lr;
-        this.train = [...this.train, u.metrics ? { step: u.step, loss: u.loss, metrics: u.metrics } : { step: u.step, loss: u.loss }];
-        this.samples = [...this.samples.slice(-63), { step: u.step, tokens: u.tokens, elapsedMs: u.elapsedMs }];
         break;
       case 'validation':
-        this.validation = [...this.validation, u.metrics ? { step: u.step, loss: u.loss, metrics: u.metrics } : { step: u.step, loss: u.loss }];
         this.tokenAccuracy = u.tokenAccuracy ?? null;
         break;
       case 'best':
@@ -286,11 +257,6 @@ export class TrainState {
       case 'checkpoint':
         this.checkpointStep = u.step;
         this.checkpointAt = u.savedAt;
-        break;
-      case 'restored':
-        this.step = u.step;
-        this.train = this.train.filter((p) => p.step <= u.step);
-        this.validation = this.validation.filter((p) => p.step <= u.step);
         break;
     }
   }
