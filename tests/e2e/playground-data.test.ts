@@ -88,8 +88,8 @@ describe('the dataset and method screens', () => {
     expect(counted.replace(/·/g, ' ')).toBe(`${first.completion}<|endoftext|>`);
     expect(await page.getByText(/the loss counts this token/).isVisible()).toBe(true);
 
-    await page.getByRole('button', { name: 'Next example' }).click();
-    expect(await page.getByRole('spinbutton', { name: 'Example' }).inputValue()).toBe('2');
+    await page.getByRole('button', { name: 'Next example', exact: true }).click();
+    expect(await page.getByRole('spinbutton', { name: 'Example', exact: true }).inputValue()).toBe('2');
 
     // The data suggests a max sequence length that holds its longest example, and it is set.
     const hint = page.getByText(/longest example: \d+ tokens — \d+ is enough/);
