@@ -6,14 +6,14 @@
 // adapter in a new run, whose reference it is (the first validation loss is ln 2, no reward yet).
 // Screenshots of the pair preview and the charts go to docs/screenshots/, numbers to test-results/.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StaticServer } from '../../scripts/static-server.mjs';
-import { openPage, waitForModel, type Browser } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { waitForModel } from './browser.ts';
 import { adapterNames, compare, setSampling, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
-import { RESULTS, ROOT, startSite } from './site.ts';
+import { usePlaygroundPage } from './playground-page.ts';
+import { ROOT } from './site.ts';
 
 const PREFS = readFileSync(resolve(ROOT, 'tests/fixtures/preferences.jsonl'), 'utf8');
 /** Short enough for SwiftShader; at lr 5e-3 LoRA separates the training pairs within a few steps. */
@@ -32,19 +32,8 @@ async function chartValues(page: Page, metric: string) {
   };
 }
 
-let site: StaticServer;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  site = await startSite('/playground/');
-  ({ browser, page } = await openPage({ webgpu: true }, site.url));
-});
-afterAll(async () => {
-  writeFileSync(resolve(RESULTS, 'e2e-dpo-metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  await browser?.close();
-  await site?.close();
-});
+usePlaygroundPage({ results: 'e2e-dpo-metrics.json', metrics }, (p) => (page = p));
 
 describe('preference tuning (DPO) in the page', () => {
   it('reads a preference file as a dataset for DPO and previews a pair side by side, the prompt masked', async () => {

@@ -5,14 +5,14 @@
 // rounds table and the kept samples with their rewards appear, and the policy is saved as an adapter.
 // Screenshots go to docs/screenshots/ (reward-model.png, raft-rounds.png), numbers to test-results/.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StaticServer } from '../../scripts/static-server.mjs';
-import { openPage, waitForModel, type Browser } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { waitForModel } from './browser.ts';
 import { adapterNames, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
-import { RESULTS, ROOT, startSite } from './site.ts';
+import { usePlaygroundPage } from './playground-page.ts';
+import { ROOT } from './site.ts';
 
 const PREFS = readFileSync(resolve(ROOT, 'tests/fixtures/preferences.jsonl'), 'utf8');
 const PROMPTS = readFileSync(resolve(ROOT, 'tests/fixtures/raft-prompts.txt'));
@@ -21,19 +21,8 @@ const SETTINGS = { lr: 0.005, steps: 8, batch: 4, seqLen: 16, warmup: 2, evalEve
 const SCREENSHOTS = resolve(ROOT, 'docs/screenshots');
 const metrics: Record<string, unknown> = {};
 
-let site: StaticServer;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  site = await startSite('/playground/');
-  ({ browser, page } = await openPage({ webgpu: true }, site.url));
-});
-afterAll(async () => {
-  writeFileSync(resolve(RESULTS, 'e2e-raft.json'), JSON.stringify(metrics, null, 2) + '\n');
-  await browser?.close();
-  await site?.close();
-});
+usePlaygroundPage({ results: 'e2e-raft.json', metrics }, (p) => (page = p));
 
 const raftPanel = () => page.getByRole('heading', { name: 'RAFT: reward-ranked fine-tuning' }).locator('xpath=..');
 
