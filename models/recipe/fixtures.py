@@ -381,7 +381,16 @@ TINY = {
                      'num_key_value_heads': 2, 'head_dim': 16, 'hidden_act': 'silu', 'max_position_embeddings': 128,
                      'rms_norm_eps': 1e-5, 'rope_theta': 100000.0, 'tie_word_embeddings': True,
                      'attention_bias': False, 'bos_token_id': 0, 'eos_token_id': 0, 'torch_dtype': 'bfloat16'},
+    # head_dim 24 differs from hidden/heads (16), as Qwen3-0.6B's 128 differs from 1024/16
+    'tiny-qwen3': {'architectures': ['Qwen3ForCausalLM'], 'model_type': 'qwen3', 'vocab_size': 384,
+                   'hidden_size': 64, 'intermediate_size': 128, 'num_hidden_layers': 2, 'num_attention_heads': 4,
+                   'num_key_value_heads': 2, 'head_dim': 24, 'hidden_act': 'silu', 'max_position_embeddings': 128,
+                   'rms_norm_eps': 1e-6, 'rope_theta': 1000000.0, 'rope_scaling': None, 'tie_word_embeddings': True,
+                   'attention_bias': False, 'use_sliding_window': False, 'sliding_window': None,
+                   'bos_token_id': 0, 'eos_token_id': 0, 'torch_dtype': 'bfloat16'},
 }
+# Tiny models that also get LoRA gradients (<name>/lora.safetensors + lora.json, same format as lora.safetensors)
+TINY_LORA = ['tiny-qwen3']
 STORE_DTYPE = {'float32': torch.float32, 'float16': torch.float16, 'bfloat16': torch.bfloat16}
 
 
@@ -412,13 +421,46 @@ def tiny_fixtures():
             logits = out[0] if isinstance(out, tuple) else out
         safetensors_io.save({'input_ids': ids.to(torch.int32), 'logits': logits.float()}, os.path.join(d, 'logits.safetensors'))
         print(name, 'logits', tuple(logits.shape), 'absmax', logits.abs().max().item())
+        if name in TINY_LORA:
+            tiny_lora_fixture(model, name, ids, g)
+
+
+def tiny_lora_fixture(model, name, ids, g):
+    """LoRA r=4, alpha=8 on every projection of a tiny model, fixed non-zero A and B; loss and gradients
+    over `ids` with targets drawn from `g`, some masked."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+    targets = torch.randint(0, model.config['vocab_size'], ids.shape, generator=g)
+    targets[0, :4] = -100
+    targets[1, -2:] = -100
+    r, alpha = 4, 8
+    params = {}
+    for path, lin in list(model.named_modules()):
+        if path.rsplit('.', 1)[-1] not in LORA_TARGETS:
+            continue
+        lin.add_lora(r, alpha)
+        out_f, in_f = lin.weight.shape
+        seed = 3000 + len(params)
+        lin.lora_A.weight = torch.nn.Parameter(seeded((r, in_f), seed, 1 / np.sqrt(in_f)))
+        lin.lora_B.weight = torch.nn.Parameter(seeded((out_f, r), seed + 5000, 0.05))
+        params[f'{PREFIX}{path}.lora_A.weight'] = lin.lora_A.weight
+        params[f'{PREFIX}{path}.lora_B.weight'] = lin.lora_B.weight
+    config = {'peft_type': 'LORA', 'task_type': 'CAUSAL_LM', 'base_model_name_or_path': name, 'r': r,
+              'lora_alpha': alpha, 'lora_dropout': 0.0, 'target_modules': LORA_TARGETS, 'use_rslora': False,
+              'bias': 'none', 'fan_in_fan_out': False, 'init_lora_weights': True, 'inference_mode': False,
+              'modules_to_save': None, 'layers_to_transform': None, 'use_dora': False}
+    trainable_fixture(model, ids.to(torch.int32), targets.to(torch.int32), params, os.path.join(name, 'lora'), config)
 
 
 if __name__ == '__main__':
+    # `fixtures.py tiny` writes only the tiny architectures' fixtures.
     # `fixtures.py dpo` writes only the preference fixtures (`fixtures.py reward` only the reward model's):
     # they need the shipped model folder and the adapter fixtures, not the pretraining checkpoint the
     # others are computed from.
     ensure_dirs()
+    if sys.argv[1:] == ['tiny']:  # only the tiny architecture fixtures (no pretraining checkpoint needed)
+        tiny_fixtures()
+        sys.exit(0)
     if sys.argv[1:] not in (['dpo'], ['reward']):
         default_model_fixtures()
         greedy_fixture()

@@ -1,8 +1,9 @@
 """Plain PyTorch implementations of the model families the engine supports, written from the
 Hugging Face definitions so that parameter names (state_dict keys) match theirs exactly:
 
-- Llama family (LlamaForCausalLM; Qwen2ForCausalLM = Llama + q/k/v bias): RMSNorm, rotate-half RoPE,
-  SwiGLU MLP, grouped-query attention, tied or untied lm_head.
+- Llama family (LlamaForCausalLM; Qwen2ForCausalLM = Llama + q/k/v bias; Qwen3ForCausalLM = Llama +
+  RMSNorm over each head of q and k before RoPE, q_norm/k_norm weights (head_dim,)): RMSNorm,
+  rotate-half RoPE, SwiGLU MLP, grouped-query attention, tied or untied lm_head.
 - GPT-2 (GPT2LMHeadModel): LayerNorm, learned positions, gelu_new, Conv1D weights stored (in, out).
 
 The same code pretrains the default model, exports it to ONNX with a KV cache, and computes the
@@ -109,11 +110,19 @@ class LlamaAttention(nn.Module):
         self.k_proj = Lin(C, self.nkv * self.hs, bias)
         self.v_proj = Lin(C, self.nkv * self.hs, bias)
         self.o_proj = Lin(self.nh * self.hs, C, False)
+        # Qwen3Attention: q_norm/k_norm over head_dim, applied to (B,T,H,HS) before the transpose and RoPE
+        self.qk_norm = c['model_type'] == 'qwen3'
+        if self.qk_norm:
+            self.q_norm = RMSNorm(self.hs, c['rms_norm_eps'])
+            self.k_norm = RMSNorm(self.hs, c['rms_norm_eps'])
 
     def forward(self, x, cos, sin, mask, past_kv=None, prefix_kv=None):
         B, T, _ = x.shape
-        q = self.q_proj(x).view(B, T, self.nh, self.hs).transpose(1, 2)
-        k = self.k_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)
+        q = self.q_proj(x).view(B, T, self.nh, self.hs)
+        k = self.k_proj(x).view(B, T, self.nkv, self.hs)
+        if self.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -294,7 +303,7 @@ class GPT2LMHeadModel(nn.Module):
 def build(config):
     if config['model_type'] == 'gpt2':
         return GPT2LMHeadModel(config)
-    if config['model_type'] in ('llama', 'qwen2'):
+    if config['model_type'] in ('llama', 'qwen2', 'qwen3'):
         return LlamaForCausalLM(config)
     raise ValueError(f"unsupported model_type {config['model_type']}")
 

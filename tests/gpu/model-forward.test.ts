@@ -1,5 +1,5 @@
 // Whole-model forward against PyTorch (tests/fixtures/README.md): the default model's logits and
-// loss, and the three tiny architectures (GPT-2, Qwen2, SmolLM2) from their Hugging Face folders.
+// loss, and the four tiny architectures (GPT-2, Qwen2, Qwen3, SmolLM2) from their Hugging Face folders.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
@@ -10,7 +10,7 @@ import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite
 const gpu = useGpu();
 
 describe('model forward matches PyTorch', () => {
-  it.each(['tiny-smollm2', 'tiny-qwen2', 'tiny-gpt2'])('%s logits within 1e-4', async (name) => {
+  it.each(['tiny-smollm2', 'tiny-qwen2', 'tiny-qwen3', 'tiny-gpt2'])('%s logits within 1e-4', async (name) => {
     const dir = join(FIXTURES, name);
     const ref = fixture(`${name}/logits.safetensors`);
     const ids = i32(ref, 'input_ids');

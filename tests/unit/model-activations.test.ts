@@ -10,7 +10,7 @@ import { activationShapeFor } from '../../src/lib/train/memory';
 const CFG: ModelConfig = {
   family: 'llama', modelType: 'llama', vocabSize: 256, hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16,
   intermediate: 128, maxPositions: 64, norm: 'rmsnorm', normEps: 1e-5, mlp: 'swiglu', positions: 'rope', ropeTheta: 1e4,
-  qkvBias: false, oBias: false, mlpBias: false, tieEmbeddings: true, bosTokenId: null, eosTokenIds: [],
+  qkvBias: false, qkNorm: false, oBias: false, mlpBias: false, tieEmbeddings: true, bosTokenId: null, eosTokenIds: [],
 };
 const [B, T] = [2, 8];
 // Bytes of one tensor of each shape (f32). (B,T) and (2) tensors are 64 and 8 bytes, but every
@@ -67,5 +67,14 @@ describe('activationBytes', () => {
     expect(labels).not.toEqual(expect.arrayContaining(['qlin']));
     expect(labels).not.toContain('dfc1');
     expect(new Set(labels).size).toBe(labels.length);
+  });
+
+  it('Qwen3\'s q/k norm keeps each layer\'s pre-norm q, k and their per-head rstd in training', () => {
+    const qwen3: ModelConfig = { ...CFG, modelType: 'qwen3', qkNorm: true };
+    const shape = activationShapeFor(qwen3, { peft_type: 'FULL' });
+    const extra = 2 * (B * T * 4 * 16 * 4 + BTKV + 2 * SMALL); // per layer: qpre (B,T,NH,HS), kpre, rstdq (B,T,NH), rstdk
+    expect(activationBytes(qwen3, shape, B, T, true) - activationBytes(CFG, shape, B, T, true)).toBe(extra);
+    // inference: one set for all layers
+    expect(activationBytes(qwen3, shape, B, T, false) - activationBytes(CFG, shape, B, T, false)).toBe(extra / 2);
   });
 });

@@ -13,6 +13,13 @@ const qwen2 = {
   num_key_value_heads: 2, num_hidden_layers: 24, vocab_size: 151936, rms_norm_eps: 1e-6,
   rope_theta: 1000000, tie_word_embeddings: false, hidden_act: 'silu', eos_token_id: 151643,
 };
+const qwen3 = {
+  architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', hidden_size: 1024, intermediate_size: 3072,
+  num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, num_hidden_layers: 28, vocab_size: 151936,
+  max_position_embeddings: 40960, rms_norm_eps: 1e-6, rope_theta: 1000000, rope_scaling: null,
+  tie_word_embeddings: true, attention_bias: false, hidden_act: 'silu', use_sliding_window: false,
+  sliding_window: null, bos_token_id: 151643, eos_token_id: 151645,
+};
 const gpt2 = {
   model_type: 'gpt2', n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257,
   activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256,
@@ -34,6 +41,16 @@ describe('parseModelConfig', () => {
     expect(c).toMatchObject({ family: 'llama', qkvBias: true, oBias: false, tieEmbeddings: false, headDim: 64, kvHeads: 2 });
   });
 
+  it('reads Qwen3-0.6B: per-head q/k norm, head_dim 128 though hidden/heads is 64, no bias, tied, theta 1e6', () => {
+    const c = parseModelConfig(qwen3);
+    expect(c).toMatchObject({
+      family: 'llama', modelType: 'qwen3', hidden: 1024, heads: 16, kvHeads: 8, headDim: 128, qkNorm: true,
+      qkvBias: false, oBias: false, tieEmbeddings: true, ropeTheta: 1e6, normEps: 1e-6, vocabSize: 151936,
+    });
+    expect(parseModelConfig(qwen2).qkNorm).toBe(false);
+    expect(parseModelConfig(smollm2).qkNorm).toBe(false);
+  });
+
   it('reads GPT-2 (LayerNorm, learned positions, tanh GELU, 4C MLP, tied lm_head)', () => {
     const c = parseModelConfig(gpt2);
     expect(c).toMatchObject({
@@ -50,8 +67,8 @@ describe('parseModelConfig', () => {
 
   it('refuses what it cannot run, by name', () => {
     expect(() => parseModelConfig({ model_type: 'mamba' })).toThrow(/mamba/);
-    // Qwen3 (q/k RMSNorm per head) is not in the engine yet: refused by name, never run without its norms.
-    expect(() => parseModelConfig({ ...smollm2, model_type: 'qwen3', head_dim: 128 })).toThrow(/model_type "qwen3" is not supported \(llama, qwen2, gpt2\)/);
+    expect(() => parseModelConfig({ model_type: 'qwen3_moe' })).toThrow(/model_type "qwen3_moe" is not supported \(llama, qwen2, qwen3, gpt2\)/);
+    expect(() => parseModelConfig({ ...qwen3, use_sliding_window: true })).toThrow(/use_sliding_window/);
     expect(() => parseModelConfig({ ...smollm2, hidden_act: 'gelu' })).toThrow(/hidden_act/);
     expect(() => parseModelConfig({ ...smollm2, rope_scaling: { rope_type: 'llama3', factor: 8 } })).toThrow(/rope_scaling/);
   });

@@ -21,6 +21,8 @@ export interface LayerActs {
   rstd1: Tensor; // (B,T)
   qlin: Tensor | null; // (B,T,NH,HS) before RoPE (rotary models; shared by all layers)
   klin: Tensor | null; // (B,T,NKV,HS) before RoPE (shared)
+  /** Qwen3: the q/k projections' outputs before the per-head norm, and the norm's rstd per head */
+  qk: { qpre: Tensor; kpre: Tensor; rstdq: Tensor; rstdk: Tensor } | null;
   q: Tensor; // (B,T,NH,HS) as attention reads it
   k: Tensor; // (B,T,NKV,HS)
   v: Tensor; // (B,T,NKV,HS)
@@ -144,6 +146,13 @@ export function activationTensors(
     t(`${p}n1`, [B, T, C]);
     if (ln) t(`${p}mean1`, [B, T]);
     t(`${p}rstd1`, [B, T]);
+    if (cfg.qkNorm) {
+      // the norm's backward reads its input and rstd: kept per layer in training
+      t(`${p}qpre`, [B, T, NH, HS]);
+      t(`${p}kpre`, [B, T, NKV, HS]);
+      t(`${p}rstdq`, [B, T, NH]);
+      t(`${p}rstdk`, [B, T, NKV]);
+    }
     t(`${p}q`, [B, T, NH, HS]);
     t(`${p}k`, [B, T, NKV, HS]);
     t(`${p}v`, [B, T, NKV, HS]);
@@ -291,6 +300,7 @@ export class Activations {
         mean2: opt(`${p}mean2`),
         qlin: opt('qlin'),
         klin: opt('klin'),
+        qk: cfg.qkNorm ? { qpre: req(`${p}qpre`), kpre: req(`${p}kpre`), rstdq: req(`${p}rstdq`), rstdk: req(`${p}rstdk`) } : null,
         bnAttn: binding.layers[l].attnAdapter ? pair(`${p}bnAttn.h`, `${p}bnAttn.a`) : null,
         bnMlp: binding.layers[l].mlpAdapter ? pair(`${p}bnMlp.h`, `${p}bnMlp.a`) : null,
         fc: list(`${p}fc`),

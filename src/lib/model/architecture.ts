@@ -36,6 +36,9 @@ export interface LayerDef {
   q: LinearDef;
   k: LinearDef;
   v: LinearDef;
+  /** Qwen3: RMSNorm over each head of q and of k (weights (HS)) between projection and RoPE */
+  qNorm: NormDef | null;
+  kNorm: NormDef | null;
   o: LinearDef;
   norm2: NormDef;
   /** Llama: gate then up (out = down(silu(gate)·up)). GPT-2: c_fc (out = c_proj(act(c_fc))). */

@@ -71,6 +71,9 @@ export interface LayerBinding {
   q: LinearBinding;
   k: LinearBinding;
   v: LinearBinding;
+  /** Qwen3's per-head q/k RMSNorm (weights (HS)), null elsewhere */
+  qNorm: NormBinding | null;
+  kNorm: NormBinding | null;
   o: LinearBinding;
   norm2: NormBinding;
   mlpIn: LinearBinding[];
@@ -187,6 +190,8 @@ export function bindModel(
       q: linear(l.q),
       k: linear(l.k),
       v: linear(l.v),
+      qNorm: l.qNorm && norm(l.qNorm),
+      kNorm: l.kNorm && norm(l.kNorm),
       o: linear(l.o),
       norm2: norm(l.norm2),
       mlpIn: l.mlpIn.map(linear),

@@ -1,6 +1,6 @@
 // One typed description of a decoder-only transformer, read from a Hugging Face config.json.
-// Two families share the engine: the Llama family (Llama, SmolLM2, Qwen2: RMSNorm, RoPE, SwiGLU,
-// GQA, optional q/k/v bias) and GPT-2 (LayerNorm, learned positions, GELU, fused Conv1D c_attn).
+// Two families share the engine: the Llama family (Llama, SmolLM2, Qwen2, Qwen3: RMSNorm, RoPE,
+// SwiGLU, GQA, optional q/k/v bias, Qwen3's per-head q/k RMSNorm) and GPT-2 (LayerNorm, learned positions, GELU, fused Conv1D c_attn).
 
 import { showValue } from '../show.ts';
 
@@ -35,6 +35,11 @@ export interface ModelConfig {
   ropeTheta: number;
   /** q/k/v projections carry a bias (Qwen2, GPT-2, Llama with attention_bias) */
   qkvBias: boolean;
+  /**
+   * q and k are RMS-normalised per head (over HS, weights (HS) per layer) after their projections and
+   * before RoPE (Qwen3's q_norm / k_norm)
+   */
+  qkNorm: boolean;
   /** the attention output projection carries a bias (GPT-2, Llama with attention_bias) */
   oBias: boolean;
   /** MLP projections carry biases (GPT-2, Llama with mlp_bias) */
@@ -126,7 +131,7 @@ function checkHeads(c: ModelConfig): ModelConfig {
   return c;
 }
 
-const LLAMA_TYPES = new Set(['llama', 'qwen2', 'mistral', 'smollm', 'smollm2']);
+const LLAMA_TYPES = new Set(['llama', 'qwen2', 'qwen3', 'mistral', 'smollm', 'smollm2']);
 
 /**
  * Parses a Hugging Face config.json (object or text). `generation` (generation_config.json), when
@@ -164,6 +169,7 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
       positions: 'learned',
       ropeTheta: 0,
       qkvBias: true,
+      qkNorm: false,
       oBias: true,
       mlpBias: true,
       tieEmbeddings: cfg.tie_word_embeddings !== false,
@@ -181,6 +187,9 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
     if (scaling != null && (typeof scaling !== 'object' || ((scaling as Json).rope_type !== 'default' && (scaling as Json).type !== 'default'))) {
       throw new ModelConfigError(`rope_scaling ${showValue(scaling)} is not supported`);
     }
+    // Qwen2/Qwen3 configs carry sliding-window fields that every released checkpoint switches off;
+    // the engine's attention is full causal, so a model that asks for the window is refused.
+    if (cfg.use_sliding_window === true) throw new ModelConfigError(`use_sliding_window true is not supported (attention is full causal)`);
     const attentionBias = cfg.attention_bias === true;
     return checkHeads({
       family: 'llama',
@@ -198,8 +207,10 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
       mlp: 'swiglu',
       positions: 'rope',
       ropeTheta: positive(cfg, 'rope_theta', 10000),
-      // Qwen2 always has q/k/v bias and no o_proj bias; Llama has both or neither.
+      // Qwen2 always has q/k/v bias and no o_proj bias; Llama and Qwen3 (attention_bias, false in
+      // every released Qwen3) have both or neither.
       qkvBias: modelType === 'qwen2' ? true : attentionBias,
+      qkNorm: modelType === 'qwen3',
       oBias: modelType === 'qwen2' ? false : attentionBias,
       mlpBias: cfg.mlp_bias === true,
       tieEmbeddings: cfg.tie_word_embeddings === true,
@@ -208,5 +219,5 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
     });
   }
 
-  throw new ModelConfigError(`model_type ${showValue(cfg.model_type ?? '')} is not supported (llama, qwen2, gpt2)`);
+  throw new ModelConfigError(`model_type ${showValue(cfg.model_type ?? '')} is not supported (llama, qwen2, qwen3, gpt2)`);
 }

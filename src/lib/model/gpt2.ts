@@ -29,6 +29,8 @@ export function gpt2Architecture(cfg: ModelConfig): Architecture {
       q: qkv(0),
       k: qkv(1),
       v: qkv(2),
+      qNorm: null,
+      kNorm: null,
       o: linear(`${p}.attn.c_proj`, C, C, true),
       norm2: { weight: `${p}.ln_2.weight`, bias: `${p}.ln_2.bias` },
       mlpIn: [linear(`${p}.mlp.c_fc`, C, I, true)],

@@ -1,4 +1,4 @@
-// The Llama family (Llama, SmolLM2, Qwen2, Mistral-style): pre-norm blocks with RMSNorm, rotary
+// The Llama family (Llama, SmolLM2, Qwen2, Qwen3, Mistral-style): pre-norm blocks with RMSNorm, rotary
 // positions, grouped-query attention and a SwiGLU MLP. Weights are stored exactly as Hugging Face
 // names and lays them out (nn.Linear: (out,in)).
 import type { Architecture, LayerDef } from './architecture.ts';
@@ -17,6 +17,8 @@ export function llamaArchitecture(cfg: ModelConfig): Architecture {
       q: linear(`${p}.self_attn.q_proj`, C, NH * HS, cfg.qkvBias),
       k: linear(`${p}.self_attn.k_proj`, C, NKV * HS, cfg.qkvBias),
       v: linear(`${p}.self_attn.v_proj`, C, NKV * HS, cfg.qkvBias),
+      qNorm: cfg.qkNorm ? { weight: `${p}.self_attn.q_norm.weight`, bias: null } : null,
+      kNorm: cfg.qkNorm ? { weight: `${p}.self_attn.k_norm.weight`, bias: null } : null,
       o: linear(`${p}.self_attn.o_proj`, NH * HS, C, cfg.oBias),
       norm2: { weight: `${p}.post_attention_layernorm.weight`, bias: null },
       mlpIn: [linear(`${p}.mlp.gate_proj`, C, I, cfg.mlpBias), linear(`${p}.mlp.up_proj`, C, I, cfg.mlpBias)],
@@ -30,6 +32,7 @@ export function llamaArchitecture(cfg: ModelConfig): Architecture {
       params.push({ name: lin.weight, shape: [lin.out, lin.in] });
       if (lin.bias) params.push({ name: lin.bias, shape: [lin.out] });
     }
+    for (const n of [layer.qNorm, layer.kNorm]) if (n) params.push({ name: n.weight, shape: [HS] });
     params.push({ name: layer.norm2.weight, shape: [C] });
     for (const lin of [...layer.mlpIn, layer.mlpOut]) {
       params.push({ name: lin.weight, shape: [lin.out, lin.in] });

@@ -3,6 +3,7 @@
 //   x = wte[ids] (+ wpe[pos])                                    embedding
 //   per layer:  n1 = norm1(x)
 //               q,k,v = n1·Wq,k,vᵀ (+ LoRA)  → RoPE(q,k)         Llama family only
+//                                  (Qwen3: per-head RMSNorm of q,k before RoPE, qknorm.ts)
 //               att = causal attention(q,k,v; prefix keys/values)
 //               mid = x + att·Woᵀ (+ bottleneck)
 //               n2 = norm2(mid)
@@ -29,6 +30,7 @@ import type { LayerBinding, LinearBinding, ModelBinding, NormBinding, PrefixBind
 import { bottleneckBackward, bottleneckForward } from './bottleneck.ts';
 import { classifier, classifierBackward } from './classifier.ts';
 import { linearBackward, linearForward } from './linear.ts';
+import { qkNormBackward, qkNormForward } from './qknorm.ts';
 
 /** Where the keys and values of earlier positions live during generation (one per layer). */
 export interface KvCache {
@@ -145,9 +147,10 @@ export class Transformer {
   ): void {
     const seed = inp.dropoutSeed;
     this.norm(rec, a.n1, a.mean1, a.rstd1, a.inp, lb.norm1);
-    this.linear(rec, a.qlin ?? a.q, a.n1, lb.q, a, seed);
-    this.linear(rec, a.klin ?? a.k, a.n1, lb.k, a, seed);
+    this.linear(rec, a.qk?.qpre ?? a.qlin ?? a.q, a.n1, lb.q, a, seed);
+    this.linear(rec, a.qk?.kpre ?? a.klin ?? a.k, a.n1, lb.k, a, seed);
     this.linear(rec, a.v, a.n1, lb.v, a, seed);
+    if (a.qk) qkNormForward(rec, a, lb, this.cfg.normEps);
     if (table) {
       ropeForward(rec, a.q, a.qlin!, inp.positions, table, { offset });
       ropeForward(rec, a.k, a.klin!, inp.positions, table, { offset });
@@ -339,6 +342,10 @@ export class Transformer {
       ropeBackward(rec, g.dklin!, g.dk, inp.positions, table, { offset, accumulate: false });
       dq = g.dqlin!;
       dk = g.dklin!;
+    }
+    if (a.qk) {
+      qkNormBackward(rec, g, a, lb); // dqlin/dklin back through the norms into dq/dk
+      [dq, dk] = [g.dq, g.dk];
     }
     const dn = inputGrad ? g.dn : null;
     this.linearBackward(rec, dn, dq, a.n1, lb.q, a, acts, false, seed);
