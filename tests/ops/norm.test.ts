@@ -129,3 +129,68 @@ describe.each(KINDS)('%s on the GPU', (kind) => {
     expect(Array.from(frozen.dweight)).toEqual(Array.from(tensors.dweight.data));
   });
 });
+
+// Qwen3's q/k norm (src/lib/model/qknorm.ts): RMSNorm over each head of q (B,T,NH,HS) and k
+// (B,T,NKV,HS), the op run on the 4-d tensor as B·T·H rows of HS. Shapes: Qwen3-0.6B's q (16 heads
+// of 128) and k (8 heads), and the tiny fixture's head size 24 (not a divisor of the 128-wide group).
+describe('Qwen3 q/k norm: RMSNorm per head of (B,T,H,HS)', () => {
+  const QK_EPS = 1e-6; // Qwen3's rms_norm_eps
+
+  it.each([
+    ['q', 2, 3, 4, 6],
+    ['k', 2, 3, 2, 6],
+  ])('reference gradients into %s and the norm weights match central differences (B=%i T=%i H=%i HS=%i)', (_, B, T, H, HS) => {
+    expectReferenceGradients(
+      (x) => ref.forward('rmsnorm', x[0], x[1], null, B * T, H, HS, QK_EPS),
+      (dout, cache) => {
+        const g = ref.backward(dout, cache);
+        return [g.dinp, g.dweight];
+      },
+      [randn(B * T * H * HS, 41, 2), randn(HS, 42)],
+      { maxError: 1e-7 },
+    );
+  });
+
+  it.each([
+    ['q', 2, 5, 16, 128],
+    ['k', 2, 5, 8, 128],
+    ['q', 2, 12, 4, 24],
+    ['k', 2, 12, 2, 24],
+  ])('%s forward and backward (input, weight gradients) match the reference at B=%i T=%i H=%i HS=%i', async (which, B, T, H, HS) => {
+    const seed = which === 'q' ? 50 : 60;
+    const x = randF32(B * T * H * HS, seed, 2);
+    const w = randF32(HS, seed + 1).map((v) => Math.fround(1 + 0.1 * v));
+    const dout = randF32(B * T * H * HS, seed + 2);
+    const fwd = ref.forward('rmsnorm', x, w, null, B * T, H, HS, QK_EPS);
+    const got = await runOp(
+      gpu(),
+      { out: zeros([B, T, H, HS]), rstd: zeros([B, T, H]), inp: input(x, [B, T, H, HS]), weight: input(w, [HS]) },
+      (rec, t) => normForward(rec, t.out, null, t.rstd, t.inp, t.weight, null, { kind: 'rmsnorm', eps: QK_EPS }),
+    );
+    expectClose(got.out, fwd.out, TOL.elementwise, `${which} out`);
+    expectClose(got.rstd, fwd.cache.rstd, TOL.elementwise, `${which} rstd per head`);
+    // per head, not per token: with the weights divided out every head has unit root-mean-square
+    for (let row = 0; row < B * T * H; row += 7) {
+      let ss = 0;
+      for (let i = 0; i < HS; i++) ss += (got.out[row * HS + i] / w[i]) ** 2;
+      expect(Math.sqrt(ss / HS)).toBeCloseTo(1, 4);
+    }
+    // the model clears dq/dk and accumulates (qknorm.ts): dweight adds to what earlier micro-batches left
+    const dweight0 = randF32(HS, seed + 3);
+    const back = await runOp(
+      gpu(),
+      {
+        dinp: zeros([B, T, H, HS]),
+        dweight: input(dweight0, [HS]),
+        dout: input(dout, [B, T, H, HS]),
+        inp: input(x, [B, T, H, HS]),
+        weight: input(w, [HS]),
+        rstd: input(fwd.cache.rstd, [B, T, H]),
+      },
+      (rec, t) => normBackward(rec, t.dinp, t.dweight, null, t.dout, t.inp, t.weight, null, t.rstd, 'rmsnorm'),
+    );
+    const g = ref.backward(dout, fwd.cache);
+    expectClose(back.dinp, g.dinp, TOL.reduction, `${which} dinp`);
+    expectClose(back.dweight, g.dweight.map((d, i) => d + dweight0[i]), TOL.reduction, `${which} dweight`);
+  });
+});

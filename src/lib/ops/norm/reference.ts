@@ -1,4 +1,4 @@
-// LayerNorm (GPT-2) and RMSNorm (Llama, Qwen2, SmolLM2), plain loops in float64, as llm.c's
+// LayerNorm (GPT-2) and RMSNorm (Llama, Qwen2, Qwen3 and its per-head q/k norm, SmolLM2), plain loops in float64, as llm.c's
 // layernorm_forward/backward and Hugging Face's LlamaRMSNorm:
 //   layernorm: mean = mean(x), rstd = 1 / sqrt(mean((x-mean)²) + eps), out = (x-mean)·rstd·weight + bias
 //   rmsnorm:   mean = 0,       rstd = 1 / sqrt(mean(x²) + eps),        out = x·rstd·weight
