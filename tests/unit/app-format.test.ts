@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GenerationResult } from '../../src/lib/generate/stream.ts';
-import { formatBytes, formatDuration, formatRate, generationFacts } from '../../src/ui/format.ts';
+import { formatBytes, formatDuration, formatParams, formatRate, generationFacts } from '../../src/ui/format.ts';
 
 describe('formatting for people', () => {
   it('writes byte counts in decimal units', () => {
@@ -10,6 +10,13 @@ describe('formatting for people', () => {
     expect(formatBytes(16_777_216)).toBe('16.8 MB');
     expect(formatBytes(270_000_000)).toBe('270 MB');
     expect(formatBytes(-1)).toBe('–');
+  });
+
+  it('writes parameter counts in millions or billions', () => {
+    expect(formatParams(3_950_848)).toBe('4.0M');
+    expect(formatParams(134_515_008)).toBe('135M');
+    expect(formatParams(494_032_768)).toBe('494M');
+    expect(formatParams(1_543_714_304)).toBe('1.54B');
   });
 
   it('writes durations in ms, s or min', () => {

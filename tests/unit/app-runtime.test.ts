@@ -115,4 +115,27 @@ describe('hub loader', () => {
       rmSync(cacheDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('reads the ONNX export from the entry\'s onnx repo when the weights repo has none (catalog.ts ModelSpec.onnx)', async () => {
+    const hub = await startHubServer('test-org/brown-llama-4m-ONNX', resolve(MODELS, DEFAULT_MODEL_ID));
+    const cacheDir = mkdtempSync(resolve(tmpdir(), 'hub-cache-'));
+    try {
+      const runtime = await BaseRuntime.load({
+        model: { ...hubModel('test-org/brown-llama-4m'), onnx: 'test-org/brown-llama-4m-ONNX' },
+        backend: 'cpu',
+        localModels: '/nonexistent',
+        hubHost: hub.url,
+        cacheDir,
+      });
+      // the loaded model keeps the weights repo's id: the engine's weights and the page's choice use it
+      expect(runtime.info.id).toBe('test-org/brown-llama-4m');
+      await runtime.dispose();
+      const got = hub.requests.filter((r) => r.startsWith('GET '));
+      expect(got).toContain('GET /test-org/brown-llama-4m-ONNX/resolve/main/onnx/model.onnx');
+      expect(got.filter((r) => r.includes('/test-org/brown-llama-4m/'))).toEqual([]);
+    } finally {
+      await hub.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

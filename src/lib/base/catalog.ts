@@ -15,8 +15,16 @@ export interface DtypeChoice {
 }
 
 export interface ModelSpec {
-  /** Folder name under models/ for shipped models, Hugging Face repo id for hub models. */
+  /**
+   * Folder name under models/ for shipped models, Hugging Face repo id for hub models: where the
+   * engine reads config.json and model.safetensors (and the page its tokenizer).
+   */
   id: string;
+  /**
+   * The repo holding the ONNX export the base runtime (transformers.js) loads, when not `id` itself:
+   * the Qwen and GPT-2 repos carry safetensors only, their ONNX lives in onnx-community/Xenova copies.
+   */
+  onnx?: string;
   source: ModelSource;
   dtype: DtypeChoice;
   /** Wrap the prompt in the tokenizer's chat template by default (instruction-tuned models). */
@@ -28,6 +36,10 @@ export interface CatalogEntry extends ModelSpec {
   description: string;
   /** Download size of the weights the default backend loads, for the picker. */
   size: string;
+  /** Parameters as the engine holds them (tied embeddings counted once); checked against the config. */
+  params: number;
+  /** Bytes of the engine's model.safetensors (all shards) as published: what the tuned side downloads. */
+  weightsBytes: number;
 }
 
 export const DEFAULT_MODEL_ID = 'brown-llama-4m';
@@ -41,6 +53,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     size: '16 MB',
     dtype: { webgpu: 'fp32', wasm: 'fp32' },
     chat: false,
+    params: 3_950_848,
+    weightsBytes: 15_807_480,
   },
   {
     id: 'HuggingFaceTB/SmolLM2-135M-Instruct',
@@ -50,6 +64,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     size: '≈120 MB',
     dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
     chat: true,
+    params: 134_515_008,
+    weightsBytes: 269_060_552,
   },
   {
     id: 'HuggingFaceTB/SmolLM2-360M-Instruct',
@@ -59,6 +75,57 @@ export const CATALOG: readonly CatalogEntry[] = [
     size: '≈260 MB',
     dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
     chat: true,
+    params: 361_821_120,
+    weightsBytes: 723_674_912,
+  },
+  {
+    id: 'HuggingFaceTB/SmolLM2-135M',
+    source: 'hub',
+    label: 'SmolLM2 135M (base)',
+    description: 'SmolLM2 before instruction tuning: plain text continuation, the starting point for your own tuning.',
+    size: '≈120 MB',
+    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
+    chat: false,
+    params: 134_515_008,
+    weightsBytes: 269_060_552,
+  },
+  {
+    id: 'Qwen/Qwen2.5-0.5B-Instruct',
+    onnx: 'onnx-community/Qwen2.5-0.5B-Instruct',
+    source: 'hub',
+    label: 'Qwen2.5 0.5B Instruct',
+    description: 'Alibaba’s small multilingual chat model (q/k/v bias, 151,936-token vocabulary). Large download.',
+    size: '≈790 MB',
+    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
+    chat: true,
+    params: 494_032_768,
+    weightsBytes: 988_097_824,
+  },
+  {
+    id: 'Qwen/Qwen3-0.6B',
+    onnx: 'onnx-community/Qwen3-0.6B-ONNX',
+    source: 'hub',
+    label: 'Qwen3 0.6B',
+    description: 'Qwen3’s smallest chat model (per-head q/k norm, thinks before answering). Largest download here.',
+    size: '≈920 MB',
+    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
+    chat: true,
+    params: 596_049_920,
+    // the published file also stores the tied lm_head (155,582,464 more BF16 values); the engine reads the embedding
+    weightsBytes: 1_503_300_328,
+  },
+  {
+    id: 'openai-community/gpt2',
+    onnx: 'Xenova/gpt2',
+    source: 'hub',
+    label: 'GPT-2 (124M)',
+    description: 'OpenAI’s 2019 GPT-2: LayerNorm, learned positions, no chat template.',
+    size: '≈160 MB',
+    dtype: { webgpu: 'fp32', webgpuF16: 'fp16', wasm: 'q8' },
+    chat: false,
+    params: 124_439_808,
+    // float32, with each layer's causal-mask buffer (attn.bias) stored too
+    weightsBytes: 548_105_171,
   },
 ];
 

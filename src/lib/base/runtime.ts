@@ -181,14 +181,16 @@ export class BaseRuntime {
 
     const dtype = chooseDtype(model, backend, options.f16);
     // A hub model is looked for first, so a wrong id, no network or a blocked download is said plainly.
-    if (model.source === 'hub') await checkHubModel(model.id, options.hubHost);
+    // The ONNX export may live in a repo of its own (catalog.ts ModelSpec.onnx).
+    const repo = model.onnx ?? model.id;
+    if (model.source === 'hub') await checkHubModel(repo, options.hubHost);
     let tokenizer: PreTrainedTokenizer;
     let lm: PreTrainedModel;
     try {
-      tokenizer = await AutoTokenizer.from_pretrained(model.id, { progress_callback });
-      lm = await AutoModelForCausalLM.from_pretrained(model.id, { device: backend, dtype, progress_callback });
+      tokenizer = await AutoTokenizer.from_pretrained(repo, { progress_callback });
+      lm = await AutoModelForCausalLM.from_pretrained(repo, { device: backend, dtype, progress_callback });
     } catch (e) {
-      throw model.source === 'hub' ? await explainHubFailure(e, model.id, options.hubHost) : e;
+      throw model.source === 'hub' ? await explainHubFailure(e, repo, options.hubHost) : e;
     }
     yieldBeforeEachForward(lm);
     const genConfig = (lm as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
