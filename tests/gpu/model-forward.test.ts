@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import { DEFAULT_MODEL, FIXTURES, f32, fixture, i32, maxAbsDiff, modelFiles } from './fixtures.ts';
+import { generate } from '../../src/lib/generate/generate.ts';
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors.ts';
 
 const gpu = useGpu();
@@ -21,6 +22,25 @@ describe('model forward matches PyTorch', () => {
       const err = maxAbsDiff(got, f32(ref, 'logits'));
       console.log(`${name}: max |logits - torch| = ${err.toExponential(2)}`);
       expect(err).toBeLessThanOrEqual(1e-4);
+    } finally {
+      model.destroy();
+    }
+  });
+});
+
+describe('generation on the KV cache (tiny-qwen3: q/k norm of the new token only, keys cached after it)', () => {
+  it('each greedy token is the argmax of the full forward over the sequence so far', async () => {
+    const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-qwen3')));
+    try {
+      const prompt = Array.from(i32(fixture('tiny-qwen3/logits.safetensors'), 'input_ids').subarray(0, 5));
+      const out: number[] = [];
+      for await (const t of generate(model, prompt, { maxNewTokens: 6, stopTokens: [] })) out.push(t);
+      expect(out).toHaveLength(6);
+      const seq = Int32Array.from([...prompt, ...out]);
+      const V = model.cfg.vocabSize;
+      const logits = await model.logits(seq, 1, seq.length);
+      const argmax = (r: number) => logits.subarray(r * V, r * V + V).reduce((best, x, i, a) => (x > a[best] ? i : best), 0);
+      expect(out).toEqual(out.map((_, i) => argmax(prompt.length - 1 + i)));
     } finally {
       model.destroy();
     }
