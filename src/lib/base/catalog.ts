@@ -40,7 +40,19 @@ export interface CatalogEntry extends ModelSpec {
   params: number;
   /** Bytes of the engine's model.safetensors (all shards) as published: what the tuned side downloads. */
   weightsBytes: number;
+  /**
+   * The published config.json, abridged to what the engine reads (model/config.ts) plus torch_dtype:
+   * the shapes a run's GPU memory is estimated from before anything is downloaded (train/fit.ts).
+   */
+  config: Record<string, unknown>;
 }
+
+/** SmolLM2-135M's config (base and Instruct share it). */
+const SMOLLM2_135M = {
+  model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
+  num_attention_heads: 9, num_key_value_heads: 3, hidden_act: 'silu', max_position_embeddings: 8192, rms_norm_eps: 1e-5,
+  rope_theta: 100000, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'bfloat16',
+};
 
 export const DEFAULT_MODEL_ID = 'brown-llama-4m';
 
@@ -55,6 +67,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     chat: false,
     params: 3_950_848,
     weightsBytes: 15_807_480,
+    config: {
+      model_type: 'llama', vocab_size: 4096, hidden_size: 256, intermediate_size: 688, num_hidden_layers: 4,
+      num_attention_heads: 4, num_key_value_heads: 2, head_dim: 64, hidden_act: 'silu', max_position_embeddings: 512,
+      rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true, torch_dtype: 'float32',
+    },
   },
   {
     id: 'HuggingFaceTB/SmolLM2-135M-Instruct',
@@ -66,6 +83,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     chat: true,
     params: 134_515_008,
     weightsBytes: 269_060_552,
+    config: SMOLLM2_135M,
   },
   {
     id: 'HuggingFaceTB/SmolLM2-360M-Instruct',
@@ -77,6 +95,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     chat: true,
     params: 361_821_120,
     weightsBytes: 723_674_912,
+    config: {
+      model_type: 'llama', vocab_size: 49152, hidden_size: 960, intermediate_size: 2560, num_hidden_layers: 32,
+      num_attention_heads: 15, num_key_value_heads: 5, hidden_act: 'silu', max_position_embeddings: 8192, rms_norm_eps: 1e-5,
+      rope_theta: 100000, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'bfloat16',
+    },
   },
   {
     id: 'HuggingFaceTB/SmolLM2-135M',
@@ -88,6 +111,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     chat: false,
     params: 134_515_008,
     weightsBytes: 269_060_552,
+    config: SMOLLM2_135M,
   },
   {
     id: 'Qwen/Qwen2.5-0.5B-Instruct',
@@ -100,6 +124,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     chat: true,
     params: 494_032_768,
     weightsBytes: 988_097_824,
+    config: {
+      model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
+      num_attention_heads: 14, num_key_value_heads: 2, hidden_act: 'silu', max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+      rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: 151643, eos_token_id: 151645, torch_dtype: 'bfloat16',
+    },
   },
   {
     id: 'Qwen/Qwen3-0.6B',
@@ -113,6 +142,12 @@ export const CATALOG: readonly CatalogEntry[] = [
     params: 596_049_920,
     // the published file also stores the tied lm_head (155,582,464 more BF16 values); the engine reads the embedding
     weightsBytes: 1_503_300_328,
+    config: {
+      model_type: 'qwen3', vocab_size: 151936, hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28,
+      num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, hidden_act: 'silu', max_position_embeddings: 40960,
+      rms_norm_eps: 1e-6, rope_theta: 1000000, attention_bias: false, tie_word_embeddings: true, bos_token_id: 151643,
+      eos_token_id: 151645, torch_dtype: 'bfloat16',
+    },
   },
   {
     id: 'openai-community/gpt2',
@@ -126,6 +161,10 @@ export const CATALOG: readonly CatalogEntry[] = [
     params: 124_439_808,
     // float32, with each layer's causal-mask buffer (attn.bias) stored too
     weightsBytes: 548_105_171,
+    config: {
+      model_type: 'gpt2', vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024,
+      activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256, torch_dtype: 'float32',
+    },
   },
 ];
 
