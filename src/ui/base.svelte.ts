@@ -1,8 +1,11 @@
 // State of the base-model screen: which model is loaded (its load, as ModelLoad follows it), the
 // prompt, the sampling options and the streamed output. Talks to the worker through EngineClient only.
 
-import type { BackendPreference } from '../lib/base/backend.ts';
-import { CATALOG, findModel, hubModel, isHubModelId, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
+import { probeWebGPU, type BackendPreference } from '../lib/base/backend.ts';
+import { CATALOG, findModel, hubModel, isHubModelId, type CatalogEntry, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
+import { parseModelConfig } from '../lib/model/config.ts';
+import { checkFit, describeFit, WEBGPU_DEFAULT_LIMITS, type BufferLimits, type FitCheck, type RunSettings } from '../lib/train/fit.ts';
+import { DEFAULT_MEMORY_BUDGET } from '../lib/train/memory.ts';
 import type { GenerationResult } from '../lib/base/runtime.ts';
 import { DEFAULT_SAMPLING, normalizeSampling, type SamplingOptions } from '../lib/generate/sampling.ts';
 import type { EngineClient, Task } from '../lib/worker/client.ts';
@@ -43,6 +46,21 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
   generateError = $state<string | null>(null);
   /** How many generations have finished (successfully or not) since the page opened. */
   completed = $state(0);
+  /** The LoRA run a catalog model is checked against before download (checkRunsWith); none by default. */
+  private runSettings = $state.raw<() => RunSettings | null>(() => null);
+  /** The page's WebGPU adapter limits once asked; WebGPU's guaranteed minimums until then (or without one). */
+  limits = $state.raw<BufferLimits>(WEBGPU_DEFAULT_LIMITS);
+  /**
+   * The picked catalog model against the run settings (train/fit.ts), from its config alone: known
+   * before anything downloads. `refusal` is set when it does not fit; load() then refuses.
+   */
+  readonly fit = $derived.by((): { entry: CatalogEntry; settings: RunSettings; check: FitCheck; refusal: string | null } | null => {
+    const entry = this.choice === CUSTOM_MODEL ? undefined : findModel(this.choice);
+    const settings = this.runSettings();
+    if (!entry || !settings) return null;
+    const check = checkFit(parseModelConfig(entry.config), settings, DEFAULT_MEMORY_BUDGET, this.limits);
+    return { entry, settings, check, refusal: describeFit(entry.label, check) };
+  });
   /** Says why the model cannot change now (holdWhile); none by default. */
   private lockReason: () => string | null = () => null;
 
@@ -63,6 +81,14 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
       this.customDtype = options.model.dtype.webgpu;
     }
     this.chat = options.model.chat;
+    void probeWebGPU().then((p) => {
+      if (p.limits) this.limits = p.limits;
+    });
+  }
+
+  /** Checks catalog models against this LoRA run before download (the method panel's batch and length). */
+  checkRunsWith(settings: () => RunSettings | null): void {
+    this.runSettings = settings;
   }
 
   /**
@@ -96,6 +122,11 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
     const spec = this.selected;
     if (!spec) {
       this.fail('Type a Hugging Face repo id like owner/name.');
+      return;
+    }
+    const refusal = this.fit?.refusal;
+    if (refusal) {
+      this.fail(refusal);
       return;
     }
     this.cancelGeneration();

@@ -83,6 +83,13 @@ export class PlaygroundState {
       () => this.method.config.max_length,
       () => this.objective.type,
     );
+    // The picker checks catalog models against a LoRA run at the panel's batch and length (a preference
+    // batch counts pairs: two rows each).
+    base.checkRunsWith(() => ({
+      method: this.method.lora,
+      B: (this.objective.preference ? 2 : 1) * this.method.config.per_device_train_batch_size,
+      T: this.method.config.max_length,
+    }));
     this.localModels = opts.localModels ?? new URL('models/', document.baseURI).href;
     this.disposeEffects = $effect.root(() => {
       $effect(() => {

@@ -15,6 +15,8 @@ export interface WebGPUProbe {
   adapter?: string;
   /** Why WebGPU is unavailable, in words a user understands. */
   reason?: string;
+  /** The adapter's buffer limits (what a run's largest buffer is checked against, train/fit.ts). */
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
 }
 
 export interface BackendChoice {
@@ -35,7 +37,8 @@ export async function probeWebGPU(
     if (!adapter) {
       return { available: false, f16: false, reason: 'the browser has WebGPU but found no usable GPU adapter' };
     }
-    return { available: true, f16: adapter.features.has('shader-f16'), adapter: describeAdapter(adapter) };
+    const { maxBufferSize, maxStorageBufferBindingSize } = adapter.limits;
+    return { available: true, f16: adapter.features.has('shader-f16'), adapter: describeAdapter(adapter), limits: { maxBufferSize, maxStorageBufferBindingSize } };
   } catch (err) {
     return { available: false, f16: false, reason: `requesting a WebGPU adapter failed: ${String(err)}` };
   }
