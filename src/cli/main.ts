@@ -8,6 +8,7 @@ import { type Command, commandHelp, COMMON_FLAGS, type Flags, type Parsed, parse
 import { evalCommand, runEval } from './eval.ts';
 import { exportRunCommand, runExportRun } from './export-run.ts';
 import { generateCommand, runGenerate } from './generate.ts';
+import { modelsCommand, runModels } from './models.ts';
 import { humanReporter, jsonReporter, type Reporter, type Streams } from './output.ts';
 import { pretrainCommand, runPretrain } from './pretrain.ts';
 import { raftCommand, runRaftCommand } from './raft.ts';
@@ -42,6 +43,7 @@ const COMMANDS: Entry[] = [
   entry(scoreCommand, runScore),
   entry(raftCommand, runRaftCommand),
   entry(pretrainCommand, runPretrain),
+  entry(modelsCommand, runModels),
 ];
 
 function version(): string {
