@@ -9,14 +9,27 @@ import type { ExportedTensor } from '../engine.ts';
 import { exportAdapter, importAdapter } from '../peft/adapter.ts';
 import { scoreAnswers } from '../rewards/model.ts';
 import { runRaft, type RaftInput, type RaftState } from '../rewards/raft.ts';
+import { rankingReward, type RankChoice } from '../rewards/ranking.ts';
 import { parseRewardSpec, ruleReward } from '../rewards/rules.ts';
 import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
-import type { Handler } from './handler.ts';
+import type { Handler, HandlerContext } from './handler.ts';
 import type { RaftRequest } from './protocol.ts';
 import { attachSaved, baseRuntime, liveEngine, onGpu, type EngineSession } from './session.ts';
 
 /** The last stopped run, kept until the page reloads: Continue resumes it after its last finished round. */
 let stopped: { runId: string; state: RaftState; adapterId: string | null } | null = null;
+
+/** RAFT runs (by request id) whose round waits for the user's ranking: the function that hands it over. */
+const waiting = new Map<number, (choices: RankChoice[]) => void>();
+
+/** Hands the page's ranking to the run `target`'s waiting round; false when none waits (stopped, or a stale click). */
+export function deliverRanking(target: number, choices: RankChoice[]): boolean {
+  const give = waiting.get(target);
+  if (!give) return false;
+  waiting.delete(target);
+  give(choices);
+  return true;
+}
 
 /** A saved reward model, read and checked (it must carry the score head). */
 async function readRewardModel(s: EngineSession, adapterId: string): Promise<{ method: MethodConfig; tensors: Map<string, ExportedTensor> }> {
@@ -29,7 +42,20 @@ async function readRewardModel(s: EngineSession, adapterId: string): Promise<{ m
 }
 
 /** The reward the request names, as RAFT's scorer. A reward model shares the engine with the policy. */
-async function scorer(s: EngineSession, request: RaftRequest): Promise<RaftInput['reward']> {
+async function scorer(s: EngineSession, request: RaftRequest, id: number, emit: HandlerContext['emit']): Promise<RaftInput['reward']> {
+  if (request.reward.kind === 'ranking') {
+    // the round's samples go to the page, which answers with a raftRanking request (deliverRanking);
+    // a stop aborts the wait (rankingReward ends it) and drops the entry
+    return rankingReward(
+      (question, signal) =>
+        new Promise<RankChoice[]>((resolve) => {
+          waiting.set(id, resolve);
+          signal?.addEventListener('abort', () => waiting.delete(id), { once: true });
+          emit({ type: 'raftRank', question });
+        }),
+      request.settings.k,
+    );
+  }
   if (request.reward.kind === 'rule') {
     const rule = parseRewardSpec(request.reward.spec);
     return (items) => items.map((x) => ruleReward(rule, x.answer, x.prompt.reference ?? null));
@@ -62,7 +88,7 @@ export const raft: Handler<'raft'> = async (request, context) => {
     settings: request.settings,
     tokenizer: fromTransformersTokenizer(runtime.prompts.hf),
     decode: (ids) => runtime.decode(ids),
-    reward: await scorer(s, request),
+    reward: await scorer(s, request, request.id, emit),
   };
   let adapterId = resume?.adapterId ?? null;
   s.attachedKey = null; // the loop attaches its own weights
