@@ -3,7 +3,10 @@
 // train a short LoRA reward model: its loss and pairwise accuracy (rewards/accuracies) are charted; the
 // score box rates an answer with it. Then one tiny RAFT round with a rule reward on a prompts file: the
 // rounds table and the kept samples with their rewards appear, and the policy is saved as an adapter.
-// Screenshots go to docs/screenshots/ (reward-model.png, raft-rounds.png), numbers to test-results/.
+// Last, one sampling pass with "My ranking" as the reward: the panel shows the samples, waits for the
+// picks and uses them as the rewards.
+// Screenshots go to docs/screenshots/ (reward-model.png, raft-rounds.png, raft-ranking.png), numbers to
+// test-results/.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -85,5 +88,36 @@ describe('the RLHF loop in the page', () => {
     for (const k of kept) expect(k.reward).toBe(k.answer.includes(' the') ? 1 : 0);
     await expect.poll(() => adapterNames(page), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/^RAFT /));
     await panel.screenshot({ path: resolve(SCREENSHOTS, 'raft-rounds.png') });
+  });
+
+  it('waits for the user’s ranking of a round’s samples, and uses the picks as the rewards', async () => {
+    // one sampling pass (rounds 0: no training) on the same prompts file, K 2, 4 tokens: cheap
+    const panel = raftPanel();
+    await panel.getByRole('radio', { name: 'My ranking' }).check();
+    await panel.getByRole('spinbutton', { name: 'Rounds', exact: true }).fill('0');
+    await panel.getByRole('button', { name: 'Start RAFT' }).click();
+    const ranking = panel.getByTestId('raft-ranking');
+    await ranking.waitFor({ timeout: 600_000 });
+    const use = ranking.getByRole('button', { name: 'Use my ranking' });
+    expect(await use.isDisabled()).toBe(true); // nothing picked yet
+    const groups = ranking.locator('fieldset');
+    expect(await groups.count()).toBe(2);
+    expect(await groups.nth(0).getByRole('radio').count()).toBe(2);
+    // prompt 1: the second answer is the best; prompt 2: the first
+    await groups.nth(0).getByRole('radio').nth(1).check();
+    await groups.nth(1).getByRole('radio').nth(0).check();
+    await panel.screenshot({ path: resolve(SCREENSHOTS, 'raft-ranking.png') });
+    await use.click();
+    await page.waitForFunction(
+      () => ['finished', 'error', 'stopped'].includes(document.querySelector('[data-testid="raft-stage"]')?.getAttribute('data-phase') ?? ''),
+      undefined,
+      { timeout: 600_000, polling: 250 },
+    );
+    expect(await panel.getByTestId('raft-stage').getAttribute('data-phase'), await panel.innerText()).toBe('finished');
+    const row = panel.getByTestId('raft-rounds').locator('tbody tr');
+    expect(await row.count()).toBe(1);
+    // one pick of two per prompt: rewards 1 and 0 each, mean 0.5, max 1
+    expect(Number(await row.getAttribute('data-mean'))).toBe(0.5);
+    expect(Number(await row.getAttribute('data-max'))).toBe(1);
   });
 });
