@@ -12,12 +12,30 @@ import { runRaft, type RaftInput, type RaftState } from '../rewards/raft.ts';
 import { rankingReward, type RankChoice } from '../rewards/ranking.ts';
 import { parseRewardSpec, ruleReward } from '../rewards/rules.ts';
 import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
+import { deleteRaftRun, loadRaftRun, saveRaftRun } from '../store/raft-runs.ts';
 import type { Handler, HandlerContext } from './handler.ts';
 import type { RaftRequest } from './protocol.ts';
 import { attachSaved, baseRuntime, liveEngine, onGpu, type EngineSession } from './session.ts';
 
 /** The last stopped run, kept until the page reloads: Continue resumes it after its last finished round. */
 let stopped: { runId: string; state: RaftState; adapterId: string | null } | null = null;
+
+/**
+ * A run to continue after a reload, from its IndexedDB record (store/raft-runs.ts): the finished rounds
+ * and the policy after them, read back from the saved adapter — as `raft --resume` reads raft.json and
+ * the adapter files. Null when the run has no record.
+ */
+async function savedRun(s: EngineSession, request: RaftRequest): Promise<{ runId: string; state: RaftState; adapterId: string | null } | null> {
+  const record = await loadRaftRun<RaftRequest>(request.runId);
+  if (!record) return null;
+  let weights: RaftState['weights'] = null;
+  if (record.rounds.some((r) => r.kept.length > 0)) {
+    const files = record.adapterId ? await getAdapterFiles(record.adapterId).catch(() => null) : null;
+    if (!files) throw new Error(`The adapter “${request.adapterName}” that holds this RAFT run’s policy is no longer saved (it may have been deleted): start a new run.`);
+    weights = importAdapter({ config: files.configJson, weights: files.weights }, s.base).tensors;
+  }
+  return { runId: record.runId, state: { rounds: record.rounds, weights }, adapterId: record.adapterId };
+}
 
 /** RAFT runs (by request id) whose round waits for the user's ranking: the function that hands it over. */
 const waiting = new Map<number, (choices: RankChoice[]) => void>();
@@ -75,8 +93,8 @@ async function scorer(s: EngineSession, request: RaftRequest, id: number, emit: 
 export const raft: Handler<'raft'> = async (request, context) => {
   const { emit, signal } = context;
   const s = await liveEngine(context);
-  const resume = request.resume && stopped?.runId === request.runId ? stopped : null;
-  if (request.resume && !resume) throw new Error('This RAFT run can no longer be continued (the page was reloaded or another run started): start a new run.');
+  const resume = !request.resume ? null : stopped?.runId === request.runId ? stopped : await savedRun(s, request);
+  if (request.resume && !resume) throw new Error('This RAFT run can no longer be continued (another run replaced it): start a new run.');
   stopped = null;
   const method = request.method;
   if (method.peft_type === 'FULL') throw new Error('RAFT fine-tunes an adapter: pick LoRA, a bottleneck adapter or prefix tuning');
@@ -91,6 +109,11 @@ export const raft: Handler<'raft'> = async (request, context) => {
     reward: await scorer(s, request, request.id, emit),
   };
   let adapterId = resume?.adapterId ?? null;
+  // the run's record for a reload: written now (a new run replaces an older one) and after every round
+  const { runId, config, prompts, settings, reward, adapterName } = request;
+  const record = { runId, request: { runId, method, config, prompts, settings, reward, adapterName, resume: false } satisfies RaftRequest };
+  const saveRecord = (rounds: RaftState['rounds']) => saveRaftRun({ ...record, savedAt: Date.now(), rounds, adapterId });
+  await saveRecord(resume?.state.rounds ?? []);
   s.attachedKey = null; // the loop attaches its own weights
   const result = await onGpu('The RAFT run', s, () =>
     runRaft(s.engine, input, {
@@ -110,10 +133,12 @@ export const raft: Handler<'raft'> = async (request, context) => {
           };
           adapterId = (adapterId ? await replaceAdapterFiles(adapterId, saved) : await saveAdapter(saved)).id;
         }
+        await saveRecord(state.rounds);
         emit({ type: 'raftRound', round, adapterId });
       },
     }),
   ).finally(() => (s.attachedKey = null));
+  if (result.status === 'finished') await deleteRaftRun(request.runId);
   if (result.status === 'stopped') stopped = { runId: request.runId, state: { rounds: result.rounds, weights: result.weights }, adapterId };
   return { status: result.status, rounds: result.rounds.length, adapterId };
 };

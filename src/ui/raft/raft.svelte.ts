@@ -7,6 +7,8 @@
 // With "My ranking" as the reward, each round's samples come back to the panel (a raftRank event) and
 // the run waits while the user picks each prompt's best sample; "Use my ranking" sends the picks (a
 // raftRanking request): the picked sample's reward is 1, the others' 0 (rewards/ranking.ts).
+// After a reload, the unfinished run the worker kept in IndexedDB (store/raft-runs.ts) comes back with
+// its settings and rounds, stopped: "Continue from round N" resumes it as `raft --resume` would.
 
 import { defaultMethod, defaultTrainConfig } from '../../lib/train/config.ts';
 import type { Example } from '../../lib/data/formats.ts';
@@ -15,6 +17,7 @@ import { RAFT_DEFAULTS, raftProblems, type RaftPrompt, type RaftRound, type Raft
 import { parseRewardSpec } from '../../lib/rewards/rules.ts';
 import type { RankQuestion } from '../../lib/rewards/ranking.ts';
 import type { AdapterMeta } from '../../lib/store/adapters.ts';
+import { latestRaftRun } from '../../lib/store/raft-runs.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { RaftRequest, RaftResult, WorkerEvent } from '../../lib/worker/protocol.ts';
 import { errorMessage } from '../format.ts';
@@ -79,9 +82,44 @@ export class RaftPanelState {
   private runId = '';
   private request: RaftRequest | null = null;
 
+  /** Settles once the unfinished run of an earlier page (if any) is back on the panel. */
+  readonly restored: Promise<void>;
+
   constructor(client: EngineClient, examples: () => readonly Example[]) {
     this.client = client;
     this.examples = examples;
+    this.restored = this.restore();
+  }
+
+  /** Shows the unfinished run kept in IndexedDB, stopped after its last finished round (no storage: nothing). */
+  private async restore(): Promise<void> {
+    const record = await latestRaftRun<RaftRequest>().catch(() => null);
+    if (!record || this.phase !== 'idle') return;
+    const r = record.request;
+    this.request = { ...r, resume: false };
+    this.runId = r.runId;
+    this.promptSource = 'file';
+    this.promptsFile = { name: 'the earlier run’s prompts.jsonl', text: r.prompts.map((p) => JSON.stringify(p)).join('\n') };
+    this.rewardKind = r.reward.kind;
+    if (r.reward.kind === 'rule') this.ruleSpec = r.reward.spec;
+    if (r.reward.kind === 'model') this.rewardModelId = r.reward.adapterId;
+    this.k = r.settings.k;
+    this.rounds = r.settings.rounds;
+    this.stepsPerRound = r.settings.stepsPerRound;
+    this.keepMode = r.settings.keep === 'best' ? 'best' : 'share';
+    if (r.settings.keep !== 'best') this.keepShare = r.settings.keep;
+    this.temperature = r.settings.sampling.temperature;
+    this.topP = r.settings.sampling.topP;
+    this.maxNewTokens = r.settings.sampling.maxNewTokens;
+    this.learningRate = r.config.learning_rate;
+    this.seed = r.settings.seed;
+    this.finished = record.rounds;
+    this.runPrompts = r.prompts;
+    this.runRounds = r.settings.rounds;
+    this.adapterId = record.adapterId;
+    this.phase = 'stopped';
+    const n = record.rounds.length;
+    this.stage = `An unfinished RAFT run from before the reload: ${n === 0 ? 'no round finished' : `stopped after round ${n - 1}`}. Continue from round ${n}, or start a new run.`;
   }
 
   /** The prompts the settings give, or why there are none. */
