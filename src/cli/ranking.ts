@@ -49,7 +49,9 @@ export function rankText(round: number, groups: { prompt: string; answers: strin
     lines.push(`Prompt ${i + 1} of ${groups.length}: ${JSON.stringify(g.prompt)}`);
     g.answers.forEach((a, j) => lines.push(`  ${j + 1}. ${JSON.stringify(a)}`));
   });
-  lines.push(`On stdin, one line per prompt in order: the best sample's number, or all ${k} numbers best first (e.g. "2" or "2 1 3 4").`);
+  // an example order of this K: 2 1 3 4 … (just "1" when K is 1)
+  const order = k === 1 ? [1] : [2, 1, ...Array.from({ length: k - 2 }, (_, i) => i + 3)];
+  lines.push(`On stdin, one line per prompt in order: the best sample's number, or all ${k} numbers best first (e.g. "${order[0]}" or "${order.join(' ')}").`);
   return lines;
 }
 
