@@ -112,7 +112,11 @@ export const raft: Handler<'raft'> = async (request, context) => {
   // the run's record for a reload: written now (a new run replaces an older one) and after every round
   const { runId, config, prompts, settings, reward, adapterName } = request;
   const record = { runId, request: { runId, method, config, prompts, settings, reward, adapterName, resume: false } satisfies RaftRequest };
-  const saveRecord = (rounds: RaftState['rounds']) => saveRaftRun({ ...record, savedAt: Date.now(), rounds, adapterId });
+  // Storage that fails (no IndexedDB, a full quota) costs only the resume after a reload: the run goes on.
+  const saveRecord = (rounds: RaftState['rounds']) =>
+    saveRaftRun({ ...record, savedAt: Date.now(), rounds, adapterId }).catch((e: unknown) =>
+      emit({ type: 'status', stage: 'raft', message: `This RAFT run cannot be kept for a reload (${(e as Error).message}); it goes on.` }),
+    );
   await saveRecord(resume?.state.rounds ?? []);
   s.attachedKey = null; // the loop attaches its own weights
   const result = await onGpu('The RAFT run', s, () =>
@@ -138,7 +142,7 @@ export const raft: Handler<'raft'> = async (request, context) => {
       },
     }),
   ).finally(() => (s.attachedKey = null));
-  if (result.status === 'finished') await deleteRaftRun(request.runId);
+  if (result.status === 'finished') await deleteRaftRun(request.runId).catch(() => undefined);
   if (result.status === 'stopped') stopped = { runId: request.runId, state: { rounds: result.rounds, weights: result.weights }, adapterId };
   return { status: result.status, rounds: result.rounds.length, adapterId };
 };
