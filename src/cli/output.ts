@@ -12,6 +12,7 @@ export type CliEvent =
   | { event: 'token'; index: number; id: number; text: string }
   | ({ event: 'train' } & TrainUpdate)
   | ({ event: 'round' } & Record<string, unknown>)
+  | ({ event: 'rank' } & Record<string, unknown>)
   | ({ event: 'result'; command: string } & Record<string, unknown>)
   | { event: 'error'; message: string; problems?: string[] };
 
@@ -30,6 +31,8 @@ export interface Reporter {
   train(update: TrainUpdate): void;
   /** One finished round of an outer loop (RAFT): `fields` in JSON, `human` as a line on stderr. */
   round(fields: Record<string, unknown>, human: string): void;
+  /** A question for the user (RAFT's ranking: a round's samples), answered on stdin: `fields` in JSON, `human` lines on stderr. */
+  rank(fields: Record<string, unknown>, human: string[]): void;
   /** The command's answer: `fields` in JSON; for a person, `out` lines on stdout and `note` lines on stderr. */
   result(command: string, fields: Record<string, unknown>, human: { out?: string[]; note?: string[] }): void;
   error(message: string, problems?: string[]): void;
@@ -53,6 +56,7 @@ export function jsonReporter(io: Streams): Reporter {
     token: (index, id, text) => emit({ event: 'token', index, id, text }),
     train: (update) => emit({ event: 'train', ...update }),
     round: (fields) => emit({ event: 'round', ...fields }),
+    rank: (fields) => emit({ event: 'rank', ...fields }),
     result: (command, fields) => emit({ event: 'result', command, ...fields }),
     error: (message, problems) => emit(problems?.length ? { event: 'error', message, problems } : { event: 'error', message }),
   };
@@ -94,6 +98,7 @@ export function humanReporter(io: Streams): Reporter {
       if (line) err(line);
     },
     round: (_fields, human) => err(human),
+    rank: (_fields, human) => human.forEach(err),
     result: (_command, _fields, human) => {
       endStream();
       if (redrawn) io.stderr.write('\n');

@@ -14,17 +14,23 @@ import { hasScoreHead, type MethodConfig } from '../lib/adapters/config.ts';
 import { parseRewardSpec, ruleReward, RewardSpecError } from '../lib/rewards/rules.ts';
 import { parsePromptsFile } from '../lib/rewards/prompts-file.ts';
 import { scoreAnswers } from '../lib/rewards/model.ts';
+import { rankingReward } from '../lib/rewards/ranking.ts';
 import { RAFT_DEFAULTS, raftProblems, runRaft, type RaftInput, type RaftRound, type RaftSettings, type RaftState } from '../lib/rewards/raft.ts';
 import type { ExportedTensor } from '../lib/engine.ts';
 import { UsageError, type Command, type Parsed } from './args.ts';
 import { adapterFiles, existingFile, InputError, loadModel, type LoadedModel } from './model.ts';
 import type { Reporter } from './output.ts';
+import { stdinRanking } from './ranking.ts';
 
 const L = SAMPLING_LIMITS;
 const flags = {
   model: { kind: 'string', value: 'DIR', required: true, help: 'model folder in the Hugging Face layout' },
   prompts: { kind: 'string', value: 'FILE', required: true, help: 'prompts: .txt (one per line) or .jsonl ({"prompt", optional "reference"})' },
-  reward: { kind: 'string', value: 'SPEC', help: "rule reward, e.g. 'contains:cat*1,len:10-40*0.5' (kinds: contains, notcontains, regex, len, upper, exact)" },
+  reward: {
+    kind: 'string',
+    value: 'SPEC',
+    help: "rule reward, e.g. 'contains:cat*1,len:10-40*0.5' (kinds: contains, notcontains, regex, len, upper, exact), or 'ranking': you rank each round's samples on stdin",
+  },
   rewardModel: { kind: 'string', value: 'DIR', help: 'a reward model adapter (train --objective reward) to score with instead of a rule' },
   k: { kind: 'int', min: 1, default: RAFT_DEFAULTS.k, help: 'answers sampled per prompt each round' },
   rounds: { kind: 'int', min: 0, default: RAFT_DEFAULTS.rounds, help: 'rounds of sample → score → keep → fine-tune (one more sampling pass evaluates the last)' },
@@ -50,10 +56,14 @@ export const raftCommand: Command<typeof flags> = {
   description:
     'Round 0 samples with a fresh LoRA (the base model); each round then fine-tunes on its kept answers, and one\n' +
     'more sampling pass after the last round measures the result. --json prints a {"event":"round","round","mean",\n' +
-    '"max","kept",…} line per round and a result with every round.',
+    '"max","kept",…} line per round and a result with every round.\n' +
+    "--reward ranking: each round prints every prompt's K samples, numbered (stderr; with --json a\n" +
+    '{"event":"rank","round","k","prompts":[{"prompt","answers"}]} line) and reads one line per prompt from stdin:\n' +
+    'the best sample\'s number (reward 1, the others 0) or all K numbers best first (rewards (K-1-place)/(K-1)).',
   flags,
   examples: [
     "lora-playground raft --model models/brown-llama-4m --prompts prompts.txt --reward 'contains:church' --k 4 --rounds 3 --out raft/ --json",
+    'lora-playground raft --model models/brown-llama-4m --prompts prompts.txt --reward ranking --k 3 --rounds 2 --out raft/',
     'lora-playground raft --model models/brown-llama-4m --prompts prompts.jsonl --reward-model rm/ --k 8 --rounds 2 --out raft/',
   ],
 };
@@ -105,9 +115,10 @@ async function loadState(out: string, model: LoadedModel): Promise<{ settings: u
 
 export async function runRaftCommand(args: Parsed<typeof flags>, out: Reporter, signal: AbortSignal): Promise<void> {
   if ((args.reward === undefined) === (args.rewardModel === undefined)) throw new UsageError('give one reward: --reward SPEC (a rule) or --reward-model DIR');
+  const ranking = args.reward?.trim() === 'ranking';
   let rule = null;
   try {
-    rule = args.reward !== undefined ? parseRewardSpec(args.reward) : null;
+    rule = args.reward !== undefined && !ranking ? parseRewardSpec(args.reward) : null;
   } catch (e) {
     if (e instanceof RewardSpecError) throw new UsageError(`--reward: ${e.message}`);
     throw e;
@@ -136,6 +147,7 @@ export async function runRaftCommand(args: Parsed<typeof flags>, out: Reporter, 
   const recorded = { method, config, settings, reward: args.reward ?? null, rewardModel: args.rewardModel ?? null, prompts: args.prompts };
 
   const model = await loadModel(args.model, out);
+  const asker = ranking ? stdinRanking(process.stdin, out) : null;
   try {
     let resume: RaftState | null = null;
     if (args.resume) {
@@ -147,7 +159,9 @@ export async function runRaftCommand(args: Parsed<typeof flags>, out: Reporter, 
       out.status('resume', `Continuing after round ${resume.rounds.length - 1} of ${settings.rounds}`);
     }
     let scorer: RaftInput['reward'];
-    if (rule) {
+    if (asker) {
+      scorer = rankingReward(asker.ask, settings.k);
+    } else if (rule) {
       scorer = (items) => items.map((x) => ruleReward(rule, x.answer, x.prompt.reference ?? null));
     } else {
       const rm = importAdapter(await readAdapterFiles(await adapterFiles('--reward-model', args.rewardModel!), { base: model.base }), model.base);
@@ -191,6 +205,7 @@ export async function runRaftCommand(args: Parsed<typeof flags>, out: Reporter, 
       { note: [`${result.status}: ${rounds.map((r) => `round ${r.round} mean ${r.mean.toFixed(3)}`).join(', ')}`], out: [`${args.out}: ${STATE}${result.weights ? `, ${WEIGHTS}` : ''}`] },
     );
   } finally {
+    asker?.close();
     model.destroy();
   }
 }

@@ -27,15 +27,17 @@ export interface CliRun {
 export interface RunOptions {
   /** Called with each complete stdout line as it arrives, and the child (e.g. to send it a signal). */
   onLine?: (line: string, child: ReturnType<typeof spawn>) => void;
+  /** Give the child a stdin pipe (child.stdin, for onLine to write to); otherwise stdin is empty. */
+  stdin?: boolean;
 }
 
 export function runCli(args: string[], opts: RunOptions = {}): Promise<CliRun> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? ROOT };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     pending += chunk;
     let i;
@@ -45,7 +47,7 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliRun> {
       opts.onLine?.(line, child);
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {

@@ -3,7 +3,10 @@
 // train a short LoRA reward model: its loss and pairwise accuracy (rewards/accuracies) are charted; the
 // score box rates an answer with it. Then one tiny RAFT round with a rule reward on a prompts file: the
 // rounds table and the kept samples with their rewards appear, and the policy is saved as an adapter.
-// Screenshots go to docs/screenshots/ (reward-model.png, raft-rounds.png), numbers to test-results/.
+// Last, one round with "My ranking" as the reward: the panel shows the samples, waits for the picks
+// and trains on them; the page is reloaded while round 1 waits, and the run continues from round 1.
+// Screenshots go to docs/screenshots/ (reward-model.png, raft-rounds.png, raft-ranking.png), numbers to
+// test-results/.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -85,5 +88,57 @@ describe('the RLHF loop in the page', () => {
     for (const k of kept) expect(k.reward).toBe(k.answer.includes(' the') ? 1 : 0);
     await expect.poll(() => adapterNames(page), { timeout: 60_000 }).toContainEqual(expect.stringMatching(/^RAFT /));
     await panel.screenshot({ path: resolve(SCREENSHOTS, 'raft-rounds.png') });
+  });
+
+  it('waits for the user’s ranking of a round’s samples, uses the picks as the rewards, and continues the run after a reload', async () => {
+    // one round on the same prompts file, K 2, 4 tokens, 2 SFT steps, keeping each prompt's best: the picks
+    const panel = raftPanel();
+    await panel.getByRole('radio', { name: 'My ranking' }).check();
+    await panel.getByRole('combobox', { name: 'Keep' }).selectOption('best');
+    await panel.getByRole('spinbutton', { name: 'Rounds', exact: true }).fill('1');
+    await panel.getByRole('button', { name: 'Start RAFT' }).click();
+    const ranking = panel.getByTestId('raft-ranking');
+    await ranking.waitFor({ timeout: 600_000 });
+    const use = ranking.getByRole('button', { name: 'Use my ranking' });
+    expect(await use.isDisabled()).toBe(true); // nothing picked yet
+    const groups = ranking.locator('fieldset');
+    expect(await groups.count()).toBe(2);
+    expect(await groups.nth(0).getByRole('radio').count()).toBe(2);
+    // prompt 1: the second answer is the best; prompt 2: the first
+    const picked = [await groups.nth(0).locator('.text').nth(1).innerText(), await groups.nth(1).locator('.text').nth(0).innerText()];
+    await groups.nth(0).getByRole('radio').nth(1).check();
+    await groups.nth(1).getByRole('radio').nth(0).check();
+    await panel.screenshot({ path: resolve(SCREENSHOTS, 'raft-ranking.png') });
+    await use.click();
+    // round 0 trains on the picks; round 1 (the last pass) samples and waits: reload the page then
+    await panel.getByRole('heading', { name: 'Round 1: pick the best answer for each prompt' }).waitFor({ timeout: 600_000 });
+    const rows = () => raftPanel().getByTestId('raft-rounds').locator('tbody tr');
+    // one pick of two per prompt: rewards 1 and 0 each, mean 0.5, max 1; the kept samples are the picks
+    expect(Number(await rows().first().getAttribute('data-mean'))).toBe(0.5);
+    expect(Number(await rows().first().getAttribute('data-max'))).toBe(1);
+    const keptAnswers = () => raftPanel().getByTestId('raft-kept').locator('tbody tr td.answer').allInnerTexts();
+    expect((await keptAnswers()).map((a) => a.trim())).toEqual(picked.map((a) => a.trim()));
+
+    await page.reload();
+    await waitForModel(page);
+    await waitForEngine(page);
+    const stage = raftPanel().getByTestId('raft-stage');
+    await stage.filter({ hasText: 'stopped after round 0' }).waitFor({ timeout: 60_000 });
+    expect(await rows().count()).toBe(1);
+    expect((await keptAnswers()).map((a) => a.trim())).toEqual(picked.map((a) => a.trim()));
+    await raftPanel().getByRole('button', { name: 'Continue from round 1' }).click();
+    const again = raftPanel().getByTestId('raft-ranking');
+    await again.getByRole('heading', { name: 'Round 1: pick the best answer for each prompt' }).waitFor({ timeout: 600_000 });
+    await again.locator('fieldset').nth(0).getByRole('radio').nth(0).check();
+    await again.locator('fieldset').nth(1).getByRole('radio').nth(0).check();
+    await again.getByRole('button', { name: 'Use my ranking' }).click();
+    await page.waitForFunction(
+      () => ['finished', 'error', 'stopped'].includes(document.querySelector('[data-testid="raft-stage"]')?.getAttribute('data-phase') ?? ''),
+      undefined,
+      { timeout: 600_000, polling: 250 },
+    );
+    expect(await stage.getAttribute('data-phase'), await raftPanel().innerText()).toBe('finished');
+    expect(await rows().count()).toBe(2);
+    expect(Number(await rows().nth(1).getAttribute('data-mean'))).toBe(0.5);
   });
 });

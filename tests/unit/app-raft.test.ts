@@ -125,6 +125,63 @@ describe('the RAFT panel', () => {
     expect(s.phase).toBe('finished');
   });
 
+  it('with “My ranking”, shows a waiting round’s samples, takes one pick per prompt and sends them to the waiting run', async () => {
+    let ranked: (choices: number[][]) => void = () => undefined;
+    const answered = new Promise<number[][]>((resolve) => (ranked = resolve));
+    const question = { round: 0, groups: [{ prompt: 'A', answers: [' x', ' y'] }, { prompt: 'B', answers: [' z', ' w'] }] };
+    const { client, sent } = standIn(async (kind, payload, emit) => {
+      if (kind === 'raftRanking') {
+        ranked((payload as { choices: number[][] }).choices);
+        return { delivered: true };
+      }
+      emit({ type: 'raftRank', id: 1, question });
+      await answered;
+      emit({ type: 'raftRound', id: 1, round: round(0, 0.5), adapterId: null });
+      return { status: 'finished', rounds: 1, adapterId: null };
+    });
+    const s = new RaftPanelState(client, () => []);
+    await s.openPromptsFile(file('p.txt', 'A\nB\n'));
+    s.rewardKind = 'ranking';
+    s.rounds = 0;
+    expect(s.problems).toEqual([]);
+    const running = s.start();
+    await new Promise((r) => setTimeout(r, 5));
+    expect((sent[0].payload as RaftRequest).reward).toEqual({ kind: 'ranking' });
+    expect(s.question).toEqual(question);
+    expect(s.unpicked).toEqual([1, 2]);
+    s.useRanking(); // not every prompt picked: nothing is sent
+    expect(sent).toHaveLength(1);
+    s.pick(0, 2);
+    s.pick(1, 1);
+    s.pick(1, 2); // a second click changes the pick
+    s.useRanking();
+    expect(s.question).toBeNull();
+    expect(sent[1]).toEqual({ kind: 'raftRanking', payload: { target: 1, choices: [[2], [2]] } });
+    await running;
+    expect(await answered).toEqual([[2], [2]]);
+    expect(s.phase).toBe('finished');
+    expect(s.finished.map((r) => r.mean)).toEqual([0.5]);
+  });
+
+  it('stopping while a round waits for the ranking drops the question and ends the run stopped', async () => {
+    const { client } = standIn(async (_k, _p, emit, cancelled) => {
+      emit({ type: 'raftRank', id: 1, question: { round: 0, groups: [{ prompt: 'A', answers: [' x', ' y'] }] } });
+      await cancelled;
+      return { status: 'stopped', rounds: 0, adapterId: null };
+    });
+    const s = new RaftPanelState(client, () => []);
+    await s.openPromptsFile(file('p.txt', 'A\n'));
+    s.rewardKind = 'ranking';
+    const running = s.start();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.question?.groups).toHaveLength(1);
+    s.stop();
+    expect(s.question).toBeNull();
+    await running;
+    expect(s.phase).toBe('stopped');
+    expect(s.stage).toMatch(/Stopped before round 0 finished/);
+  });
+
   it('shows a failed run’s message', async () => {
     const { client } = standIn(async () => {
       throw new Error('This adapter has no score head');

@@ -99,8 +99,12 @@ export interface RaftInput {
   tokenizer: TextTokenizer;
   /** token ids → text, special tokens left out */
   decode: (ids: number[]) => string;
-  /** rates answers to their prompts (rule rewards, the reward model) */
-  reward: (items: { prompt: RaftPrompt; answer: string }[]) => Promise<number[]> | number[];
+  /**
+   * Rates answers to their prompts (rule rewards, the reward model, the user's ranking): the round's
+   * samples, K per prompt, prompt after prompt. It may take as long as it needs (the user's ranking
+   * waits for them); it should end when `context.signal` aborts, and the run then stops cleanly.
+   */
+  reward: (items: { prompt: RaftPrompt; answer: string }[], context?: { round: number; signal?: AbortSignal }) => Promise<number[]> | number[];
 }
 
 export interface RaftOptions {
@@ -197,7 +201,18 @@ export async function runRaft(engine: Engine, input: RaftInput, opts: RaftOption
       }
     }
     opts.onStage?.(`Round ${r}: scoring ${samples.length} answers…`);
-    const rewards = await input.reward(samples.map((x) => ({ prompt: input.prompts[x.prompt], answer: x.answer })));
+    let rewards: number[];
+    try {
+      rewards = await input.reward(
+        samples.map((x) => ({ prompt: input.prompts[x.prompt], answer: x.answer })),
+        { round: r, signal: opts.signal },
+      );
+    } catch (e) {
+      // a stop while the reward waits (the user's ranking): the round is dropped like a stop in sampling
+      if (opts.signal?.aborted) return { status: 'stopped', rounds, weights };
+      throw e;
+    }
+    if (opts.signal?.aborted) return { status: 'stopped', rounds, weights };
     samples.forEach((x, j) => (x.reward = rewards[j]));
     const last = r === s.rounds;
     const kept = last ? [] : keepSamples(samples, s.keep).filter((x) => x.answer.trim() !== '');

@@ -1,5 +1,6 @@
-// The app's IndexedDB database: saved adapters (their PEFT files), training checkpoints, and the
-// preference pairs and judgments the user clicked (compare verdicts, sample picks). Works in
+// The app's IndexedDB database: saved adapters (their PEFT files), training checkpoints, the
+// preference pairs and judgments the user clicked (compare verdicts, sample picks), made models and
+// the RAFT run to continue after a reload. Works in
 // the page and in the worker alike (both see the same origin's database), so the worker can write a
 // checkpoint without sending the weights through the page, and the page can list and export adapters
 // without asking the worker.
@@ -13,9 +14,11 @@
 //   judgments      Judgment, key `id`: every verdict given in the compare view (the win rate's data)
 // Added in version 3:
 //   models         ModelRecord, key `id`: models made in the page (New model), their Hugging Face folder's files
+// Added in version 4:
+//   raftRuns       RaftRunRecord, key `runId`: the RAFT run the page continues after a reload
 
 export const DB_NAME = 'lora-playground';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 export const STORES = {
   adapters: 'adapters',
   adapterFiles: 'adapterFiles',
@@ -23,6 +26,7 @@ export const STORES = {
   preferences: 'preferences',
   judgments: 'judgments',
   models: 'models',
+  raftRuns: 'raftRuns',
 } as const;
 export type StoreName = (typeof STORES)[keyof typeof STORES];
 
@@ -52,6 +56,7 @@ export function openDatabase(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains(STORES.preferences)) db.createObjectStore(STORES.preferences, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(STORES.judgments)) db.createObjectStore(STORES.judgments, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(STORES.models)) db.createObjectStore(STORES.models, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(STORES.raftRuns)) db.createObjectStore(STORES.raftRuns, { keyPath: 'runId' });
     };
     request.onsuccess = () => {
       const db = request.result;

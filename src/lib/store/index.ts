@@ -6,3 +6,4 @@ export * from './checkpoints.ts';
 export * from './persist.ts';
 export * from './preferences.ts';
 export * from './models.ts';
+export * from './raft-runs.ts';

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 // The one worker that owns the GPUDevice, the models and the engine. It runs requests one at a time,
 // in arrival order, so a generation never interleaves with a load or a training step; `cancel` is
-// answered at once, so the page can stop a long generation between two tokens or a run between steps.
+// answered at once, so the page can stop a long generation between two tokens or a run between steps,
+// and so is `raftRanking`, the user's answer to a RAFT run that waits for it.
 
 import * as base from './base-handlers.ts';
 import * as engine from './engine-handlers.ts';
@@ -67,6 +68,11 @@ self.onmessage = (message: MessageEvent<Request>) => {
     const controller = running.get(request.target);
     controller?.abort();
     post({ type: 'done', id: request.id, result: { cancelled: controller !== undefined } });
+    return;
+  }
+  if (request.kind === 'raftRanking') {
+    // the RAFT run it answers is running (waiting for it): answered at once, not queued behind it
+    post({ type: 'done', id: request.id, result: { delivered: rewards.deliverRanking(request.target, request.choices) } });
     return;
   }
   const controller = new AbortController();

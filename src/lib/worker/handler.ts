@@ -11,6 +11,6 @@ export interface HandlerContext {
 
 export type Handler<K extends RequestKind> = (request: RequestOf<K>, context: HandlerContext) => Promise<ResultOf<K>>;
 
-/** Every request kind but `cancel`, which the worker loop answers itself. */
-export type HandledKind = Exclude<RequestKind, 'cancel'>;
+/** Every request kind but `cancel` and `raftRanking`, which the worker loop answers itself at once. */
+export type HandledKind = Exclude<RequestKind, 'cancel' | 'raftRanking'>;
 export type Handlers = { [K in HandledKind]: Handler<K> };

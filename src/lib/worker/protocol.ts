@@ -22,6 +22,7 @@ import type { InjectedFault } from '../engine.ts';
 import type { MethodConfig } from '../adapters/config.ts';
 import type { TrainConfig } from '../train/config.ts';
 import type { RaftPrompt, RaftRound, RaftSettings } from '../rewards/raft.ts';
+import type { RankChoice, RankQuestion } from '../rewards/ranking.ts';
 import type { PromptAnswer } from '../rewards/answers.ts';
 import type { EvalOutcome } from '../eval/evaluate.ts';
 import type { EvalItem } from '../eval/items.ts';
@@ -245,8 +246,17 @@ export interface DebugRequest extends RunDebug {
 
 // ─── raft and score: the RLHF loop (rewards/raft.ts) and the reward model's ratings ──────────────
 
-/** What ranks RAFT's samples: a rule spec (rewards/rules.ts syntax) or a saved reward model's id. */
-export type RaftReward = { kind: 'rule'; spec: string } | { kind: 'model'; adapterId: string };
+/**
+ * What ranks RAFT's samples: a rule spec (rewards/rules.ts syntax), a saved reward model's id, or the
+ * user: each round the worker sends a raftRank event and waits for a raftRanking request.
+ */
+export type RaftReward = { kind: 'rule'; spec: string } | { kind: 'model'; adapterId: string } | { kind: 'ranking' };
+
+/** The user's ranking of a waiting RAFT round (request `target`): one choice per prompt (rewards/ranking.ts). */
+export interface RaftRankingRequest {
+  target: number;
+  choices: RankChoice[];
+}
 
 export interface RaftRequest {
   /** Names the run: a stopped run continues (resume) under the same id while the page is open. */
@@ -323,6 +333,8 @@ export interface Requests {
   sample: { payload: SampleRequest; result: GenerationResult };
   parity: { payload: ParityRequest; result: ParityResult };
   raft: { payload: RaftRequest; result: RaftResult };
+  /** Answered at once, like cancel: `delivered` is false when no round of `target` waits for a ranking. */
+  raftRanking: { payload: RaftRankingRequest; result: { delivered: boolean } };
   score: { payload: ScoreRequest; result: { rewards: number[] } };
   /**
    * Test hooks (the page sends them only when its URL asks): for the next fresh training run, lose
@@ -358,6 +370,8 @@ export interface EventPayloads {
   compareToken: { side: 'left' | 'right'; token: StreamedToken };
   /** A RAFT round finished (its samples scored, its kept answers trained on) and was saved. */
   raftRound: { round: RaftRound; adapterId: string | null };
+  /** A RAFT round with the user's ranking as its reward sampled its answers and waits for a raftRanking request. */
+  raftRank: { question: RankQuestion };
 }
 
 export type EventType = keyof EventPayloads;

@@ -9,14 +9,45 @@ import type { ExportedTensor } from '../engine.ts';
 import { exportAdapter, importAdapter } from '../peft/adapter.ts';
 import { scoreAnswers } from '../rewards/model.ts';
 import { runRaft, type RaftInput, type RaftState } from '../rewards/raft.ts';
+import { rankingReward, type RankChoice } from '../rewards/ranking.ts';
 import { parseRewardSpec, ruleReward } from '../rewards/rules.ts';
 import { getAdapterFiles, replaceAdapterFiles, saveAdapter } from '../store/adapters.ts';
-import type { Handler } from './handler.ts';
+import { deleteRaftRun, loadRaftRun, saveRaftRun } from '../store/raft-runs.ts';
+import type { Handler, HandlerContext } from './handler.ts';
 import type { RaftRequest } from './protocol.ts';
 import { attachSaved, baseRuntime, liveEngine, onGpu, type EngineSession } from './session.ts';
 
 /** The last stopped run, kept until the page reloads: Continue resumes it after its last finished round. */
 let stopped: { runId: string; state: RaftState; adapterId: string | null } | null = null;
+
+/**
+ * A run to continue after a reload, from its IndexedDB record (store/raft-runs.ts): the finished rounds
+ * and the policy after them, read back from the saved adapter — as `raft --resume` reads raft.json and
+ * the adapter files. Null when the run has no record.
+ */
+async function savedRun(s: EngineSession, request: RaftRequest): Promise<{ runId: string; state: RaftState; adapterId: string | null } | null> {
+  const record = await loadRaftRun<RaftRequest>(request.runId);
+  if (!record) return null;
+  let weights: RaftState['weights'] = null;
+  if (record.rounds.some((r) => r.kept.length > 0)) {
+    const files = record.adapterId ? await getAdapterFiles(record.adapterId).catch(() => null) : null;
+    if (!files) throw new Error(`The adapter “${request.adapterName}” that holds this RAFT run’s policy is no longer saved (it may have been deleted): start a new run.`);
+    weights = importAdapter({ config: files.configJson, weights: files.weights }, s.base).tensors;
+  }
+  return { runId: record.runId, state: { rounds: record.rounds, weights }, adapterId: record.adapterId };
+}
+
+/** RAFT runs (by request id) whose round waits for the user's ranking: the function that hands it over. */
+const waiting = new Map<number, (choices: RankChoice[]) => void>();
+
+/** Hands the page's ranking to the run `target`'s waiting round; false when none waits (stopped, or a stale click). */
+export function deliverRanking(target: number, choices: RankChoice[]): boolean {
+  const give = waiting.get(target);
+  if (!give) return false;
+  waiting.delete(target);
+  give(choices);
+  return true;
+}
 
 /** A saved reward model, read and checked (it must carry the score head). */
 async function readRewardModel(s: EngineSession, adapterId: string): Promise<{ method: MethodConfig; tensors: Map<string, ExportedTensor> }> {
@@ -29,7 +60,20 @@ async function readRewardModel(s: EngineSession, adapterId: string): Promise<{ m
 }
 
 /** The reward the request names, as RAFT's scorer. A reward model shares the engine with the policy. */
-async function scorer(s: EngineSession, request: RaftRequest): Promise<RaftInput['reward']> {
+async function scorer(s: EngineSession, request: RaftRequest, id: number, emit: HandlerContext['emit']): Promise<RaftInput['reward']> {
+  if (request.reward.kind === 'ranking') {
+    // the round's samples go to the page, which answers with a raftRanking request (deliverRanking);
+    // a stop aborts the wait (rankingReward ends it) and drops the entry
+    return rankingReward(
+      (question, signal) =>
+        new Promise<RankChoice[]>((resolve) => {
+          waiting.set(id, resolve);
+          signal?.addEventListener('abort', () => waiting.delete(id), { once: true });
+          emit({ type: 'raftRank', question });
+        }),
+      request.settings.k,
+    );
+  }
   if (request.reward.kind === 'rule') {
     const rule = parseRewardSpec(request.reward.spec);
     return (items) => items.map((x) => ruleReward(rule, x.answer, x.prompt.reference ?? null));
@@ -49,8 +93,8 @@ async function scorer(s: EngineSession, request: RaftRequest): Promise<RaftInput
 export const raft: Handler<'raft'> = async (request, context) => {
   const { emit, signal } = context;
   const s = await liveEngine(context);
-  const resume = request.resume && stopped?.runId === request.runId ? stopped : null;
-  if (request.resume && !resume) throw new Error('This RAFT run can no longer be continued (the page was reloaded or another run started): start a new run.');
+  const resume = !request.resume ? null : stopped?.runId === request.runId ? stopped : await savedRun(s, request);
+  if (request.resume && !resume) throw new Error('This RAFT run can no longer be continued (another run replaced it): start a new run.');
   stopped = null;
   const method = request.method;
   if (method.peft_type === 'FULL') throw new Error('RAFT fine-tunes an adapter: pick LoRA, a bottleneck adapter or prefix tuning');
@@ -62,9 +106,18 @@ export const raft: Handler<'raft'> = async (request, context) => {
     settings: request.settings,
     tokenizer: fromTransformersTokenizer(runtime.prompts.hf),
     decode: (ids) => runtime.decode(ids),
-    reward: await scorer(s, request),
+    reward: await scorer(s, request, request.id, emit),
   };
   let adapterId = resume?.adapterId ?? null;
+  // the run's record for a reload: written now (a new run replaces an older one) and after every round
+  const { runId, config, prompts, settings, reward, adapterName } = request;
+  const record = { runId, request: { runId, method, config, prompts, settings, reward, adapterName, resume: false } satisfies RaftRequest };
+  // Storage that fails (no IndexedDB, a full quota) costs only the resume after a reload: the run goes on.
+  const saveRecord = (rounds: RaftState['rounds']) =>
+    saveRaftRun({ ...record, savedAt: Date.now(), rounds, adapterId }).catch((e: unknown) =>
+      emit({ type: 'status', stage: 'raft', message: `This RAFT run cannot be kept for a reload (${(e as Error).message}); it goes on.` }),
+    );
+  await saveRecord(resume?.state.rounds ?? []);
   s.attachedKey = null; // the loop attaches its own weights
   const result = await onGpu('The RAFT run', s, () =>
     runRaft(s.engine, input, {
@@ -84,10 +137,12 @@ export const raft: Handler<'raft'> = async (request, context) => {
           };
           adapterId = (adapterId ? await replaceAdapterFiles(adapterId, saved) : await saveAdapter(saved)).id;
         }
+        await saveRecord(state.rounds);
         emit({ type: 'raftRound', round, adapterId });
       },
     }),
   ).finally(() => (s.attachedKey = null));
+  if (result.status === 'finished') await deleteRaftRun(request.runId).catch(() => undefined);
   if (result.status === 'stopped') stopped = { runId: request.runId, state: { rounds: result.rounds, weights: result.weights }, adapterId };
   return { status: result.status, rounds: result.rounds.length, adapterId };
 };
