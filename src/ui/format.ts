@@ -17,6 +17,11 @@ export function formatBytes(bytes: number): string {
 }
 
 /** 850 → "850 ms", 2345 → "2.3 s", 125_000 → "2 min 5 s". */
+/** A parameter count: 104.3k, 1.05M. */
+export function formatParameters(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+}
+
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -40,7 +40,7 @@ const metrics: Record<string, unknown> = {};
 /** Small enough for SwiftShader, enough for the 4M model to learn one short answer. */
 const SETTINGS = { lr: 0.01, steps: 24, batch: 4, seqLen: 32, warmup: 2, evalEvery: 6 };
 const GREEDY = { maxNewTokens: 10, temperature: 0 };
-const ONNX_BASE = 'Base model (onnxruntime-web)';
+const ONNX_BASE = 'Base model (onnxruntime-web, fp32)';
 const ENGINE_BASE = 'Base model (WebGPU engine, no adapter)';
 /** The name a run's adapter gets: method and dataset (train.svelte.ts's runName). */
 const TRAINED = 'LoRA r8 · pirate.jsonl';

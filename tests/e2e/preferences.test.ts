@@ -15,7 +15,7 @@ import { compare, importAdapter, setSampling, waitForEngine } from './helpers-tr
 import { randomLoraZip } from './random-adapter.ts';
 import { ROOT, startSite } from './site.ts';
 
-const ONNX_BASE = 'Base model (onnxruntime-web)';
+const ONNX_BASE = 'Base model (onnxruntime-web, fp32)';
 const TUNED = 'Random tune';
 const TEXT = 'Question: What is the sea?\nAnswer:';
 const SHOTS = resolve(ROOT, 'docs/screenshots');

@@ -122,6 +122,7 @@ async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerC
     vocabSize: engine.config.vocabSize,
     eosTokenIds: reference.info.eosTokenIds,
     referenceBackend: reference.info.backend,
+    referenceDtype: reference.info.dtype,
     loadMs: performance.now() - started,
   };
   return { request, engine, info, base: { name: request.model.id, config: engine.config }, attachedKey: null };
