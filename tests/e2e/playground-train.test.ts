@@ -21,6 +21,7 @@ import {
   pirateDataset,
   readTraining,
   resumeRun,
+  measureGeneralText,
   setSampling,
   setTraining,
   uploadDataset,
@@ -117,6 +118,7 @@ describe('train LoRA, compare, export and keep the adapter', () => {
   it('trains, pauses at a checkpoint, resumes to the end, and the loss falls', async () => {
     const storage = page.getByTestId('adapter-storage');
     const usedBefore = Number(await storage.getAttribute('data-usage'));
+    await measureGeneralText(page, false);
     await page.getByRole('button', { name: 'Start training' }).click();
     // Before the first step (pipelines compile, a first validation pass) the screen says what it is
     // doing, with a moving (indeterminate) bar: read both at once.
@@ -441,6 +443,7 @@ describe('recovery: a NaN loss and a lost GPU device', () => {
     await waitForEngine(page);
     await uploadDataset(page, 'pirate.jsonl', pirateDataset(12));
     await setTraining(page, { ...SETTINGS, steps, evalEvery: steps });
+    await measureGeneralText(page, false);
     await page.getByRole('button', { name: 'Start training' }).click();
     return waitForRunEnd(page);
   }

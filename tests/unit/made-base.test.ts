@@ -79,7 +79,7 @@ describe('storedModelFetch', () => {
 
   it('the engine reads the same folder through storedModelReader (config, then the weights)', async () => {
     const files = await readModelFiles(storedModelReader([...FOLDER, WEIGHTS]), 'a made model');
-    expect([...files.weights[0]]).toEqual([1, 2, 3, 4]);
+    expect([...new Uint8Array(files.weights[0])]).toEqual([1, 2, 3, 4]);
     await expect(readModelFiles(storedModelReader(FOLDER), 'a made model')).rejects.toThrow('a made model has no model.safetensors');
   });
 });
