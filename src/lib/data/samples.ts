@@ -34,6 +34,15 @@ export const SAMPLE_DATASETS: readonly SampleDataset[] = [
     examples: 24,
   },
   {
+    id: 'pirate-prefs',
+    file: 'pirate-prefs.jsonl',
+    title: 'Pirate preferences',
+    description:
+      'The Pirate Q&A questions as preference pairs: the pirate answer is chosen, the same answer in plain English rejected. For DPO, SimPO, ORPO or a reward model.',
+    format: 'preference',
+    examples: 32,
+  },
+  {
     id: 'small-fables',
     file: 'small-fables.txt',
     title: 'Small fables',
