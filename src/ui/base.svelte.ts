@@ -2,7 +2,7 @@
 // prompt, the sampling options and the streamed output. Talks to the worker through EngineClient only.
 
 import { probeWebGPU, type BackendPreference } from '../lib/base/backend.ts';
-import { CATALOG, findModel, hubModel, isHubModelId, type CatalogEntry, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
+import { browserModel, CATALOG, findModel, hubModel, isHubModelId, type CatalogEntry, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
 import { parseModelConfig } from '../lib/model/config.ts';
 import { checkFit, describeFit, WEBGPU_DEFAULT_LIMITS, type BufferLimits, type FitCheck, type RunSettings } from '../lib/train/fit.ts';
 import { DEFAULT_MEMORY_BUDGET } from '../lib/train/memory.ts';
@@ -11,12 +11,17 @@ import { DEFAULT_SAMPLING, normalizeSampling, type SamplingOptions } from '../li
 import type { EngineClient, Task } from '../lib/worker/client.ts';
 import type { LoadResult, WorkerEvent } from '../lib/worker/protocol.ts';
 import { GenerationStream } from './generation.svelte.ts';
+import { MadeModels, type ModelStore } from './newmodel/made-models.svelte.ts';
 import { ModelLoad } from './model-load.svelte.ts';
 import type { PageOptions } from './url-options.ts';
 import { errorMessage } from './format.ts';
 
 /** The picker's value for "a Hugging Face repo typed in by hand". */
 export const CUSTOM_MODEL = 'custom';
+
+/** The picker's value for a model made in this browser (its id in the models store). */
+export const madeChoice = (id: string): string => `browser:${id}`;
+const madeId = (choice: string): string | null => (choice.startsWith('browser:') ? choice.slice('browser:'.length) : null);
 
 export const DEFAULT_PROMPT = 'The history of the city';
 
@@ -65,12 +70,16 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
   private lockReason: () => string | null = () => null;
 
   readonly hubHost: string | undefined;
+  /** The models made in this browser (the picker lists them; the New model panel keeps and deletes them). */
+  readonly made: MadeModels;
   private readonly client: EngineClient;
   private generateTask: Task<GenerationResult> | null = null;
 
-  constructor(client: EngineClient, options: PageOptions) {
+  constructor(client: EngineClient, options: PageOptions, madeStore?: ModelStore) {
     super();
     this.client = client;
+    // A model in use cannot be deleted: the engine reads its folder again after a lost device.
+    this.made = new MadeModels(madeStore, () => (this.model?.source === 'browser' ? this.model.id : null));
     this.hubHost = options.hubHost;
     this.backend = options.backend;
     if (findModel(options.model.id)) {
@@ -107,6 +116,8 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
 
   /** The model the picker describes now (not necessarily the loaded one). */
   get selected(): ModelSpec | null {
+    const made = madeId(this.choice);
+    if (made !== null) return this.made.list.some((m) => m.id === made) ? browserModel(made) : null;
     if (this.choice !== CUSTOM_MODEL) return findModel(this.choice) ?? null;
     const id = this.customId.trim();
     return isHubModelId(id) ? hubModel(id, this.customDtype) : null;
@@ -117,11 +128,23 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
     return this.value;
   }
 
+  /** A model's name for people: a made model's name (its id is a random one), else the id. */
+  nameOf(id: string): string {
+    return this.made.list.find((m) => m.id === id)?.name ?? id;
+  }
+
+  /** Picks a model made in this browser and loads it as the base model. */
+  async useMade(id: string): Promise<void> {
+    if (this.lockedBy) return;
+    this.choice = madeChoice(id);
+    await this.load();
+  }
+
   async load(): Promise<void> {
     if (this.lockedBy) return;
     const spec = this.selected;
     if (!spec) {
-      this.fail('Type a Hugging Face repo id like owner/name.');
+      this.fail(madeId(this.choice) !== null ? 'That model is no longer kept in this browser: pick another.' : 'Type a Hugging Face repo id like owner/name.');
       return;
     }
     const refusal = this.fit?.refusal;

@@ -16,13 +16,15 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(digits)} ${units[unit]}`;
 }
 
-/** A parameter count: 3_950_848 → "4.0M", 494_032_768 → "494M", 1_500_000_000 → "1.50B". */
+/** A parameter count: 104_296 → "104.3k", 3_950_848 → "4.0M", 494_032_768 → "494M", 1_500_000_000 → "1.50B". */
 export function formatParams(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  return `${(n / 1e6).toFixed(n < 1e8 ? 1 : 0)}M`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n < 1e8 ? 1 : 0)}M`;
+  return n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 }
 
 /** 850 → "850 ms", 2345 → "2.3 s", 125_000 → "2 min 5 s". */
+
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
   if (ms < 1000) return `${Math.round(ms)} ms`;

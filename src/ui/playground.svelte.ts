@@ -7,7 +7,7 @@
 // And it follows the data: a prepared dataset's suggested max sequence length becomes the method
 // panel's, until the user sets one.
 
-import { findModel, hubModel, type ModelSpec } from '../lib/base/catalog.ts';
+import { specFor, type ModelSpec } from '../lib/base/catalog.ts';
 import { buildTrainingPlan, planProblems, type TrainingPlan } from '../lib/train/plan.ts';
 import type { BaseModelState } from './base.svelte.ts';
 import { DatasetState } from './dataset/dataset.svelte.ts';
@@ -112,7 +112,7 @@ export class PlaygroundState {
   /** The model loaded, or being loaded: the one the plan is for. */
   private modelInUse(): ModelSpec | null {
     const b = this.base;
-    if (b.phase === 'ready' && b.model) return findModel(b.model.id) ?? hubModel(b.model.id);
+    if (b.phase === 'ready' && b.model) return specFor(b.model);
     if (b.phase === 'loading') return b.selected;
     return null;
   }

@@ -15,7 +15,7 @@ import { randomLoraZip } from './random-adapter.ts';
 import { screenshot, startSite } from './site.ts';
 
 const FAULTS = 'import:validation,generate:lose-device,evaluate:validation,parity:lose-device';
-const ONNX_BASE = 'Base model (onnxruntime-web)';
+const ONNX_BASE = 'Base model (onnxruntime-web, fp32)';
 const PROBE = 'Fault probe';
 const TEXT = 'Question: What is the sea?\nAnswer:';
 

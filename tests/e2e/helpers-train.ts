@@ -53,6 +53,14 @@ export async function setTraining(page: Page, s: TrainingSettings): Promise<void
   await page.getByTestId('plan-status').filter({ hasText: `${s.steps} steps` }).waitFor({ timeout: 60_000 });
 }
 
+/**
+ * Ticks or unticks "Measure the general text in every new run" (on by default; on SwiftShader its two
+ * passes add about a minute to a run, so the files that do not test forgetting untick it).
+ */
+export async function measureGeneralText(page: Page, on: boolean): Promise<void> {
+  await page.getByTestId('forgetting-measure').setChecked(on);
+}
+
 /** Waits until the engine (WGSL) has loaded next to the base model. */
 export async function waitForEngine(page: Page, timeout = 300_000): Promise<void> {
   const status = page.getByTestId('train-engine-status');

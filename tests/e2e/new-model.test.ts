@@ -2,7 +2,10 @@
 // LoRA run on the page with forgetting measured reports "task loss … (was …) · general text ppl …
 // (was …)" and appears in the Forgetting view; the New model panel pretrains the smallest preset for a
 // handful of steps in the worker (live loss, greedy samples), keeps it in IndexedDB and downloads it as
-// a Hugging Face folder in a .zip. Screenshots: docs/screenshots/forgetting.png and new-model.png.
+// a Hugging Face folder in a .zip; then the made model becomes the base model ("Use as base model"):
+// it has no ONNX, so the engine generates its base, a short LoRA run trains on it, and the compare
+// view runs the engine's base against the adapter and says so. Screenshots:
+// docs/screenshots/forgetting.png, new-model.png and made-base.png.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +13,8 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticServer } from '../../scripts/static-server.mjs';
-import { openPage, waitForModel, type Browser } from './browser.ts';
-import { pirateDataset, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
+import { generate, openPage, waitForModel, type Browser } from './browser.ts';
+import { compare, measureGeneralText, pirateDataset, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
 import { ROOT, startSite } from './site.ts';
 import { listZip } from '../../src/lib/peft/zip.ts';
 
@@ -103,5 +106,44 @@ describe('new model and forgetting', () => {
       .sort();
     expect(names).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((n) => `Tiny-Brown/${n}`));
     await panel.screenshot({ path: resolve(SHOTS, 'new-model.png') });
+  });
+
+  it('uses the made model as the base model: the engine generates its base, trains an adapter on it and compares them', { timeout: 900_000 }, async () => {
+    const panel = page.getByTestId('new-model');
+    const item = panel.getByTestId('made-model').filter({ hasText: 'Tiny Brown' });
+    await item.getByRole('button', { name: 'Use as base model' }).click();
+    await page.getByTestId('loaded-model').filter({ hasText: 'Tiny Brown' }).waitFor({ timeout: 120_000 });
+    const id = (await page.getByRole('combobox', { name: 'Model', exact: true }).inputValue()).replace(/^browser:/, '');
+    await page.getByTestId('train-engine-status').filter({ hasText: id }).waitFor({ timeout: 120_000 });
+    await waitForEngine(page);
+    expect(await item.getByRole('button', { name: 'Base model now' }).isDisabled()).toBe(true);
+    // The loaded model cannot be deleted from under the engine.
+    await item.getByRole('button', { name: 'Delete Tiny Brown' }).click();
+    expect(await panel.getByTestId('made-models-error').innerText()).toBe('Tiny Brown is the loaded base model: load another model before deleting it');
+
+    // Base generation: no ONNX, so the engine (no adapter) generates; the made model's tokenizer decodes.
+    const base = await generate(page, 'The history of the city', { maxNewTokens: 6, temperature: 0 });
+    expect(base.ids.length).toBeGreaterThan(0);
+
+    // A short LoRA run on the made model (the pirate data from the first test, tokenized again for it).
+    await measureGeneralText(page, false);
+    await setTraining(page, { lr: 0.01, steps: 2, batch: 4, seqLen: 32, warmup: 0, evalEvery: 2 });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    expect(await waitForRunEnd(page), await trainStatus(page)).toBe('finished');
+
+    // The compare view: the engine's base on the left by default, no onnxruntime-web choice, and the reason on screen.
+    const comparePanel = page.getByRole('region', { name: 'Compare', exact: true });
+    const left = comparePanel.getByRole('combobox', { name: 'Left side' });
+    expect(await left.locator('option:checked').innerText()).toBe('Base model (WebGPU engine, no adapter)');
+    expect(await left.locator('option').allInnerTexts()).not.toContain('Base model (onnxruntime-web, fp32)');
+    expect(await comparePanel.getByTestId('compare-no-onnx').innerText()).toBe('No ONNX for this model: the base side runs on the engine (WebGPU, no adapter).');
+    await comparePanel.getByTestId('parity-unavailable').waitFor();
+    const right = await comparePanel.getByRole('combobox', { name: 'Right side' }).locator('option:checked').innerText();
+    expect(right).toMatch(/\(adapter\)$/);
+    const out = await compare(page, { left: 'Base model (WebGPU engine, no adapter)', right, text: 'The history of the city' });
+    // The engine's base with greedy sampling gives what the Generate panel gave: the same engine, no adapter.
+    expect(out.leftIds).toEqual(base.ids);
+    expect(out.rightIds.length).toBeGreaterThan(0);
+    await comparePanel.screenshot({ path: resolve(SHOTS, 'made-base.png') });
   });
 });

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { waitForModel } from './browser.ts';
-import { adapterNames, compare, setSampling, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
+import { adapterNames, compare, measureGeneralText, setSampling, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
 import { usePlaygroundPage } from './playground-page.ts';
 import { ROOT } from './site.ts';
 
@@ -63,6 +63,7 @@ describe('preference tuning (DPO) in the page', () => {
   it('runs a short DPO LoRA run and charts rewards/margins and rewards/accuracies beside the loss', async () => {
     await setTraining(page, SETTINGS);
     expect(await page.getByTestId('train-plan').innerText()).toContain('DPO (sigmoid, β 0.1)');
+    await measureGeneralText(page, false);
     await page.getByRole('button', { name: 'Start training' }).click();
     expect(await waitForRunEnd(page), await trainStatus(page)).toBe('finished');
     const margins = await chartValues(page, 'rewards/margins');

@@ -21,6 +21,7 @@ import {
   pirateDataset,
   readTraining,
   resumeRun,
+  measureGeneralText,
   setSampling,
   setTraining,
   uploadDataset,
@@ -40,7 +41,7 @@ const metrics: Record<string, unknown> = {};
 /** Small enough for SwiftShader, enough for the 4M model to learn one short answer. */
 const SETTINGS = { lr: 0.01, steps: 24, batch: 4, seqLen: 32, warmup: 2, evalEvery: 6 };
 const GREEDY = { maxNewTokens: 10, temperature: 0 };
-const ONNX_BASE = 'Base model (onnxruntime-web)';
+const ONNX_BASE = 'Base model (onnxruntime-web, fp32)';
 const ENGINE_BASE = 'Base model (WebGPU engine, no adapter)';
 /** The name a run's adapter gets: method and dataset (train.svelte.ts's runName). */
 const TRAINED = 'LoRA r8 · pirate.jsonl';
@@ -117,6 +118,7 @@ describe('train LoRA, compare, export and keep the adapter', () => {
   it('trains, pauses at a checkpoint, resumes to the end, and the loss falls', async () => {
     const storage = page.getByTestId('adapter-storage');
     const usedBefore = Number(await storage.getAttribute('data-usage'));
+    await measureGeneralText(page, false);
     await page.getByRole('button', { name: 'Start training' }).click();
     // Before the first step (pipelines compile, a first validation pass) the screen says what it is
     // doing, with a moving (indeterminate) bar: read both at once.
@@ -441,6 +443,7 @@ describe('recovery: a NaN loss and a lost GPU device', () => {
     await waitForEngine(page);
     await uploadDataset(page, 'pirate.jsonl', pirateDataset(12));
     await setTraining(page, { ...SETTINGS, steps, evalEvery: steps });
+    await measureGeneralText(page, false);
     await page.getByRole('button', { name: 'Start training' }).click();
     return waitForRunEnd(page);
   }

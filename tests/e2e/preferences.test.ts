@@ -15,7 +15,9 @@ import { compare, importAdapter, setSampling, waitForEngine } from './helpers-tr
 import { randomLoraZip } from './random-adapter.ts';
 import { ROOT, startSite } from './site.ts';
 
-const ONNX_BASE = 'Base model (onnxruntime-web)';
+const ONNX_BASE = 'Base model (onnxruntime-web, fp32)';
+/** How a kept pair names that side's generator (verdicts.ts generatorLabel: the runtime, not the dtype). */
+const ONNX_GENERATOR = 'Base model (onnxruntime-web)';
 const TUNED = 'Random tune';
 const TEXT = 'Question: What is the sea?\nAnswer:';
 const SHOTS = resolve(ROOT, 'docs/screenshots');
@@ -63,7 +65,7 @@ describe('verdicts become preference pairs, kept across a reload, exported as TR
     await page.keyboard.press('2');
     await page.getByTestId('compare-verdict-outcome').waitFor();
     expect(await page.getByTestId('compare-verdict-outcome').innerText()).toBe(
-      `Right is better: kept as a preference pair (chosen: ${TUNED} (adapter); rejected: ${ONNX_BASE}).`,
+      `Right is better: kept as a preference pair (chosen: ${TUNED} (adapter); rejected: ${ONNX_GENERATOR}).`,
     );
     expect(await verdict.getAttribute('data-given')).toBe('right');
     await waitForRows(page, 1);

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { waitForModel } from './browser.ts';
-import { adapterNames, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
+import { adapterNames, measureGeneralText, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
 import { usePlaygroundPage } from './playground-page.ts';
 import { ROOT } from './site.ts';
 
@@ -37,6 +37,7 @@ describe('the RLHF loop in the page', () => {
     await page.getByRole('radio', { name: /^Reward model/ }).check();
     await setTraining(page, SETTINGS);
     expect(await page.getByTestId('train-plan').innerText()).toContain('a reward model');
+    await measureGeneralText(page, false);
     await page.getByRole('button', { name: 'Start training' }).click();
     expect(await waitForRunEnd(page), await trainStatus(page)).toBe('finished');
     const chart = page.locator('[data-testid="metric-chart"][data-metric="rewards/accuracies"]');

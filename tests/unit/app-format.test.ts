@@ -12,7 +12,8 @@ describe('formatting for people', () => {
     expect(formatBytes(-1)).toBe('–');
   });
 
-  it('writes parameter counts in millions or billions', () => {
+  it('writes parameter counts in thousands, millions or billions', () => {
+    expect(formatParams(104_296)).toBe('104.3k');
     expect(formatParams(3_950_848)).toBe('4.0M');
     expect(formatParams(134_515_008)).toBe('135M');
     expect(formatParams(494_032_768)).toBe('494M');

@@ -186,15 +186,19 @@ describe('forgetting', () => {
     expect(forgettingRow(earlierRun({ runId: 'r', step: 10, savedAt: 0, run: { plan, adapterName: 'x', adapterId: null } })!).generalPpl).toBeNull();
   });
 
-  it('packs the general text only when asked, and names why it could not', async () => {
-    let tok: ReturnType<typeof byteTokenizer> | null = null;
+  it('packs the general text for every run unless unticked, and names why it could not', async () => {
+    let tok: ReturnType<typeof byteTokenizer> | null = byteTokenizer();
     let fail = true;
     const f = new ForgettingState(() => tok, async () => {
       if (fail) throw new Error('HTTP 500');
       return PARAGRAPHS;
     });
+    expect(f.measure).toBe(true);
+    f.measure = false;
     expect(await f.rows(32)).toBeNull();
+    expect(f.problem).toBeNull();
     f.measure = true;
+    tok = null;
     expect(await f.rows(32)).toBeNull();
     expect(f.problem).toBe('the model’s tokenizer has not loaded, so the general text was not measured');
     tok = byteTokenizer();

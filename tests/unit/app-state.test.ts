@@ -209,6 +209,7 @@ describe('the model while a training run uses it', () => {
     const { client, requests } = fakeClient();
     const base = new BaseModelState(client, parsePageOptions(''));
     const screens = new TrainScreens(client, base, null);
+    screens.forgetting.measure = false; // on by default; this test is about the model lock
     try {
       const run = screens.train.start(plan(60));
       expect(base.lockedBy).toBe('a training run is using the model (starting)');

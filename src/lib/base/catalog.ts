@@ -1,8 +1,12 @@
 // The models the picker offers. The shipped model is served by the app itself (models/<id>/, copied into
-// dist/ at build time) and loads with no network; hub models download from Hugging Face (or a mirror).
+// dist/ at build time) and loads with no network; hub models download from Hugging Face (or a mirror);
+// models made in this browser (the New model panel) are read from IndexedDB (store/models.ts).
 
-/** Where a model's files come from. */
-export type ModelSource = 'shipped' | 'hub';
+/**
+ * Where a model's files come from: the app itself, a hub, or this browser's IndexedDB (a model made
+ * here: a Hugging Face folder with no ONNX graph, so only the engine runs it).
+ */
+export type ModelSource = 'shipped' | 'hub' | 'browser';
 
 /** Weight formats transformers.js can load (the suffix of onnx/model<suffix>.onnx). */
 export type ModelDtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
@@ -16,8 +20,9 @@ export interface DtypeChoice {
 
 export interface ModelSpec {
   /**
-   * Folder name under models/ for shipped models, Hugging Face repo id for hub models: where the
-   * engine reads config.json and model.safetensors (and the page its tokenizer).
+   * Folder name under models/ for shipped models, Hugging Face repo id for hub models, the store's id
+   * for browser models: where the engine reads config.json and model.safetensors (and the page its
+   * tokenizer).
    */
   id: string;
   /**
@@ -183,4 +188,23 @@ export function hubModel(id: string, dtype: ModelDtype = 'fp32', chat = false): 
 /** A Hugging Face repo id: owner/name, letters, digits, '-', '_', '.'. */
 export function isHubModelId(id: string): boolean {
   return /^[\w.-]+\/[\w.-]+$/.test(id) && !id.includes('..');
+}
+
+/**
+ * A model made in this browser, by its id in the models store. It has no ONNX graph: `dtype` is never
+ * used (the base runtime loads its tokenizer and config only). No chat template: pretraining makes none.
+ */
+export function browserModel(id: string): ModelSpec {
+  return { id, source: 'browser', dtype: { webgpu: 'fp32', wasm: 'fp32' }, chat: false };
+}
+
+/** Whether onnxruntime-web can run the model (models made in this browser have no ONNX graph). */
+export function hasOnnx(model: Pick<ModelSpec, 'source'>): boolean {
+  return model.source !== 'browser';
+}
+
+/** The spec of a loaded model from its id and source (a catalog entry, a made model, or a hub repo). */
+export function specFor(loaded: { id: string; source: ModelSource }): ModelSpec {
+  if (loaded.source === 'browser') return browserModel(loaded.id);
+  return findModel(loaded.id) ?? hubModel(loaded.id);
 }

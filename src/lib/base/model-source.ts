@@ -7,12 +7,17 @@
 //   hub      a host in the Hub's layout, <host>/<id>/resolve/main/<file>: huggingface.co or a mirror;
 //            downloads cached in the browser's Cache API, or in a folder in Node (onnxruntime-node
 //            opens models from files).
+//   browser  a model made in this browser, kept in IndexedDB: a virtual local folder
+//            (browser-models.ts) whose files transformers.js fetches through env.fetch, which the
+//            store answers. Tokenizer and config only: it has no ONNX graph.
 //
 // transformers.js is imported lazily, so the page's first paint does not wait for it.
 
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { chatTemplateFromTokenizer, type ChatTemplateFn, fromTransformersTokenizer, type TextTokenizer } from '../data';
 import { parseModelConfig, type ModelConfig } from '../model/config.ts';
+import { getModel } from '../store/models.ts';
+import { BROWSER_MODELS_PATH, storedModelFetch } from './browser-models.ts';
 import type { ModelSource } from './catalog.ts';
 
 export interface SourceOptions {
@@ -42,10 +47,27 @@ export function localModelsPath(where: string): string {
   return url.pathname;
 }
 
-/** Points transformers.js at the local models folder or at a hub, never at both. */
+/** transformers.js's own fetch and file-system switch, kept before the first change (other sources get them back). */
+let defaults: { fetch: (input: string | URL, init?: unknown) => Promise<unknown>; useFS: boolean } | null = null;
+
+/** The stored folder of a model made in this browser, by id (IndexedDB). */
+const storedFolder = async (id: string) => (await getModel(id))?.files ?? null;
+
+/** Points transformers.js at one source: the local models folder, a hub, or this browser's models. */
 export async function configureModelSource(source: ModelSource, options: SourceOptions): Promise<void> {
   const { env } = await import('@huggingface/transformers');
-  if (source === 'shipped') {
+  defaults ??= { fetch: env.fetch, useFS: env.useFS };
+  env.fetch = defaults.fetch;
+  env.useFS = defaults.useFS;
+  if (source === 'browser') {
+    env.allowLocalModels = true;
+    env.allowRemoteModels = false;
+    env.localModelPath = BROWSER_MODELS_PATH;
+    env.useBrowserCache = false; // already in this browser
+    env.useFSCache = false;
+    env.useFS = false; // Node (tests): fetch, which the store answers, rather than a file path
+    env.fetch = storedModelFetch(storedFolder, defaults.fetch as typeof fetch);
+  } else if (source === 'shipped') {
     env.allowLocalModels = true;
     env.allowRemoteModels = false;
     env.localModelPath = withSlash(localModelsPath(options.localModels));

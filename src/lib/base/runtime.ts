@@ -5,8 +5,13 @@
 // Sampling is ours (./sampling.ts): transformers.js 4.3 has no seed and no top-p, so generation runs in
 // its greedy mode behind a logits processor that draws the token with a seeded RNG and leaves only that
 // token finite. Temperature 0 skips the processor: plain greedy decoding, as PyTorch's.
+//
+// A model with no ONNX graph (one made in this browser) loads in an ONNX-less mode: the tokenizer, the
+// chat template and config.json only. Its generate() and logits() refuse; the worker sends those
+// requests to the engine with no adapter instead (worker/base-handlers.ts, engine-handlers.ts).
 
 import {
+  AutoConfig,
   AutoModelForCausalLM,
   AutoTokenizer,
   BaseStreamer,
@@ -19,7 +24,7 @@ import {
   type ProgressInfo,
   type TextStreamer,
 } from '@huggingface/transformers';
-import type { ModelDtype, ModelSpec } from './catalog.ts';
+import { hasOnnx, type ModelDtype, type ModelSource, type ModelSpec } from './catalog.ts';
 import { chatTemplateFromTokenizer } from '../data/templates.ts';
 import { checkHubModel, configureModelSource, explainHubFailure, renderPrompt, type ModelTokenizer, type RenderedPrompt } from './model-source.ts';
 import { TextStream, type GenerationResult, type StopReason, type StreamedToken } from '../generate/stream.ts';
@@ -56,8 +61,10 @@ export interface LoadProgress {
 
 export interface LoadedModel {
   id: string;
+  source: ModelSource;
   backend: Backend;
-  dtype: ModelDtype;
+  /** The ONNX weights onnxruntime runs; null when the model has none (the engine serves its base). */
+  dtype: ModelDtype | null;
   /** The tokenizer has a chat template. */
   hasChatTemplate: boolean;
   /** End-of-sequence token ids from generation_config.json / config.json. */
@@ -145,10 +152,11 @@ export class BaseRuntime {
   readonly info: LoadedModel;
   /** The tokenizer and chat template prompts are rendered with (the engine's generation uses them too). */
   readonly prompts: Pick<ModelTokenizer, 'hf' | 'chatTemplate'>;
-  private readonly model: PreTrainedModel;
+  /** null in the ONNX-less mode: a model onnxruntime cannot run. */
+  private readonly model: PreTrainedModel | null;
   private busy = false;
 
-  private constructor(info: LoadedModel, tokenizer: PreTrainedTokenizer, model: PreTrainedModel) {
+  private constructor(info: LoadedModel, tokenizer: PreTrainedTokenizer, model: PreTrainedModel | null) {
     this.info = info;
     this.prompts = { hf: tokenizer, chatTemplate: info.hasChatTemplate ? chatTemplateFromTokenizer(tokenizer) : null };
     this.model = model;
@@ -179,25 +187,33 @@ export class BaseRuntime {
       options.onProgress?.({ file: p.file, loaded, total });
     };
 
-    const dtype = chooseDtype(model, backend, options.f16);
+    const onnx = hasOnnx(model);
+    const dtype = onnx ? chooseDtype(model, backend, options.f16) : null;
     // A hub model is looked for first, so a wrong id, no network or a blocked download is said plainly.
     // The ONNX export may live in a repo of its own (catalog.ts ModelSpec.onnx).
     const repo = model.onnx ?? model.id;
     if (model.source === 'hub') await checkHubModel(repo, options.hubHost);
     let tokenizer: PreTrainedTokenizer;
-    let lm: PreTrainedModel;
+    let lm: PreTrainedModel | null = null;
+    let modelConfig: unknown;
     try {
       tokenizer = await AutoTokenizer.from_pretrained(repo, { progress_callback });
-      lm = await AutoModelForCausalLM.from_pretrained(repo, { device: backend, dtype, progress_callback });
+      if (dtype !== null) {
+        lm = await AutoModelForCausalLM.from_pretrained(repo, { device: backend, dtype, progress_callback });
+        modelConfig = lm.config;
+      } else {
+        modelConfig = await AutoConfig.from_pretrained(repo, { progress_callback });
+      }
     } catch (e) {
       throw model.source === 'hub' ? await explainHubFailure(e, repo, options.hubHost) : e;
     }
-    yieldBeforeEachForward(lm);
-    const genConfig = (lm as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
-    const config = lm.config as unknown as { eos_token_id?: unknown; vocab_size?: number };
+    if (lm) yieldBeforeEachForward(lm);
+    const genConfig = (lm as unknown as { generation_config?: { eos_token_id?: unknown } } | null)?.generation_config;
+    const config = modelConfig as { eos_token_id?: unknown; vocab_size?: number };
     const eos = toIdList(genConfig?.eos_token_id ?? config.eos_token_id);
     const info: LoadedModel = {
       id: model.id,
+      source: model.source,
       backend,
       dtype,
       hasChatTemplate: Boolean((tokenizer as unknown as { chat_template?: unknown }).chat_template),
@@ -206,6 +222,17 @@ export class BaseRuntime {
       loadMs: performance.now() - started,
     };
     return new BaseRuntime(info, tokenizer, lm);
+  }
+
+  /** onnxruntime runs this model (false in the ONNX-less mode). */
+  get hasOnnx(): boolean {
+    return this.model !== null;
+  }
+
+  /** The ONNX model, or a refusal that says the engine serves this model's base. */
+  private onnxModel(): PreTrainedModel {
+    if (!this.model) throw new Error(`${this.info.id} has no ONNX graph: onnxruntime cannot run it (the engine serves its base)`);
+    return this.model;
   }
 
   /** The prompt as the model will see it, and its ids (model-source.ts renderPrompt). */
@@ -229,6 +256,7 @@ export class BaseRuntime {
     onToken: (token: StreamedToken) => void = () => {},
     signal: AbortSignal = new AbortController().signal,
   ): Promise<GenerationResult> {
+    const model = this.onnxModel();
     if (this.busy) throw new Error('the model is already generating; stop it first');
     this.busy = true;
     try {
@@ -238,7 +266,7 @@ export class BaseRuntime {
       const stream = new TextStream((ids) => this.decode(ids), onToken);
       const processors = new LogitsProcessorList();
       if (!isGreedy(sampling)) processors.push(new SeededSampler(sampling));
-      await this.model.generate({
+      await model.generate({
         input_ids: tensorFromIds(rendered.ids), // (1,T)
         attention_mask: tensorFromIds(rendered.ids.map(() => 1)), // (1,T)
         max_new_tokens: sampling.maxNewTokens,
@@ -264,14 +292,14 @@ export class BaseRuntime {
   async logits(ids: number[]): Promise<Float32Array> {
     const input_ids = tensorFromIds(ids);
     const attention_mask = tensorFromIds(ids.map(() => 1));
-    const outputs = (await this.model.forward({ input_ids, attention_mask })) as Record<string, Tensor>;
+    const outputs = (await this.onnxModel().forward({ input_ids, attention_mask })) as Record<string, Tensor>;
     const data = Float32Array.from(outputs.logits.data as Float32Array);
     for (const t of Object.values(outputs)) t.dispose?.();
     return data;
   }
 
   async dispose(): Promise<void> {
-    await this.model.dispose();
+    await this.model?.dispose();
   }
 }
 

@@ -34,6 +34,12 @@ export async function listModels(): Promise<ModelRecord[]> {
   return all.sort((a, b) => b.createdAt - a.createdAt);
 }
 
+/** One kept model, or null when there is none with that id. */
+export async function getModel(id: string): Promise<ModelRecord | null> {
+  const record = await transact([STORES.models], 'readonly', (tx) => done(tx.objectStore(STORES.models).get(id)));
+  return (record as ModelRecord | undefined) ?? null;
+}
+
 /** Keeps a new model (its name made unique: " (2)") and returns its record. */
 export async function saveModel(input: NewModelRecord): Promise<ModelRecord> {
   return transact([STORES.models], 'readwrite', async (tx) => {

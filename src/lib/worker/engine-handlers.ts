@@ -171,10 +171,18 @@ export const evaluate: Handler<'evaluate'> = async (request, context) => {
 const sideName = (side: CompareSide) => (side.runtime === 'onnx' ? 'onnx' : `engine:${side.adapterId ?? 'base'}`);
 
 /**
+ * The side that actually runs: the onnxruntime base of a model with no ONNX graph (one made in this
+ * browser) is the engine with no adapter — the page says so next to the pickers.
+ */
+function servedSide(side: CompareSide): CompareSide {
+  return side.runtime === 'onnx' && !baseRuntime().hasOnnx ? { runtime: 'engine', adapterId: null } : side;
+}
+
+/**
  * One generation from one side: the base on onnxruntime-web, or the engine with the side's adapter
  * attached (or none). Both sample with the one seeded sampler, so the same logits give the same token.
  */
-async function generateOn(
+export async function generateOn(
   s: EngineSession,
   side: CompareSide,
   request: { prompt: string; chat: boolean },
@@ -183,6 +191,7 @@ async function generateOn(
   onToken: (token: StreamedToken) => void,
   what: string,
 ): Promise<GenerationResult> {
+  side = servedSide(side);
   if (side.runtime === 'onnx') return baseRuntime().generate(request.prompt, { ...sampling, chat: request.chat }, onToken, signal);
   const prompt = renderPrompt(request.prompt, request.chat);
   await onGpu(IMPORTING, s, () => attachSaved(s, side.adapterId));
@@ -197,7 +206,7 @@ export const compare: Handler<'compare'> = async (request, context) => {
   const { emit, signal } = context;
   const s = await liveEngine(context);
   const sampling = normalizeSampling(request.sampling);
-  const { left, right } = request;
+  const [left, right] = [servedSide(request.left), servedSide(request.right)];
   if (left.runtime === 'onnx' && right.runtime === 'onnx') throw new Error('both sides are the onnxruntime base: pick an adapter for one side');
 
   // Both sides stop when the page cancels, and when the other side fails (an onnxruntime side left
@@ -245,6 +254,9 @@ export const sample: Handler<'sample'> = async (request, context) => {
 // ─── parity ──────────────────────────────────────────────────────────────────────────────────────
 
 export const parity: Handler<'parity'> = async (request, context) => {
+  if (!baseRuntime().hasOnnx) {
+    throw new Error(`no ONNX for ${baseRuntime().info.id}: there is no onnxruntime-web base to check the engine against (the engine serves its base)`);
+  }
   const s = await liveEngine(context);
   const prompt = renderPrompt(request.prompt, request.chat);
   const T = prompt.ids.length;

@@ -10,7 +10,7 @@
 // follow from these two maps.
 
 import type { BackendPreference } from '../base/backend.ts';
-import type { ModelSpec } from '../base/catalog.ts';
+import type { ModelDtype, ModelSpec } from '../base/catalog.ts';
 import type { Backend, LoadedModel } from '../base/runtime.ts';
 import type { GenerationResult, StreamedToken } from '../generate/stream.ts';
 import type { SamplingOptions } from '../generate/sampling.ts';
@@ -81,6 +81,8 @@ export interface EngineInfo {
   eosTokenIds: number[];
   /** Backend of the onnxruntime-web base runtime the engine is checked against. */
   referenceBackend: Backend;
+  /** The ONNX weights the base runtime loaded; null when the model has none (the engine serves its base). */
+  referenceDtype: ModelDtype | null;
   loadMs: number;
 }
 

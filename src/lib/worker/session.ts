@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // What the worker holds: the one base runtime (transformers.js on onnxruntime-web — the tokenizer,
-// the chat template, base generation and the reference logits) and the engine on the same model,
+// the chat template, base generation and the reference logits; for a model with no ONNX graph only
+// the tokenizer and chat template, and the engine generates its base) and the engine on the same model,
 // with one adapter at a time attached to it. Both are replaced when the page loads another model; a
 // lost GPU device gets a fresh engine (same model) on the next request.
 
@@ -10,7 +11,9 @@ import type { RenderedPrompt } from '../base/model-source.ts';
 import { BaseRuntime } from '../base/runtime.ts';
 import { DeviceLost, Engine } from '../engine.ts';
 import { describeAdapter, GpuError } from '../gpu/index.ts';
-import { fetchReader, readModelFiles } from '../model/files.ts';
+import { storedModelReader } from '../base/browser-models.ts';
+import { fetchReader, readModelFiles, type FileReader } from '../model/files.ts';
+import { getModel } from '../store/models.ts';
 import type { BaseModel } from '../peft/config.ts';
 import { importAdapter } from '../peft/adapter.ts';
 import { getAdapterFiles } from '../store/adapters.ts';
@@ -80,11 +83,24 @@ export function baseRuntime(): BaseRuntime {
 
 // ─── the engine ──────────────────────────────────────────────────────────────────────────────────
 
-/** Where the model's files are: the app's models/<id>/ or the hub's <id>/resolve/main/. */
-function modelFolder(req: EngineLoadRequest): string {
-  if (req.model.source === 'shipped') return new URL(`${req.model.id}/`, req.localModels).href;
-  const host = req.hubHost ?? 'https://huggingface.co/';
-  return `${host.endsWith('/') ? host : host + '/'}${req.model.id}/resolve/main/`;
+/**
+ * Where the model's files are and how to read them: the app's models/<id>/ or the hub's
+ * <id>/resolve/main/ (fetched), or the folder of a model made in this browser (IndexedDB).
+ */
+async function modelFolder(req: EngineLoadRequest, signal: AbortSignal): Promise<{ where: string; read: FileReader }> {
+  if (req.model.source === 'browser') {
+    const record = await getModel(req.model.id);
+    if (!record) throw new Error(`the model made in this browser with id ${req.model.id} is not kept any more (deleted?): pick another model`);
+    return { where: `the model "${record.name}" made in this browser`, read: storedModelReader(record.files) };
+  }
+  let where: string;
+  if (req.model.source === 'shipped') {
+    where = new URL(`${req.model.id}/`, req.localModels).href;
+  } else {
+    const host = req.hubHost ?? 'https://huggingface.co/';
+    where = `${host.endsWith('/') ? host : host + '/'}${req.model.id}/resolve/main/`;
+  }
+  return { where, read: fetchReader(where, signal) };
 }
 
 async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerContext): Promise<EngineSession> {
@@ -94,8 +110,8 @@ async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerC
   }
   const started = performance.now();
   emit({ type: 'status', stage: 'download', message: `Loading ${request.model.id} weights for the engine…` });
-  const folder = modelFolder(request);
-  const files = await readModelFiles(fetchReader(folder, signal), folder, (p) => emit({ type: 'progress', ...p }));
+  const folder = await modelFolder(request, signal);
+  const files = await readModelFiles(folder.read, folder.where, (p) => emit({ type: 'progress', ...p }));
   emit({ type: 'status', stage: 'upload', message: 'Uploading the weights to the GPU…' });
   const engine = await Engine.load(files);
   const info: EngineInfo = {
@@ -106,6 +122,7 @@ async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerC
     vocabSize: engine.config.vocabSize,
     eosTokenIds: reference.info.eosTokenIds,
     referenceBackend: reference.info.backend,
+    referenceDtype: reference.info.dtype,
     loadMs: performance.now() - started,
   };
   return { request, engine, info, base: { name: request.model.id, config: engine.config }, attachedKey: null };

@@ -31,7 +31,8 @@ export interface FinishedComparison {
 }
 
 export class CompareState {
-  left = $state<SideChoice>(ONNX_BASE);
+  /** The engine's base by default: same weights and dtype as a tuned side (onnxruntime-web's is a choice). */
+  left = $state<SideChoice>(ENGINE_BASE);
   right = $state<SideChoice>(ENGINE_BASE);
   prompt = $state('');
   chat = $state(false);

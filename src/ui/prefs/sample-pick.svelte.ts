@@ -7,7 +7,7 @@ import { isGreedy, normalizeSampling, type SamplingOptions } from '../../lib/gen
 import { type Answer, type Generator, pickPairs, sampleSeeds } from '../../lib/feedback/verdicts.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { GenerationResult } from '../../lib/generate/stream.ts';
-import { ONNX_BASE, toSide, type SideChoice } from '../compare/sides.ts';
+import { ENGINE_BASE, toSide, type SideChoice } from '../compare/sides.ts';
 import { GenerationStream } from '../generation.svelte.ts';
 import { errorMessage } from '../format.ts';
 import type { PreferenceState } from './preferences.svelte.ts';
@@ -16,7 +16,7 @@ export const MIN_SAMPLES = 2;
 export const MAX_SAMPLES = 8;
 
 export class SamplePickState {
-  model = $state<SideChoice>(ONNX_BASE);
+  model = $state<SideChoice>(ENGINE_BASE);
   prompt = $state('');
   chat = $state(false);
   k = $state(4);

@@ -3,7 +3,7 @@
 // list refreshes when a run saves, and the setup screens lock while a run uses the plan.
 
 import { untrack } from 'svelte';
-import { findModel, hubModel } from '../../lib/base/catalog.ts';
+import { specFor } from '../../lib/base/catalog.ts';
 import type { TrainingPlan } from '../../lib/train/plan.ts';
 import type { EngineClient } from '../../lib/worker/client.ts';
 import { AdapterLibrary } from '../adapters/library.svelte.ts';
@@ -59,7 +59,7 @@ export class TrainScreens {
         const m = base.model;
         if (base.phase !== 'ready' || !m) return;
         if (this.engine.requested === m.id) return;
-        const spec = findModel(m.id) ?? hubModel(m.id);
+        const spec = specFor(m);
         void this.engine.load($state.snapshot(spec));
       });
       // A run ended: its adapter was saved (or updated); once listed, it goes on the comparison's right.
