@@ -43,13 +43,19 @@ describe('probeWebGPU', () => {
     expect(await probeWebGPU(broken)).toMatchObject({ available: false, reason: expect.stringMatching(/device lost/) });
   });
 
-  it('describes the adapter and its shader-f16 support', async () => {
+  it('describes the adapter, its shader-f16 support and its buffer limits', async () => {
     const gpu = {
       requestAdapter: async () => ({
         info: { vendor: 'google', architecture: 'swiftshader', description: '' },
         features: new Set(['shader-f16']),
+        limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 28, maxComputeWorkgroupSizeX: 256 },
       }),
     } as unknown as GPU;
-    expect(await probeWebGPU(gpu)).toEqual({ available: true, f16: true, adapter: 'google · swiftshader' });
+    expect(await probeWebGPU(gpu)).toEqual({
+      available: true,
+      f16: true,
+      adapter: 'google · swiftshader',
+      limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 28 },
+    });
   });
 });
