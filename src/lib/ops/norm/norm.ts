@@ -71,7 +71,9 @@ export function normForward(
 /**
  * dinp (B,T,C) += gradient through the norm; dweight (and LayerNorm's dbias) (C) += their sums over
  * rows unless null (frozen base weights need none; LayerNorm: pass both or neither). mean is
- * LayerNorm's, null for RMSNorm. `accumulate: false` overwrites instead.
+ * LayerNorm's, null for RMSNorm. `accumulate: false` overwrites dinp instead (the model's first
+ * write of the residual gradient); dweight and dbias always accumulate, as every parameter gradient
+ * does across the micro-batches of one optimizer step.
  */
 export function normBackward(
   rec: Recorder,
@@ -105,7 +107,7 @@ export function normBackward(
   shape(op, inp, kind === 'layernorm' ? [dweight, db] : [dweight], [], []);
   rec.dispatch({
     kernel: BACKWARD_DWEIGHT,
-    overrides: { WG: WG_DWEIGHT, ...overrides },
+    overrides: { WG: WG_DWEIGHT, ...overrides, ACCUMULATE: 1 },
     outputs: [dweight, db],
     inputs: [dout, inp, m, rstd],
     params: params(N, C),
