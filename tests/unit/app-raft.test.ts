@@ -10,7 +10,9 @@ import type { EngineClient, Task } from '../../src/lib/worker/client.ts';
 import type { RaftRequest, RequestKind, Requests, WorkerEvent } from '../../src/lib/worker/protocol.ts';
 import { ObjectiveState } from '../../src/ui/method/objective.svelte.ts';
 import { datasetPrompts } from '../../src/ui/raft/prompts.ts';
-import { isRewardModel, RaftPanelState } from '../../src/ui/raft/raft.svelte.ts';
+import { RaftPanelState } from '../../src/ui/raft/raft.svelte.ts';
+import { AdapterLibrary, isRewardModel } from '../../src/ui/adapters/library.svelte.ts';
+import type { AdapterMeta } from '../../src/lib/store/adapters.ts';
 import { ScoreState } from '../../src/ui/raft/score.svelte.ts';
 
 const round = (n: number, mean: number): RaftRound => ({
@@ -212,6 +214,14 @@ describe('the RAFT panel', () => {
   it('knows a reward model by its score head', () => {
     expect(isRewardModel({ summary: 'LoRA r 8, α 16 · q_proj, v_proj + score head' })).toBe(true);
     expect(isRewardModel({ summary: 'LoRA r 8, α 16 · q_proj, v_proj' })).toBe(false);
+  });
+
+  it('offers reward models as rewards only, and every other adapter as a model that writes text', () => {
+    const library = new AdapterLibrary();
+    const meta = (id: string, summary: string) => ({ id, summary }) as AdapterMeta;
+    library.list = [meta('a', 'LoRA r 8, α 16 · q_proj, v_proj'), meta('rm', 'LoRA r 8, α 16 · all-linear + score head'), meta('b', 'Prefix tuning · 8 virtual tokens')];
+    expect(library.policies.map((m) => m.id)).toEqual(['a', 'b']);
+    expect(library.rewardModels.map((m) => m.id)).toEqual(['rm']);
   });
 });
 

@@ -40,8 +40,17 @@ export interface ImportProblem {
   problems: string[];
 }
 
+/** Whether a saved adapter is a reward model (its method carries the score head): it scores answers, it does not write them. */
+export function isRewardModel(meta: Pick<AdapterMeta, 'summary'>): boolean {
+  return meta.summary.endsWith('+ score head');
+}
+
 export class AdapterLibrary {
   list = $state.raw<AdapterMeta[]>([]);
+  /** The adapters that write text, every one but the reward models: what Compare, Sample and pick, Evaluate and RAFT's policy use. */
+  readonly policies = $derived(this.list.filter((m) => !isRewardModel(m)));
+  /** The reward models: what RAFT's reward and the score box offer. */
+  readonly rewardModels = $derived(this.list.filter(isRewardModel));
   loaded = $state(false);
   persistence = $state.raw<PersistenceState | null>(null);
   /** Storage itself failed (no IndexedDB, quota). */

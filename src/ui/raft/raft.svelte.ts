@@ -16,7 +16,6 @@ import { parsePromptsFile } from '../../lib/rewards/prompts-file.ts';
 import { RAFT_DEFAULTS, raftProblems, type RaftPrompt, type RaftRound, type RaftSettings } from '../../lib/rewards/raft.ts';
 import { parseRewardSpec } from '../../lib/rewards/rules.ts';
 import type { RankQuestion } from '../../lib/rewards/ranking.ts';
-import type { AdapterMeta } from '../../lib/store/adapters.ts';
 import { latestRaftRun } from '../../lib/store/raft-runs.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
 import type { RaftRequest, RaftResult, WorkerEvent } from '../../lib/worker/protocol.ts';
@@ -24,11 +23,6 @@ import { errorMessage } from '../format.ts';
 import { datasetPrompts } from './prompts.ts';
 
 export type RaftPhase = 'idle' | 'running' | 'stopping' | 'stopped' | 'finished' | 'error';
-
-/** Whether a saved adapter is a reward model (its method carries the score head). */
-export function isRewardModel(meta: Pick<AdapterMeta, 'summary'>): boolean {
-  return meta.summary.endsWith('+ score head');
-}
 
 /** One round as the chart reads it: the round number on the x axis, a reward on the y axis. */
 export interface RoundPoint {
