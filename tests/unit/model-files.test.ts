@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fetchReader, type FileReader, ModelFilesError, readModelFiles, shardNames, type WeightsProgress } from '../../src/lib/model/files.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fetchReader, type FileReader, type FilesCache, ModelFilesError, readModelFiles, shardNames, type WeightsProgress } from '../../src/lib/model/files.ts';
 import { folderReader } from '../../src/lib/model/files-node.ts';
 import { startHubServer } from '../e2e/hub-server.ts';
 
@@ -133,3 +135,114 @@ describe('readers', () => {
     }
   });
 });
+
+/** Cache Storage as fetchReader uses it, in memory: what was put, by URL. */
+function memoryCache(): FilesCache & { kept: Map<string, Response> } {
+  const kept = new Map<string, Response>();
+  return {
+    kept,
+    match: async (url: RequestInfo | URL) => kept.get(String(url))?.clone(),
+    put: async (url: RequestInfo | URL, response: Response) => {
+      kept.set(String(url), response.clone());
+    },
+  } as FilesCache & { kept: Map<string, Response> };
+}
+
+/** An HTTP server whose handler sees how often each path was asked for. */
+async function serve(handler: (path: string, count: number, res: import('node:http').ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const counts = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    handler(path, counts.get(path)!, res);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    }),
+  };
+}
+
+describe('hub downloads kept in Cache Storage', () => {
+  it('a second visit reads the weights from the cache with no network, the 404 it met included', async () => {
+    const hub = await startHubServer('org/model', MODEL);
+    const cache = memoryCache();
+    const folder = `${hub.url}org/model/resolve/main/`;
+    let first;
+    try {
+      first = await readModelFiles(fetchReader(folder, undefined, cache), folder);
+    } finally {
+      await hub.close();
+    }
+    expect([...cache.kept.keys()].map((u) => u.slice(folder.length)).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
+    // The hub is gone: everything comes from the cache.
+    const progress: WeightsProgress[] = [];
+    const again = await readModelFiles(fetchReader(folder, undefined, cache), folder, (p) => progress.push(p));
+    expect(again.config).toBe(first.config);
+    expect(Buffer.from(again.weights[0] as Uint8Array).equals(Buffer.from(first.weights[0] as Uint8Array))).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ file: 'model.safetensors', loaded: first.weights[0].byteLength });
+  });
+
+  it('keeps a 404 too, so a sharded model asks for model.safetensors once', async () => {
+    const cache = memoryCache();
+    const server = await serve((path, _n, res) => {
+      res.statusCode = path.endsWith('/config.json') ? 200 : 404;
+      res.end(path.endsWith('/config.json') ? config : 'not found');
+    });
+    try {
+      expect(await fetchReader(`${server.url}m/`, undefined, cache)('model.safetensors')).toBeNull();
+    } finally {
+      await server.close();
+    }
+    expect(await fetchReader(`${server.url}m/`, undefined, cache)('model.safetensors')).toBeNull(); // no server now
+  });
+
+  it('a download cut short is tried again, and only the whole file is kept', async () => {
+    const body = bytes(100_000, 7);
+    const cache = memoryCache();
+    const server = await serve((path, n, res) => {
+      if (path.endsWith('/config.json')) return void res.end(config);
+      if (!path.endsWith('/model.safetensors')) return void ((res.statusCode = 404), res.end());
+      res.writeHead(200, { 'Content-Length': String(body.byteLength) });
+      if (n === 1) {
+        res.write(body.subarray(0, 30_000)); // then the connection drops
+        setTimeout(() => res.destroy(), 20);
+      } else {
+        res.end(body);
+      }
+    });
+    try {
+      const files = await readModelFiles(fetchReader(`${server.url}m/`, undefined, cache), 'm');
+      expect(files.weights[0]).toEqual(body);
+      const kept = cache.kept.get(`${server.url}m/model.safetensors`)!;
+      expect(new Uint8Array(await kept.clone().arrayBuffer())).toEqual(body);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a download that keeps failing is named, and nothing of it is kept', async () => {
+    const cache = memoryCache();
+    const server = await serve((path, _n, res) => {
+      res.writeHead(200, { 'Content-Length': '50000' });
+      res.write(bytes(10_000, 1));
+      setTimeout(() => res.destroy(), 20);
+    });
+    const url = `${server.url}m/model.safetensors`;
+    try {
+      const err = await fetchReader(`${server.url}m/`, undefined, cache)('model.safetensors').then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toMatch(new RegExp(`^Downloading ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed 2 times \\(.+\\); nothing of it was kept: load again to retry\\.$`));
+    } finally {
+      await server.close();
+    }
+    expect(cache.kept.size).toBe(0);
+  });
+});
+

@@ -131,6 +131,16 @@ describe('a hub model that cannot be loaded says what was tried, why it failed a
     );
   });
 
+  it('a model the browser keeps from an earlier visit needs no network: offline, the check passes', async () => {
+    const asked: string[] = [];
+    const offline = { ...network({ file: 'no answer', online: false }), cached: async (url: string) => (asked.push(url), true) };
+    await expect(checkHubModel('does/not-exist', undefined, offline)).resolves.toBeUndefined();
+    expect(asked).toEqual([URL_]);
+    // Not kept: the offline message as before.
+    const notKept = { ...offline, cached: async () => false };
+    expect(await said(checkHubModel('does/not-exist', undefined, notKept))).toMatch(/^Could not fetch .*: there is no network/);
+  });
+
   it('blocked by the browser: the host answers an opaque request, but the download failed', async () => {
     expect(await said(checkHubModel('does/not-exist', undefined, network({ file: 'no answer', host: 'answers', online: true })))).toMatch(
       /^huggingface\.co answered, but the browser blocked the download of .*config\.json \(its CORS headers, a content blocker or privacy extension, or a site policy\)\. Allow huggingface\.co for this page/,

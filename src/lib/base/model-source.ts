@@ -99,11 +99,25 @@ export interface HubNetwork {
   fetch: typeof fetch;
   /** navigator.onLine where there is one: false only when the device knows it is offline. */
   online(): boolean | undefined;
+  /** Whether the browser keeps this file from an earlier visit (transformers.js's Cache API bucket); none by default. */
+  cached?(url: string): Promise<boolean>;
+}
+
+/** Whether transformers.js keeps `url` in the browser's Cache API (its bucket, keyed by the remote URL). */
+async function inTransformersCache(url: string): Promise<boolean> {
+  if (typeof caches === 'undefined') return false;
+  try {
+    const { env } = await import('@huggingface/transformers');
+    return (await (await caches.open(env.cacheKey)).match(url)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 const defaultNetwork = (): HubNetwork => ({
   fetch: (...args) => fetch(...args),
   online: () => (typeof navigator !== 'undefined' && 'onLine' in navigator ? navigator.onLine : undefined),
+  cached: inTransformersCache,
 });
 
 const OFFLINE_HINT = 'or pick a model that ships with the app, which needs no network';
@@ -158,10 +172,12 @@ const hubName = (hubHost: string | undefined) => (hubHost === undefined || withS
  * Checks that a hub model's config.json can be fetched before transformers.js is asked for the model,
  * and throws a HubModelError saying what was tried and why it failed: not on the hub (404), private
  * or gated (401, 403), the hub failing (5xx), no network, or blocked by the browser. transformers.js
- * would only say "Failed to fetch", after several failed requests.
+ * would only say "Failed to fetch", after several failed requests. A model the browser keeps from an
+ * earlier visit needs no check: it loads from the cache, offline too.
  */
 export async function checkHubModel(id: string, hubHost: string | undefined, net: HubNetwork = defaultNetwork()): Promise<void> {
   const url = `${withSlash(hubHost ?? HUGGING_FACE_HUB)}${id}/resolve/main/config.json`;
+  if (await net.cached?.(url)) return;
   let res: Response;
   try {
     res = await net.fetch(url, { method: 'GET' });

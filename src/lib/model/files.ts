@@ -119,20 +119,53 @@ async function readBody(response: Response, onBytes?: BytesRead): Promise<Uint8A
   return out;
 }
 
+/** Where fetchReader keeps the files it downloaded whole: the part of the Cache API it uses. */
+export type FilesCache = Pick<Cache, 'match' | 'put'>;
+
+/** The Cache Storage bucket that keeps downloaded model files (hub weights) for the next visit. */
+export const MODEL_FILES_CACHE = 'lora-playground-model-files';
+
+/** The browser's model-files cache, or null where there is no Cache API (Node) or it cannot open (private mode, policy). */
+export async function openFilesCache(): Promise<FilesCache | null> {
+  if (typeof caches === 'undefined') return null;
+  return caches.open(MODEL_FILES_CACHE).catch(() => null);
+}
+
+/** How often a download that failed part-way (network, cut short) is tried again before its error is said. */
+const ATTEMPTS = 2;
+
 /**
  * Files under a folder URL (ending in '/'): HTTP 404 is "no such file", any other failure an error.
- * Works wherever fetch does (page, worker, Node).
+ * Works wherever fetch does (page, worker, Node). With a `cache`, each answer is kept there once it
+ * has arrived whole — a file, or the hub's 404 for one — and read from there first, so a second visit
+ * needs no network; a download that fails part-way is never kept, and is tried once more before its
+ * error, which names the file, is thrown. A cache that cannot store (quota) leaves the read as it is.
  */
-export function fetchReader(folderUrl: string, signal?: AbortSignal): FileReader {
+export function fetchReader(folderUrl: string, signal?: AbortSignal, cache: FilesCache | null = null): FileReader {
   const base = folderUrl.endsWith('/') ? folderUrl : folderUrl + '/';
   return async (name, onBytes) => {
     const url = base + name;
-    const response = await fetch(url, { signal });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
+    const kept = await cache?.match(url).catch(() => undefined);
+    if (kept) return kept.status === 404 ? null : readBody(kept, onBytes);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await fetch(url, { signal });
+        if (response.status === 404) {
+          await response.body?.cancel();
+          await cache?.put(url, new Response(null, { status: 404 })).catch(() => {});
+          return null;
+        }
+        if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+        const bytes = await readBody(response, onBytes);
+        const headers = { 'Content-Length': String(bytes.byteLength), 'Content-Type': 'application/octet-stream' };
+        await cache?.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, { headers })).catch(() => {});
+        return bytes;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        if (attempt >= ATTEMPTS) {
+          throw new Error(`Downloading ${url} failed ${ATTEMPTS} times (${(e as Error).message}); nothing of it was kept: load again to retry.`, { cause: e });
+        }
+      }
     }
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-    return readBody(response, onBytes);
   };
 }

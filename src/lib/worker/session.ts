@@ -12,7 +12,7 @@ import { BaseRuntime } from '../base/runtime.ts';
 import { DeviceLost, Engine } from '../engine.ts';
 import { describeAdapter, GpuError } from '../gpu/index.ts';
 import { storedModelReader } from '../base/browser-models.ts';
-import { fetchReader, readModelFiles, type FileReader } from '../model/files.ts';
+import { fetchReader, openFilesCache, readModelFiles, type FileReader } from '../model/files.ts';
 import { getModel } from '../store/models.ts';
 import type { BaseModel } from '../peft/config.ts';
 import { importAdapter } from '../peft/adapter.ts';
@@ -100,7 +100,8 @@ async function modelFolder(req: EngineLoadRequest, signal: AbortSignal): Promise
     const host = req.hubHost ?? 'https://huggingface.co/';
     where = `${host.endsWith('/') ? host : host + '/'}${req.model.id}/resolve/main/`;
   }
-  return { where, read: fetchReader(where, signal) };
+  // Hub weights are kept in Cache Storage once downloaded whole: the next visit reads them offline.
+  return { where, read: fetchReader(where, signal, req.model.source === 'hub' ? await openFilesCache() : null) };
 }
 
 async function openEngine(request: EngineLoadRequest, { emit, signal }: HandlerContext): Promise<EngineSession> {
