@@ -32,6 +32,7 @@ import { defaultMethod, defaultObjective, defaultTrainConfig } from '../src/lib/
 import { Trainer } from '../src/lib/train/step.ts';
 import { createRng } from '../src/lib/random.ts';
 import { benchMergedDecode } from './decode.ts';
+import { Ledger } from './ledger.ts';
 
 declare global {
   interface Window {
@@ -72,27 +73,6 @@ const SETTINGS = {
 };
 
 // ─── GPU buffer ledger: every GPUBuffer each device created and has not destroyed ─────────────────
-
-class Ledger {
-  live = 0;
-  peak = 0;
-  readonly sizes = new Map<GPUBuffer, number>();
-  add(b: GPUBuffer, size: number) {
-    this.sizes.set(b, size);
-    this.live += size;
-    this.peak = Math.max(this.peak, this.live);
-  }
-  remove(b: GPUBuffer) {
-    const size = this.sizes.get(b);
-    if (size === undefined) return;
-    this.sizes.delete(b);
-    this.live -= size;
-  }
-  /** Starts a new peak from what is alive now. */
-  resetPeak() {
-    this.peak = this.live;
-  }
-}
 
 const ledgers = new WeakMap<GPUDevice, Ledger>();
 const bufferOwner = new WeakMap<GPUBuffer, Ledger>();

@@ -3,6 +3,9 @@
 // downloaded browser), waits for the page's result and prints it as ONE JSON object on stdout (also
 // written to bench-results/bench.json). Progress goes to stderr.
 //
+// `npm run bench -- --model smollm2-135m` measures a full-size checkpoint in Node instead
+// (scripts/bench-model.mjs, bench/model.ts).
+//
 // Settings pass through to the page as URL parameters, e.g.
 //   BENCH_PARAMS='B=8&T=128&forwardIters=3' npm run bench
 // (see SETTINGS in bench/bench.ts). CHROMIUM_PATH overrides /usr/bin/chromium.
@@ -63,7 +66,9 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+// `--model NAME` measures a full-size model in Node instead (scripts/bench-model.mjs).
+const run = process.argv.includes('--model') ? import('./bench-model.mjs').then((m) => m.benchModelCommand(process.argv.slice(2))) : main();
+run.catch((err) => {
   process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
   process.exitCode = 1;
 });

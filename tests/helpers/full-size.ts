@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createRng } from '../../src/lib/random.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { architectureFor } from '../../src/lib/model/architecture.ts';
+import { findModel } from '../../src/lib/base/catalog.ts';
 import { writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors-write.ts';
 
 /** HuggingFaceTB/SmolLM2-135M's config.json (Llama: 30 layers, GQA 9/3 heads, tied, BF16). */
@@ -36,8 +37,23 @@ export const SMOLLM2_135M = {
   vocab_size: 49152,
 };
 
-/** The checkpoints a test can ask for, by the names `npm run bench -- --model` would use. */
-export const FULL_SIZE = { 'smollm2-135m': SMOLLM2_135M } as const;
+const catalogConfig = (id: string) => {
+  const entry = findModel(id);
+  if (!entry) throw new Error(`${id} is not in the catalog`);
+  return entry.config;
+};
+
+/**
+ * The checkpoints a test or `npm run bench -- --model NAME` can ask for: SmolLM2-135M's published
+ * config, and the other catalog models' configs (src/lib/base/catalog.ts: the shapes that matter).
+ */
+export const FULL_SIZE: Record<string, Record<string, unknown>> = {
+  'smollm2-135m': SMOLLM2_135M,
+  'smollm2-360m': catalogConfig('HuggingFaceTB/SmolLM2-360M-Instruct'),
+  'qwen2.5-0.5b': catalogConfig('Qwen/Qwen2.5-0.5B-Instruct'),
+  'qwen3-0.6b': catalogConfig('Qwen/Qwen3-0.6B'),
+  gpt2: catalogConfig('openai-community/gpt2'),
+};
 
 /** BF16 bits of f32 values (round to nearest even), as torch stores a bfloat16 tensor. */
 function toBf16(x: Float32Array): Uint16Array {
