@@ -81,7 +81,9 @@ export function writeFullSizeCheckpoint(dir: string, config: Record<string, unkn
     const norm = /norm/.test(p.name);
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) x[i] = norm ? 1 : (2 * rand() - 1) * scale;
-    tensors[p.name] = { dtype: 'BF16', shape: p.shape, data: toBf16(x) };
+    // Stored under the checkpoint's own name and layout (GPT-2's Conv1D weights are (in,out) there).
+    const { names, transposed } = arch.source(p.name);
+    tensors[names[0]] = { dtype: 'BF16', shape: transposed ? [p.shape[1], p.shape[0]] : p.shape, data: toBf16(x) };
   }
   const bytes = writeSafetensors(tensors, { format: 'pt' });
   mkdirSync(dir, { recursive: true });
