@@ -10,6 +10,7 @@ import { GPT2Tokenizer } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { bpeTokenizerFiles, tokenizerJson } from '../../src/lib/pretrain/bpe-files.ts';
 import { MIN_VOCAB_SIZE, trainBpe } from '../../src/lib/pretrain/bpe.ts';
+import { bpeTextTokenizer, pretrainRows, pretrainSplit } from '../../src/lib/pretrain/data.ts';
 
 const FABLES = readFileSync(join(__dirname, '../../static/samples/small-fables.txt'), 'utf8');
 /** Unicode letters and digits beyond ASCII, an emoji (4 UTF-8 bytes), runs of spaces, tabs and newlines. */
@@ -61,6 +62,18 @@ describe('byte-level BPE training', () => {
     expect(tokenizerJson(a.tokenizer)).toBe(tokenizerJson(b.tokenizer));
     expect(seen.at(-1)).toBe(1);
     expect(seen.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= seen[i - 1]))).toBe(true);
+  });
+
+  it('packs pretraining rows as the worker does: trained on the training paragraphs, every id in the vocabulary, <|endoftext|> after each paragraph', async () => {
+    const split = pretrainSplit([FABLES], 0);
+    const { tokenizer } = await trainBpe(split.train, { vocabSize: 500 });
+    const tok = bpeTextTokenizer(tokenizer);
+    const rows = pretrainRows([FABLES], tok, 32, 0);
+    expect(rows.note).toBe(split.note.replace(/examples/g, 'paragraphs'));
+    const ids = [...rows.train.inputIds];
+    expect(ids.every((id) => id >= 0 && id < 500)).toBe(true);
+    expect(ids.filter((id) => id === 0).length).toBeGreaterThanOrEqual(split.train.length - 1);
+    expect(tok.decode(tok.encode(split.validation[0]))).toBe(split.validation[0]);
   });
 
   it('stops when its signal is aborted', async () => {
