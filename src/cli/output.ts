@@ -7,7 +7,7 @@ import type { TrainUpdate } from '../lib/train/run.ts';
 
 export type CliEvent =
   | { event: 'status'; stage: string; message: string }
-  | { event: 'progress'; file: string; loaded: number; total: number }
+  | { event: 'progress'; file: string; loaded: number; total: number; unit?: string }
   | { event: 'warning'; message: string }
   | { event: 'token'; index: number; id: number; text: string }
   | ({ event: 'train' } & TrainUpdate)
@@ -24,7 +24,8 @@ export interface Streams {
 export interface Reporter {
   readonly json: boolean;
   status(stage: string, message: string): void;
-  progress(file: string, loaded: number, total: number): void;
+  /** How far a job is: bytes of a file read, or `unit`s done (e.g. a tokenizer's merges). */
+  progress(file: string, loaded: number, total: number, unit?: string): void;
   warning(message: string): void;
   token(index: number, id: number, text: string): void;
   /** A training run's progress (train/run.ts's events, as the page's worker sends them). */
@@ -51,7 +52,7 @@ export function jsonReporter(io: Streams): Reporter {
   return {
     json: true,
     status: (stage, message) => emit({ event: 'status', stage, message }),
-    progress: (file, loaded, total) => emit({ event: 'progress', file, loaded, total }),
+    progress: (file, loaded, total, unit) => emit({ event: 'progress', file, loaded, total, ...(unit ? { unit } : {}) }),
     warning: (message) => emit({ event: 'warning', message }),
     token: (index, id, text) => emit({ event: 'token', index, id, text }),
     train: (update) => emit({ event: 'train', ...update }),
@@ -81,10 +82,11 @@ export function humanReporter(io: Streams): Reporter {
   return {
     json: false,
     status: (_stage, message) => err(message),
-    progress: (file, loaded, total) => {
+    progress: (file, loaded, total, unit) => {
       if (!io.stderr.isTTY) return;
       const pct = total > 0 ? ` ${Math.floor((100 * loaded) / total)}%` : '';
-      io.stderr.write(`\r${file}: ${size(loaded)}${total > 0 ? ' of ' + size(total) : ''}${pct}\x1b[K`);
+      const amount = unit ? `${loaded.toLocaleString('en')} of ${total.toLocaleString('en')} ${unit}` : `${size(loaded)}${total > 0 ? ' of ' + size(total) : ''}`;
+      io.stderr.write(`\r${file}: ${amount}${pct}\x1b[K`);
       redrawn = true;
     },
     warning: (message) => err(`warning: ${message}`),

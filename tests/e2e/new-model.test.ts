@@ -1,10 +1,12 @@
 // End to end: the stages before PEFT on the built site (Chromium, WebGPU on SwiftShader). A short
 // LoRA run on the page with forgetting measured reports "task loss … (was …) · general text ppl …
-// (was …)" and appears in the Forgetting view; the New model panel pretrains the smallest preset for a
-// handful of steps in the worker (live loss, greedy samples), keeps it in IndexedDB and downloads it as
-// a Hugging Face folder in a .zip; then the made model becomes the base model ("Use as base model"):
-// it has no ONNX, so the engine generates its base, a short LoRA run trains on it, and the compare
-// view runs the engine's base against the adapter and says so. Screenshots:
+// (was …)" and appears in the Forgetting view; the New model panel trains a 512-token byte-level BPE on
+// the Brown slice in the worker (its own progress bar), pretrains the smallest preset with it for a
+// handful of steps (live loss, greedy samples), keeps it in IndexedDB and downloads it as a Hugging Face
+// folder in a .zip that carries the trained tokenizer; then the made model becomes the base model ("Use
+// as base model"): transformers.js reads its tokenizer from IndexedDB, it has no ONNX, so the engine
+// generates its base, a short LoRA run trains on it, and the compare view runs the engine's base
+// against the adapter and says so. Screenshots:
 // docs/screenshots/forgetting.png, new-model.png and made-base.png.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +18,7 @@ import type { StaticServer } from '../../scripts/static-server.mjs';
 import { generate, openPage, waitForModel, type Browser } from './browser.ts';
 import { compare, measureGeneralText, pirateDataset, setTraining, trainStatus, uploadDataset, waitForEngine, waitForRunEnd } from './helpers-train.ts';
 import { ROOT, startSite } from './site.ts';
-import { listZip } from '../../src/lib/peft/zip.ts';
+import { readZip } from '../../src/lib/peft/zip.ts';
 
 const SHOTS = resolve(ROOT, 'docs/screenshots');
 let site: StaticServer;
@@ -65,11 +67,12 @@ describe('new model and forgetting', () => {
     await forgetting.screenshot({ path: resolve(SHOTS, 'forgetting.png') });
   });
 
-  it('pretrains the smallest preset in the worker, shows loss and samples, keeps it and downloads its folder', { timeout: 1_200_000 }, async () => {
-    expect(await waitForModel(page)).toBe('webgpu'); // the samples are decoded by the shipped model's tokenizer
+  it('trains a byte-level BPE and pretrains the smallest preset with it in the worker, shows loss and samples, keeps it and downloads its folder', { timeout: 1_200_000 }, async () => {
     const panel = page.getByTestId('new-model');
     await panel.getByRole('combobox', { name: 'Preset' }).selectOption('0.1m');
     const field = (label: string) => panel.getByRole('spinbutton', { name: label, exact: true });
+    await panel.getByTestId('new-model-tokenizer-bpe').check();
+    await field('Vocabulary size').fill('512');
     await field('Pretraining steps').fill('4');
     await field('Rows per step').fill('4');
     await field('Row length').fill('32');
@@ -84,10 +87,11 @@ describe('new model and forgetting', () => {
       { timeout: 1_100_000, polling: 250 },
     );
     expect(await stats.getAttribute('data-phase'), await panel.innerText()).toBe('finished');
+    expect(await panel.getByRole('progressbar', { name: 'Training the tokenizer' }).getAttribute('aria-valuenow')).toBe('100');
     const loss = panel.getByTestId('new-model-loss');
     const first = Number(await loss.getAttribute('data-first'));
-    // A fresh initialisation predicts nearly uniformly over the 4,096 tokens: its first loss is near ln 4096.
-    expect(Math.abs(first - Math.log(4096))).toBeLessThan(0.5);
+    // A fresh initialisation predicts nearly uniformly over the trained 512 tokens: its first loss is near ln 512 (not ln 4096).
+    expect(Math.abs(first - Math.log(512))).toBeLessThan(0.5);
     const samples = panel.getByTestId('new-model-samples').locator('li');
     expect(await samples.count()).toBe(2); // steps 2 and 4
     expect(await samples.first().innerText()).toMatch(/^step 2 The/);
@@ -101,10 +105,12 @@ describe('new model and forgetting', () => {
     expect(d.suggestedFilename()).toBe('Tiny-Brown.zip');
     const path = join(downloads, d.suggestedFilename());
     await d.saveAs(path);
-    const names = listZip(new Uint8Array(readFileSync(path)))
-      .map((e) => e.name)
-      .sort();
-    expect(names).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((n) => `Tiny-Brown/${n}`));
+    const files = new Map((await readZip(new Uint8Array(readFileSync(path)))).map((e) => [e.name, e.data]));
+    expect([...files.keys()].sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((n) => `Tiny-Brown/${n}`));
+    const json = (name: string) => JSON.parse(new TextDecoder().decode(files.get(`Tiny-Brown/${name}`)));
+    expect(json('config.json')).toMatchObject({ vocab_size: 512 });
+    expect(Object.keys(json('tokenizer.json').model.vocab)).toHaveLength(512);
+    expect(json('tokenizer.json').model.merges).toHaveLength(512 - 259);
     await panel.screenshot({ path: resolve(SHOTS, 'new-model.png') });
   });
 
@@ -121,9 +127,10 @@ describe('new model and forgetting', () => {
     await item.getByRole('button', { name: 'Delete Tiny Brown' }).click();
     expect(await panel.getByTestId('made-models-error').innerText()).toBe('Tiny Brown is the loaded base model: load another model before deleting it');
 
-    // Base generation: no ONNX, so the engine (no adapter) generates; the made model's tokenizer decodes.
+    // Base generation: no ONNX, so the engine (no adapter) generates; the made model's trained tokenizer decodes.
     const base = await generate(page, 'The history of the city', { maxNewTokens: 6, temperature: 0 });
     expect(base.ids.length).toBeGreaterThan(0);
+    expect(base.ids.every((id) => id < 512)).toBe(true);
 
     // A short LoRA run on the made model (the pirate data from the first test, tokenized again for it).
     await measureGeneralText(page, false);

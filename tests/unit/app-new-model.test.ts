@@ -66,7 +66,16 @@ describe('NewModelState', () => {
   it('is blocked, with reasons, by a model other than the shipped one, impossible sizes and a row longer than the context', () => {
     let base: string | null = 'SmolLM2-135M-Instruct';
     const s = new NewModelState(fakeClient().client, sources({ baseModel: () => base }));
-    expect(s.blockers).toEqual(['a new model uses the shipped tokenizer, so brown-llama-4m must be the loaded model (SmolLM2-135M-Instruct is)']);
+    expect(s.blockers).toEqual(['a new model with the shipped tokenizer needs brown-llama-4m as the loaded model (SmolLM2-135M-Instruct is), or train a tokenizer on the text']);
+    s.tokenizer = 'bpe';
+    expect(s.blockers).toEqual([]); // a trained tokenizer needs no loaded model
+    s.vocabSize = 100;
+    expect(s.blockers).toEqual(['the vocabulary size must be a whole number from 259 (3 special tokens and the 256 bytes) to 65,536, got 100']);
+    expect(s.parameters).toBeNull();
+    s.vocabSize = 512;
+    expect(s.parameters).toBe(parameterCount(PRESETS['1m'], 512));
+    s.tokenizer = 'shipped';
+    expect(s.parameters).toBe(parameterCount(PRESETS['1m'], 4096));
     base = 'brown-llama-4m';
     expect(s.blockers).toEqual([]);
     s.preset = 'custom';
@@ -106,6 +115,7 @@ describe('NewModelState', () => {
     expect(p.architecture).toEqual(PRESETS['0.1m']);
     expect(p.config).toMatchObject({ learning_rate: DEFAULTS.pretraining.learning_rate, max_steps: 4, warmup_steps: 3, per_device_train_batch_size: 2, max_length: 32, seed: 3 });
     expect(p.steps).toBe(4);
+    if (p.data.tokenizer !== 'shipped') throw new Error(`the rows were not packed by the page: ${p.data.tokenizer}`);
     expect(p.data.train.T).toBe(32);
     expect(p.data.validation.rows).toBeGreaterThan(0);
     expect(p.sample).toMatchObject({ every: 2, prompt: 'The' });
@@ -130,6 +140,33 @@ describe('NewModelState', () => {
     expect(s.modelId).toBe('m1');
     expect(s.message).toBe('Trained 4 steps. Kept as “New 0.1m model” in this browser.');
     expect(s.finishedRuns).toBe(1);
+  });
+
+  it('with a trained tokenizer sends the text and vocabulary size, and follows the tokenizer\'s progress before the run\'s', async () => {
+    const { client, requests } = fakeClient();
+    let pageTokenizerUsed = false;
+    const s = new NewModelState(client, sources({ baseModel: () => null, tokenizer: async () => ((pageTokenizerUsed = true), byteTokenizer()) }));
+    s.preset = '0.1m';
+    s.tokenizer = 'bpe';
+    s.vocabSize = 1024;
+    s.seqLen = 32;
+    const done = s.start();
+    await tick();
+    await tick();
+    const p = requests[0].payload as PretrainRequest;
+    expect(p.data).toEqual({ tokenizer: 'bpe', vocabSize: 1024, texts: [PARAGRAPHS] });
+    expect(pageTokenizerUsed).toBe(false);
+    expect(s.tokenizerProgress).toBe(0);
+    requests[0].emit({ type: 'status', id: 1, stage: 'tokenizer', message: 'Training a byte-level BPE tokenizer of 1,024 tokens on 18 paragraphs…' });
+    requests[0].emit({ type: 'progress', id: 1, file: 'tokenizer', loaded: 191, total: 765, unit: 'merges' });
+    expect(s.stage).toBe('Training a byte-level BPE tokenizer of 1,024 tokens on 18 paragraphs…');
+    expect(s.tokenizerProgress).toBeCloseTo(191 / 765, 12);
+    expect(s.phase).toBe('preparing');
+    requests[0].emit({ type: 'status', id: 1, stage: 'data', message: '12 train rows and 1 validation rows of 32 tokens; 2 of 20 paragraphs held out for validation (automatic split, seed 0)' });
+    expect(s.dataNote).toBe('12 train rows and 1 validation rows of 32 tokens; 2 of 20 paragraphs held out for validation (automatic split, seed 0)');
+    requests[0].resolve({ status: 'finished', step: 1, message: 'Trained 1 step.', modelId: 'm2' } satisfies PretrainResult);
+    await done;
+    expect(s.phase).toBe('finished');
   });
 
   it('names a failure to read the text and sends nothing', async () => {

@@ -295,9 +295,9 @@ export interface ScoreRequest {
 
 /**
  * Pretrain a new model (the New model panel): a fresh Llama of `architecture` (pretrain/create.ts,
- * Hugging Face initialisation) with the shipped tokenizer, trained with full fine-tuning by the one run
- * loop on rows the page packed, a greedy sample every `sampleEvery` steps; the result is kept in
- * IndexedDB as a Hugging Face folder (store/models.ts).
+ * Hugging Face initialisation) with the shipped tokenizer or a byte-level BPE the worker trains first,
+ * trained with full fine-tuning by the one run loop, a greedy sample every `sampleEvery` steps; the
+ * result is kept in IndexedDB as a Hugging Face folder (store/models.ts).
  */
 export interface PretrainRequest {
   name: string;
@@ -306,7 +306,12 @@ export interface PretrainRequest {
   seed: number;
   config: TrainConfig;
   steps: number;
-  data: { train: PackedRows; validation: PackedRows; padId: number };
+  /**
+   * 'shipped': rows the page packed with the shipped tokenizer. 'bpe': the text itself; the worker
+   * trains a byte-level BPE of `vocabSize` tokens on its training paragraphs (progress events with
+   * file 'tokenizer', unit 'merges') and packs it (pretrain/data.ts: the same split and packing).
+   */
+  data: { tokenizer: 'shipped'; train: PackedRows; validation: PackedRows; padId: number } | { tokenizer: 'bpe'; vocabSize: number; texts: string[] };
   /** What the rows came from, for the kept model's description. */
   dataset: string;
   sample: { every: number; prompt: string; maxNewTokens: number };
@@ -356,8 +361,8 @@ export type ResultOf<K extends RequestKind> = Requests[K]['result'];
 export interface EventPayloads {
   /** A phase began: shown as a line of text under the progress bar. */
   status: { stage: string; message: string };
-  /** Bytes of model files loaded so far, over all files seen so far. */
-  progress: { file: string; loaded: number; total: number };
+  /** Bytes of model files loaded so far, over all files seen so far (or `unit`s done, e.g. a tokenizer's merges). */
+  progress: { file: string; loaded: number; total: number; unit?: string };
   /** One generated token and the text it added. */
   token: { token: StreamedToken };
   /** The request finished; `result` is ResultOf<its kind>. */

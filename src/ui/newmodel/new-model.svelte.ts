@@ -1,19 +1,21 @@
 // State of the New model panel: a Llama-style model made from scratch — an architecture preset
 // (pretrain/create.ts) or custom sizes, Hugging Face's initializer_range, a seed, the shipped tokenizer
-// — pretrained on the user's plain-text files or the built-in Brown slice. The page reads and packs
-// the text (pretrain/data.ts, the shipped tokenizer); the worker trains it with full fine-tuning in
-// the one run loop and keeps the result in IndexedDB (MadeModels lists it). Live: train/validation
-// loss, tokens/s, time left, a greedy sample every N steps.
+// or a byte-level BPE trained on the text — pretrained on the user's plain-text files or the built-in
+// Brown slice. With the shipped tokenizer the page reads and packs the text (pretrain/data.ts); with a
+// trained one the worker trains the tokenizer first (a progress bar of its own) and packs the text
+// with it. The worker trains the model with full fine-tuning in the one run loop and keeps the result
+// in IndexedDB (MadeModels lists it). Live: train/validation loss, tokens/s, time left, a greedy
+// sample every N steps.
 
 import { parseDatasetFile } from '../../lib/data/parse.ts';
-import type { PackedRows } from '../../lib/data/pack.ts';
 import type { TextTokenizer } from '../../lib/data/tokenize.ts';
-import { architectureProblems, DEFAULT_INITIALIZER_RANGE, parameterCount, PRESETS, type ArchitectureSpec, type PresetName } from '../../lib/pretrain/create.ts';
+import { vocabSizeProblem } from '../../lib/pretrain/bpe.ts';
+import { architectureProblems, DEFAULT_INITIALIZER_RANGE, parameterCount, PRESETS, SHIPPED_TOKENIZER, type ArchitectureSpec, type PresetName } from '../../lib/pretrain/create.ts';
 import { pretrainRows, pretrainTexts, readerName } from '../../lib/pretrain/data.ts';
 import { BROWN_HELDOUT_PATH } from '../../lib/pretrain/general.ts';
 import { defaultTrainConfig, DEFAULTS, type TrainConfig } from '../../lib/train/config.ts';
 import type { EngineClient, Task } from '../../lib/worker/client.ts';
-import type { LossAt, PretrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
+import type { LossAt, PretrainRequest, PretrainResult, TrainUpdate, WorkerEvent } from '../../lib/worker/protocol.ts';
 import { errorMessage } from '../format.ts';
 import { RunCurves } from '../train/curves.svelte.ts';
 
@@ -47,6 +49,11 @@ export class NewModelState extends RunCurves {
   sampleEvery = $state<number>(P.sample_every);
   samplePrompt = $state('The');
   name = $state('');
+  /** 'shipped': brown-llama-4m's 4,096 tokens; 'bpe': a byte-level BPE of `vocabSize` tokens trained on the text. */
+  tokenizer = $state<'shipped' | 'bpe'>('shipped');
+  vocabSize = $state<number>(SHIPPED_TOKENIZER.vocabSize);
+  /** The trained tokenizer's merges done, as a fraction (null: none being trained). */
+  tokenizerProgress = $state<number | null>(null);
 
   /** 'brown': the built-in slice; 'files': the user's. */
   source = $state<'brown' | 'files'>('brown');
@@ -79,8 +86,13 @@ export class NewModelState extends RunCurves {
     return this.preset === 'custom' ? { ...this.custom } : { ...PRESETS[this.preset] };
   }
 
+  /** The embedding's rows: the shipped vocabulary, or the size asked of the trained one (at most; a short text gives fewer). */
+  get vocabularySize(): number {
+    return this.tokenizer === 'bpe' ? this.vocabSize : SHIPPED_TOKENIZER.vocabSize;
+  }
+
   get parameters(): number | null {
-    return this.architectureProblems.length ? null : parameterCount(this.architecture);
+    return this.architectureProblems.length || (this.tokenizer === 'bpe' && vocabSizeProblem(this.vocabSize)) ? null : parameterCount(this.architecture, this.vocabularySize);
   }
 
   get architectureProblems(): string[] {
@@ -108,8 +120,13 @@ export class NewModelState extends RunCurves {
       if (!this.files) out.push('add text files (.txt, .md or {"text"} JSONL), or pick the built-in Brown slice');
       out.push(...this.dataProblems);
     }
-    const base = this.sources.baseModel();
-    if (base !== 'brown-llama-4m') out.push(`a new model uses the shipped tokenizer, so brown-llama-4m must be the loaded model${base ? ` (${base} is)` : ''}`);
+    if (this.tokenizer === 'bpe') {
+      const problem = vocabSizeProblem(this.vocabSize);
+      if (problem) out.push(problem);
+    } else {
+      const base = this.sources.baseModel();
+      if (base !== 'brown-llama-4m') out.push(`a new model with the shipped tokenizer needs brown-llama-4m as the loaded model${base ? ` (${base} is)` : ''}, or train a tokenizer on the text`);
+    }
     return out;
   }
 
@@ -151,17 +168,22 @@ export class NewModelState extends RunCurves {
     this.generations = [];
     this.modelId = null;
     this.step = 0;
+    this.dataNote = '';
+    this.tokenizerProgress = this.tokenizer === 'bpe' ? 0 : null;
     const architecture = $state.snapshot(this.architecture) as ArchitectureSpec;
     const config = this.config();
-    let data: { train: PackedRows; validation: PackedRows; padId: number };
+    let data: PretrainRequest['data'];
     let dataset: string;
     try {
-      const tok = await this.sources.tokenizer();
-      const texts = this.source === 'files' && this.files ? this.files.texts : [await this.sources.brownText()];
+      const texts = this.source === 'files' && this.files ? [...this.files.texts] : [await this.sources.brownText()];
       dataset = this.source === 'files' && this.files ? this.files.names.join(', ') : `built-in Brown slice (${BROWN_HELDOUT_PATH})`;
-      const rows = pretrainRows(texts, tok, config.max_length, config.seed);
-      data = { train: rows.train, validation: rows.validation, padId: tok.padId };
-      this.dataNote = `${rows.train.rows.toLocaleString('en')} train rows and ${rows.validation.rows} validation rows of ${config.max_length} tokens; ${rows.note}`;
+      if (this.tokenizer === 'bpe') data = { tokenizer: 'bpe', vocabSize: this.vocabSize, texts }; // the worker trains the tokenizer, then packs
+      else {
+        const tok = await this.sources.tokenizer();
+        const rows = pretrainRows(texts, tok, config.max_length, config.seed);
+        data = { tokenizer: 'shipped', train: rows.train, validation: rows.validation, padId: tok.padId };
+        this.dataNote = `${rows.train.rows.toLocaleString('en')} train rows and ${rows.validation.rows} validation rows of ${config.max_length} tokens; ${rows.note}`;
+      }
     } catch (e) {
       this.phase = 'error';
       this.error = errorMessage(e);
@@ -186,6 +208,8 @@ export class NewModelState extends RunCurves {
       (event: WorkerEvent) => {
         if (task !== this.task) return;
         if (event.type === 'train') this.apply(event.update);
+        else if (event.type === 'progress' && event.file === 'tokenizer') this.tokenizerProgress = event.total > 0 ? event.loaded / event.total : 1;
+        else if (event.type === 'status' && event.stage === 'data') this.dataNote = event.message;
         else if (event.type === 'status') this.stage = event.message;
       },
     );
