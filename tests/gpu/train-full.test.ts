@@ -3,7 +3,7 @@
 //     dW is the full-fine-tuning gradient of the same weight (and dA = 0);
 //  2. everything else (embeddings, learned positions, norms — Qwen3's q/k norms among them —, biases,
 //     untied lm_head): directional derivatives along a random direction, against central differences.
-// And tiny-qwen3's LoRA gradients against PyTorch autograd (tiny-qwen3/lora.safetensors).
+// And gradient accumulation: two micro-batches give the mean of their gradients.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
@@ -12,8 +12,7 @@ import { loraKeys } from '../../src/lib/adapters/lora.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import type { Batch } from '../../src/lib/data/batches.ts';
 import { encodeGradients } from '../../src/lib/train/step.ts';
-import { FIXTURES, f32, fixture, fixtureJson, i32, modelFiles, relError, lora } from './fixtures.ts';
-import { parseAdapterConfig } from '../../src/lib/peft/config.ts';
+import { FIXTURES, modelFiles, relError, lora } from './fixtures.ts';
 import { createRng } from '../../src/lib/random.ts';
 
 const gpu = useGpu();
@@ -141,38 +140,6 @@ describe('full fine-tuning with gradient accumulation (tiny-qwen3)', () => {
       }
       console.log(`gradient accumulation: worst rel err ${worst.err.toExponential(2)} (${worst.name})`);
       expect(worst.err).toBeLessThanOrEqual(1e-5);
-    } finally {
-      model.destroy();
-    }
-  });
-});
-
-describe('LoRA gradients match PyTorch (tiny-qwen3: q/k norm, head_dim 24 ≠ 64/4)', () => {
-  it('loss and every LoRA tensor within 1e-3 relative', async () => {
-    const ref = fixture('tiny-qwen3/lora.safetensors');
-    const model = Model.load(gpu(), modelFiles(join(FIXTURES, 'tiny-qwen3')));
-    try {
-      const attached = model.attach(parseAdapterConfig(fixtureJson('tiny-qwen3/lora.json')).method);
-      for (const spec of attached.def.specs) {
-        const info = ref.byName.get(spec.name);
-        expect(info, `fixture holds ${spec.name}`).toBeDefined();
-        attached.params.write(spec.name, f32(ref, spec.name));
-      }
-      const [B, T] = ref.byName.get('input_ids')!.shape;
-      const lossOut = createTensor(gpu(), [2], 'f32', 'loss');
-      const rec = new Recorder(gpu(), 'gradients');
-      encodeGradients(rec, model, [{ B, T, ids: i32(ref, 'input_ids'), targets: i32(ref, 'targets') }], lossOut);
-      rec.submit();
-      const [loss] = await readF32(gpu(), lossOut);
-      lossOut.buffer.destroy();
-      const flat = await attached.grads.readAll();
-      let worst = 0;
-      for (const spec of attached.def.specs) worst = Math.max(worst, relError(attached.grads.extract(flat, spec.name), f32(ref, `${spec.name}.grad`)));
-      const want = f32(ref, 'loss')[0];
-      console.log(`tiny-qwen3 LoRA: loss ${loss} vs ${want}; worst rel err ${worst.toExponential(2)} over ${attached.def.specs.length} tensors`);
-      expect(attached.def.specs.length).toBe(2 * 7 * 2); // A and B of 7 projections in 2 layers
-      expect(Math.abs(loss - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, want));
-      expect(worst).toBeLessThanOrEqual(1e-3);
     } finally {
       model.destroy();
     }
