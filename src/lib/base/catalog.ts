@@ -59,6 +59,19 @@ const SMOLLM2_135M = {
   rope_theta: 100000, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'bfloat16',
 };
 
+/** The ONNX weights the Hub's small chat models publish: 4-bit on WebGPU (fp16 activations with shader-f16), 8-bit on WASM. */
+const Q4_ONNX: DtypeChoice = { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' };
+
+/** What SmolLM2-135M's base and Instruct repos share: the architecture, the files and their sizes. */
+const SMOLLM2_135M_FILES = {
+  source: 'hub',
+  size: '≈120 MB',
+  dtype: Q4_ONNX,
+  params: 134_515_008,
+  weightsBytes: 269_060_552,
+  config: SMOLLM2_135M,
+} as const;
+
 export const DEFAULT_MODEL_ID = 'brown-llama-4m';
 
 export const CATALOG: readonly CatalogEntry[] = [
@@ -79,16 +92,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     },
   },
   {
+    ...SMOLLM2_135M_FILES,
     id: 'HuggingFaceTB/SmolLM2-135M-Instruct',
-    source: 'hub',
     label: 'SmolLM2 135M Instruct',
     description: 'Hugging Face’s small instruction-tuned Llama. Downloads from the Hub once.',
-    size: '≈120 MB',
-    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
     chat: true,
-    params: 134_515_008,
-    weightsBytes: 269_060_552,
-    config: SMOLLM2_135M,
   },
   {
     id: 'HuggingFaceTB/SmolLM2-360M-Instruct',
@@ -96,7 +104,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     label: 'SmolLM2 360M Instruct',
     description: 'The larger SmolLM2: better answers, slower. Downloads from the Hub once.',
     size: '≈260 MB',
-    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
+    dtype: Q4_ONNX,
     chat: true,
     params: 361_821_120,
     weightsBytes: 723_674_912,
@@ -107,16 +115,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     },
   },
   {
+    ...SMOLLM2_135M_FILES,
     id: 'HuggingFaceTB/SmolLM2-135M',
-    source: 'hub',
     label: 'SmolLM2 135M (base)',
     description: 'SmolLM2 before instruction tuning: plain text continuation, the starting point for your own tuning.',
-    size: '≈120 MB',
-    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
     chat: false,
-    params: 134_515_008,
-    weightsBytes: 269_060_552,
-    config: SMOLLM2_135M,
   },
   {
     id: 'Qwen/Qwen2.5-0.5B-Instruct',
@@ -125,7 +128,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     label: 'Qwen2.5 0.5B Instruct',
     description: 'Alibaba’s small multilingual chat model (q/k/v bias, 151,936-token vocabulary). Large download.',
     size: '≈790 MB',
-    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
+    dtype: Q4_ONNX,
     chat: true,
     params: 494_032_768,
     weightsBytes: 988_097_824,
@@ -142,7 +145,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     label: 'Qwen3 0.6B',
     description: 'Qwen3’s smallest chat model (per-head q/k norm, thinks before answering). Largest download here.',
     size: '≈920 MB',
-    dtype: { webgpu: 'q4', webgpuF16: 'q4f16', wasm: 'q8' },
+    dtype: Q4_ONNX,
     chat: true,
     params: 596_049_920,
     // the published file also stores the tied lm_head (155,582,464 more BF16 values); the engine reads the embedding
