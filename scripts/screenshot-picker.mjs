@@ -1,6 +1,7 @@
 // docs/screenshots/picker-sizes.png and refused-memory.png: the model panel of the built site (npm run
 // build first) with SmolLM2-360M-Instruct picked at the method panel's default batch and length, then
-// Qwen3-0.6B at batch 16 × 512 tokens, where the run is refused before download. Only the shipped model (which the page
+// Qwen3-0.6B at batch 16 × 512 tokens, where the run is refused before download (with the settings that
+// would fit; the model itself still loads). Only the shipped model (which the page
 // loads on open) is loaded and nothing is downloaded: the picker states what it knows from the catalog. Headless Debian Chromium (WebGPU on
 // SwiftShader, so the page's adapter limits are SwiftShader's), 1280×800.
 import { resolve } from 'node:path';
@@ -27,10 +28,10 @@ try {
   await method.getByRole('spinbutton', { name: 'Batch size' }).fill('16');
   await method.getByRole('spinbutton', { name: 'Max sequence length' }).fill('512');
   await method.getByRole('spinbutton', { name: 'Max sequence length' }).blur();
-  await panel.getByTestId('model-refused').waitFor();
+  await panel.getByTestId('model-run-refused').waitFor();
   await panel.screenshot({ path: resolve(OUT, 'refused-memory.png') });
   console.log(await panel.getByTestId('model-memory').innerText());
-  console.log(await panel.getByTestId('model-refused').innerText());
+  console.log(await panel.getByTestId('model-run-refused').innerText());
 } finally {
   await browser.close();
   await site.close();

@@ -6,7 +6,7 @@
 import { CATALOG } from '../lib/base/catalog.ts';
 import { parseModelConfig } from '../lib/model/config.ts';
 import { DEFAULTS } from '../lib/train/config.ts';
-import { checkFit, describeFit, WEBGPU_DEFAULT_LIMITS } from '../lib/train/fit.ts';
+import { checkFit, describeFit, loadRefusal, WEBGPU_DEFAULT_LIMITS } from '../lib/train/fit.ts';
 import { DEFAULT_MEMORY_BUDGET } from '../lib/train/memory.ts';
 import type { Command, Parsed } from './args.ts';
 import type { Reporter } from './output.ts';
@@ -29,7 +29,8 @@ export const modelsCommand: Command<typeof flags> = {
   summary: 'list the catalog\'s models: sizes, and whether a LoRA run at a batch and length fits the GPU',
   description:
     'Nothing is downloaded: the catalog carries each model\'s config. The LoRA run is the default one (all-linear, r 8).\n' +
-    'With --json the last line is {"event":"result","command":"models","models":[{"id","params","weightsBytes","memory":{…},"fits","refusal","wouldFit"},…],…}.',
+    'A model loads when its weights alone fit the budget ("loads"); the run fits when everything does ("fits").\n' +
+    'With --json the last line is {"event":"result","command":"models","models":[{"id","params","weightsBytes","memory":{…},"loads","fits","refusal","wouldFit"},…],…}.',
   flags,
   examples: ['lora-playground models', 'lora-playground models --batch 16 --max-length 512 --json'],
 };
@@ -51,17 +52,18 @@ export async function runModels(args: Parsed<typeof flags>, out: Reporter): Prom
       onnxSize: m.size,
       chat: m.chat,
       memory: check.estimate,
+      loads: check.loads,
       fits: check.problem === null,
-      refusal: describeFit(m.label, check),
+      refusal: loadRefusal(m.label, check) ?? describeFit(m.label, check),
       wouldFit: check.fits && { batch: check.fits.settings.B, maxLength: check.fits.settings.T, targetModules: check.fits.settings.method.peft_type === 'LORA' ? check.fits.settings.method.target_modules : null, bytes: check.fits.estimate.total },
     };
   });
-  const mb = (n: number) => `${Math.round(n / MiB).toLocaleString('en-US')} MB`;
+  const mb = (n: number) => `${Math.round(n / MiB).toLocaleString('en-US')} MiB`;
   out.result(
     'models',
     { batch: B, maxLength: T, memoryBudget: budget, limits, models },
     {
-      out: models.map((m) => `${m.fits ? 'fits   ' : 'refused'}  ${m.id}  ${(m.params / 1e6).toFixed(1)}M params, weights ${mb(m.weightsBytes)}, LoRA at ${B}×${T}: ${mb(m.memory.total)}`),
+      out: models.map((m) => `${m.fits ? 'fits    ' : m.loads ? 'run over' : 'too big '}  ${m.id}  ${(m.params / 1e6).toFixed(1)}M params, weights ${mb(m.weightsBytes)}, LoRA at ${B}×${T}: ${mb(m.memory.total)}`),
       note: models.flatMap((m) => (m.refusal ? [m.refusal] : [])),
     },
   );

@@ -4,7 +4,7 @@
 import { probeWebGPU, type BackendPreference } from '../lib/base/backend.ts';
 import { browserModel, CATALOG, findModel, hubModel, isHubModelId, type CatalogEntry, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
 import { parseModelConfig } from '../lib/model/config.ts';
-import { checkFit, describeFit, WEBGPU_DEFAULT_LIMITS, type BufferLimits, type FitCheck, type RunSettings } from '../lib/train/fit.ts';
+import { checkFit, describeFit, loadRefusal, WEBGPU_DEFAULT_LIMITS, type BufferLimits, type FitCheck, type RunSettings } from '../lib/train/fit.ts';
 import { DEFAULT_MEMORY_BUDGET } from '../lib/train/memory.ts';
 import type { GenerationResult } from '../lib/base/runtime.ts';
 import { DEFAULT_SAMPLING, normalizeSampling, type SamplingOptions } from '../lib/generate/sampling.ts';
@@ -55,17 +55,23 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
   private runSettings = $state.raw<() => RunSettings | null>(() => null);
   /** The page's WebGPU adapter limits once asked; WebGPU's guaranteed minimums until then (or without one). */
   limits = $state.raw<BufferLimits>(WEBGPU_DEFAULT_LIMITS);
+  /** GPU memory a run may use (WebGPU reports none: train/memory.ts's default). */
+  memoryBudget = $state(DEFAULT_MEMORY_BUDGET);
   /**
    * The picked catalog model against the run settings (train/fit.ts), from its config alone: known
-   * before anything downloads. `refusal` is set when it does not fit; load() then refuses.
+   * before anything downloads. `refusal` is set when even its weights are over the budget: load()
+   * then refuses. `runRefusal` is set when the run at these settings does not fit: the model loads
+   * (to generate, or to train at the settings named), and the training plan refuses the run.
    */
-  readonly fit = $derived.by((): { entry: CatalogEntry; settings: RunSettings; check: FitCheck; refusal: string | null } | null => {
-    const entry = this.choice === CUSTOM_MODEL ? undefined : findModel(this.choice);
-    const settings = this.runSettings();
-    if (!entry || !settings) return null;
-    const check = checkFit(parseModelConfig(entry.config), settings, DEFAULT_MEMORY_BUDGET, this.limits);
-    return { entry, settings, check, refusal: describeFit(entry.label, check) };
-  });
+  readonly fit = $derived.by(
+    (): { entry: CatalogEntry; settings: RunSettings; check: FitCheck; refusal: string | null; runRefusal: string | null } | null => {
+      const entry = this.choice === CUSTOM_MODEL ? undefined : findModel(this.choice);
+      const settings = this.runSettings();
+      if (!entry || !settings) return null;
+      const check = checkFit(parseModelConfig(entry.config), settings, this.memoryBudget, this.limits);
+      return { entry, settings, check, refusal: loadRefusal(entry.label, check), runRefusal: check.loads ? describeFit(entry.label, check) : null };
+    },
+  );
   /** Says why the model cannot change now (holdWhile); none by default. */
   private lockReason: () => string | null = () => null;
 

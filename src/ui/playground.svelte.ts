@@ -53,6 +53,7 @@ export class PlaygroundState {
       method: this.method.current,
       objective: this.objective.current,
       config: this.method.currentConfig,
+      memoryBudget: this.base.memoryBudget,
     };
     const problems = planProblems(input);
     if (problems.length) return { plan: null, blockers: problems };
@@ -84,11 +85,12 @@ export class PlaygroundState {
       () => this.objective.type,
     );
     // The picker checks catalog models against a LoRA run at the panel's batch and length (a preference
-    // batch counts pairs: two rows each).
+    // batch counts pairs: two rows each); the plan checks the run itself against the same budget.
     base.checkRunsWith(() => ({
       method: this.method.lora,
-      B: (this.objective.preference ? 2 : 1) * this.method.config.per_device_train_batch_size,
+      B: this.method.config.per_device_train_batch_size,
       T: this.method.config.max_length,
+      rowsPerExample: this.objective.preference ? 2 : 1,
     }));
     this.localModels = opts.localModels ?? new URL('models/', document.baseURI).href;
     this.disposeEffects = $effect.root(() => {

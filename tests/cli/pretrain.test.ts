@@ -80,7 +80,7 @@ describe('lora-playground train --method full', () => {
     const out = join(tmp, 'full');
     const run = await runCli(['train', '--model', MODEL, '--data', 'static/samples/pirate-qa.jsonl', '--method', 'full', '--memory-budget', '64', '--general', 'none', '--json', '--out', out]);
     expect(run.code).toBe(1);
-    expect(run.error().message).toMatch(/full fine-tuning needs weights 15 MB \+ trainable weights, gradients and AdamW moments 60 MB \+ activations \d+ MB = \d+ MB, more than the 64 MB of GPU memory it may use/);
+    expect(run.error().message).toMatch(/full fine-tuning needs weights 15 MiB \+ trainable weights, gradients and AdamW moments 60 MiB \+ activations \d+ MiB = \d+ MiB, more than the 64 MiB of GPU memory it may use/);
     expect(existsSync(out)).toBe(false);
   });
 });

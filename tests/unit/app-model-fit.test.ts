@@ -1,6 +1,7 @@
 // The picker's check before download (BaseModelState.fit, train/fit.ts): a catalog model is checked
-// against the LoRA run the method panel describes; one that does not fit is refused without asking
-// the worker for anything, with the numbers and the settings that would fit.
+// against the LoRA run the method panel describes. A run that does not fit is named with the numbers
+// and the settings that would fit, and the model still loads; a model whose weights alone are over the
+// budget is refused without asking the worker for anything.
 import { describe, expect, it } from 'vitest';
 import type { EngineClient } from '../../src/lib/worker/client.ts';
 import { DEFAULTS } from '../../src/lib/train/config.ts';
@@ -30,11 +31,26 @@ describe('the picker checks a catalog model before download', () => {
     expect(base.fit?.refusal).toBeNull();
   });
 
-  it('refuses Qwen3-0.6B at batch 16 × 512 before download, and load() asks the worker nothing', async () => {
+  it('Qwen3-0.6B at batch 16 × 512: the run is refused with the settings that fit, and the model still loads', async () => {
     const { base, requests, setRun } = setup();
     setRun(16, 512);
     base.choice = 'Qwen/Qwen3-0.6B';
-    expect(base.fit?.refusal).toMatch(/^Qwen3 0\.6B is not loaded: a run at these settings needs .* more than the 4,096 MB .* would fit/);
+    expect(base.fit?.refusal).toBeNull();
+    expect(base.fit?.runRefusal).toMatch(/^A LoRA run of Qwen3 0\.6B at these settings needs .* more than the 4,096 MiB .* would fit/);
+    (globalThis as { document?: unknown }).document = { baseURI: 'http://localhost/app/' };
+    try {
+      void base.load();
+      expect(requests).toEqual(['load']);
+    } finally {
+      delete (globalThis as { document?: unknown }).document;
+    }
+  });
+
+  it('refuses a model whose weights alone are over the budget, and load() asks the worker nothing', async () => {
+    const { base, requests } = setup();
+    base.memoryBudget = 512 * 1024 ** 2;
+    base.choice = 'Qwen/Qwen3-0.6B';
+    expect(base.fit?.refusal).toMatch(/^Qwen3 0\.6B is not loaded: its weights alone need [\d,]+ MiB/);
     await base.load();
     expect(requests).toEqual([]);
     expect(base.phase).toBe('error');

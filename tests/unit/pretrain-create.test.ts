@@ -88,6 +88,6 @@ describe('memory', () => {
     expect(e.trainable).toBe(16 * 3_950_848);
     expect(memoryProblem(e, e.total, { peft_type: 'FULL' })).toBeNull();
     const refusal = memoryProblem(e, 64 * 1024 ** 2, { peft_type: 'FULL' });
-    expect(refusal).toMatch(/^full fine-tuning needs weights 15 MB \+ trainable weights, gradients and AdamW moments 60 MB \+ activations \d+ MB = \d+ MB, more than the 64 MB/);
+    expect(refusal).toMatch(/^full fine-tuning needs weights 15 MiB \+ trainable weights, gradients and AdamW moments 60 MiB \+ activations \d+ MiB = \d+ MiB, more than the 64 MiB/);
   });
 });

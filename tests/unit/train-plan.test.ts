@@ -215,6 +215,24 @@ describe('plans from the built-in samples with the real tokenizer', () => {
     expect(p.model.id).toBe('brown-llama-4m');
   });
 
+  it('a run over the memory budget is refused with the numbers and the nearest settings that fit', async () => {
+    const { input } = await planFor('pirate-qa');
+    const need = estimateTrainingMemory(cfg, input.method, DEFAULT_CONFIG.per_device_train_batch_size, DEFAULT_CONFIG.max_length).total;
+    const half = estimateTrainingMemory(cfg, input.method, DEFAULT_CONFIG.per_device_train_batch_size, DEFAULT_CONFIG.max_length / 2).total;
+    expect(() => buildTrainingPlan({ ...input, memoryBudget: need })).not.toThrow();
+    const budget = (need + half) / 2;
+    let err: unknown = null;
+    try {
+      buildTrainingPlan({ ...input, memoryBudget: budget });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PlanError);
+    expect(String((err as Error).message)).toMatch(
+      new RegExp(`this run needs .* more than the .* MiB of GPU memory it may use: pick a smaller batch or sequence length\\. max_length ${DEFAULT_CONFIG.max_length / 2} would fit`),
+    );
+  });
+
   it('keeps the examples each split was packed from: every good example once, train then validation', async () => {
     const { parsed, plan } = await planFor('pirate-qa');
     const p = plan();

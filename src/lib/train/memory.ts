@@ -73,9 +73,9 @@ export function estimateTrainingMemory(cfg: ModelConfig, m: MethodConfig, B: num
  */
 export const DEFAULT_MEMORY_BUDGET = 4 * 1024 ** 3;
 
-const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0)} MB`;
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0)} MiB`;
 
-/** The estimate in words: "weights 16 MB + trainable (value, gradient, AdamW m, v) 63 MB + activations 40 MB = 119 MB". */
+/** The estimate in words: "weights 16 MiB + trainable (value, gradient, AdamW m, v) 63 MiB + activations 40 MiB = 119 MiB". */
 export function describeMemory(e: MemoryEstimate): string {
   return `weights ${mb(e.weights)} + trainable weights, gradients and AdamW moments ${mb(e.trainable)} + activations ${mb(e.activations)} = ${mb(e.total)}`;
 }

@@ -30,6 +30,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { configProblems, methodProblems, objectiveProblems } from './checks.ts';
 import { copyObjective, describeObjective, isPreference, SFT, type ObjectiveConfig } from './objective.ts';
 import { totalSteps, type TrainConfig } from './config.ts';
+import { checkFit, fitSuggestion, NO_BUFFER_LIMITS } from './fit.ts';
 import { estimateTrainingMemory, memoryProblem, trainableParamCount } from './memory.ts';
 
 export interface PlanData {
@@ -153,9 +154,14 @@ export function planProblems(input: PlanInput): string[] {
   }
   if (prepared.train.packed.rows === 0) p.push('no training row has a token the loss counts');
   if (input.memoryBudget !== undefined && !p.length) {
-    const rows = (isPreference(objective) ? 2 : 1) * config.per_device_train_batch_size;
+    const rowsPerExample = isPreference(objective) ? 2 : 1;
+    const rows = rowsPerExample * config.per_device_train_batch_size;
     const tooBig = memoryProblem(estimateTrainingMemory(model.config, input.method, rows, config.max_length), input.memoryBudget, input.method);
-    if (tooBig) p.push(tooBig);
+    if (tooBig) {
+      const settings = { method: input.method, B: config.per_device_train_batch_size, T: config.max_length, rowsPerExample };
+      const instead = fitSuggestion(checkFit(model.config, settings, input.memoryBudget, NO_BUFFER_LIMITS));
+      p.push(instead ? `${tooBig}. ${instead.replace(/\.$/, '')}` : tooBig);
+    }
   }
   return p;
 }
