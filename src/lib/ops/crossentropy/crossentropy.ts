@@ -14,7 +14,10 @@ import backwardWgsl from './backward.wgsl?raw';
 import meanForwardWgsl from './mean_forward.wgsl?raw';
 import meanBackwardWgsl from './mean_backward.wgsl?raw';
 
-const WG = 256; // invocations per row (forward, backward) and for the one mean workgroup
+const WG = 256; // invocations per row (backward: no reduction) and for the one mean workgroup
+// The forward's row reduction: 64 invocations (6 halving rounds, each a barrier) instead of 256 made
+// it 7× faster on SwiftShader (barriers dominate on a CPU) and still reads each row coalesced.
+const ROW_WG = 64;
 const FORWARD: Kernel = { name: 'crossentropy_forward', file: 'src/lib/ops/crossentropy/forward.wgsl', code: forwardWgsl };
 const BACKWARD: Kernel = { name: 'crossentropy_backward', file: 'src/lib/ops/crossentropy/backward.wgsl', code: backwardWgsl };
 const MEAN_FORWARD: Kernel = {
@@ -59,7 +62,7 @@ export function crossentropyForward(rec: Recorder, losses: Tensor, lse: Tensor, 
   checkRows('crossentropyForward', N, losses, lse);
   rec.dispatch({
     kernel: FORWARD,
-    overrides: { WG },
+    overrides: { WG: ROW_WG },
     outputs: [losses, lse],
     inputs: [logits, targets],
     params: params(N, V),

@@ -10,7 +10,7 @@ import backwardDweightWgsl from './backward_dweight.wgsl?raw';
 
 export type { NormKind } from './reference.ts';
 
-const WG = 128; // invocations per row; a power of two
+const WG = 32; // invocations per row: one warp, as llm.c's layernorm kernels (128 spent 5× longer in barriers on SwiftShader); a power of two
 const WG_DWEIGHT = 64; // channels per workgroup in the dweight/dbias pass
 const FORWARD: Kernel = { name: 'norm_forward', file: 'src/lib/ops/norm/forward.wgsl', code: forwardWgsl };
 const BACKWARD: Kernel = { name: 'norm_backward', file: 'src/lib/ops/norm/backward.wgsl', code: backwardWgsl };
