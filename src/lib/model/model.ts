@@ -166,10 +166,12 @@ export class Model {
       for (const layer of this.transformer.binding.layers) {
         for (const lin of [layer.q, layer.k, layer.v, layer.o, ...layer.mlpIn, layer.mlpOut]) {
           if (!lin.lora) continue;
-          if (lin.split) {
+          // The merged copy is f32: it may need row chunks where an f16 base weight bound whole.
+          if (lin.def.blocks === 1 && merged.entry(lin.def.weight).chunks.length > 1) {
             lin.split = { chunks: merged.chunks(lin.def.weight), grads: null };
             lin.weight = lin.split.chunks[0].tensor;
           } else {
+            lin.split = null;
             lin.weight = merged.block(lin.def.weight, lin.def.block, lin.def.blocks);
           }
           lin.lora = null;
