@@ -3,9 +3,14 @@
 // storage type the loader picks per tensor (weights.ts).
 import { describe, expect, it } from 'vitest';
 import { f16ToF32, f32ToF16, packF16, unpackF16 } from '../../src/lib/model/safetensors-dtypes.ts';
-import { layoutParams, wordsOf } from '../../src/lib/model/params.ts';
+import { layoutParams, numel, wordsOf } from '../../src/lib/model/params.ts';
 import { countF16Overflow, openCheckpoint } from '../../src/lib/model/weights.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseModelConfig } from '../../src/lib/model/config.ts';
+import { architectureFor } from '../../src/lib/model/architecture.ts';
+import { baseParamCount, baseWeightBytes, estimateTrainingMemory } from '../../src/lib/train/memory.ts';
 
 const bitsOf = (x: number) => f32ToF16(Float32Array.of(x)).bits[0];
 
@@ -110,5 +115,19 @@ describe('overflow check of checkpoint tensors', () => {
     expect(countF16Overflow(ck.find('ok')!, 'ok')).toBe(0);
     expect(countF16Overflow(ck.find('big')!, 'big')).toBe(2);
     expect(countF16Overflow(ck.find('f32')!, 'f32')).toBe(2);
+  });
+});
+
+describe('memory estimate of f16-stored weights', () => {
+  const config = (dir: string) => parseModelConfig(readFileSync(join(__dirname, '..', 'fixtures', dir, 'config.json'), 'utf8'));
+  it('counts 2 bytes per weight-matrix element for a bfloat16/float16 config, 4 for float32', () => {
+    for (const [dir, half] of [['tiny-smollm2', true], ['tiny-qwen2', true], ['tiny-gpt2', false]] as const) {
+      const cfg = config(dir);
+      const params = architectureFor(cfg).params;
+      const matrices = params.filter((p) => p.shape.length === 2).reduce((s, p) => s + numel(p.shape), 0);
+      const rest = baseParamCount(cfg) - matrices;
+      expect(baseWeightBytes(cfg), dir).toBe((half ? 2 : 4) * matrices + 4 * rest);
+      expect(estimateTrainingMemory(cfg, { peft_type: 'FULL' }, 1, 8).weights, dir).toBe(baseWeightBytes(cfg));
+    }
   });
 });
