@@ -77,6 +77,13 @@ describe('f16-stored base weights: logits', () => {
     );
     expect(same).toBeLessThanOrEqual(1e-5);
     expect(errHalf).toBeLessThanOrEqual(2 * errRound + 1e-4);
+    // Independent of the rounded load: f16 keeps 11 significant bits, so each weight moves by at most
+    // 2^-11 relative, and the logits move by about that much at their own scale: bounded here by
+    // 2·2^-11 ≈ 9.8e-4 of max|logits|. Measured (F32 checkpoints, where rounding changes the weights):
+    // 7.5e-4 (tiny-gpt2), 2.3e-4 (brown-llama-4m); the BF16/F16 fixtures ~1e-6.
+    const scale = torch.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    console.log(`${name}: max|logits f16 - torch| / max|torch logits| = ${(errHalf / scale).toExponential(2)} (max|torch logits| ${scale.toFixed(2)})`);
+    expect(errHalf).toBeLessThanOrEqual(errFull + 2 ** -11 * 2 * scale);
     expect(half.bytes).toBeLessThan(full.bytes);
   });
 

@@ -115,8 +115,8 @@ export function createTensor(gpu: Gpu, shape: readonly number[], dtype: DType = 
 
 /**
  * Queues a host-to-GPU copy (queue.writeBuffer), converted to the dtype (float64 values are rounded
- * to f32, then to f16 for an f16 tensor). It is ordered with queue submissions, so it lands before any command buffer submitted
- * after this call.
+ * to f32, and for an f16 tensor then to f16). It is ordered with queue submissions, so it lands
+ * before any command buffer submitted after this call.
  */
 export function writeTensor(gpu: Gpu, t: Tensor, data: ArrayLike<number>): void {
   const n = numel(t.shape);
