@@ -12,6 +12,8 @@ import { createRng } from '../../src/lib/random.ts';
 import { Engine } from '../../src/lib/engine.ts';
 import { fetchReader, readModelFiles } from '../../src/lib/model/files.ts';
 import { defaultMethod, defaultTrainConfig } from '../../src/lib/train/config.ts';
+import { layoutParams } from '../../src/lib/model/params.ts';
+import { maxBufferBytes } from '../../src/lib/model/weights.ts';
 
 const REPO = 'HuggingFaceTB/SmolLM2-135M';
 const gpu = useGpu();
@@ -40,6 +42,16 @@ describe('SmolLM2-135M at full size (random weights)', () => {
     console.log(`loaded in ${(loadMs / 1000).toFixed(1)} s`);
     try {
       expect(engine.parameters).toBe(134_515_008);
+      // A BF16 checkpoint stores its weight matrices as f16 by default: every 2-D base tensor is f16,
+      // and the base store holds about half the bytes the all-f32 layout of the same tensors would.
+      const base = engine.model.base;
+      const entries = [...base.layout.entries.values()];
+      expect(entries.filter((e) => e.shape.length === 2).every((e) => e.dtype === 'f16')).toBe(true);
+      expect(entries.filter((e) => e.shape.length !== 2).every((e) => e.dtype === 'f32')).toBe(true);
+      const f32Bytes = layoutParams(engine.model.arch.params, maxBufferBytes(gpu())).bufferSizes.reduce((a, b) => a + b * 4, 0);
+      console.log(`SmolLM2-135M base weights: ${base.bytes} bytes stored f16, ${f32Bytes} bytes as f32 (ratio ${(base.bytes / f32Bytes).toFixed(4)})`);
+      expect(base.bytes).toBeLessThan(0.501 * f32Bytes);
+      expect(base.bytes).toBeGreaterThanOrEqual(0.5 * f32Bytes);
       const V = engine.config.vocabSize;
       const B = 1;
       const T = 16;

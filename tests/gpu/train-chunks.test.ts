@@ -54,8 +54,9 @@ describe('classifier chunking', () => {
     const B = 2;
     const T = 100;
     const b = randomBatch(8, B, T, 7);
-    const whole = await lossAndGrads({}, b);
-    const chunked = await lossAndGrads({ headBytes: 64 * 384 * 4, maxBufferBytes: 96 * 1024 }, b);
+    // Buffer sizes for f32 storage (tiny-smollm2 is BF16: f16 by default, half the bytes).
+    const whole = await lossAndGrads({ weightDtype: 'f32' }, b);
+    const chunked = await lossAndGrads({ headBytes: 64 * 384 * 4, maxBufferBytes: 96 * 1024, weightDtype: 'f32' }, b);
     expect(whole.headRows).toBe(B * T);
     expect(chunked.headRows).toBe(64);
     expect(chunked.count).toBeGreaterThan(2 * 64); // at least three chunks
@@ -69,8 +70,10 @@ describe('classifier chunking', () => {
 });
 
 describe('projection weights larger than one binding', () => {
-  // 64 KiB buffers split tiny-smollm2's MLP weights (256×96 floats) and its embedding into row chunks.
-  const SPLIT = { maxBufferBytes: 64 * 1024 };
+  // 64 KiB buffers split tiny-smollm2's MLP weights (256×96 floats) and its embedding into row chunks
+  // when they are stored f32 (f16 splits: weights-f16.test.ts).
+  const WHOLE = { weightDtype: 'f32' } as const;
+  const SPLIT = { maxBufferBytes: 64 * 1024, weightDtype: 'f32' } as const;
   const LORA = lora(2, 4, ['gate_proj', 'down_proj', 'q_proj']);
 
   async function run(opts: LoadOptions, method: 'lora' | 'full', b: Batch) {
@@ -97,7 +100,7 @@ describe('projection weights larger than one binding', () => {
 
   it.each(['lora', 'full'] as const)('%s: same logits, loss and gradients as unsplit', async (method) => {
     const b = randomBatch(12, 2, 16, 4);
-    const whole = await run({}, method, b);
+    const whole = await run(WHOLE, method, b);
     const split = await run(SPLIT, method, b);
     expect(whole.split).toBe(false);
     expect(split.split).toBe(true);

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectReferenceGradients, input, randF32, randInts, runOp, TOL, useGpu, zeros, type HostTensor } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/embedding/reference.ts';
 import { embeddingBackward, embeddingForward, gatherRows, groupRows, scatterAddRows } from '../../src/lib/ops/embedding/embedding.ts';
-import type { Tensor } from '../../src/lib/gpu/index.ts';
+import type { DType, Tensor } from '../../src/lib/gpu/index.ts';
+import { roundToF16 } from '../../src/lib/model/safetensors-dtypes.ts';
 import type { RowChunks } from '../../src/lib/model/bindings.ts';
 
 const gpu = useGpu();
@@ -14,12 +15,12 @@ const gpu = useGpu();
  * A (rows,C) table as host tensors `${name}0`, `${name}1`, ... of the row counts in `split`, and its
  * gradient chunks `d${name}0`, ... (holding `grad0`); chunks() builds the RowChunks from the uploads.
  */
-function chunked(name: string, table: Float64Array, grad0: Float64Array, C: number, split: number[]) {
+function chunked(name: string, table: Float64Array, grad0: Float64Array, C: number, split: number[], dtype: DType = 'f32') {
   const host: Record<string, HostTensor> = {};
   const layout: { key: string; rowStart: number; rows: number }[] = [];
   let rowStart = 0;
   split.forEach((rows, i) => {
-    host[`${name}${i}`] = input(table.subarray(rowStart * C, (rowStart + rows) * C), [rows, C]);
+    host[`${name}${i}`] = input(table.subarray(rowStart * C, (rowStart + rows) * C), [rows, C], dtype);
     host[`d${name}${i}`] = input(grad0.subarray(rowStart * C, (rowStart + rows) * C), [rows, C]);
     layout.push({ key: `${name}${i}`, rowStart, rows });
     rowStart += rows;
@@ -83,6 +84,28 @@ describe('embedding on the GPU', () => {
       );
       const want = ref.forward(ids, wteData, learned ? { positions, wpe: wpeData, offset } : null, C).out;
       expectClose(got.out, want, TOL.elementwise, `out (learned positions: ${learned})`);
+    }
+  });
+
+  // Frozen tables stored as packed f16 (chunks of odd element counts end mid-word): the lookup decodes
+  // exactly what the upload rounded, so it matches the reference on the f16-rounded tables.
+  it.each(CASES)('forward from f16 tables matches the reference on the rounded values: N=%i C=%i V=%i, wte chunks %j, wpe chunks %j, offset %i', async (N, C, V, wteSplit, wpeSplit, offset) => {
+    const P = wpeSplit.reduce((a, b) => a + b, 0);
+    const ids = randInts(N, V, 30);
+    const positions = randInts(N, P - offset, 31);
+    const [wteData, wpeData] = [randF32(V * C, 32), randF32(P * C, 33)];
+    const f16 = (x: Float64Array) => Float64Array.from(roundToF16(Float32Array.from(x)));
+    const wte = chunked('wte', wteData, new Float64Array(V * C), C, wteSplit, 'f16');
+    const wpe = chunked('wpe', wpeData, new Float64Array(P * C), C, wpeSplit, 'f16');
+    for (const learned of [false, true]) {
+      const got = await runOp(
+        gpu(),
+        { out: input(randF32(N * C, 34), [N, C]), ids: input(ids, [N], 'i32'), positions: input(positions, [N], 'i32'), ...wte.host, ...wpe.host },
+        (rec, t) => embeddingForward(rec, t.out, t.ids, t.positions, wte.chunks(t), learned ? wpe.chunks(t) : null, offset),
+      );
+      const want = ref.forward(ids, f16(wteData), learned ? { positions, wpe: f16(wpeData), offset } : null, C).out;
+      if (learned) expectClose(got.out, want, TOL.elementwise, 'out (learned positions)');
+      else expect(Array.from(got.out)).toEqual(Array.from(want)); // a copy of f16 values: exact
     }
   });
 

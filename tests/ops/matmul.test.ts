@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectReferenceGradients, input, randF32, runOp, TOL, useGpu, zeros } from '../helpers/op-test.ts';
 import * as ref from '../../src/lib/ops/matmul/reference.ts';
 import { chooseSplitK, chooseTile, gemm, matmulBackward, matmulForward, TILES } from '../../src/lib/ops/matmul/matmul.ts';
+import { roundToF16 } from '../../src/lib/model/safetensors-dtypes.ts';
 
 const gpu = useGpu();
 
@@ -201,5 +202,67 @@ describe('matmul on the GPU', () => {
     expect(chooseSplitK(OC, C, M)).toBeGreaterThan(1);
     expect(Array.from(x.dweight)).toEqual(Array.from(y.dweight));
     expectClose(x.dweight, ref.backward(dout, ref.forward(inp, w, null, C, OC).cache).dweight, TOL.reduction, 'dweight');
+  });
+});
+
+// Frozen base weights stored as packed f16 (two halves per u32 word), decoded to f32 as B is loaded.
+describe('matmul with an f16 B operand', () => {
+  const f16 = (x: Float64Array) => Float64Array.from(roundToF16(Float32Array.from(x)));
+
+  it.each([
+    [false, 37, 45, 301],
+    [true, 37, 45, 301],
+    [false, 5, 7, 3],
+    [true, 5, 7, 3],
+    [true, 70, 33, 129],
+  ])('gemm transB=%s M=%i N=%i K=%i equals the f32 path on the rounded values, for split-K 1, 3 and 7', async (transB, M, N, K) => {
+    const a = randF32(M * K, 70);
+    const b = randF32(K * N, 71, 0.5);
+    const bias = randF32(N, 72);
+    const out0 = randF32(M * N, 73);
+    const bShape = [transB ? N : K, transB ? K : N];
+    for (const splitK of [1, 3, 7]) {
+      const run = (dtype: 'f32' | 'f16', values: Float64Array) =>
+        runOp(gpu(), { out: input(out0, [M, N]), a: input(a, [M, K]), b: input(values, bShape, dtype), bias: input(bias, [N]) }, (rec, t) =>
+          gemm(rec, t.out, t.a, t.b, { M, N, K }, { transB, bias: t.bias, alpha: 0.5, beta: 1, splitK }),
+        );
+      const half = await run('f16', b); // the upload rounds to f16
+      const rounded = await run('f32', f16(b));
+      expect(Array.from(half.b)).toEqual(Array.from(f16(b))); // what the GPU held, read back decoded
+      expect(Array.from(half.out)).toEqual(Array.from(rounded.out)); // same math, bit for bit
+      const want = ref.gemm(a, f16(b), M, N, K, { transB, bias, alpha: 0.5, beta: 1, out: out0 });
+      expectClose(half.out, want, { rtol: 1e-6 }, `f16 gemm splitK=${splitK}`);
+    }
+  });
+
+  it.each([
+    [false, 70, 33, 129],
+    [true, 70, 33, 129],
+    [false, 9, 13, 7],
+  ])('forward and dinp (transposeWeight=%s) at B·T=%i C=%i OC=%i match the reference on the rounded weight', async (t, M, C, OC) => {
+    const inp = randF32(M * C, 80);
+    const w = randF32(OC * C, 81, 0.5);
+    const bias = randF32(OC, 82);
+    const dout = randF32(M * OC, 83);
+    const wShape = t ? [C, OC] : [OC, C];
+    const got = await runOp(
+      gpu(),
+      { out: zeros([M, OC]), dinp: zeros([M, C]), inp: input(inp, [M, C]), w: input(w, wShape, 'f16'), bias: input(bias, [OC]), dout: input(dout, [M, OC]) },
+      (rec, x) => {
+        matmulForward(rec, x.out, x.inp, x.w, { bias: x.bias, transposeWeight: t });
+        matmulBackward(rec, { dinp: x.dinp }, x.dout, x.inp, x.w, { transposeWeight: t });
+      },
+    );
+    const r = ref.forward(inp, f16(w), bias, C, OC, { transposeWeight: t });
+    expectClose(got.out, r.out, { rtol: 1e-6 }, 'out');
+    expectClose(got.dinp, ref.backward(dout, r.cache).dinp, { rtol: 1e-6 }, 'dinp');
+  });
+
+  it('refuses an f16 A operand', async () => {
+    await expect(
+      runOp(gpu(), { out: zeros([2, 2]), a: input([1, 2, 3, 4], [2, 2], 'f16'), b: input([1, 2, 3, 4], [2, 2]) }, (rec, t) =>
+        gemm(rec, t.out, t.a, t.b, { M: 2, N: 2, K: 2 }),
+      ),
+    ).rejects.toThrow(/A must be f32/);
   });
 });

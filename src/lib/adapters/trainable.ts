@@ -87,8 +87,8 @@ function methodDef(arch: Architecture, config: MethodConfig): TrainableDef {
       return { config, specs, init: seeded(specs, prefixInit), ...identity(specs) };
     }
     case 'FULL': {
-      // Same specs as the base weights, so the trainable store has the base store's exact layout
-      // and starts as a buffer-to-buffer copy of it.
+      // Same specs as the base weights, all f32: the trainable store has an all-f32 base store's
+      // exact layout and starts as a buffer-to-buffer copy of it (f16 base tensors are decoded).
       const specs = arch.params;
       const byName = new Map(specs.map((s) => [s.name, s]));
       const hfName = new Map(specs.map((s) => [arch.source(s.name).names[0], s.name]));

@@ -1,9 +1,10 @@
 // Readback: the one way data comes back from the GPU. Tensors are copied into a mappable staging
 // buffer by a command buffer (the caller's own, so a training step stays one submit), then the buffer
 // is mapped once. A lost device rejects the read instead of leaving the map pending forever.
+import { unpackF16 } from '../model/safetensors-dtypes.ts';
 import type { Gpu } from './device.ts';
 import { Recorder } from './recorder.ts';
-import { byteLength, type HostArray, type Tensor } from './tensor.ts';
+import { byteLength, numel, type HostArray, type Tensor } from './tensor.ts';
 
 function toHost(t: Tensor, bytes: ArrayBuffer): HostArray {
   switch (t.dtype) {
@@ -13,6 +14,8 @@ function toHost(t: Tensor, bytes: ArrayBuffer): HostArray {
       return new Int32Array(bytes);
     case 'u32':
       return new Uint32Array(bytes);
+    case 'f16':
+      return unpackF16(new Uint32Array(bytes), numel(t.shape));
   }
 }
 

@@ -5,9 +5,15 @@
 // not also be bound read-only (an input), even at disjoint ranges — the whole buffer is one
 // "subresource". So tensors that one kernel reads while another is written (activations:
 // inp -> out) live in different buffers. Recorder.dispatch() checks this and names the offending pair.
+import { packF16 } from '../model/safetensors-dtypes.ts';
 import type { Gpu } from './device.ts';
 
-export type DType = 'f32' | 'i32' | 'u32';
+/**
+ * 'f16' is storage only (frozen base weights, read through matmul's B operand and the embedding
+ * lookup): two IEEE halves per u32 word, element i in word i>>1, the even element in the low half
+ * (WGSL's unpack2x16float(w).x). Kernels decode to f32 and compute in f32.
+ */
+export type DType = 'f32' | 'i32' | 'u32' | 'f16';
 
 export interface Tensor {
   buffer: GPUBuffer;
@@ -21,8 +27,8 @@ export interface Tensor {
 
 export type HostArray = Float32Array | Int32Array | Uint32Array;
 
-/** Every dtype the engine uses is 4 bytes wide. */
-const BYTES_PER_ELEMENT = 4;
+/** Bytes per element: 4, or 2 for packed f16. */
+export const bytesPerElement = (dtype: DType) => (dtype === 'f16' ? 2 : 4);
 /** Tensor buffers are sized in multiples of this (minStorageBufferOffsetAlignment). */
 const ALIGN = 256;
 
@@ -42,8 +48,13 @@ export function sameNumel(op: string, ...ts: Tensor[]): number {
   return n;
 }
 
+/** Bytes a tensor spans: an f16 tensor rounds up to whole u32 words (an odd count ends in a half word). */
 export function byteLength(t: Tensor): number {
-  return numel(t.shape) * BYTES_PER_ELEMENT;
+  return dataBytes(numel(t.shape), t.dtype);
+}
+
+function dataBytes(n: number, dtype: DType): number {
+  return dtype === 'f16' ? Math.ceil(n / 2) * 4 : n * 4;
 }
 
 /**
@@ -51,6 +62,9 @@ export function byteLength(t: Tensor): number {
  * if its byte offset is 256-aligned; ops that need unaligned slices take an offset in their Params.
  */
 export function view(t: Tensor, shape: readonly number[], elementOffset = 0, label?: string): Tensor {
+  if (t.dtype === 'f16' && elementOffset % 2 !== 0) {
+    throw new Error(`view: ${t.label ?? 'tensor'} is f16, and element ${elementOffset} starts mid-word`);
+  }
   if (elementOffset < 0 || elementOffset + numel(shape) > numel(t.shape)) {
     throw new Error(
       `view: [${shape}] at element ${elementOffset} does not fit in ${t.label ?? 'tensor'} [${t.shape}]`,
@@ -58,7 +72,7 @@ export function view(t: Tensor, shape: readonly number[], elementOffset = 0, lab
   }
   return {
     buffer: t.buffer,
-    offset: t.offset + elementOffset * BYTES_PER_ELEMENT,
+    offset: t.offset + elementOffset * bytesPerElement(t.dtype),
     shape: [...shape],
     dtype: t.dtype,
     label: label ?? t.label,
@@ -79,6 +93,8 @@ function hostArray(dtype: DType, data: ArrayLike<number>): HostArray {
       return data instanceof Int32Array ? data : Int32Array.from(data);
     case 'u32':
       return data instanceof Uint32Array ? data : Uint32Array.from(data);
+    case 'f16':
+      return packF16(data instanceof Float32Array ? data : Float32Array.from(data)).words;
   }
 }
 
@@ -87,20 +103,20 @@ export function describe(t: Tensor): string {
 }
 
 /** Bytes of the GPUBuffer createTensor() gives a tensor of this shape (at least 256, a multiple of 256). */
-export function tensorBufferBytes(shape: readonly number[]): number {
-  return Math.max(ALIGN, Math.ceil((numel(shape) * BYTES_PER_ELEMENT) / ALIGN) * ALIGN);
+export function tensorBufferBytes(shape: readonly number[], dtype: DType = 'f32'): number {
+  return Math.max(ALIGN, Math.ceil(dataBytes(numel(shape), dtype) / ALIGN) * ALIGN);
 }
 
 /** A tensor with a GPUBuffer of its own (no aliasing constraints with anything else). */
 export function createTensor(gpu: Gpu, shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor {
-  const buffer = gpu.device.createBuffer({ label: label ?? 'tensor', size: tensorBufferBytes(shape), usage: storageUsage() });
+  const buffer = gpu.device.createBuffer({ label: label ?? 'tensor', size: tensorBufferBytes(shape, dtype), usage: storageUsage() });
   return { buffer, offset: 0, shape: [...shape], dtype, label };
 }
 
 /**
  * Queues a host-to-GPU copy (queue.writeBuffer), converted to the dtype (float64 values are rounded
- * to f32). It is ordered with queue submissions, so it lands before any command buffer submitted
- * after this call.
+ * to f32, and for an f16 tensor then to f16). It is ordered with queue submissions, so it lands
+ * before any command buffer submitted after this call.
  */
 export function writeTensor(gpu: Gpu, t: Tensor, data: ArrayLike<number>): void {
   const n = numel(t.shape);

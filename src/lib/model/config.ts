@@ -48,9 +48,16 @@ export interface ModelConfig {
   tieEmbeddings: boolean;
   bosTokenId: number | null;
   eosTokenIds: number[];
+  /**
+   * config.json's torch_dtype ('bfloat16', 'float16', 'float32', ...), when given: how the checkpoint
+   * most likely stores its weights, so the memory estimate can count f16 storage before a download
+   */
+  torchDtype?: string;
 }
 
 type Json = Record<string, unknown>;
+
+const torchDtype = (cfg: Json): { torchDtype?: string } => (typeof cfg.torch_dtype === 'string' ? { torchDtype: cfg.torch_dtype } : {});
 
 /** A config.json this app cannot run, or that is not a config.json at all; the message says why. */
 export class ModelConfigError extends Error {
@@ -175,6 +182,7 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
       tieEmbeddings: cfg.tie_word_embeddings !== false,
       bosTokenId: bos,
       eosTokenIds: eos,
+      ...torchDtype(cfg),
     });
   }
 
@@ -216,6 +224,7 @@ export function parseModelConfig(config: Json | string, generation?: Json | stri
       tieEmbeddings: cfg.tie_word_embeddings === true,
       bosTokenId: bos,
       eosTokenIds: eos,
+      ...torchDtype(cfg),
     });
   }
 

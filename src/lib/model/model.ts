@@ -82,9 +82,17 @@ export class Model {
     const params = new ParamStore(this.gpu, layout, 'trainable');
     const grads = new ParamStore(this.gpu, layout, 'grads');
     if (config.peft_type === 'FULL') {
-      const enc = this.gpu.device.createCommandEncoder({ label: 'full fine-tuning: copy base weights' });
-      this.base.buffers.forEach((b, i) => enc.copyBufferToBuffer(b, 0, params.buffers[i], 0, b.size));
-      this.gpu.device.queue.submit([enc.finish()]);
+      // The trainable store is all f32. With an all-f32 base the layouts are identical and a buffer
+      // copy does; f16 base tensors are decoded tensor by tensor (their chunks hold other rows).
+      if (this.base.layout.bufferSizes.every((s, i) => s === layout.bufferSizes[i]) && [...this.base.layout.entries.values()].every((e) => e.dtype === 'f32')) {
+        const enc = this.gpu.device.createCommandEncoder({ label: 'full fine-tuning: copy base weights' });
+        this.base.buffers.forEach((b, i) => enc.copyBufferToBuffer(b, 0, params.buffers[i], 0, b.size));
+        this.gpu.device.queue.submit([enc.finish()]);
+      } else {
+        const rec = new Recorder(this.gpu, 'full fine-tuning: decode base weights');
+        for (const spec of def.specs) this.base.copyTo(rec, params, spec.name);
+        rec.submit();
+      }
     } else {
       for (const [name, data] of def.init(seed)) params.write(name, data);
     }
@@ -118,10 +126,10 @@ export class Model {
     const merged = new ParamStore(this.gpu, layoutParams(specs, maxBufferBytes(this.gpu, this.loadOptions)), 'merged');
     const rec = new Recorder(this.gpu, 'merge LoRA');
     for (const spec of specs) {
-      // W' starts as a copy of W, then gains scaling·B·A block by block (B's row blocks = W's).
-      const src = this.base.chunks(spec.name);
+      // W' starts as an f32 copy of W (decoded when W is stored f16), then gains scaling·B·A block by
+      // block (B's row blocks = W's).
       const dst = merged.chunks(spec.name);
-      src.forEach((c, i) => rec.copy(c.tensor, dst[i].tensor));
+      this.base.copyTo(rec, merged, spec.name);
       const module = spec.name.slice(0, -'.weight'.length);
       const keys = loraKeys(module);
       const A = a.params.tensor(keys.A); // (r,in)
@@ -158,10 +166,12 @@ export class Model {
       for (const layer of this.transformer.binding.layers) {
         for (const lin of [layer.q, layer.k, layer.v, layer.o, ...layer.mlpIn, layer.mlpOut]) {
           if (!lin.lora) continue;
-          if (lin.split) {
+          // The merged copy is f32: it may need row chunks where an f16 base weight bound whole.
+          if (lin.def.blocks === 1 && merged.entry(lin.def.weight).chunks.length > 1) {
             lin.split = { chunks: merged.chunks(lin.def.weight), grads: null };
             lin.weight = lin.split.chunks[0].tensor;
           } else {
+            lin.split = null;
             lin.weight = merged.block(lin.def.weight, lin.def.block, lin.def.blocks);
           }
           lin.lora = null;

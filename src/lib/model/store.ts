@@ -1,7 +1,10 @@
 // A ParamStore is a parameter layout (params.ts) bound to real GPUBuffers: the base weights, the
 // trainable parameters, their gradients and AdamW's two moments are four stores of one shape each.
-import { storageUsage, writeBuffer, type Gpu, type Tensor } from '../gpu/index.ts';
-import type { ParamChunk, ParamEntry, ParamLayout } from './params.ts';
+// Only the base store holds f16 entries (frozen weights in half precision); the others are all f32.
+import { storageUsage, writeBuffer, type Gpu, type Recorder, type Tensor } from '../gpu/index.ts';
+import { decodeF16 } from '../ops/f16/f16.ts';
+import { wordsOf, type ParamChunk, type ParamEntry, type ParamLayout } from './params.ts';
+import { packF16, unpackF16 } from './safetensors-dtypes.ts';
 
 export class ParamStore {
   readonly buffers: GPUBuffer[];
@@ -33,7 +36,7 @@ export class ParamStore {
 
   chunkTensor(e: ParamEntry, c: ParamChunk): Tensor {
     const shape = e.shape.length > 1 ? [c.rows, ...e.shape.slice(1)] : [c.rows];
-    return { buffer: this.buffers[c.buffer], offset: c.offset * 4, shape, dtype: 'f32', label: `${this.label}:${e.name}` };
+    return { buffer: this.buffers[c.buffer], offset: c.offset * 4, shape, dtype: e.dtype, label: `${this.label}:${e.name}` };
   }
 
   /** The whole tensor as one binding (it must not be split). */
@@ -41,7 +44,7 @@ export class ParamStore {
     const e = this.entry(name);
     if (e.chunks.length !== 1) {
       throw new Error(
-        `${this.label}: ${name} [${e.shape}] (${e.size * 4} bytes) is larger than this device's largest storage binding ` +
+        `${this.label}: ${name} [${e.shape}] (${wordsOf(e.size, e.dtype) * 4} bytes) is larger than this device's largest storage binding ` +
           `(${Math.max(...this.layout.bufferSizes) * 4} bytes) and is read whole here`,
       );
     }
@@ -62,14 +65,53 @@ export class ParamStore {
     return e.chunks.map((c) => ({ tensor: this.chunkTensor(e, c), rowStart: c.rowStart, rows: c.rows }));
   }
 
-  /** Uploads one whole tensor (row-major, its full shape) through queue.writeBuffer. */
+  /**
+   * Uploads one whole tensor (row-major, its full shape) through queue.writeBuffer; an f16 entry is
+   * rounded to half precision (to nearest even), and refuses values that would overflow to ±Infinity.
+   */
   write(name: string, data: Float32Array): void {
     const e = this.entry(name);
     if (data.length !== e.size) throw new Error(`${this.label}: ${name} needs ${e.size} values, got ${data.length}`);
     const rowSize = e.size / (e.shape[0] ?? 1);
     for (const c of e.chunks) {
       const part = data.subarray(c.rowStart * rowSize, c.rowStart * rowSize + c.size);
-      writeBuffer(this.gpu, this.buffers[c.buffer], c.offset * 4, part);
+      if (e.dtype === 'f16') {
+        const { words, overflow } = packF16(part);
+        if (overflow) throw new Error(`${this.label}: ${name} has ${overflow} values beyond f16's range (±65504); store it as f32`);
+        writeBuffer(this.gpu, this.buffers[c.buffer], c.offset * 4, words);
+      } else {
+        writeBuffer(this.gpu, this.buffers[c.buffer], c.offset * 4, part);
+      }
+    }
+  }
+
+  /**
+   * Records copies of tensor `name` from this store into `dst` (an f32 store with an entry of the
+   * same name and shape), decoding f16 on the GPU. The two stores may chunk the tensor at different
+   * rows (an f16 chunk holds twice the rows of an f32 one), so every overlap of a source and a
+   * destination chunk is copied on its own.
+   */
+  copyTo(rec: Recorder, dst: ParamStore, name: string): void {
+    const s = this.entry(name);
+    const d = dst.entry(name);
+    if (d.dtype !== 'f32' || d.size !== s.size) throw new Error(`${dst.label}: ${name} cannot receive ${this.label}'s ${s.dtype}[${s.shape}]`);
+    const rowSize = s.size / (s.shape[0] ?? 1);
+    for (const dc of d.chunks) {
+      const out = dst.chunkTensor(d, dc);
+      for (const sc of s.chunks) {
+        const r0 = Math.max(dc.rowStart, sc.rowStart);
+        const r1 = Math.min(dc.rowStart + dc.rows, sc.rowStart + sc.rows);
+        if (r1 <= r0) continue;
+        const n = (r1 - r0) * rowSize;
+        const outAt = (r0 - dc.rowStart) * rowSize;
+        const inAt = (r0 - sc.rowStart) * rowSize;
+        const inp = this.chunkTensor(s, sc);
+        if (s.dtype === 'f16') {
+          decodeF16(rec, out, inp, n, outAt, inAt);
+        } else {
+          rec.copy({ ...inp, shape: [n], offset: inp.offset + inAt * 4 }, { ...out, shape: [n], offset: out.offset + outAt * 4 });
+        }
+      }
     }
   }
 
@@ -83,7 +125,10 @@ export class ParamStore {
     });
   }
 
-  /** Every buffer read back into one flat host array (buffers concatenated). */
+  /**
+   * Every buffer read back into one flat host array (buffers concatenated), word for word: f16
+   * entries come back packed (extract() decodes them).
+   */
   async readAll(): Promise<Float32Array> {
     const total = this.layout.bufferSizes.reduce((a, b) => a + b, 0);
     const staging = this.gpu.device.createBuffer({
@@ -117,7 +162,12 @@ export class ParamStore {
     const rowSize = e.size / (e.shape[0] ?? 1);
     for (const c of e.chunks) {
       const from = starts[c.buffer] + c.offset;
-      out.set(flat.subarray(from, from + c.size), c.rowStart * rowSize);
+      if (e.dtype === 'f16') {
+        const words = new Uint32Array(flat.buffer, flat.byteOffset + from * 4, wordsOf(c.size, 'f16'));
+        out.set(unpackF16(words, c.size), c.rowStart * rowSize);
+      } else {
+        out.set(flat.subarray(from, from + c.size), c.rowStart * rowSize);
+      }
     }
     return out;
   }
@@ -129,11 +179,13 @@ export class ParamStore {
     const starts = this.bufferStarts();
     const rowSize = e.size / (e.shape[0] ?? 1);
     for (const c of e.chunks) {
-      flat.set(data.subarray(c.rowStart * rowSize, c.rowStart * rowSize + c.size), starts[c.buffer] + c.offset);
+      const part = data.subarray(c.rowStart * rowSize, c.rowStart * rowSize + c.size);
+      if (e.dtype === 'f16') new Uint32Array(flat.buffer, flat.byteOffset, flat.length).set(packF16(part).words, starts[c.buffer] + c.offset);
+      else flat.set(part, starts[c.buffer] + c.offset);
     }
   }
 
-  /** Elements in all buffers together (the length of readAll()'s array). */
+  /** Words in all buffers together (the length of readAll()'s array). */
   get totalElements(): number {
     return this.layout.bufferSizes.reduce((a, b) => a + b, 0);
   }

@@ -20,6 +20,16 @@ export function baseParamCount(cfg: ModelConfig): number {
   return architectureFor(cfg).params.reduce((s, spec) => s + numel(spec.shape), 0);
 }
 
+/**
+ * GPU bytes of the base weights: 2 per element of the weight matrices (model/weights.ts stores them
+ * as f16) when config.json's torch_dtype says the checkpoint is bfloat16 or float16, else 4; norm
+ * weights and biases are always f32.
+ */
+export function baseWeightBytes(cfg: ModelConfig): number {
+  const half = cfg.torchDtype === 'bfloat16' || cfg.torchDtype === 'float16';
+  return architectureFor(cfg).params.reduce((s, spec) => s + (half && spec.shape.length === 2 ? 2 : 4) * numel(spec.shape), 0);
+}
+
 /** The activations a method adds to a model: its LoRA branches and bottleneck widths, layer by layer. */
 export function activationShapeFor(cfg: ModelConfig, m: MethodConfig): ActivationShape {
   return {
@@ -39,7 +49,7 @@ export function activationShapeFor(cfg: ModelConfig, m: MethodConfig): Activatio
 }
 
 export interface MemoryEstimate {
-  /** base weights, float32 */
+  /** base weights (f16 weight matrices for a half-precision checkpoint, see baseWeightBytes) */
   weights: number;
   /** trainable weights, their gradients and AdamW's two moments: 4 float32 copies */
   trainable: number;
@@ -49,8 +59,8 @@ export interface MemoryEstimate {
 }
 
 /**
- * GPU memory a training step needs, in bytes, as the engine allocates it (everything float32): the
- * base weights, four copies of the trainable parameters (value, gradient, AdamW m and v; full
+ * GPU memory a training step needs, in bytes, as the engine allocates it (everything float32 but a
+ * half-precision checkpoint's weight matrices): the base weights, four copies of the trainable parameters (value, gradient, AdamW m and v; full
  * fine-tuning's copy comes on top of the base weights), and the training activations of one (B,T)
  * micro-batch exactly as model/activations.ts sizes them.
  *
@@ -59,7 +69,7 @@ export interface MemoryEstimate {
  * place from the trainable buffer, so they add nothing to the activations.
  */
 export function estimateTrainingMemory(cfg: ModelConfig, m: MethodConfig, B: number, T: number, headBytes = HEAD_BYTES): MemoryEstimate {
-  const weights = 4 * baseParamCount(cfg);
+  const weights = baseWeightBytes(cfg);
   const trainable = 16 * trainableParamCount(m, cfg);
   const activations = activationBytes(cfg, activationShapeFor(cfg, m), B, T, true, headBytes);
   return { weights, trainable, activations, total: weights + trainable + activations };

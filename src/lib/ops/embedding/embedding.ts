@@ -14,13 +14,15 @@ const BACKWARD: Kernel = { name: 'embedding_backward', file: 'src/lib/ops/embedd
 const WG = 256;
 const WG_BACKWARD = 64;
 
-/** out (N,C) (+)= rows idx[n] + offset of one chunk of a table (those it holds). */
+/** out (N,C) (+)= rows idx[n] + offset of one chunk of a table (those it holds); the table f32 or f16. */
 function lookup(rec: Recorder, out: Tensor, idx: Tensor, chunk: RowChunks['chunks'][number], offset: number, accumulate: boolean): void {
   const N = numel(idx.shape);
   const C = numel(out.shape) / N;
+  const f16 = chunk.tensor.dtype === 'f16';
+  if (!f16 && chunk.tensor.dtype !== 'f32') throw new Error(`embedding: table ${chunk.tensor.dtype} is neither f32 nor f16`);
   rec.dispatch({
     kernel: FORWARD,
-    overrides: { WG, ACCUMULATE: accumulate ? 1 : 0 },
+    overrides: { WG, ACCUMULATE: accumulate ? 1 : 0, ...(f16 ? { TABLE_F16: 1 } : {}) },
     outputs: [out],
     inputs: [idx, chunk.tensor],
     params: params(N, C, chunk.rowStart, chunk.rows, i32(offset)),

@@ -7,6 +7,8 @@
 // FMAs per k. Out-of-range elements are loaded as zeros: the inner loop has no bounds checks.
 // Split-K: workgroup z sums only k in [z·k_chunk, (z+1)·k_chunk) and writes its partial tile to
 // slice z of out (S,M,N); splitk_reduce.wgsl adds the slices in order (deterministic, no atomics).
+// B is read as raw u32 words: f32 bits, or (B_F16, frozen base weights stored in half precision) two
+// packed halves per word, element i in word i>>1, even i in the low half, decoded to f32 at load.
 
 struct Params {
   M: u32,
@@ -23,12 +25,13 @@ override WG_Y: u32 = 8; // invocations along M
 override BK: u32 = 16;   // K-depth of a staged tile
 override TRANS_A: bool = false; // A stored (K,M): A[m,k] = a[k*M + m]
 override TRANS_B: bool = false; // B stored (N,K): B[k,n] = b[n*K + k] (a torch Linear weight)
+override B_F16: bool = false;   // B stored as packed f16 (see above); the math stays f32
 override BM: u32 = WG_Y * 8u;
 override BN: u32 = WG_X * 8u;
 
 @group(0) @binding(0) var<storage, read_write> out: array<f32>; // (M,N), or (S,M,N) partials
 @group(0) @binding(1) var<storage, read> a: array<f32>;         // (M,K), or (K,M) if TRANS_A
-@group(0) @binding(2) var<storage, read> b: array<f32>;         // (K,N), or (N,K) if TRANS_B
+@group(0) @binding(2) var<storage, read> b: array<u32>;         // (K,N), or (N,K) if TRANS_B; f32 bits or packed f16
 @group(0) @binding(3) var<storage, read> bias: array<f32>;      // (N); any 1 value when has_bias = 0
 @group(0) @binding(4) var<uniform> p: Params;
 
@@ -42,10 +45,16 @@ fn a_at(m: u32, k: u32, k_end: u32) -> f32 {
   return a[m * p.K + k];
 }
 
+// Element i of B's storage as f32.
+fn b_elem(i: u32) -> f32 {
+  if (B_F16) { return unpack2x16float(b[i >> 1u])[i & 1u]; }
+  return bitcast<f32>(b[i]);
+}
+
 fn b_at(k: u32, n: u32, k_end: u32) -> f32 {
   if (n >= p.N || k >= k_end) { return 0.0; }
-  if (TRANS_B) { return b[n * p.K + k]; }
-  return b[k * p.N + n];
+  if (TRANS_B) { return b_elem(n * p.K + k); }
+  return b_elem(k * p.N + n);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

@@ -70,7 +70,10 @@ export interface GemmOptions {
   splitK?: number;
 }
 
-/** out (M,N) = alpha · A·B + bias + beta · out. out may not share a buffer with a, b or bias. */
+/**
+ * out (M,N) = alpha · A·B + bias + beta · out. out may not share a buffer with a, b or bias. B may be
+ * f16 (frozen base weights in half precision), decoded to f32 as it is loaded.
+ */
 export function gemm(
   rec: Recorder,
   out: Tensor,
@@ -91,7 +94,10 @@ export function gemm(
   const bias = o.bias ?? rec.gpu.scratch('matmul:nobias', 1);
   const hasBias = o.bias ? 1 : 0;
   const tile = chooseTile(M, N);
-  const overrides = { ...tile, TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0 };
+  if (a.dtype !== 'f32' || out.dtype !== 'f32' || (b.dtype !== 'f32' && b.dtype !== 'f16')) {
+    throw new Error(`${name}: out and A must be f32 and B f32 or f16 (got ${out.dtype}, ${a.dtype}, ${b.dtype})`);
+  }
+  const overrides = { ...tile, TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0, ...(b.dtype === 'f16' ? { B_F16: 1 } : {}) };
   const tiles = [Math.ceil(N / (8 * tile.WG_X)), Math.ceil(M / (8 * tile.WG_Y))];
 
   let S = Math.max(1, Math.min(o.splitK ?? chooseSplitK(M, N, K), Math.ceil(K / tile.BK)));
