@@ -67,13 +67,15 @@ function toBf16(x: Float32Array): Uint16Array {
 }
 
 /**
- * Writes config.json and model.safetensors (BF16) for `config` into `dir`: every tensor the
+ * Writes config.json and model.safetensors (BF16, or F32 where config.torch_dtype is float32) for `config` into `dir`: every tensor the
  * architecture stores, at its real shape; projections and embeddings uniform in ±initializer_range
  * (the logits stay small, so the loss starts near ln V), norm weights 1. Returns the weights' bytes.
  */
 export function writeFullSizeCheckpoint(dir: string, config: Record<string, unknown>, seed = 0): number {
   const arch = architectureFor(parseModelConfig(JSON.stringify(config)));
   const rand = createRng(seed);
+  // the published file's dtype: F32 where config.json says float32 (GPT-2), else BF16
+  const f32 = config.torch_dtype === 'float32';
   const scale = Number(config.initializer_range ?? 0.02);
   const tensors: Record<string, TensorToWrite> = {};
   for (const p of arch.params) {
@@ -83,7 +85,8 @@ export function writeFullSizeCheckpoint(dir: string, config: Record<string, unkn
     for (let i = 0; i < n; i++) x[i] = norm ? 1 : (2 * rand() - 1) * scale;
     // Stored under the checkpoint's own name and layout (GPT-2's Conv1D weights are (in,out) there).
     const { names, transposed } = arch.source(p.name);
-    tensors[names[0]] = { dtype: 'BF16', shape: transposed ? [p.shape[1], p.shape[0]] : p.shape, data: toBf16(x) };
+    const shape = transposed ? [p.shape[1], p.shape[0]] : p.shape;
+    tensors[names[0]] = f32 ? { dtype: 'F32', shape, data: x } : { dtype: 'BF16', shape, data: toBf16(x) };
   }
   const bytes = writeSafetensors(tensors, { format: 'pt' });
   mkdirSync(dir, { recursive: true });
