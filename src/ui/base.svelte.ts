@@ -5,7 +5,7 @@ import { probeWebGPU, type BackendPreference } from '../lib/base/backend.ts';
 import { browserModel, CATALOG, findModel, hubModel, isHubModelId, type CatalogEntry, type ModelDtype, type ModelSpec } from '../lib/base/catalog.ts';
 import { parseModelConfig } from '../lib/model/config.ts';
 import { checkFit, describeFit, loadRefusal, WEBGPU_DEFAULT_LIMITS, type BufferLimits, type FitCheck, type RunSettings } from '../lib/train/fit.ts';
-import { DEFAULT_MEMORY_BUDGET } from '../lib/train/memory.ts';
+import { DEFAULT_MEMORY_BUDGET, halfPrecisionWeights } from '../lib/train/memory.ts';
 import type { GenerationResult } from '../lib/base/runtime.ts';
 import { DEFAULT_SAMPLING, normalizeSampling, type SamplingOptions } from '../lib/generate/sampling.ts';
 import type { EngineClient, Task } from '../lib/worker/client.ts';
@@ -64,12 +64,14 @@ export class BaseModelState extends ModelLoad<LoadResult> implements SamplingSet
    * (to generate, or to train at the settings named), and the training plan refuses the run.
    */
   readonly fit = $derived.by(
-    (): { entry: CatalogEntry; settings: RunSettings; check: FitCheck; refusal: string | null; runRefusal: string | null } | null => {
+    (): { entry: CatalogEntry; settings: RunSettings; check: FitCheck; refusal: string | null; runRefusal: string | null; halfWeights: boolean } | null => {
       const entry = this.choice === CUSTOM_MODEL ? undefined : findModel(this.choice);
       const settings = this.runSettings();
       if (!entry || !settings) return null;
-      const check = checkFit(parseModelConfig(entry.config), settings, this.memoryBudget, this.limits);
-      return { entry, settings, check, refusal: loadRefusal(entry.label, check), runRefusal: check.loads ? describeFit(entry.label, check) : null };
+      const config = parseModelConfig(entry.config);
+      const check = checkFit(config, settings, this.memoryBudget, this.limits);
+      const halfWeights = halfPrecisionWeights(config);
+      return { entry, settings, check, refusal: loadRefusal(entry.label, check), runRefusal: check.loads ? describeFit(entry.label, check) : null, halfWeights };
     },
   );
   /** Says why the model cannot change now (holdWhile); none by default. */

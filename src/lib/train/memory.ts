@@ -20,13 +20,18 @@ export function baseParamCount(cfg: ModelConfig): number {
   return architectureFor(cfg).params.reduce((s, spec) => s + numel(spec.shape), 0);
 }
 
+/** The checkpoint is bfloat16 or float16 (config.json's torch_dtype): its weight matrices are stored f16 on the GPU. */
+export function halfPrecisionWeights(cfg: ModelConfig): boolean {
+  return cfg.torchDtype === 'bfloat16' || cfg.torchDtype === 'float16';
+}
+
 /**
  * GPU bytes of the base weights: 2 per element of the weight matrices (model/weights.ts stores them
  * as f16) when config.json's torch_dtype says the checkpoint is bfloat16 or float16, else 4; norm
  * weights and biases are always f32.
  */
 export function baseWeightBytes(cfg: ModelConfig): number {
-  const half = cfg.torchDtype === 'bfloat16' || cfg.torchDtype === 'float16';
+  const half = halfPrecisionWeights(cfg);
   return architectureFor(cfg).params.reduce((s, spec) => s + (half && spec.shape.length === 2 ? 2 : 4) * numel(spec.shape), 0);
 }
 
