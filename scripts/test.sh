@@ -23,6 +23,12 @@ if ! python3 -c 'import numpy, yaml' 2>/dev/null; then
   mkdir -p node_modules/.python && ln -sf /usr/bin/python3 node_modules/.python/python3
   export PATH="$PWD/node_modules/.python:$PATH"
 fi
+# regex for models/recipe/bpe.py (GPT-2's splitting pattern), which tests/unit/pretrain-bpe.test.ts runs
+# with Debian's python3 to check the page's BPE trainer against the recipe's.
+if ! /usr/bin/python3 -c 'import regex' 2>/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-regex
+fi
 
 # Dawn (the `webgpu` package) looks for a Vulkan driver; without a GPU, use chromium's SwiftShader
 # (VK_ICD_FILENAMES, and LD_LIBRARY_PATH for its Vulkan loader when none is installed). The same rules
