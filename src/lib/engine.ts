@@ -301,10 +301,11 @@ export class Engine {
    * Streams generated token ids (KV cache, the attached method applied); returns why it stopped.
    * Outside a training run an attached LoRA is first merged into copies of the weights it targets
    * (PEFT's merge_and_unload without the unload), so decoding skips the two extra products per
-   * projection; the copies are dropped when the weights change or a run starts.
+   * projection; the copies are dropped when the weights change or a run starts. Not when the base
+   * stores weights as f16: the f32 copies would cost more memory than the base weights they replace.
    */
   generate(prompt: ArrayLike<number>, opts: GenerateOptions): AsyncGenerator<number, StopReason> {
-    if (!this.trainer && this.method?.peft_type === 'LORA' && !this.model.merged) this.model.mergeLora();
+    if (!this.trainer && this.method?.peft_type === 'LORA' && !this.model.merged && !this.model.halfWeights) this.model.mergeLora();
     return generate(this.model, prompt, opts);
   }
 

@@ -14,7 +14,9 @@ import { collect, FIXTURES, maxAbsDiff, modelFiles } from './fixtures.ts';
 const gpu = useGpu();
 let engine: Engine;
 beforeAll(async () => {
-  engine = await Engine.load(modelFiles(join(FIXTURES, 'tiny-smollm2')), { gpu: gpu() });
+  // f32 storage (the BF16 fixture would load as f16): generation merges LoRA only into an f32 base, and
+  // the merge test below is about that (an f16 base generates unmerged: weights-f16.test.ts).
+  engine = await Engine.load(modelFiles(join(FIXTURES, 'tiny-smollm2')), { gpu: gpu(), weightDtype: 'f32' });
 });
 afterAll(() => engine?.destroy());
 

@@ -8,6 +8,7 @@ import { useGpu } from '../helpers/gpu.ts';
 import { createRng } from '../../src/lib/random.ts';
 import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model, type ModelFiles } from '../../src/lib/model/model.ts';
+import { Engine } from '../../src/lib/engine.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors.ts';
@@ -188,6 +189,25 @@ describe('f16-stored base weights: training', () => {
       expect(Number.isFinite(loss)).toBe(true);
     } finally {
       model.destroy();
+    }
+  });
+});
+
+describe('generation with LoRA on an f16-stored base', () => {
+  it('runs the LoRA branch instead of merging into f32 copies (which would double the targeted weights\' bytes); an f32 base merges', async () => {
+    const files = modelFiles(join(FIXTURES, 'tiny-smollm2'));
+    for (const weightDtype of ['f16', 'f32'] as const) {
+      const engine = await Engine.load(files, { gpu: gpu(), weightDtype });
+      try {
+        engine.attach(lora(4, 8, 'all-linear'), 1);
+        const ids: number[] = [];
+        for await (const id of engine.generate([1, 2, 3], { maxNewTokens: 2, stopTokens: [] })) ids.push(id);
+        expect(ids).toHaveLength(2);
+        expect(engine.model.halfWeights).toBe(weightDtype === 'f16');
+        expect(engine.model.merged === null).toBe(weightDtype === 'f16');
+      } finally {
+        engine.destroy();
+      }
     }
   });
 });

@@ -130,4 +130,15 @@ describe('memory estimate of f16-stored weights', () => {
       expect(estimateTrainingMemory(cfg, { peft_type: 'FULL' }, 1, 8).weights, dir).toBe(baseWeightBytes(cfg));
     }
   });
+
+  it('reads the dtype from `dtype` (newer transformers) as from `torch_dtype`', () => {
+    const raw = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'tiny-smollm2', 'config.json'), 'utf8')) as Record<string, unknown>;
+    const { torch_dtype: _, ...rest } = raw;
+    const withDtype = parseModelConfig({ ...rest, dtype: 'bfloat16' });
+    const neither = parseModelConfig(rest);
+    expect(withDtype.torchDtype).toBe('bfloat16');
+    expect(neither.torchDtype).toBeUndefined();
+    expect(baseWeightBytes(withDtype)).toBe(baseWeightBytes(config('tiny-smollm2')));
+    expect(baseWeightBytes(neither)).toBeGreaterThan(baseWeightBytes(withDtype));
+  });
 });

@@ -49,7 +49,7 @@ export interface ModelConfig {
   bosTokenId: number | null;
   eosTokenIds: number[];
   /**
-   * config.json's torch_dtype ('bfloat16', 'float16', 'float32', ...), when given: how the checkpoint
+   * config.json's torch_dtype or dtype ('bfloat16', 'float16', 'float32', ...), when given: how the checkpoint
    * most likely stores its weights, so the memory estimate can count f16 storage before a download
    */
   torchDtype?: string;
@@ -57,7 +57,11 @@ export interface ModelConfig {
 
 type Json = Record<string, unknown>;
 
-const torchDtype = (cfg: Json): { torchDtype?: string } => (typeof cfg.torch_dtype === 'string' ? { torchDtype: cfg.torch_dtype } : {});
+/** config.json's dtype: `torch_dtype`, or `dtype` as newer transformers write it. */
+const torchDtype = (cfg: Json): { torchDtype?: string } => {
+  const d = cfg.dtype ?? cfg.torch_dtype;
+  return typeof d === 'string' ? { torchDtype: d } : {};
+};
 
 /** A config.json this app cannot run, or that is not a config.json at all; the message says why. */
 export class ModelConfigError extends Error {

@@ -50,6 +50,16 @@ export class Model {
   attached: Attached | null = null;
   /** LoRA merged into copies of the targeted weights (mergeLora); the base store is never written */
   merged: ParamStore | null = null;
+
+  /**
+   * Some base weights are stored as f16. Merged LoRA copies are f32, so merging would take twice the
+   * bytes of the f16 weights it targets (1.4 GB for an all-linear LoRA on Qwen2.5-0.5B); the engine
+   * then generates with the LoRA branch instead.
+   */
+  get halfWeights(): boolean {
+    for (const e of this.base.layout.entries.values()) if (e.dtype === 'f16') return true;
+    return false;
+  }
   private acts = new Map<string, Activations>();
   private inputs = new Map<string, InputSet[]>();
 
