@@ -7,7 +7,13 @@ import finalizeWgsl from './finalize.wgsl?raw';
 const PARTIAL: Kernel = { name: 'gradnorm_partial_sums', file: 'src/lib/ops/gradnorm/partial_sums.wgsl', code: partialWgsl };
 const FINALIZE: Kernel = { name: 'gradnorm_finalize', file: 'src/lib/ops/gradnorm/finalize.wgsl', code: finalizeWgsl };
 
-const WG = 256;
+/**
+ * Invocations per workgroup, and the values each sums before the tree reduction (more work per
+ * invocation, fewer barrier rounds: 256 and 4 spent most of a LoRA step's norm time in barriers on
+ * SwiftShader; on a GPU the pass reads the gradients once either way).
+ */
+const WG = 64;
+const PER_INVOCATION = 16;
 /** At most this many pass-1 workgroups (and partials); it depends only on N, so sums are reproducible. */
 const MAX_GROUPS = 512;
 
@@ -26,7 +32,7 @@ export function createGradStats(gpu: Gpu): Tensor {
 export function gradNorm(rec: Recorder, stats: Tensor, grads: Tensor, opts: { maxNorm?: number } = {}): void {
   if (numel(stats.shape) !== 4) throw new Error(`gradNorm: stats [${stats.shape}] must hold 4 values`);
   const N = numel(grads.shape);
-  const G = Math.max(1, Math.min(MAX_GROUPS, Math.ceil(N / (WG * 4))));
+  const G = Math.max(1, Math.min(MAX_GROUPS, Math.ceil(N / (WG * PER_INVOCATION))));
   const partials = rec.gpu.scratch('gradnorm:partials', 2 * G);
   rec.dispatch({
     kernel: PARTIAL,
