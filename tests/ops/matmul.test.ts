@@ -9,7 +9,7 @@ import { roundToF16 } from '../../src/lib/model/safetensors-dtypes.ts';
 const gpu = useGpu();
 
 // (B·T, C, OC): tile multiples and not (square tiles are 64×64, 16 deep), tiny, and LoRA-like
-// shapes that take the narrow tiles (an output side of 16 or less) and split-K.
+// shapes that take the narrow tiles (an output side of 16 or less), the shallow one (K ≤ 8) and split-K.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 5, 7],
@@ -19,6 +19,8 @@ const SHAPES: [number, number, number][] = [
   [600, 40, 4], // x·Aᵀ (B·T, r); dweight (4,40) with K = B·T = 600: narrow-M tile and split-K
   [300, 13, 70], // dinp (300,13): narrow-N tile; dweight (70,13) with K = 300
   [9, 70, 300], // out (9,300): narrow-M tile
+  [70, 8, 130], // u·Bᵀ of LoRA (B·T, r=8)·(r, OC): K = 8 takes the shallow tile
+  [100, 6, 90], // K = 6: shallow tile, K not a multiple of its depth
 ];
 
 describe('matmul reference', () => {
@@ -179,10 +181,12 @@ describe('matmul on the GPU', () => {
     expect(chooseSplitK(4, 576, 100)).toBe(1); // short K: nothing to split
   });
 
-  it('uses narrow tiles when one side of the output is 16 or less, square ones otherwise', () => {
+  it('uses narrow tiles when one side of the output is 16 or less, shallow ones for K ≤ 8, square ones otherwise', () => {
     expect(chooseTile(4096, 8)).toBe(TILES.narrowN); // LoRA x·Aᵀ
     expect(chooseTile(8, 576)).toBe(TILES.narrowM); // LoRA dA
     expect(chooseTile(576, 576)).toBe(TILES.square);
+    expect(chooseTile(4096, 576, 8)).toBe(TILES.shallow); // LoRA u·Bᵀ and du·A with r = 8
+    expect(chooseTile(4096, 576, 16)).toBe(TILES.square);
     for (const t of Object.values(TILES)) {
       const bytes = t.BK * 8 * (t.WG_X + t.WG_Y) * 4;
       expect(bytes).toBeLessThanOrEqual(16384); // WebGPU's guaranteed workgroup storage
