@@ -1,6 +1,6 @@
 // `npm run bench -- --model NAME`: a full-size model in the engine, measured in Node through Dawn (the
 // `webgpu` package; on a machine with no GPU, SwiftShader on the CPU). The checkpoint is made at run
-// time with the real config, shapes and BF16 file size and seeded random weights
+// time with the real config, shapes, file dtype (BF16; GPT-2 F32) and size, and seeded random weights
 // (tests/helpers/full-size.ts), written to a temporary folder and deleted after. Measured:
 //   - load time: reading the folder, parsing the safetensors and uploading the weights;
 //   - per (B,T): forward tokens/s (forward + logits read back) and LoRA training tokens/s
@@ -45,7 +45,7 @@ export async function benchModel(name: string, opts: ModelBenchOptions): Promise
   const gpu = await acquireNodeGpu({ label: 'bench' });
   const ledger = trackDevice(gpu.device);
   try {
-    opts.log(`writing a ${name} checkpoint (real shapes, BF16, random weights) to ${dir}`);
+    opts.log(`writing a ${name} checkpoint (real shapes, ${config.torch_dtype === 'float32' ? 'F32' : 'BF16'}, random weights) to ${dir}`);
     const fileBytes = writeFullSizeCheckpoint(dir, config, 1);
     const t0 = performance.now();
     const files = await readModelFiles(folderReader(dir), dir);
