@@ -14,6 +14,8 @@
 //   7. counted, not timed: dispatches, bind groups created, error scopes pushed, command buffers and
 //      bytes written by one steady-state LoRA training step.
 //   8. greedy decode tokens/s with the LoRA merged into the weights and unmerged (bench/decode.ts).
+//   9. where a LoRA step's time goes: each of its dispatches run alone and timed, summed by kernel
+//      (bench/breakdown.ts).
 // Every timing is a median over a few iterations after warm-up. GPU time comes from timestamp queries
 // written by empty compute passes submitted just before and just after the measured work (the queue
 // runs them in order); wall-clock time runs from the first encode to queue.onSubmittedWorkDone().
@@ -32,6 +34,7 @@ import { defaultMethod, defaultObjective, defaultTrainConfig } from '../src/lib/
 import { Trainer } from '../src/lib/train/step.ts';
 import { createRng } from '../src/lib/random.ts';
 import { benchMergedDecode } from './decode.ts';
+import { breakDown, traceDispatches } from './breakdown.ts';
 import { Ledger } from './ledger.ts';
 
 declare global {
@@ -487,8 +490,13 @@ async function main(): Promise<Record<string, unknown>> {
   await gpu.checkErrors();
   // Counted, not timed: what one more (steady-state) training step asks of the GPU API.
   const countedFrom = gpu.counters.snapshot();
-  await step();
+  const stepDispatches = await traceDispatches(gpu, step);
   const perStep = gpu.counters.since(countedFrom);
+  // 9. where that step's time goes, kernel by kernel (bench/breakdown.ts); replaying the step's
+  // dispatches moves the adapter's weights a little further, which the timings after it do not mind
+  log(`timing the ${stepDispatches.length} dispatches of a LoRA step one at a time`);
+  const breakdown = await breakDown(gpu, stepDispatches, (work) => clock.time(work, 'call'), clock.method);
+  log(`step breakdown: ${breakdown.kernels.slice(0, 4).map((k) => `${k.kernel.split(' ')[0]} ${(100 * k.share).toFixed(0)}%`).join(', ')}`);
   log(`engine forward with LoRA ${lfwd.wallMs.toFixed(1)} ms; LoRA train step ${train.wallMs.toFixed(1)} ms (${((BT * 1000) / train.wallMs).toFixed(0)} tok/s); losses ${losses.join(' ')}`);
 
   // No compute on padding: rows of 10–23 real tokens (the issue's QA file) padded to T, stepped as
@@ -636,6 +644,8 @@ async function main(): Promise<Record<string, unknown>> {
     bind_groups_per_step: perStep.bindGroups,
     error_scopes_per_step: perStep.errorScopes,
     command_buffers_per_step: perStep.commandBuffers,
+    // each dispatch of that step run alone and timed, summed by kernel (bench/breakdown.ts)
+    step_breakdown: breakdown,
     bytes_written_per_step: perStep.bytesWritten,
     sft_step_ms: round(sftTimed.wallMs, 2),
     dpo_step_ms: round(dpoTimed.wallMs, 2),

@@ -50,6 +50,14 @@ describe('GPU calls per LoRA training step (default model)', () => {
     expect(second.bindGroups).toBe(0);
     expect(second.errorScopes).toBeGreaterThan(0);
     expect(second.errorScopes).toBeLessThanOrEqual(second.commandBuffers);
+    // gpu.trace (what `npm run bench` breaks a step down with) sees every dispatch the step encodes.
+    const traced: string[] = [];
+    engine.gpu.trace = (d) => traced.push(d.kernel.name);
+    const third = await counted(3);
+    engine.gpu.trace = null;
+    expect(traced).toHaveLength(third.dispatches);
+    expect(traced).toContain('adamw');
+    expect(traced).toContain('matmul_gemm');
     engine.endTraining();
   });
 });

@@ -3,6 +3,7 @@
 import { GpuError } from './errors.ts';
 import { BindGroupCache } from './bindgroups.ts';
 import type { GpuCounters } from './counters.ts';
+import type { Dispatch } from './recorder.ts';
 import { PipelineCache } from './pipelines.ts';
 import { UniformPool } from './uniforms.ts';
 import { createTensor, type Tensor } from './tensor.ts';
@@ -53,6 +54,11 @@ export interface Gpu {
   bindGroups: BindGroupCache;
   /** Dispatches, bind groups, error scopes, command buffers and bytes written so far (gpu/counters.ts). */
   counters: GpuCounters;
+  /**
+   * When set, every dispatch a Recorder records is passed to it as well (`npm run bench` breaks a
+   * training step down by kernel this way); null otherwise.
+   */
+  trace: ((d: Dispatch) => void) | null;
   /** Resolves with a readable message when the device is lost (including by destroy()). */
   lost: Promise<string>;
   /** Errors the device reported outside any error scope, oldest first (also logged). */
@@ -149,6 +155,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     pipelines,
     uniforms,
     counters: pipelines.counters,
+    trace: null,
     bindGroups: new BindGroupCache(device, pipelines.counters),
     lost,
     uncapturedErrors,

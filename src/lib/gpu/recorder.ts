@@ -104,6 +104,7 @@ export class Recorder {
     if (d.params) ranges.push(this.paramsSlot(d.params));
     this.record({ kind: 'dispatch', pipeline, label: `${d.kernel.name} (${d.kernel.file})`, ranges, groups: [x, y, z] });
     this.dispatches++;
+    this.gpu.trace?.(d);
   }
 
   /** Copies src into dst (same number of bytes). */
