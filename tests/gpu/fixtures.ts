@@ -3,7 +3,10 @@ import type { LoraConfig } from '../../src/lib/adapters/config.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSafetensors, tensorBytes, tensorToFloat32, type SafetensorsFile } from '../../src/lib/model/safetensors.ts';
-import type { Attached, ModelFiles } from '../../src/lib/model/model.ts';
+import type { Attached, Model, ModelFiles } from '../../src/lib/model/model.ts';
+import type { Batch } from '../../src/lib/data/batches.ts';
+import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
+import { encodeGradients } from '../../src/lib/train/step.ts';
 
 export const ROOT = join(__dirname, '..', '..');
 export const FIXTURES = join(ROOT, 'tests', 'fixtures');
@@ -80,4 +83,16 @@ export async function collect(it: AsyncGenerator<number, string>): Promise<{ tok
 /** A LoRA config with PEFT's names (the rest of PEFT's defaults). */
 export function lora(r: number, lora_alpha: number, target_modules: string[] | string, extra: Partial<LoraConfig> = {}): LoraConfig {
   return { peft_type: 'LORA', r, lora_alpha, lora_dropout: 0, target_modules, use_rslora: false, layers_to_transform: null, ...extra };
+}
+
+/** One forward and backward pass over `b`, as a training step runs it; returns [loss, counted tokens]. */
+export async function gradientPass(model: Model, b: Batch): Promise<Float32Array> {
+  const loss = createTensor(model.gpu, [2]);
+  const rec = new Recorder(model.gpu);
+  encodeGradients(rec, model, [b], loss);
+  rec.submit();
+  model.transformer.releaseTransient();
+  const out = await readF32(model.gpu, loss);
+  loss.buffer.destroy();
+  return out;
 }

@@ -5,12 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { createRng } from '../../src/lib/random.ts';
-import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model } from '../../src/lib/model/model.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
 import type { Batch } from '../../src/lib/data/batches.ts';
-import { encodeGradients } from '../../src/lib/train/step.ts';
-import { FIXTURES, lora, maxAbsDiff, modelFiles, randomizeLoraB, relError } from './fixtures.ts';
+import { FIXTURES, lora, maxAbsDiff, modelFiles, randomizeLoraB, relError, gradientPass } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -22,18 +20,6 @@ function randomBatch(seed: number, B: number, T: number, maskEvery: number): Bat
     ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * 384)),
     targets: Int32Array.from({ length: B * T }, (_, i) => (i % maskEvery === 0 ? -100 : Math.floor(rand() * 384))),
   };
-}
-
-/** One forward and backward pass over `b`, as a training step runs it; returns [loss, counted tokens]. */
-async function gradientPass(model: Model, b: Batch): Promise<Float32Array> {
-  const loss = createTensor(gpu(), [2]);
-  const rec = new Recorder(gpu());
-  encodeGradients(rec, model, [b], loss);
-  rec.submit();
-  model.transformer.releaseTransient();
-  const out = await readF32(gpu(), loss);
-  loss.buffer.destroy();
-  return out;
 }
 
 async function lossAndGrads(opts: LoadOptions, b: Batch) {

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { createRng } from '../../src/lib/random.ts';
-import { createTensor, readF32, Recorder } from '../../src/lib/gpu/index.ts';
 import { Model, type ModelFiles } from '../../src/lib/model/model.ts';
 import { Engine } from '../../src/lib/engine.ts';
 import type { LoadOptions } from '../../src/lib/model/weights.ts';
@@ -14,8 +13,7 @@ import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { parseSafetensors, tensorToFloat32, writeSafetensors, type TensorToWrite } from '../../src/lib/model/safetensors.ts';
 import { roundToF16 } from '../../src/lib/model/safetensors-dtypes.ts';
 import type { Batch } from '../../src/lib/data/batches.ts';
-import { encodeGradients } from '../../src/lib/train/step.ts';
-import { DEFAULT_MODEL, FIXTURES, f32, fixture, i32, lora, maxAbsDiff, modelFiles, randomizeLoraB, relError } from './fixtures.ts';
+import { DEFAULT_MODEL, FIXTURES, f32, fixture, i32, lora, maxAbsDiff, modelFiles, randomizeLoraB, relError, gradientPass } from './fixtures.ts';
 
 const gpu = useGpu();
 
@@ -111,18 +109,6 @@ function randomBatch(seed: number, V: number, B: number, T: number): Batch {
     ids: Int32Array.from({ length: B * T }, () => Math.floor(rand() * V)),
     targets: Int32Array.from({ length: B * T }, (_, i) => (i % 5 === 0 ? -100 : Math.floor(rand() * V))),
   };
-}
-
-/** One forward and backward pass as a training step runs it: [loss, counted tokens]. */
-async function gradientPass(model: Model, b: Batch): Promise<Float32Array> {
-  const loss = createTensor(gpu(), [2]);
-  const rec = new Recorder(gpu());
-  encodeGradients(rec, model, [b], loss);
-  rec.submit();
-  model.transformer.releaseTransient();
-  const out = await readF32(gpu(), loss);
-  loss.buffer.destroy();
-  return out;
 }
 
 describe('f16-stored base weights: training', () => {
